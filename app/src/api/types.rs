@@ -1,0 +1,49 @@
+//! Wire types (DTOs) shared by the server functions and the WASM client.
+
+use serde::{Deserialize, Serialize};
+
+/// The logged-in person, as the UI needs it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CurrentUser {
+    pub id: String,
+    pub email: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub account_id: String,
+    pub account_name: String,
+    /// Member of the account's *Account Administrator* group.
+    pub is_admin: bool,
+}
+
+impl CurrentUser {
+    pub fn display_name(&self) -> String {
+        let name = format!("{} {}", self.first_name, self.last_name);
+        let name = name.trim();
+        if name.is_empty() {
+            self.email.clone()
+        } else {
+            name.to_string()
+        }
+    }
+}
+
+/// What the UI must show for this request: the first-run set-up, the log-in page, or the app.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Viewer {
+    /// The database has no account yet: show the first-run set-up page.
+    SetupRequired,
+    Anonymous,
+    LoggedIn(CurrentUser),
+}
+
+/// The first-run form.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SetupInput {
+    pub setup_code: String,
+    pub account_name: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub email: String,
+    pub password: String,
+    pub password_confirm: String,
+}

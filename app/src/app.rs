@@ -1,0 +1,114 @@
+//! The HTML shell, the router and the access gate every page goes through.
+
+use crate::api::{whoami, CurrentUser, Viewer};
+use crate::components::ErrorPanel;
+use crate::pages::{
+    admin_shell::AdminShell, coming_next::ComingNext, login::LoginPage, profile::ProfilePage,
+    setup::SetupPage, NotFound,
+};
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_router::{
+    components::{ParentRoute, Redirect, Route, Router, Routes},
+    path, SsrMode,
+};
+
+/// The document around the app, rendered by the server for every page.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <meta name="color-scheme" content="light dark"/>
+                <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
+                <HydrationScripts options/>
+                <MetaTags/>
+            </head>
+            <body>
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    view! {
+        <Stylesheet id="rollcall" href="/pkg/rollcall.css"/>
+        <Title formatter=|text: String| if text.is_empty() { "Rollcall".to_string() } else { format!("{text} · Rollcall") }/>
+        <Router>
+            <Routes fallback=NotFound>
+                <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async/>
+                <ParentRoute path=path!("") view=Gate ssr=SsrMode::Async>
+                    <Route path=path!("") view=Home/>
+                    <Route path=path!("/users") view=|| view! { <ComingNext title="Users"/> }/>
+                    <Route path=path!("/groups") view=|| view! { <ComingNext title="User Groups"/> }/>
+                    <Route path=path!("/api-keys") view=|| view! { <ComingNext title="API Keys"/> }/>
+                    <Route path=path!("/scim") view=|| view! { <ComingNext title="SCIM Provisioning"/> }/>
+                    <Route path=path!("/audit") view=|| view! { <ComingNext title="Audit Log"/> }/>
+                    <Route path=path!("/settings") view=|| view! { <ComingNext title="Settings"/> }/>
+                    <Route path=path!("/profile") view=ProfilePage/>
+                </ParentRoute>
+            </Routes>
+        </Router>
+    }
+}
+
+/// Every page but log-in goes through here: first-run set-up when there is no account yet,
+/// the log-in page without a session, the administrator's shell or the member's profile.
+#[component]
+fn Gate() -> impl IntoView {
+    let me = Resource::new(|| (), |_| whoami());
+    view! {
+        <Suspense fallback=|| view! { <p class="loading" role="status">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match me.await {
+                    Ok(Viewer::SetupRequired) => view! { <SetupPage/> }.into_any(),
+                    Ok(Viewer::Anonymous) => view! { <Redirect path="/login"/> }.into_any(),
+                    Ok(Viewer::LoggedIn(user)) => {
+                        provide_context(user.clone());
+                        if user.is_admin {
+                            view! { <AdminShell user/> }.into_any()
+                        } else {
+                            view! { <MemberShell user/> }.into_any()
+                        }
+                    }
+                    Err(error) => view! { <ErrorPanel error/> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+/// `/`: administrators start on Users, members on their profile.
+#[component]
+fn Home() -> impl IntoView {
+    let is_admin = use_context::<CurrentUser>()
+        .map(|u| u.is_admin)
+        .unwrap_or(false);
+    if is_admin {
+        view! { <Redirect path="/users"/> }.into_any()
+    } else {
+        view! { <Redirect path="/profile"/> }.into_any()
+    }
+}
+
+/// A logged-in person who is not an administrator only has their profile.
+#[component]
+fn MemberShell(user: CurrentUser) -> impl IntoView {
+    view! {
+        <Title text="Your profile"/>
+        <div class="member-layout">
+            <header class="topbar">
+                <span class="brand">"Rollcall"</span>
+                <crate::components::LogoutButton/>
+            </header>
+            <main id="main" class="content narrow">
+                <crate::pages::profile::ProfileCard user/>
+            </main>
+        </div>
+    }
+}

@@ -1,0 +1,67 @@
+//! The port between the UI's server functions and the server's domain (server side only).
+//!
+//! The `rollcall` server implements [`Backend`] and puts a [`BackendHandle`] in the Leptos
+//! context; server functions call it and never see SQL, argon2 or mail. This keeps the
+//! dependency arrow one way (`server -> app`) and the WASM free of server code.
+
+use crate::api::{ApiError, SetupInput, Viewer};
+use std::net::IpAddr;
+use std::sync::Arc;
+
+/// What the domain may know about the request behind a server function.
+pub struct RequestCtx {
+    pub session: tower_sessions::Session,
+    /// The client's address when the connection info is available.
+    pub client_ip: Option<IpAddr>,
+    pub user_agent: Option<String>,
+}
+
+impl RequestCtx {
+    pub fn new(session: tower_sessions::Session, parts: &http::request::Parts) -> Self {
+        let client_ip = parts
+            .extensions
+            .get::<axum_like::ConnectInfoAddr>()
+            .map(|c| c.0.ip());
+        let user_agent = parts
+            .headers
+            .get(http::header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        RequestCtx {
+            session,
+            client_ip,
+            user_agent,
+        }
+    }
+}
+
+/// The server puts the peer address in the request extensions under this type, so the app does
+/// not need to depend on axum's `ConnectInfo`.
+pub mod axum_like {
+    #[derive(Debug, Clone, Copy)]
+    pub struct ConnectInfoAddr(pub std::net::SocketAddr);
+}
+
+#[async_trait::async_trait]
+pub trait Backend: Send + Sync + 'static {
+    async fn whoami(&self, ctx: &RequestCtx) -> Result<Viewer, ApiError>;
+    async fn login(
+        &self,
+        ctx: &RequestCtx,
+        email: String,
+        password: String,
+    ) -> Result<(), ApiError>;
+    async fn logout(&self, ctx: &RequestCtx) -> Result<(), ApiError>;
+    async fn complete_setup(&self, ctx: &RequestCtx, input: SetupInput) -> Result<(), ApiError>;
+}
+
+/// Cheap to clone; what the server provides as Leptos context.
+#[derive(Clone)]
+pub struct BackendHandle(pub Arc<dyn Backend>);
+
+impl std::ops::Deref for BackendHandle {
+    type Target = dyn Backend;
+    fn deref(&self) -> &Self::Target {
+        &*self.0
+    }
+}

@@ -1,0 +1,90 @@
+//! Small pieces shared by pages: form fields with their error, the error panel, log-out.
+
+use crate::api::{ApiError, Logout};
+use leptos::prelude::*;
+
+/// A labelled input whose error (if any) is shown right under it and announced to screen readers.
+#[component]
+pub fn Field(
+    /// The form field name (also used for the id).
+    name: &'static str,
+    label: &'static str,
+    #[prop(default = "text")] kind: &'static str,
+    #[prop(optional)] autocomplete: Option<&'static str>,
+    #[prop(optional)] hint: Option<&'static str>,
+    #[prop(optional)] required: bool,
+    /// The current error for this field.
+    #[prop(into)]
+    error: Signal<Option<String>>,
+) -> impl IntoView {
+    let id = name.replace(['[', ']'], "_");
+    let error_id = format!("{id}-error");
+    let hint_id = format!("{id}-hint");
+    let described = move || {
+        let mut ids = Vec::new();
+        if hint.is_some() {
+            ids.push(hint_id.clone());
+        }
+        if error.get().is_some() {
+            ids.push(error_id.clone());
+        }
+        ids.join(" ")
+    };
+    view! {
+        <div class="field" class:has-error=move || error.get().is_some()>
+            <label for=id.clone()>{label}</label>
+            <input
+                id=id.clone()
+                name=name
+                type=kind
+                autocomplete=autocomplete
+                required=required
+                aria-invalid=move || if error.get().is_some() { "true" } else { "false" }
+                aria-describedby=described
+            />
+            {hint.map(|h| view! { <p class="hint" id=format!("{}-hint", name.replace(['[', ']'], "_"))>{h}</p> })}
+            <p class="field-error" id=format!("{}-error", name.replace(['[', ']'], "_")) role="alert">
+                {move || error.get()}
+            </p>
+        </div>
+    }
+}
+
+/// The error of a whole form (not tied to one field), or nothing.
+#[component]
+pub fn FormError(#[prop(into)] error: Signal<Option<ApiError>>) -> impl IntoView {
+    view! {
+        <div class="form-error" role="alert" aria-live="assertive">
+            {move || {
+                error
+                    .get()
+                    .filter(|e| !matches!(e, ApiError::Invalid(_)))
+                    .map(|e| view! { <p>{e.to_string()}</p> })
+            }}
+        </div>
+    }
+}
+
+/// A page-level error: what went wrong and what to do.
+#[component]
+pub fn ErrorPanel(error: ApiError) -> impl IntoView {
+    let unauthenticated = matches!(error, ApiError::Unauthenticated);
+    view! {
+        <section class="error-panel" role="alert">
+            <h1>"Something went wrong"</h1>
+            <p>{error.to_string()}</p>
+            {unauthenticated.then(|| view! { <a href="/login">"Log in"</a> })}
+        </section>
+    }
+}
+
+/// Ends the session; a plain form post without JavaScript, an action with it.
+#[component]
+pub fn LogoutButton() -> impl IntoView {
+    let logout = ServerAction::<Logout>::new();
+    view! {
+        <ActionForm action=logout attr:class="logout-form">
+            <button type="submit" class="button secondary">"Log out"</button>
+        </ActionForm>
+    }
+}

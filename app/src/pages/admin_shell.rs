@@ -1,0 +1,53 @@
+//! The Access Management shell: sidebar navigation around the administrator's pages.
+
+use crate::api::CurrentUser;
+use crate::components::LogoutButton;
+use leptos::prelude::*;
+use leptos_router::components::{Outlet, A};
+
+const NAV: [(&str, &str); 6] = [
+    ("/users", "Users"),
+    ("/groups", "User Groups"),
+    ("/api-keys", "API Keys"),
+    ("/scim", "SCIM Provisioning"),
+    ("/audit", "Audit Log"),
+    ("/settings", "Settings"),
+];
+
+#[component]
+pub fn AdminShell(user: CurrentUser) -> impl IntoView {
+    let name = user.display_name();
+    view! {
+        <a class="skip-link" href="#main">"Skip to content"</a>
+        <div class="shell">
+            <aside class="sidebar">
+                <div class="brand">
+                    <span class="brand-name">"Rollcall"</span>
+                    <span class="account-name">{user.account_name.clone()}</span>
+                </div>
+                <nav aria-label="Access Management">
+                    <ul>
+                        {NAV
+                            .iter()
+                            .map(|(href, label)| {
+                                view! {
+                                    <li>
+                                        <A href=*href>{*label}</A>
+                                    </li>
+                                }
+                            })
+                            .collect_view()}
+                    </ul>
+                </nav>
+                <div class="whoami">
+                    <span class="user-name">{name}</span>
+                    <span class="user-email">{user.email.clone()}</span>
+                    <LogoutButton/>
+                </div>
+            </aside>
+            <main id="main" class="content">
+                <Outlet/>
+            </main>
+        </div>
+    }
+}

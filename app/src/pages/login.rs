@@ -1,0 +1,43 @@
+//! `/login`: e-mail and password.
+
+use crate::api::{whoami, Login, Viewer};
+use crate::components::{Field, FormError};
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::components::Redirect;
+
+#[component]
+pub fn LoginPage() -> impl IntoView {
+    let me = Resource::new(|| (), |_| whoami());
+    let login = ServerAction::<Login>::new();
+    let error = Signal::derive(move || login.value().get().and_then(Result::err));
+    let field = move |name: &'static str| {
+        Signal::derive(move || error.get().and_then(|e| e.field_message(name)))
+    };
+    view! {
+        <Title text="Log in"/>
+        <Suspense>
+            {move || Suspend::new(async move {
+                match me.await {
+                    Ok(Viewer::SetupRequired) | Ok(Viewer::LoggedIn(_)) => {
+                        Some(view! { <Redirect path="/"/> })
+                    }
+                    _ => None,
+                }
+            })}
+        </Suspense>
+        <main id="main" class="centered">
+            <section class="card auth-card">
+                <h1>"Log in to Rollcall"</h1>
+                <ActionForm action=login>
+                    <Field name="email" label="E-mail" kind="email" autocomplete="username" required=true error=field("email")/>
+                    <Field name="password" label="Password" kind="password" autocomplete="current-password" required=true error=field("password")/>
+                    <FormError error/>
+                    <button type="submit" class="button primary" disabled=move || login.pending().get()>
+                        {move || if login.pending().get() { "Logging in…" } else { "Log in" }}
+                    </button>
+                </ActionForm>
+            </section>
+        </main>
+    }
+}

@@ -1,0 +1,29 @@
+//! One module per page.
+
+pub mod admin_shell;
+pub mod coming_next;
+pub mod login;
+pub mod profile;
+pub mod setup;
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+/// Any URL we do not know.
+#[component]
+pub fn NotFound() -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    if let Some(resp) = use_context::<leptos_axum::ResponseOptions>() {
+        resp.set_status(http::StatusCode::NOT_FOUND);
+    }
+    view! {
+        <Title text="Not found"/>
+        <main id="main" class="centered">
+            <section class="card">
+                <h1>"Page not found"</h1>
+                <p>"There is nothing at this address."</p>
+                <a href="/" class="button">"Go to Rollcall"</a>
+            </section>
+        </main>
+    }
+}

@@ -1,0 +1,237 @@
+//! The `rollcall` command line. Operators and our acceptance checks rely on this contract:
+//! results go alone on stdout (an id, a token), logs and errors to stderr, one-line errors and
+//! a non-zero exit code on failure.
+
+use crate::config::{FileConfig, Overrides, Settings};
+use crate::domain::{accounts, api_keys, users};
+use crate::error::{AppError, AppResult};
+use crate::{startup, store};
+use clap::{Args, Parser, Subcommand};
+use std::io::BufRead;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "rollcall",
+    version,
+    about = "Rollcall: self-hosted access management with SCIM 2.0 provisioning"
+)]
+pub struct Cli {
+    /// SQLite database; the file and its folder are created and migrated if needed
+    /// [default: sqlite://data/rollcall.db]
+    #[arg(long, global = true, env = "ROLLCALL_DATABASE_URL")]
+    database_url: Option<String>,
+    /// Optional TOML settings file (keys: database_url, listen, public_url, site_root, session_hours)
+    #[arg(long, global = true, env = "ROLLCALL_CONFIG")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Serve the web UI, /healthz and the SCIM API
+    Serve(ServeArgs),
+    /// Manage accounts
+    #[command(subcommand)]
+    Account(AccountCommand),
+    /// Manage account administrators
+    #[command(subcommand)]
+    Admin(AdminCommand),
+    /// Manage API keys (SCIM bearer tokens)
+    #[command(subcommand, name = "api-key")]
+    ApiKey(ApiKeyCommand),
+}
+
+#[derive(Args, Debug)]
+struct ServeArgs {
+    /// Address to listen on [default: 127.0.0.1:3000]
+    #[arg(long, env = "ROLLCALL_LISTEN")]
+    listen: Option<String>,
+    /// The URL people and identity providers use to reach this server (links, SCIM locations;
+    /// https:// makes cookies Secure) [default: http://<listen address>]
+    #[arg(long, env = "ROLLCALL_PUBLIC_URL")]
+    public_url: Option<String>,
+    /// Folder with the built UI (pkg/rollcall.js, pkg/rollcall_bg.wasm, pkg/rollcall.css)
+    /// [default: target/site]
+    #[arg(long, env = "ROLLCALL_SITE_ROOT")]
+    site_root: Option<PathBuf>,
+    /// Log a browser session out after this many hours without a request [default: 12]
+    #[arg(long, env = "ROLLCALL_SESSION_HOURS")]
+    session_hours: Option<u32>,
+}
+
+#[derive(Subcommand, Debug)]
+enum AccountCommand {
+    /// Create an account (with its Account Administrator group); prints the account id
+    Create {
+        /// The account's display name
+        #[arg(long)]
+        name: String,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum AdminCommand {
+    /// Create an active user in the account's Account Administrator group; prints the user id.
+    /// The password comes from ROLLCALL_PASSWORD or, with --password-stdin, the first line of stdin
+    Create {
+        /// Account id (22 characters)
+        #[arg(long)]
+        account: String,
+        #[arg(long)]
+        email: String,
+        /// Read the password from the first line of standard input
+        #[arg(long)]
+        password_stdin: bool,
+        #[arg(long, default_value = "")]
+        first_name: String,
+        #[arg(long, default_value = "")]
+        last_name: String,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum ApiKeyCommand {
+    /// Create an API key inheriting the Account Administrator group; prints the token once
+    /// (only a hash is stored)
+    Create {
+        /// Account id (22 characters)
+        #[arg(long)]
+        account: String,
+        /// A name to recognise the key by, e.g. "OneLogin"
+        #[arg(long)]
+        name: String,
+        /// Expire the key after N days (1-3650) [default: never]
+        #[arg(long)]
+        expires_in_days: Option<u32>,
+    },
+}
+
+/// Parses the command line, runs it, and turns any error into one line on stderr.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(matches!(cli.command, Command::Serve(_)));
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {}", cli_message(&e));
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn cli_message(e: &AppError) -> String {
+    match e {
+        AppError::Invalid(fields) => fields
+            .iter()
+            .map(|(f, m)| format!("--{}: {m}", f.replace('_', "-")))
+            .collect::<Vec<_>>()
+            .join("; "),
+        other => other.to_string(),
+    }
+}
+
+fn init_logging(serving: bool) {
+    let default = if serving {
+        "info,sqlx=warn,tower_sessions=warn"
+    } else {
+        "warn"
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("ROLLCALL_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+}
+
+async fn run(cli: Cli) -> AppResult<()> {
+    let file = FileConfig::load(cli.config.as_deref())?;
+    let mut over = Overrides {
+        database_url: cli.database_url,
+        ..Default::default()
+    };
+    if let Command::Serve(args) = &cli.command {
+        over.listen = args.listen.clone();
+        over.public_url = args.public_url.clone();
+        over.site_root = args.site_root.clone();
+        over.session_hours = args.session_hours;
+    }
+    let settings = Settings::resolve(over, file)?;
+    let db = store::open(&settings.database_url).await?;
+    match cli.command {
+        Command::Serve(_) => startup::serve(settings, db).await,
+        Command::Account(AccountCommand::Create { name }) => {
+            println!("{}", accounts::create(&db, &name).await?);
+            Ok(())
+        }
+        Command::Admin(AdminCommand::Create {
+            account,
+            email,
+            password_stdin,
+            first_name,
+            last_name,
+        }) => {
+            let password = read_password(password_stdin)?;
+            let id = users::create_admin(
+                &db,
+                &account,
+                users::NewAdmin {
+                    email,
+                    password,
+                    first_name,
+                    last_name,
+                },
+            )
+            .await?;
+            println!("{id}");
+            Ok(())
+        }
+        Command::ApiKey(ApiKeyCommand::Create {
+            account,
+            name,
+            expires_in_days,
+        }) => {
+            let key = api_keys::create(&db, &account, &name, expires_in_days, None).await?;
+            println!("{}", key.token);
+            Ok(())
+        }
+    }
+}
+
+fn read_password(from_stdin: bool) -> AppResult<String> {
+    if from_stdin {
+        let mut line = String::new();
+        std::io::stdin()
+            .lock()
+            .read_line(&mut line)
+            .map_err(|e| AppError::Internal(format!("cannot read the password from stdin: {e}")))?;
+        let password = line.trim_end_matches(['\r', '\n']).to_string();
+        if password.is_empty() {
+            return Err(AppError::invalid(
+                "password-stdin",
+                "standard input had no password on its first line",
+            ));
+        }
+        return Ok(password);
+    }
+    match std::env::var("ROLLCALL_PASSWORD") {
+        Ok(p) if !p.is_empty() => Ok(p),
+        _ => Err(AppError::invalid(
+            "password",
+            "set ROLLCALL_PASSWORD or pass --password-stdin",
+        )),
+    }
+}

@@ -1,0 +1,200 @@
+//! Typed settings, layered: built-in defaults < optional TOML file < `ROLLCALL_*` environment
+//! < command-line flags. Clap resolves flag-over-environment; the file and defaults fill in the
+//! rest here. Everything is validated before the server starts, with a one-line error.
+
+use crate::error::{AppError, AppResult};
+use serde::Deserialize;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/rollcall.db";
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:3000";
+pub const DEFAULT_SITE_ROOT: &str = "target/site";
+pub const DEFAULT_SESSION_HOURS: u32 = 12;
+
+/// What may be set in the optional `--config` TOML file; every key is optional.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    pub database_url: Option<String>,
+    pub listen: Option<String>,
+    pub public_url: Option<String>,
+    pub site_root: Option<PathBuf>,
+    pub session_hours: Option<u32>,
+}
+
+impl FileConfig {
+    pub fn load(path: Option<&Path>) -> AppResult<Self> {
+        let Some(path) = path else {
+            return Ok(Self::default());
+        };
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            AppError::Internal(format!("cannot read config file {}: {e}", path.display()))
+        })?;
+        toml::from_str(&text).map_err(|e| {
+            AppError::Internal(format!("config file {}: {}", path.display(), e.message()))
+        })
+    }
+}
+
+/// The settings of `rollcall serve`, resolved and validated.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub database_url: String,
+    pub listen: SocketAddr,
+    /// Where people and IdPs reach us; used in links, SCIM locations and cookie security.
+    pub public_url: url::Url,
+    /// The built UI (`pkg/rollcall.js`, `pkg/rollcall_bg.wasm`, `pkg/rollcall.css`, favicon).
+    pub site_root: PathBuf,
+    pub session_hours: u32,
+}
+
+/// Values from flags or the environment (already merged by clap).
+#[derive(Debug, Default, Clone)]
+pub struct Overrides {
+    pub database_url: Option<String>,
+    pub listen: Option<String>,
+    pub public_url: Option<String>,
+    pub site_root: Option<PathBuf>,
+    pub session_hours: Option<u32>,
+}
+
+impl Settings {
+    pub fn resolve(over: Overrides, file: FileConfig) -> AppResult<Self> {
+        let database_url = over
+            .database_url
+            .or(file.database_url)
+            .unwrap_or_else(|| DEFAULT_DATABASE_URL.into());
+        let listen_text = over
+            .listen
+            .or(file.listen)
+            .unwrap_or_else(|| DEFAULT_LISTEN.into());
+        let listen: SocketAddr = listen_text.parse().map_err(|_| {
+            AppError::invalid(
+                "listen",
+                format!("'{listen_text}' is not an address like 127.0.0.1:3000"),
+            )
+        })?;
+        let public_url = match over.public_url.or(file.public_url) {
+            Some(text) => parse_public_url(&text)?,
+            None => default_public_url(listen),
+        };
+        let session_hours = over
+            .session_hours
+            .or(file.session_hours)
+            .unwrap_or(DEFAULT_SESSION_HOURS);
+        if !(1..=24 * 90).contains(&session_hours) {
+            return Err(AppError::invalid(
+                "session-hours",
+                "must be between 1 and 2160 (90 days)",
+            ));
+        }
+        Ok(Settings {
+            database_url,
+            listen,
+            public_url,
+            site_root: over
+                .site_root
+                .or(file.site_root)
+                .unwrap_or_else(|| DEFAULT_SITE_ROOT.into()),
+            session_hours,
+        })
+    }
+
+    /// Cookies are `Secure` when we are served over HTTPS.
+    pub fn secure_cookies(&self) -> bool {
+        self.public_url.scheme() == "https"
+    }
+
+    /// The public URL without a trailing slash, for building links.
+    pub fn public_base(&self) -> String {
+        self.public_url.as_str().trim_end_matches('/').to_string()
+    }
+}
+
+/// An absolute http(s) URL without query or fragment.
+pub fn parse_public_url(text: &str) -> AppResult<url::Url> {
+    let bad = |why: &str| AppError::invalid("public-url", format!("'{text}' {why}"));
+    let url = url::Url::parse(text)
+        .map_err(|_| bad("is not an absolute URL like https://rollcall.example.com"))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(bad("must start with http:// or https://"));
+    }
+    if url.host_str().is_none() || url.query().is_some() || url.fragment().is_some() {
+        return Err(bad(
+            "must be a plain http(s) address without query or fragment",
+        ));
+    }
+    Ok(url)
+}
+
+fn default_public_url(listen: SocketAddr) -> url::Url {
+    let host = if listen.ip().is_unspecified() {
+        "127.0.0.1".to_string()
+    } else {
+        listen.ip().to_string()
+    };
+    let host = if listen.is_ipv6() && !listen.ip().is_unspecified() {
+        format!("[{host}]")
+    } else {
+        host
+    };
+    let port = if listen.port() == 0 {
+        DEFAULT_LISTEN
+            .rsplit(':')
+            .next()
+            .unwrap_or("3000")
+            .to_string()
+    } else {
+        listen.port().to_string()
+    };
+    url::Url::parse(&format!("http://{host}:{port}/"))
+        .unwrap_or_else(|_| url::Url::parse("http://127.0.0.1:3000/").expect("static URL"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_and_env_beat_the_file_which_beats_defaults() {
+        let file = FileConfig {
+            listen: Some("0.0.0.0:8080".into()),
+            session_hours: Some(4),
+            ..Default::default()
+        };
+        let over = Overrides {
+            listen: Some("127.0.0.1:9000".into()),
+            ..Default::default()
+        };
+        let s = Settings::resolve(over, file).unwrap();
+        assert_eq!(s.listen.port(), 9000);
+        assert_eq!(s.session_hours, 4);
+        assert_eq!(s.database_url, DEFAULT_DATABASE_URL);
+        assert_eq!(s.public_url.as_str(), "http://127.0.0.1:9000/");
+        assert!(!s.secure_cookies());
+    }
+
+    #[test]
+    fn bad_public_urls_are_refused_with_the_reason() {
+        for bad in [
+            "rollcall.example.com",
+            "ftp://x.example",
+            "https://x.example/?a=b",
+        ] {
+            let err = parse_public_url(bad).unwrap_err();
+            assert!(err.to_string().contains(bad), "{err}");
+        }
+        assert!(
+            parse_public_url("https://id.example.com/rollcall")
+                .unwrap()
+                .scheme()
+                == "https"
+        );
+    }
+
+    #[test]
+    fn unknown_file_keys_are_an_error() {
+        assert!(toml::from_str::<FileConfig>("listne = \"x\"").is_err());
+    }
+}

@@ -1,0 +1,109 @@
+//! Log-in, log-out and the per-request session check.
+//!
+//! The session stores `(account, user, auth_epoch)`. Every request re-reads the user: one that
+//! is no longer active, or whose epoch was bumped (suspension, password change), is logged out
+//! on that very request. That is how "end all sessions at once" works without scanning the
+//! session table.
+
+use crate::domain::passwords;
+use crate::error::{AppError, AppResult};
+use crate::ids;
+use crate::store::{self, Db};
+use serde::{Deserialize, Serialize};
+use tower_sessions::Session;
+
+const SESSION_KEY: &str = "auth";
+
+pub const BAD_CREDENTIALS: &str = "E-mail or password is incorrect.";
+pub const SUSPENDED: &str = "Your account is suspended. Ask your administrator to reactivate it.";
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct SessionAuth {
+    pub account_id: String,
+    pub user_id: String,
+    pub epoch: i64,
+}
+
+/// Checks e-mail + password; on success rotates the session id and stores the user in it.
+/// Unknown e-mail and wrong password give the same message and take the same time; a
+/// suspended user is told so only after a correct password.
+pub async fn login(
+    db: &Db,
+    session: &Session,
+    email: &str,
+    password: &str,
+) -> AppResult<SessionAuth> {
+    let email_norm = email.trim().to_lowercase();
+    if email_norm.is_empty() {
+        return Err(AppError::invalid("email", "Enter your e-mail address."));
+    }
+    if password.is_empty() {
+        return Err(AppError::invalid("password", "Enter your password."));
+    }
+    let candidates = store::users::login_candidates(db, &email_norm).await?;
+    let with_password: Vec<_> = candidates
+        .into_iter()
+        .filter(|c| c.password_hash.is_some())
+        .collect();
+    if with_password.is_empty() {
+        passwords::verify(password.to_string(), None).await?;
+        return Err(AppError::Forbidden(BAD_CREDENTIALS.into()));
+    }
+    let mut suspended = false;
+    for candidate in with_password {
+        if !passwords::verify(password.to_string(), candidate.password_hash.clone()).await? {
+            continue;
+        }
+        if candidate.status != "active" {
+            suspended = true;
+            continue;
+        }
+        let auth = SessionAuth {
+            account_id: candidate.account_id,
+            user_id: candidate.id,
+            epoch: candidate.auth_epoch,
+        };
+        session.cycle_id().await?;
+        session.insert(SESSION_KEY, &auth).await?;
+        store::users::record_login(db, &auth.account_id, &auth.user_id, &ids::now()).await?;
+        return Ok(auth);
+    }
+    Err(AppError::Forbidden(
+        if suspended {
+            SUSPENDED
+        } else {
+            BAD_CREDENTIALS
+        }
+        .into(),
+    ))
+}
+
+/// Logs `user` in directly (after first-run set-up or sign-up).
+pub async fn start_session(session: &Session, auth: &SessionAuth) -> AppResult<()> {
+    session.cycle_id().await?;
+    session.insert(SESSION_KEY, auth).await?;
+    Ok(())
+}
+
+pub async fn logout(session: &Session) -> AppResult<()> {
+    session.flush().await?;
+    Ok(())
+}
+
+/// The user behind this session, if the session is still valid; ends it otherwise.
+pub async fn current_user(
+    db: &Db,
+    session: &Session,
+) -> AppResult<Option<store::users::SessionUser>> {
+    let Some(auth) = session.get::<SessionAuth>(SESSION_KEY).await? else {
+        return Ok(None);
+    };
+    let user = store::users::session_user(db, &auth.account_id, &auth.user_id).await?;
+    match user {
+        Some(u) if u.status == "active" && u.auth_epoch == auth.epoch => Ok(Some(u)),
+        _ => {
+            session.flush().await?;
+            Ok(None)
+        }
+    }
+}

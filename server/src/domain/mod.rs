@@ -1,0 +1,10 @@
+//! The product's rules, shared by every front door (CLI, UI server functions, SCIM).
+//! No HTTP and no Leptos here; SQL only through `crate::store`.
+
+pub mod accounts;
+pub mod api_keys;
+pub mod auth;
+pub mod passwords;
+pub mod setup;
+pub mod users;
+pub mod validate;

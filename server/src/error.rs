@@ -1,0 +1,124 @@
+//! The server's one error type and every mapping of it to the outside world, in one place:
+//! to HTTP responses (`IntoResponse`), to the browser's `ApiError`, and to CLI messages.
+
+use axum::response::{IntoResponse, Response};
+use http::StatusCode;
+use rollcall_app::api::{ApiError, FieldError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// Input that breaks a rule, field by field: `(field, message)`.
+    #[error("{}", .0.iter().map(|(f, m)| format!("{f}: {m}")).collect::<Vec<_>>().join("; "))]
+    Invalid(Vec<(String, String)>),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("not logged in")]
+    Unauthenticated,
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
+    TooManyRequests(String),
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("migration failed: {0}")]
+    Migration(#[from] sqlx::migrate::MigrateError),
+    #[error("session store error: {0}")]
+    Session(#[from] tower_sessions::session::Error),
+    #[error("{0}")]
+    Internal(String),
+}
+
+pub type AppResult<T> = Result<T, AppError>;
+
+impl AppError {
+    pub fn invalid(field: &str, message: impl Into<String>) -> Self {
+        AppError::Invalid(vec![(field.to_string(), message.into())])
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self {
+            AppError::Invalid(_) => StatusCode::BAD_REQUEST,
+            AppError::NotFound(_) => StatusCode::NOT_FOUND,
+            AppError::Conflict(_) => StatusCode::CONFLICT,
+            AppError::Unauthenticated => StatusCode::UNAUTHORIZED,
+            AppError::Forbidden(_) => StatusCode::FORBIDDEN,
+            AppError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
+            AppError::Database(_)
+            | AppError::Migration(_)
+            | AppError::Session(_)
+            | AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn is_internal(&self) -> bool {
+        self.status().is_server_error()
+    }
+
+    /// Is this the database refusing a duplicate (a UNIQUE constraint)?
+    pub fn is_unique_violation(&self) -> bool {
+        matches!(self, AppError::Database(sqlx::Error::Database(e)) if e.is_unique_violation())
+    }
+}
+
+impl From<AppError> for ApiError {
+    fn from(err: AppError) -> Self {
+        if err.is_internal() {
+            tracing::error!(error = %err, "request failed");
+        }
+        match err {
+            AppError::Invalid(fields) => ApiError::Invalid(
+                fields
+                    .into_iter()
+                    .map(|(field, message)| FieldError { field, message })
+                    .collect(),
+            ),
+            AppError::NotFound(m) => ApiError::NotFound(m),
+            AppError::Conflict(m) => ApiError::Conflict(m),
+            AppError::Unauthenticated => ApiError::Unauthenticated,
+            AppError::Forbidden(_) => ApiError::Forbidden,
+            AppError::TooManyRequests(m) => ApiError::TooManyRequests(m),
+            AppError::Database(_)
+            | AppError::Migration(_)
+            | AppError::Session(_)
+            | AppError::Internal(_) => ApiError::Internal("see the server log".into()),
+        }
+    }
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        let message = if self.is_internal() {
+            tracing::error!(error = %self, "request failed");
+            "internal error; see the server log".to_string()
+        } else {
+            self.to_string()
+        };
+        (status, axum::Json(serde_json::json!({ "error": message }))).into_response()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn client_mistakes_are_4xx_and_keep_their_fields() {
+        let err = AppError::invalid("email", "Enter an e-mail address.");
+        assert_eq!(err.status(), StatusCode::BAD_REQUEST);
+        let api: ApiError = err.into();
+        assert_eq!(
+            api.field_message("email").as_deref(),
+            Some("Enter an e-mail address.")
+        );
+    }
+
+    #[test]
+    fn internal_errors_do_not_leak_detail_to_the_browser() {
+        let api: ApiError = AppError::Internal("disk on fire at /var/secret".into()).into();
+        assert!(!api.to_string().contains("/var/secret"));
+        assert_eq!(api.status(), 500);
+    }
+}

@@ -1,0 +1,17 @@
+//! The Rollcall server: the `rollcall` binary's CLI, the HTTP front doors (UI, SCIM, health)
+//! and everything that touches the database.
+//!
+//! Layers, top to bottom: `cli` and `startup` (entry points) → `backend` / `web` (front doors)
+//! → `domain` (the product's rules) → `store` (the only place with SQL).
+
+pub mod backend;
+pub mod cli;
+pub mod config;
+pub mod domain;
+pub mod error;
+pub mod ids;
+pub mod startup;
+pub mod store;
+pub mod web;
+
+pub use error::AppError;

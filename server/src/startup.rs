@@ -1,0 +1,144 @@
+//! Builds the axum application (UI pages, server functions, static files, `/healthz`) and
+//! serves it.
+
+use crate::backend::ServerBackend;
+use crate::config::Settings;
+use crate::domain::setup::SetupGate;
+use crate::error::{AppError, AppResult};
+use crate::store::Db;
+use crate::web;
+use axum::routing::get;
+use axum::Router;
+use leptos::config::{Env, LeptosOptions};
+use leptos::prelude::provide_context;
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use rollcall_app::backend::BackendHandle;
+use rollcall_app::{shell, App};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tower_sessions::cookie::SameSite;
+use tower_sessions::{Expiry, SessionManagerLayer};
+use tower_sessions_sqlx_store::SqliteStore;
+
+/// Everything a request handler may need.
+#[derive(Clone, axum::extract::FromRef)]
+pub struct AppState {
+    pub leptos_options: LeptosOptions,
+    pub db: Db,
+    pub settings: Arc<Settings>,
+    pub setup: Arc<SetupGate>,
+}
+
+/// The whole HTTP application for `settings`, on an already migrated database.
+pub async fn build_app(settings: Settings, db: Db) -> AppResult<(Router, AppState)> {
+    let leptos_options = LeptosOptions::builder()
+        .output_name("rollcall")
+        .site_root(settings.site_root.to_string_lossy().to_string())
+        .site_pkg_dir("pkg")
+        .site_addr(settings.listen)
+        .env(Env::PROD)
+        .build();
+    let setup = Arc::new(SetupGate::new(&db).await?);
+    let state = AppState {
+        leptos_options: leptos_options.clone(),
+        db: db.clone(),
+        settings: Arc::new(settings.clone()),
+        setup: setup.clone(),
+    };
+
+    let session_store = SqliteStore::new(db.clone())
+        .with_table_name("sessions")
+        .map_err(|e| AppError::Internal(e.to_string()))?;
+    session_store.migrate().await?;
+    tokio::spawn({
+        use tower_sessions::session_store::ExpiredDeletion;
+        session_store
+            .clone()
+            .continuously_delete_expired(tokio::time::Duration::from_secs(3600))
+    });
+    let sessions = SessionManagerLayer::new(session_store)
+        .with_name(if settings.secure_cookies() {
+            "__Host-rollcall"
+        } else {
+            "rollcall"
+        })
+        .with_secure(settings.secure_cookies())
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_path("/")
+        .with_expiry(Expiry::OnInactivity(time::Duration::hours(i64::from(
+            settings.session_hours,
+        ))));
+
+    let backend = BackendHandle(Arc::new(ServerBackend {
+        db: db.clone(),
+        setup,
+    }));
+    let routes = generate_route_list(App);
+    let app = Router::new()
+        .route("/healthz", get(web::healthz))
+        .leptos_routes_with_context(&state, routes, move || provide_context(backend.clone()), {
+            let options = leptos_options.clone();
+            move || shell(options.clone())
+        })
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(sessions)
+        .layer(axum::middleware::from_fn(web::same_origin_writes))
+        .layer(axum::middleware::from_fn(web::peer_address))
+        .layer(axum::middleware::from_fn(web::security_headers))
+        .with_state(state.clone());
+    Ok((app, state))
+}
+
+/// Binds, announces the address (and the first-run code) and serves until Ctrl-C / SIGTERM.
+pub async fn serve(settings: Settings, db: Db) -> AppResult<()> {
+    let listener = tokio::net::TcpListener::bind(settings.listen)
+        .await
+        .map_err(|e| AppError::Internal(format!("cannot listen on {}: {e}", settings.listen)))?;
+    let local = listener
+        .local_addr()
+        .map_err(|e| AppError::Internal(e.to_string()))?;
+    let site_js = settings.site_root.join("pkg").join("rollcall.js");
+    if !site_js.exists() {
+        tracing::warn!(
+            "UI assets not found at {} (looked for {}): pages will render but not become interactive. \
+             Run `make build`, or pass --site-root / ROLLCALL_SITE_ROOT.",
+            settings.site_root.display(),
+            site_js.display()
+        );
+    }
+    let public = settings.public_base();
+    let (app, state) = build_app(settings, db).await?;
+    // One line on stdout that scripts (and our tests) can read, even with port 0.
+    println!("Rollcall listening on http://{local}");
+    if let Some(code) = state.setup.code() {
+        tracing::warn!("First run: open {public}/ and create your account with set-up code {code}");
+        eprintln!("\n  First run: open {public}/ and enter the set-up code  {code}\n");
+    } else {
+        tracing::info!("open {public}/login");
+    }
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await
+    .map_err(|e| AppError::Internal(format!("server error: {e}")))
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+    tracing::info!("shutting down");
+}

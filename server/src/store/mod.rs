@@ -1,0 +1,58 @@
+//! The storage layer: the only place with SQL. One module per table family; every query is
+//! scoped by `account_id`. Functions take any executor so the domain can group them in one
+//! transaction.
+
+pub mod accounts;
+pub mod api_keys;
+pub mod groups;
+pub mod users;
+
+use crate::error::{AppError, AppResult};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::SqlitePool;
+use std::str::FromStr;
+use std::time::Duration;
+
+pub type Db = SqlitePool;
+pub type Tx<'a> = sqlx::Transaction<'a, sqlx::Sqlite>;
+
+/// Opens (creating if needed) the database and its folder, and runs the migrations.
+pub async fn open(database_url: &str) -> AppResult<Db> {
+    let options = SqliteConnectOptions::from_str(database_url)
+        .map_err(|e| {
+            AppError::invalid(
+                "database-url",
+                format!("'{database_url}' is not a SQLite URL: {e}"),
+            )
+        })?
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Normal)
+        .foreign_keys(true)
+        .busy_timeout(Duration::from_secs(10))
+        .pragma("temp_store", "memory");
+    let path = options.get_filename().to_path_buf();
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| {
+            AppError::Internal(format!(
+                "cannot create the database folder {}: {e}",
+                dir.display()
+            ))
+        })?;
+    }
+    let pool = SqlitePoolOptions::new()
+        .max_connections(8)
+        .connect_with(options)
+        .await
+        .map_err(|e| {
+            AppError::Internal(format!("cannot open the database {}: {e}", path.display()))
+        })?;
+    sqlx::migrate!("./migrations").run(&pool).await?;
+    Ok(pool)
+}
+
+/// Does the database answer? (`/healthz`)
+pub async fn ping(db: &Db) -> AppResult<()> {
+    sqlx::query("SELECT 1").execute(db).await?;
+    Ok(())
+}

@@ -1,0 +1,168 @@
+//! Helpers for tests that run the real `rollcall` binary: CLI calls on a temp database, and a
+//! server on port 0 whose address is read from its stdout.
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+pub const PASSWORD: &str = "violet-harbour-engine-42";
+
+pub fn bin() -> &'static str {
+    env!("CARGO_BIN_EXE_rollcall")
+}
+
+/// A temp folder with a database URL inside it.
+pub struct TempDb {
+    pub dir: tempfile::TempDir,
+}
+
+impl TempDb {
+    pub fn new() -> Self {
+        TempDb {
+            dir: tempfile::tempdir().expect("temp dir"),
+        }
+    }
+    pub fn path(&self) -> PathBuf {
+        self.dir.path().join("nested/rollcall.db")
+    }
+    pub fn url(&self) -> String {
+        format!("sqlite://{}", self.path().display())
+    }
+}
+
+pub struct Output {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+/// Runs `rollcall <args>` against `db`, with `envs` and optional stdin.
+pub fn rollcall(db: &TempDb, args: &[&str], envs: &[(&str, &str)], stdin: Option<&str>) -> Output {
+    let mut cmd = Command::new(bin());
+    cmd.args(args)
+        .env("ROLLCALL_DATABASE_URL", db.url())
+        .env_remove("ROLLCALL_PASSWORD")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for (k, v) in envs {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().expect("spawn rollcall");
+    if let Some(input) = stdin {
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(input.as_bytes())
+            .expect("write stdin");
+    }
+    drop(child.stdin.take());
+    let out = child.wait_with_output().expect("wait rollcall");
+    Output {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// Runs a command that must succeed and returns its trimmed stdout.
+pub fn ok(db: &TempDb, args: &[&str], envs: &[(&str, &str)]) -> String {
+    let out = rollcall(db, args, envs, None);
+    assert_eq!(out.code, 0, "rollcall {args:?} failed: {}", out.stderr);
+    out.stdout.trim().to_string()
+}
+
+/// An account with one administrator (email, PASSWORD); returns the account id.
+pub fn account_with_admin(db: &TempDb, email: &str) -> String {
+    let account = ok(db, &["account", "create", "--name", "Acme"], &[]);
+    ok(
+        db,
+        &["admin", "create", "--account", &account, "--email", email],
+        &[("ROLLCALL_PASSWORD", PASSWORD)],
+    );
+    account
+}
+
+/// A running `rollcall serve` on a free port; killed on drop.
+pub struct Server {
+    child: Child,
+    pub base: String,
+    stderr_path: PathBuf,
+}
+
+impl Server {
+    pub fn start(db: &TempDb) -> Self {
+        Self::start_with(db, &[])
+    }
+
+    pub fn start_with(db: &TempDb, extra: &[&str]) -> Self {
+        let stderr_path = db.dir.path().join("server.log");
+        let stderr = std::fs::File::create(&stderr_path).expect("log file");
+        let mut child = Command::new(bin())
+            .args(["serve", "--listen", "127.0.0.1:0"])
+            .args(extra)
+            .env("ROLLCALL_DATABASE_URL", db.url())
+            .env("ROLLCALL_SITE_ROOT", site_root())
+            .stdout(Stdio::piped())
+            .stderr(stderr)
+            .spawn()
+            .expect("spawn rollcall serve");
+        let stdout = child.stdout.take().expect("stdout");
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if let Some(url) = line.strip_prefix("Rollcall listening on ") {
+                    let _ = tx.send(url.to_string());
+                }
+            }
+        });
+        let base = match rx.recv_timeout(Duration::from_secs(60)) {
+            Ok(base) => base,
+            Err(_) => {
+                let _ = child.kill();
+                panic!(
+                    "server did not start: {}",
+                    std::fs::read_to_string(&stderr_path).unwrap_or_default()
+                );
+            }
+        };
+        Server {
+            child,
+            base,
+            stderr_path,
+        }
+    }
+
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.stderr_path).unwrap_or_default()
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// A browser-like client with a cookie jar that does not follow redirects.
+    pub fn client(&self) -> reqwest::Client {
+        reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client")
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The repo's built UI, if any (tests do not need it; pages render without it).
+fn site_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/site")
+}

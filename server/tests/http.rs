@@ -1,0 +1,274 @@
+//! The real binary serving on port 0: health, first-run set-up, log-in, sessions, CSRF.
+
+mod common;
+use common::*;
+use serde_json::Value;
+
+async fn whoami(server: &Server, client: &reqwest::Client) -> Value {
+    let res = client.post(server.url("/api/whoami")).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    res.json().await.unwrap()
+}
+
+async fn login(
+    server: &Server,
+    client: &reqwest::Client,
+    email: &str,
+    password: &str,
+) -> reqwest::Response {
+    client
+        .post(server.url("/api/login"))
+        .form(&[("email", email), ("password", password)])
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn healthz_answers_when_the_database_does() {
+    let db = TempDb::new();
+    let server = Server::start(&db);
+    let res = reqwest::get(server.url("/healthz")).await.unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.text().await.unwrap().trim(), "ok");
+}
+
+#[tokio::test]
+async fn first_run_setup_needs_the_printed_code_and_happens_once() {
+    let db = TempDb::new();
+    let server = Server::start(&db);
+    let client = server.client();
+
+    let page = client.get(server.url("/")).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.unwrap();
+    assert!(
+        html.contains("Welcome to Rollcall") && html.contains("Set-up code"),
+        "{html}"
+    );
+    assert_eq!(
+        whoami(&server, &client).await,
+        serde_json::json!("SetupRequired")
+    );
+
+    let log = server.log();
+    let code = log
+        .split("set-up code")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap_or_else(|| panic!("no set-up code in the log: {log}"))
+        .to_string();
+    assert_eq!(code.len(), 14, "{code}");
+
+    let form = |code: &str, confirm: &str| {
+        vec![
+            ("input[setup_code]", code.to_string()),
+            ("input[account_name]", "Acme".to_string()),
+            ("input[first_name]", "Ada".to_string()),
+            ("input[last_name]", "Lovelace".to_string()),
+            ("input[email]", "ada@example.com".to_string()),
+            ("input[password]", PASSWORD.to_string()),
+            ("input[password_confirm]", confirm.to_string()),
+        ]
+    };
+    // Wrong code and mismatched confirmation: 400, each error named by its field, nothing created.
+    let res = client
+        .post(server.url("/api/setup"))
+        .form(&form("AAAA-BBBB-CCCC", "other-password-123"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 400);
+    let body: Value = res.json().await.unwrap();
+    let fields: Vec<&str> = body["Invalid"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(fields, vec!["setup_code", "password_confirm"], "{body}");
+    assert_eq!(
+        whoami(&server, &client).await,
+        serde_json::json!("SetupRequired")
+    );
+
+    let res = client
+        .post(server.url("/api/setup"))
+        .form(&form(&code.to_lowercase(), PASSWORD))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+    let me = whoami(&server, &client).await;
+    assert_eq!(me["LoggedIn"]["email"], "ada@example.com");
+    assert_eq!(me["LoggedIn"]["account_name"], "Acme");
+    assert_eq!(me["LoggedIn"]["is_admin"], true);
+
+    // A second set-up is refused, even with the old code.
+    let stranger = server.client();
+    let res = stranger
+        .post(server.url("/api/setup"))
+        .form(&form(&code, PASSWORD))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 409);
+    assert_eq!(
+        whoami(&server, &stranger).await,
+        serde_json::json!("Anonymous")
+    );
+}
+
+#[tokio::test]
+async fn login_logout_and_the_session_cookie() {
+    let db = TempDb::new();
+    account_with_admin(&db, "ada@example.com");
+    let server = Server::start(&db);
+    let client = server.client();
+
+    // Pages need a session.
+    let res = client
+        .get(server.url("/users"))
+        .header("Accept", "text/html")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 302);
+    assert_eq!(res.headers()["location"], "/login");
+
+    // Same message for an unknown e-mail and a wrong password.
+    let unknown = login(&server, &client, "nobody@example.com", PASSWORD).await;
+    assert_eq!(unknown.status(), 400);
+    let unknown: Value = unknown.json().await.unwrap();
+    let wrong = login(&server, &client, "ada@example.com", "wrong-password-123").await;
+    assert_eq!(wrong.status(), 400);
+    let wrong: Value = wrong.json().await.unwrap();
+    assert_eq!(unknown, wrong);
+    assert_eq!(wrong["Rejected"], "E-mail or password is incorrect.");
+
+    // E-mail is matched case-insensitively; the cookie is HttpOnly and SameSite=Lax.
+    let res = login(&server, &client, "ADA@example.com", PASSWORD).await;
+    assert_eq!(res.status(), 200);
+    let cookie = res.headers()["set-cookie"].to_str().unwrap().to_string();
+    assert!(cookie.starts_with("rollcall="), "{cookie}");
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
+        "{cookie}"
+    );
+    assert_eq!(whoami(&server, &client).await["LoggedIn"]["is_admin"], true);
+
+    // The shell renders with its sidebar.
+    let html = client
+        .get(server.url("/users"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for item in [
+        "Users",
+        "User Groups",
+        "API Keys",
+        "SCIM Provisioning",
+        "Audit Log",
+        "Settings",
+    ] {
+        assert!(html.contains(item), "sidebar lacks {item}");
+    }
+
+    // Logging in again rotates the session id.
+    let again = login(&server, &client, "ada@example.com", PASSWORD).await;
+    let cookie2 = again.headers()["set-cookie"].to_str().unwrap().to_string();
+    assert_ne!(
+        cookie.split(';').next(),
+        cookie2.split(';').next(),
+        "session id rotated at log-in"
+    );
+
+    let res = client.post(server.url("/api/logout")).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(
+        whoami(&server, &client).await,
+        serde_json::json!("Anonymous")
+    );
+}
+
+#[tokio::test]
+async fn a_non_admin_sees_only_their_profile() {
+    let db = TempDb::new();
+    let account = account_with_admin(&db, "ada@example.com");
+    // A second admin is removed from the group directly in the database to make a plain member.
+    ok(
+        &db,
+        &[
+            "admin",
+            "create",
+            "--account",
+            &account,
+            "--email",
+            "bob@example.com",
+        ],
+        &[("ROLLCALL_PASSWORD", PASSWORD)],
+    );
+    {
+        let pool = sqlx::SqlitePool::connect(&db.url()).await.unwrap();
+        sqlx::query("DELETE FROM group_members WHERE user_id = (SELECT id FROM users WHERE email = 'bob@example.com')")
+            .execute(&pool)
+            .await
+            .unwrap();
+        pool.close().await;
+    }
+    let server = Server::start(&db);
+    let client = server.client();
+    assert_eq!(
+        login(&server, &client, "bob@example.com", PASSWORD)
+            .await
+            .status(),
+        200
+    );
+    assert_eq!(
+        whoami(&server, &client).await["LoggedIn"]["is_admin"],
+        false
+    );
+    let html = client
+        .get(server.url("/users"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("Your profile"), "{html}");
+    assert!(
+        !html.contains("API Keys"),
+        "a member must not see the admin shell"
+    );
+}
+
+#[tokio::test]
+async fn cross_site_posts_are_refused() {
+    let db = TempDb::new();
+    account_with_admin(&db, "ada@example.com");
+    let server = Server::start(&db);
+    let res = server
+        .client()
+        .post(server.url("/api/login"))
+        .header("Origin", "https://evil.example")
+        .form(&[("email", "ada@example.com"), ("password", PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 403);
+}
+
+#[tokio::test]
+async fn unknown_pages_are_404_and_assets_are_served() {
+    let db = TempDb::new();
+    let server = Server::start(&db);
+    let res = reqwest::get(server.url("/no/such/page")).await.unwrap();
+    assert_eq!(res.status(), 404);
+    let res = reqwest::get(server.url("/favicon.svg")).await.unwrap();
+    // Served from target/site when built; the test suite runs after `make build`.
+    assert_eq!(res.status(), 200);
+}
