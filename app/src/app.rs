@@ -36,6 +36,12 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    // Effects run only in the browser: marks the page as interactive (tests wait for this).
+    Effect::new(|_| {
+        if let Some(body) = document().body() {
+            let _ = body.set_attribute("data-hydrated", "true");
+        }
+    });
     view! {
         <Stylesheet id="rollcall" href="/pkg/rollcall.css"/>
         <Title formatter=|text: String| if text.is_empty() { "Rollcall".to_string() } else { format!("{text} · Rollcall") }/>

@@ -71,7 +71,8 @@ fn admin_create_errors_are_one_line_and_non_zero() {
         &pw,
     );
 
-    let cases: Vec<(Vec<&str>, Vec<(&str, &str)>, &str)> = vec![
+    type Case<'a> = (Vec<&'a str>, Vec<(&'a str, &'a str)>, &'a str);
+    let cases: Vec<Case> = vec![
         // duplicate e-mail, case-insensitively
         (
             vec![

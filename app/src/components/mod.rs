@@ -78,10 +78,25 @@ pub fn ErrorPanel(error: ApiError) -> impl IntoView {
     }
 }
 
+/// After a server action that changes who is logged in succeeds, load `href` afresh so every
+/// part of the page sees the new session. (Without JavaScript the server's redirect does it.)
+pub fn reload_on_success<A>(action: ServerAction<A>, href: &'static str)
+where
+    A: leptos::server_fn::ServerFn<Output = ()> + Clone + Send + Sync + 'static,
+    A::Error: Clone + Send + Sync + 'static,
+{
+    Effect::new(move |_| {
+        if let Some(Ok(())) = action.value().get() {
+            let _ = window().location().set_href(href);
+        }
+    });
+}
+
 /// Ends the session; a plain form post without JavaScript, an action with it.
 #[component]
 pub fn LogoutButton() -> impl IntoView {
     let logout = ServerAction::<Logout>::new();
+    reload_on_success(logout, "/login");
     view! {
         <ActionForm action=logout attr:class="logout-form">
             <button type="submit" class="button secondary">"Log out"</button>

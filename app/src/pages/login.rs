@@ -1,7 +1,7 @@
 //! `/login`: e-mail and password.
 
 use crate::api::{whoami, Login, Viewer};
-use crate::components::{Field, FormError};
+use crate::components::{reload_on_success, Field, FormError};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::Redirect;
@@ -10,6 +10,7 @@ use leptos_router::components::Redirect;
 pub fn LoginPage() -> impl IntoView {
     let me = Resource::new(|| (), |_| whoami());
     let login = ServerAction::<Login>::new();
+    reload_on_success(login, "/");
     let error = Signal::derive(move || login.value().get().and_then(Result::err));
     let field = move |name: &'static str| {
         Signal::derive(move || error.get().and_then(|e| e.field_message(name)))

@@ -2,13 +2,14 @@
 //! the server prints in its log, so a freshly exposed server cannot be claimed by a stranger.
 
 use crate::api::CompleteSetup;
-use crate::components::{Field, FormError};
+use crate::components::{reload_on_success, Field, FormError};
 use leptos::prelude::*;
 use leptos_meta::Title;
 
 #[component]
 pub fn SetupPage() -> impl IntoView {
     let setup = ServerAction::<CompleteSetup>::new();
+    reload_on_success(setup, "/");
     let error = Signal::derive(move || setup.value().get().and_then(Result::err));
     let field = move |name: &'static str| {
         Signal::derive(move || error.get().and_then(|e| e.field_message(name)))
