@@ -22,7 +22,8 @@ pub struct Cli {
     /// [default: sqlite://data/rollcall.db]
     #[arg(long, global = true, env = "ROLLCALL_DATABASE_URL")]
     database_url: Option<String>,
-    /// Optional TOML settings file (keys: database_url, listen, public_url, site_root, session_hours)
+    /// Optional TOML settings file (keys: database_url, listen, public_url, site_root, session_hours,
+    /// activity_days, activity_max_rows)
     #[arg(long, global = true, env = "ROLLCALL_CONFIG")]
     config: Option<PathBuf>,
     #[command(subcommand)]
@@ -60,6 +61,12 @@ struct ServeArgs {
     /// Log a browser session out after this many hours without a request [default: 12]
     #[arg(long, env = "ROLLCALL_SESSION_HOURS")]
     session_hours: Option<u32>,
+    /// Keep provisioning activity (every SCIM request) this many days [default: 30]
+    #[arg(long, env = "ROLLCALL_ACTIVITY_DAYS")]
+    activity_days: Option<u32>,
+    /// Keep at most this many provisioning activity entries [default: 200000]
+    #[arg(long, env = "ROLLCALL_ACTIVITY_MAX_ROWS")]
+    activity_max_rows: Option<i64>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -168,6 +175,8 @@ async fn run(cli: Cli) -> AppResult<()> {
         over.public_url = args.public_url.clone();
         over.site_root = args.site_root.clone();
         over.session_hours = args.session_hours;
+        over.activity_days = args.activity_days;
+        over.activity_max_rows = args.activity_max_rows;
     }
     let settings = Settings::resolve(over, file)?;
     let db = store::open(&settings.database_url).await?;

@@ -11,6 +11,8 @@ pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/rollcall.db";
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:3000";
 pub const DEFAULT_SITE_ROOT: &str = "target/site";
 pub const DEFAULT_SESSION_HOURS: u32 = 12;
+pub const DEFAULT_ACTIVITY_DAYS: u32 = 30;
+pub const DEFAULT_ACTIVITY_MAX_ROWS: i64 = 200_000;
 
 /// What may be set in the optional `--config` TOML file; every key is optional.
 #[derive(Debug, Default, Deserialize)]
@@ -21,6 +23,8 @@ pub struct FileConfig {
     pub public_url: Option<String>,
     pub site_root: Option<PathBuf>,
     pub session_hours: Option<u32>,
+    pub activity_days: Option<u32>,
+    pub activity_max_rows: Option<i64>,
 }
 
 impl FileConfig {
@@ -47,6 +51,10 @@ pub struct Settings {
     /// The built UI (`pkg/rollcall.js`, `pkg/rollcall_bg.wasm`, `pkg/rollcall.css`, favicon).
     pub site_root: PathBuf,
     pub session_hours: u32,
+    /// Provisioning activity (SCIM requests) older than this is deleted.
+    pub activity_days: u32,
+    /// At most this many provisioning activity rows are kept.
+    pub activity_max_rows: i64,
 }
 
 /// Values from flags or the environment (already merged by clap).
@@ -57,6 +65,8 @@ pub struct Overrides {
     pub public_url: Option<String>,
     pub site_root: Option<PathBuf>,
     pub session_hours: Option<u32>,
+    pub activity_days: Option<u32>,
+    pub activity_max_rows: Option<i64>,
 }
 
 impl Settings {
@@ -89,7 +99,29 @@ impl Settings {
                 "must be between 1 and 2160 (90 days)",
             ));
         }
+        let activity_days = over
+            .activity_days
+            .or(file.activity_days)
+            .unwrap_or(DEFAULT_ACTIVITY_DAYS);
+        if !(1..=3650).contains(&activity_days) {
+            return Err(AppError::invalid(
+                "activity-days",
+                "must be between 1 and 3650",
+            ));
+        }
+        let activity_max_rows = over
+            .activity_max_rows
+            .or(file.activity_max_rows)
+            .unwrap_or(DEFAULT_ACTIVITY_MAX_ROWS);
+        if !(1_000..=100_000_000).contains(&activity_max_rows) {
+            return Err(AppError::invalid(
+                "activity-max-rows",
+                "must be between 1000 and 100000000",
+            ));
+        }
         Ok(Settings {
+            activity_days,
+            activity_max_rows,
             database_url,
             listen,
             public_url,

@@ -20,6 +20,16 @@ pub enum AppError {
     Forbidden(String),
     #[error("{0}")]
     TooManyRequests(String),
+    /// `If-Match` named another version.
+    #[error("{0}")]
+    PreconditionFailed(String),
+    /// A SCIM-specific client error with its RFC 7644 §3.12 `scimType`.
+    #[error("{detail}")]
+    Scim {
+        status: u16,
+        scim_type: Option<&'static str>,
+        detail: String,
+    },
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
     #[error("migration failed: {0}")]
@@ -45,6 +55,10 @@ impl AppError {
             AppError::Unauthenticated => StatusCode::UNAUTHORIZED,
             AppError::Forbidden(_) => StatusCode::FORBIDDEN,
             AppError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
+            AppError::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
+            AppError::Scim { status, .. } => {
+                StatusCode::from_u16(*status).unwrap_or(StatusCode::BAD_REQUEST)
+            }
             AppError::Database(_)
             | AppError::Migration(_)
             | AppError::Session(_)
@@ -79,6 +93,18 @@ impl From<AppError> for ApiError {
             AppError::Unauthenticated => ApiError::Unauthenticated,
             AppError::Forbidden(_) => ApiError::Forbidden,
             AppError::TooManyRequests(m) => ApiError::TooManyRequests(m),
+            AppError::PreconditionFailed(m) => ApiError::Conflict(m),
+            AppError::Scim {
+                status: 404,
+                detail,
+                ..
+            } => ApiError::NotFound(detail),
+            AppError::Scim {
+                status: 409,
+                detail,
+                ..
+            } => ApiError::Conflict(detail),
+            AppError::Scim { detail, .. } => ApiError::Rejected(detail),
             AppError::Database(_)
             | AppError::Migration(_)
             | AppError::Session(_)
@@ -97,6 +123,74 @@ impl IntoResponse for AppError {
             self.to_string()
         };
         (status, axum::Json(serde_json::json!({ "error": message }))).into_response()
+    }
+}
+
+/// Detail of the error a SCIM response carried, for the provisioning activity log.
+#[derive(Debug, Clone)]
+pub struct ScimErrorNote(pub String);
+
+impl AppError {
+    /// The RFC 7644 §3.12 form of this error: HTTP status, `scimType`, `detail`.
+    pub fn scim_parts(&self) -> (StatusCode, Option<&'static str>, String) {
+        let status = self.status();
+        match self {
+            AppError::Scim {
+                scim_type, detail, ..
+            } => (status, *scim_type, detail.clone()),
+            AppError::Invalid(_) => (status, Some("invalidValue"), self.to_string()),
+            AppError::Conflict(m) => (status, Some("uniqueness"), m.clone()),
+            AppError::Unauthenticated => (
+                status,
+                None,
+                "authentication required: send Authorization: Bearer <API key>".into(),
+            ),
+            AppError::NotFound(m)
+            | AppError::Forbidden(m)
+            | AppError::TooManyRequests(m)
+            | AppError::PreconditionFailed(m) => (status, None, m.clone()),
+            AppError::Database(_)
+            | AppError::Migration(_)
+            | AppError::Session(_)
+            | AppError::Internal(_) => {
+                tracing::error!(error = %self, "SCIM request failed");
+                (
+                    status,
+                    None,
+                    "internal error; the server log has the details".into(),
+                )
+            }
+        }
+    }
+
+    /// The SCIM error response (`application/scim+json`), with `WWW-Authenticate` on 401.
+    pub fn into_scim_response(self) -> Response {
+        let (status, scim_type, detail) = self.scim_parts();
+        let mut body = serde_json::json!({
+            "schemas": ["urn:ietf:params:scim:api:messages:2.0:Error"],
+            "status": status.as_u16().to_string(),
+            "detail": detail,
+        });
+        if let Some(t) = scim_type {
+            body["scimType"] = serde_json::json!(t);
+        }
+        let mut res = (
+            status,
+            [(
+                http::header::CONTENT_TYPE,
+                http::HeaderValue::from_static("application/scim+json; charset=utf-8"),
+            )],
+            body.to_string(),
+        )
+            .into_response();
+        if status == StatusCode::UNAUTHORIZED {
+            res.headers_mut().insert(
+                http::header::WWW_AUTHENTICATE,
+                http::HeaderValue::from_static("Bearer realm=\"Rollcall SCIM\""),
+            );
+        }
+        res.extensions_mut().insert(ScimErrorNote(detail));
+        res
     }
 }
 

@@ -5,6 +5,7 @@ use crate::backend::ServerBackend;
 use crate::config::Settings;
 use crate::domain::setup::SetupGate;
 use crate::error::{AppError, AppResult};
+use crate::scim::activity::{ActivityRecorder, Retention};
 use crate::store::Db;
 use crate::web;
 use axum::routing::get;
@@ -27,6 +28,7 @@ pub struct AppState {
     pub db: Db,
     pub settings: Arc<Settings>,
     pub setup: Arc<SetupGate>,
+    pub activity: ActivityRecorder,
 }
 
 /// The whole HTTP application for `settings`, on an already migrated database.
@@ -39,11 +41,19 @@ pub async fn build_app(settings: Settings, db: Db) -> AppResult<(Router, AppStat
         .env(Env::PROD)
         .build();
     let setup = Arc::new(SetupGate::new(&db).await?);
+    let activity = ActivityRecorder::spawn(
+        db.clone(),
+        Retention {
+            days: settings.activity_days,
+            max_rows: settings.activity_max_rows,
+        },
+    );
     let state = AppState {
         leptos_options: leptos_options.clone(),
         db: db.clone(),
         settings: Arc::new(settings.clone()),
         setup: setup.clone(),
+        activity,
     };
 
     let session_store = SqliteStore::new(db.clone())
@@ -83,6 +93,8 @@ pub async fn build_app(settings: Settings, db: Db) -> AppResult<(Router, AppStat
         })
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(sessions)
+        // SCIM uses bearer keys, not the browser session: merged after the session layer.
+        .merge(crate::scim::router(&state))
         .layer(axum::middleware::from_fn(web::same_origin_writes))
         .layer(axum::middleware::from_fn(web::peer_address))
         .layer(axum::middleware::from_fn(web::security_headers))

@@ -3,8 +3,10 @@
 
 pub mod accounts;
 pub mod api_keys;
+pub mod audit;
 pub mod auth;
 pub mod passwords;
+pub mod provisioning;
 pub mod setup;
 pub mod users;
 pub mod validate;

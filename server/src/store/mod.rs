@@ -4,7 +4,10 @@
 
 pub mod accounts;
 pub mod api_keys;
+pub mod audit;
 pub mod groups;
+pub mod scim_activity;
+pub mod scim_query;
 pub mod users;
 
 use crate::error::{AppError, AppResult};
@@ -55,4 +58,28 @@ pub async fn open(database_url: &str) -> AppResult<Db> {
 pub async fn ping(db: &Db) -> AppResult<()> {
     sqlx::query("SELECT 1").execute(db).await?;
     Ok(())
+}
+
+type Args<'q> = sqlx::sqlite::SqliteArguments<'q>;
+
+/// Binds one filter parameter to a scalar query.
+pub(crate) fn bind_scalar<'q, O>(
+    q: sqlx::query::QueryScalar<'q, sqlx::Sqlite, O, Args<'q>>,
+    b: &scim_query::Bind,
+) -> sqlx::query::QueryScalar<'q, sqlx::Sqlite, O, Args<'q>> {
+    match b {
+        scim_query::Bind::Text(s) => q.bind(s.clone()),
+        scim_query::Bind::Int(i) => q.bind(*i),
+    }
+}
+
+/// Binds one filter parameter to a row query.
+pub(crate) fn bind_as<'q, O>(
+    q: sqlx::query::QueryAs<'q, sqlx::Sqlite, O, Args<'q>>,
+    b: &scim_query::Bind,
+) -> sqlx::query::QueryAs<'q, sqlx::Sqlite, O, Args<'q>> {
+    match b {
+        scim_query::Bind::Text(s) => q.bind(s.clone()),
+        scim_query::Bind::Int(i) => q.bind(*i),
+    }
 }

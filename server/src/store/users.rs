@@ -109,3 +109,170 @@ pub async fn session_user(
     .fetch_optional(db)
     .await?)
 }
+
+/// A user as SCIM and the domain see them.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct UserRecord {
+    pub id: String,
+    pub email: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub status: String,
+    pub source: String,
+    pub external_id: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+    pub version: i64,
+}
+
+const RECORD_COLUMNS: &str =
+    "u.id, u.email, u.first_name, u.last_name, u.status, u.source, u.external_id, u.created_at, u.updated_at, u.version";
+
+pub async fn get_record(
+    db: impl SqliteExecutor<'_>,
+    account_id: &str,
+    id: &str,
+) -> AppResult<Option<UserRecord>> {
+    Ok(sqlx::query_as(&format!(
+        "SELECT {RECORD_COLUMNS} FROM users u WHERE u.account_id = ? AND u.id = ?"
+    ))
+    .bind(account_id)
+    .bind(id)
+    .fetch_optional(db)
+    .await?)
+}
+
+/// Does the user have a password (i.e. signed up)?
+pub async fn has_password(
+    db: impl SqliteExecutor<'_>,
+    account_id: &str,
+    id: &str,
+) -> AppResult<bool> {
+    let found: Option<i64> = sqlx::query_scalar(
+        "SELECT 1 FROM users WHERE account_id = ? AND id = ? AND password_hash IS NOT NULL",
+    )
+    .bind(account_id)
+    .bind(id)
+    .fetch_optional(db)
+    .await?;
+    Ok(found.is_some())
+}
+
+pub struct UserUpdate<'a> {
+    pub email: &'a str,
+    pub first_name: &'a str,
+    pub last_name: &'a str,
+    pub status: &'a str,
+    pub source: &'a str,
+    pub external_id: Option<&'a str>,
+    /// End every session of the user (suspension).
+    pub end_sessions: bool,
+    pub now: &'a str,
+}
+
+/// Writes the new state and bumps the version; `expected_version` guards against lost updates.
+/// Returns false if the row changed meanwhile (or is gone).
+pub async fn update(
+    db: impl SqliteExecutor<'_>,
+    account_id: &str,
+    id: &str,
+    expected_version: i64,
+    u: UserUpdate<'_>,
+) -> AppResult<bool> {
+    let done = sqlx::query(
+        "UPDATE users SET email = ?, email_norm = ?, first_name = ?, last_name = ?, status = ?, source = ?,
+                external_id = ?, auth_epoch = auth_epoch + ?, updated_at = ?, version = version + 1
+         WHERE account_id = ? AND id = ? AND version = ?",
+    )
+    .bind(u.email)
+    .bind(u.email.to_lowercase())
+    .bind(u.first_name)
+    .bind(u.last_name)
+    .bind(u.status)
+    .bind(u.source)
+    .bind(u.external_id)
+    .bind(i64::from(u.end_sessions))
+    .bind(u.now)
+    .bind(account_id)
+    .bind(id)
+    .bind(expected_version)
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+pub async fn set_external_id(
+    db: impl SqliteExecutor<'_>,
+    account_id: &str,
+    id: &str,
+    external_id: Option<&str>,
+) -> AppResult<()> {
+    sqlx::query("UPDATE users SET external_id = ? WHERE account_id = ? AND id = ?")
+        .bind(external_id)
+        .bind(account_id)
+        .bind(id)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+pub async fn delete(db: impl SqliteExecutor<'_>, account_id: &str, id: &str) -> AppResult<bool> {
+    let done = sqlx::query("DELETE FROM users WHERE account_id = ? AND id = ?")
+        .bind(account_id)
+        .bind(id)
+        .execute(db)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Which of `ids` are users of the account.
+pub async fn existing_ids(
+    db: impl SqliteExecutor<'_>,
+    account_id: &str,
+    ids: &[String],
+) -> AppResult<Vec<String>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let json = serde_json::to_string(ids).map_err(|e| crate::AppError::Internal(e.to_string()))?;
+    Ok(sqlx::query_scalar(
+        "SELECT id FROM users WHERE account_id = ? AND id IN (SELECT value FROM json_each(?))",
+    )
+    .bind(account_id)
+    .bind(json)
+    .fetch_all(db)
+    .await?)
+}
+
+/// One page of users matching `filter`, ordered by `order_by`, plus the total count.
+pub async fn list(
+    db: &crate::store::Db,
+    account_id: &str,
+    filter: &crate::store::scim_query::SqlWhere,
+    order_by: &str,
+    limit: i64,
+    offset: i64,
+) -> AppResult<(i64, Vec<UserRecord>)> {
+    let where_sql = if filter.sql.is_empty() {
+        String::new()
+    } else {
+        format!(" AND ({})", filter.sql)
+    };
+    let count_sql = format!("SELECT COUNT(*) FROM users u WHERE u.account_id = ?{where_sql}");
+    let mut count = sqlx::query_scalar::<_, i64>(&count_sql).bind(account_id);
+    for b in &filter.binds {
+        count = crate::store::bind_scalar(count, b);
+    }
+    let total = count.fetch_one(db).await?;
+    if limit == 0 {
+        return Ok((total, Vec::new()));
+    }
+    let page_sql =
+        format!("SELECT {RECORD_COLUMNS} FROM users u WHERE u.account_id = ?{where_sql} ORDER BY {order_by} LIMIT ? OFFSET ?");
+    let mut page = sqlx::query_as::<_, UserRecord>(&page_sql).bind(account_id);
+    for b in &filter.binds {
+        page = crate::store::bind_as(page, b);
+    }
+    let rows = page.bind(limit).bind(offset).fetch_all(db).await?;
+    Ok((total, rows))
+}

@@ -1,0 +1,71 @@
+//! Audit events: who (a user, an API key, the system) did what to whom.
+
+use crate::error::AppResult;
+use crate::ids;
+use crate::store::{self, audit::NewEvent};
+use sqlx::SqliteExecutor;
+
+/// Who is acting.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actor {
+    pub kind: &'static str,
+    pub id: Option<String>,
+    pub label: String,
+}
+
+impl Actor {
+    pub fn api_key(id: &str, name: &str) -> Self {
+        Actor {
+            kind: "api_key",
+            id: Some(id.to_string()),
+            label: format!("API key “{name}”"),
+        }
+    }
+    pub fn user(id: &str, email: &str) -> Self {
+        Actor {
+            kind: "user",
+            id: Some(id.to_string()),
+            label: email.to_string(),
+        }
+    }
+    pub fn system() -> Self {
+        Actor {
+            kind: "system",
+            id: None,
+            label: "Rollcall".into(),
+        }
+    }
+}
+
+/// What happened to which target.
+pub struct Event<'a> {
+    pub action: &'a str,
+    pub target_kind: &'a str,
+    pub target_id: &'a str,
+    pub target_label: &'a str,
+    pub detail: String,
+}
+
+pub async fn record(
+    db: impl SqliteExecutor<'_>,
+    account_id: &str,
+    actor: &Actor,
+    e: Event<'_>,
+) -> AppResult<()> {
+    store::audit::insert(
+        db,
+        NewEvent {
+            account_id,
+            actor_kind: actor.kind,
+            actor_id: actor.id.as_deref(),
+            actor_label: &actor.label,
+            action: e.action,
+            target_kind: Some(e.target_kind),
+            target_id: Some(e.target_id),
+            target_label: Some(e.target_label),
+            detail: &e.detail,
+            now: &ids::now(),
+        },
+    )
+    .await
+}

@@ -1,0 +1,156 @@
+//! Bearer authentication for SCIM: `Authorization: Bearer rc_<key id>_<secret>`.
+//!
+//! The key must exist, match its stored hash (constant-time), belong to the account in the URL,
+//! be neither revoked nor expired, and inherit the Account Administrator group. A key of another
+//! account gets the same 401 as an unknown one, so nothing about other accounts leaks.
+
+use crate::domain::{api_keys, audit::Actor};
+use crate::error::AppError;
+use crate::ids;
+use crate::startup::AppState;
+use crate::store;
+use axum::extract::{Request, State};
+use axum::middleware::Next;
+use axum::response::Response;
+
+/// The authenticated caller, available to handlers as a request extension.
+#[derive(Debug, Clone)]
+pub struct ScimAuth {
+    pub account_id: String,
+    pub key_id: String,
+    pub key_name: String,
+}
+
+impl ScimAuth {
+    pub fn actor(&self) -> Actor {
+        Actor::api_key(&self.key_id, &self.key_name)
+    }
+}
+
+/// The key that made a request, for the activity log (a response extension).
+#[derive(Debug, Clone)]
+pub struct ScimKeyNote(pub String);
+
+/// The `{accountId}` segment of a SCIM URL.
+pub fn account_in_path(path: &str) -> Option<&str> {
+    path.strip_prefix("/scim/account/")?
+        .split('/')
+        .next()
+        .filter(|s| !s.is_empty())
+}
+
+fn unauthorized(detail: &str) -> AppError {
+    AppError::Scim {
+        status: 401,
+        scim_type: None,
+        detail: detail.to_string(),
+    }
+}
+
+const UNKNOWN: &str = "the bearer token is not a valid API key for this account";
+
+pub async fn require_bearer(
+    State(state): State<AppState>,
+    mut req: Request,
+    next: Next,
+) -> Response {
+    let path = req.uri().path().to_string();
+    let header = req.headers().get(http::header::AUTHORIZATION).cloned();
+    match authenticate(&state, &path, header).await {
+        Ok(auth) => {
+            let key = auth.key_id.clone();
+            req.extensions_mut().insert(auth);
+            let mut res = next.run(req).await;
+            res.extensions_mut().insert(ScimKeyNote(key));
+            res
+        }
+        Err(e) => e.into_scim_response(),
+    }
+}
+
+async fn authenticate(
+    state: &AppState,
+    path: &str,
+    header: Option<http::HeaderValue>,
+) -> Result<ScimAuth, AppError> {
+    let account_id = account_in_path(path)
+        .ok_or_else(|| unauthorized(UNKNOWN))?
+        .to_string();
+    let header = header.ok_or_else(|| {
+        unauthorized("missing Authorization header: send Authorization: Bearer <API key>")
+    })?;
+    let value = header
+        .to_str()
+        .map_err(|_| unauthorized("the Authorization header is not readable text"))?;
+    let token = match value.trim().split_once(' ') {
+        Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") => token.trim(),
+        _ => {
+            return Err(unauthorized(
+                "the Authorization header must be 'Bearer <API key>'",
+            ))
+        }
+    };
+    let (key_id, secret) = api_keys::parse_token(token).ok_or_else(|| unauthorized(UNKNOWN))?;
+    let row = store::api_keys::for_auth(&state.db, key_id).await?;
+    // Hash even when the key id is unknown, so timing does not tell which ids exist.
+    let presented = ids::sha256_hex(secret);
+    let Some(row) = row else {
+        let _ = ids::secure_eq(&presented, &presented);
+        return Err(unauthorized(UNKNOWN));
+    };
+    if !ids::secure_eq(&presented, &row.secret_sha256) || row.account_id != account_id {
+        return Err(unauthorized(UNKNOWN));
+    }
+    let now = ids::now();
+    if row.revoked_at.is_some() {
+        return Err(unauthorized("this API key has been revoked"));
+    }
+    if row.expires_at.as_deref().is_some_and(|e| e <= now.as_str()) {
+        return Err(unauthorized("this API key has expired; create a new one"));
+    }
+    if !row.is_admin {
+        return Err(AppError::Scim {
+            status: 403,
+            scim_type: None,
+            detail: "this API key does not inherit the Account Administrator group, which SCIM provisioning requires".into(),
+        });
+    }
+    // Record use at most once a minute per key, off the request path.
+    let stale = row
+        .last_used_at
+        .as_deref()
+        .is_none_or(|t| minute_older(t, &now));
+    if stale {
+        let db = state.db.clone();
+        let id = row.id.clone();
+        tokio::spawn(async move {
+            if let Err(e) = store::api_keys::touch_last_used(&db, &id, &now).await {
+                tracing::warn!(error = %e, "could not record API key use");
+            }
+        });
+    }
+    Ok(ScimAuth {
+        account_id,
+        key_id: row.id,
+        key_name: row.name,
+    })
+}
+
+/// Is timestamp `a` (our fixed format) more than a minute before `b`? Compares
+/// `YYYY-MM-DDTHH:MM` prefixes, which is all the precision "last used" needs.
+fn minute_older(a: &str, b: &str) -> bool {
+    a.get(..16) != b.get(..16)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn account_segment() {
+        assert_eq!(account_in_path("/scim/account/abc/Users"), Some("abc"));
+        assert_eq!(account_in_path("/scim/account/abc"), Some("abc"));
+        assert_eq!(account_in_path("/scim/account//Users"), None);
+        assert_eq!(account_in_path("/other"), None);
+    }
+}

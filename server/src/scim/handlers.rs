@@ -1,0 +1,739 @@
+//! The SCIM endpoints. Each one reads the request (tolerantly), calls `domain::provisioning`,
+//! and writes the answer (strictly): `application/scim+json`, `Location` on 201, `ETag` on
+//! single resources, RFC 7644 §3.12 errors.
+
+use crate::domain::provisioning::{self as prov, ListQuery};
+use crate::error::{AppError, AppResult};
+use crate::scim::auth::ScimAuth;
+use crate::scim::filter;
+use crate::scim::patch;
+use crate::scim::resources::{self, attribute_list, project, LIST_SCHEMA};
+use crate::startup::AppState;
+use axum::body::Bytes;
+use axum::extract::{Path, RawQuery, State};
+use axum::response::{IntoResponse, Response};
+use axum::Extension;
+use http::{header, HeaderMap, HeaderValue, StatusCode};
+use serde_json::{json, Value};
+
+/// Largest page we return (advertised as `filter.maxResults`).
+pub const MAX_RESULTS: i64 = 1000;
+/// Page size when the client does not say.
+pub const DEFAULT_COUNT: i64 = 100;
+
+/// An error answered in SCIM form.
+pub struct Scim(AppError);
+
+impl From<AppError> for Scim {
+    fn from(e: AppError) -> Self {
+        Scim(e)
+    }
+}
+
+impl IntoResponse for Scim {
+    fn into_response(self) -> Response {
+        self.0.into_scim_response()
+    }
+}
+
+type ScimResult = Result<Response, Scim>;
+
+/// Which user or group a request touched, for the activity log (a response extension).
+#[derive(Debug, Clone)]
+pub struct ScimTarget {
+    pub kind: &'static str,
+    pub id: String,
+}
+
+fn scim_error(status: u16, scim_type: &'static str, detail: impl Into<String>) -> AppError {
+    AppError::Scim {
+        status,
+        scim_type: Some(scim_type),
+        detail: detail.into(),
+    }
+}
+
+/// The SCIM base URL of an account.
+pub fn base_url(state: &AppState, account_id: &str) -> String {
+    format!("{}/scim/account/{account_id}", state.settings.public_base())
+}
+
+/// A JSON response in SCIM's media type (plain JSON when the client asks only for that).
+fn respond(status: StatusCode, headers: &HeaderMap, body: &Value) -> Response {
+    let accept = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let media = if accept.contains("application/json") && !accept.contains("scim+json") {
+        "application/json; charset=utf-8"
+    } else {
+        "application/scim+json; charset=utf-8"
+    };
+    (
+        status,
+        [(header::CONTENT_TYPE, HeaderValue::from_static(media))],
+        body.to_string(),
+    )
+        .into_response()
+}
+
+/// A single resource: body, `ETag`, and `Location` when created.
+fn resource(status: StatusCode, headers: &HeaderMap, doc: Value, target: ScimTarget) -> Response {
+    let version = doc["meta"]["version"].as_str().map(str::to_string);
+    let location = doc["meta"]["location"].as_str().map(str::to_string);
+    let mut res = respond(status, headers, &doc);
+    if let Some(tag) = version.and_then(|v| HeaderValue::from_str(&v).ok()) {
+        res.headers_mut().insert(header::ETAG, tag);
+    }
+    if status == StatusCode::CREATED {
+        if let Some(loc) = location.and_then(|l| HeaderValue::from_str(&l).ok()) {
+            res.headers_mut().insert(header::LOCATION, loc);
+        }
+    }
+    res.extensions_mut().insert(target);
+    res
+}
+
+fn parse_body(body: &Bytes) -> AppResult<Value> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Err(scim_error(
+            400,
+            "invalidSyntax",
+            "the request body is empty; send a JSON object",
+        ));
+    }
+    serde_json::from_slice(body).map_err(|e| {
+        scim_error(
+            400,
+            "invalidSyntax",
+            format!("the request body is not valid JSON: {e}"),
+        )
+    })
+}
+
+fn if_match(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get(header::IF_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
+}
+
+/// Paging, sorting, filtering and projection, from a query string or a SearchRequest body.
+#[derive(Debug, Default)]
+struct ListParams {
+    filter: Option<String>,
+    start_index: Option<String>,
+    count: Option<String>,
+    sort_by: Option<String>,
+    sort_order: Option<String>,
+    attributes: Vec<String>,
+    excluded: Vec<String>,
+}
+
+impl ListParams {
+    fn from_query(query: Option<&str>) -> Self {
+        let mut p = ListParams::default();
+        for (k, v) in url::form_urlencoded::parse(query.unwrap_or("").as_bytes()) {
+            let v = v.into_owned();
+            match k.to_ascii_lowercase().as_str() {
+                "filter" => p.filter = Some(v),
+                "startindex" => p.start_index = Some(v),
+                "count" => p.count = Some(v),
+                "sortby" => p.sort_by = Some(v),
+                "sortorder" => p.sort_order = Some(v),
+                "attributes" => p.attributes.extend(attribute_list(Some(&v))),
+                "excludedattributes" => p.excluded.extend(attribute_list(Some(&v))),
+                _ => {}
+            }
+        }
+        p
+    }
+
+    fn from_search(body: &Value) -> AppResult<Self> {
+        let obj = body.as_object().ok_or_else(|| {
+            scim_error(
+                400,
+                "invalidSyntax",
+                "a SearchRequest must be a JSON object",
+            )
+        })?;
+        let text = |k: &str| {
+            patch::get_ci(obj, k).and_then(|v| match v {
+                Value::String(s) => Some(s.clone()),
+                Value::Number(n) => Some(n.to_string()),
+                _ => None,
+            })
+        };
+        let list = |k: &str| match patch::get_ci(obj, k) {
+            Some(Value::Array(items)) => items
+                .iter()
+                .filter_map(Value::as_str)
+                .map(str::to_string)
+                .collect(),
+            Some(Value::String(s)) => attribute_list(Some(s)),
+            _ => Vec::new(),
+        };
+        Ok(ListParams {
+            filter: text("filter"),
+            start_index: text("startIndex"),
+            count: text("count"),
+            sort_by: text("sortBy"),
+            sort_order: text("sortOrder"),
+            attributes: list("attributes"),
+            excluded: list("excludedAttributes"),
+        })
+    }
+
+    fn query(&self) -> AppResult<ListQuery> {
+        let number = |name: &str, v: &Option<String>| -> AppResult<Option<i64>> {
+            v.as_deref()
+                .map(|s| {
+                    s.trim().parse::<i64>().map_err(|_| {
+                        scim_error(
+                            400,
+                            "invalidValue",
+                            format!("{name} must be an integer, not '{s}'"),
+                        )
+                    })
+                })
+                .transpose()
+        };
+        let filter = match self
+            .filter
+            .as_deref()
+            .map(str::trim)
+            .filter(|f| !f.is_empty())
+        {
+            Some(f) => Some(
+                filter::parse_filter(f)
+                    .map_err(|e| scim_error(400, "invalidFilter", format!("filter: {e}")))?,
+            ),
+            None => None,
+        };
+        let sort_by = match self
+            .sort_by
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+        {
+            Some(s) => Some(
+                filter::parse_path(s)
+                    .ok()
+                    .filter(|p| p.filter.is_none())
+                    .map(|p| p.attr)
+                    .ok_or_else(|| {
+                        scim_error(
+                            400,
+                            "invalidValue",
+                            format!("sortBy '{s}' is not an attribute path"),
+                        )
+                    })?,
+            ),
+            None => None,
+        };
+        let descending = match self
+            .sort_order
+            .as_deref()
+            .map(|s| s.trim().to_ascii_lowercase())
+        {
+            None => false,
+            Some(s) if s.is_empty() || s == "ascending" => false,
+            Some(s) if s == "descending" => true,
+            Some(s) => {
+                return Err(scim_error(
+                    400,
+                    "invalidValue",
+                    format!("sortOrder must be ascending or descending, not '{s}'"),
+                ))
+            }
+        };
+        Ok(ListQuery {
+            filter,
+            sort_by,
+            descending,
+            // RFC 7644 §3.4.2.4: values below 1 mean 1; negative counts mean 0; we cap at MAX_RESULTS.
+            start_index: number("startIndex", &self.start_index)?.unwrap_or(1).max(1),
+            count: number("count", &self.count)?
+                .unwrap_or(DEFAULT_COUNT)
+                .clamp(0, MAX_RESULTS),
+        })
+    }
+
+    fn wants_members(&self) -> bool {
+        let named = |list: &[String]| {
+            list.iter().any(|a| {
+                a.to_ascii_lowercase()
+                    .trim_start_matches("urn:ietf:params:scim:schemas:core:2.0:group:")
+                    .starts_with("members")
+            })
+        };
+        !named(&self.excluded) && (self.attributes.is_empty() || named(&self.attributes))
+    }
+}
+
+fn list_response(
+    headers: &HeaderMap,
+    total: i64,
+    start_index: i64,
+    resources: Vec<Value>,
+) -> Response {
+    let body = json!({
+        "schemas": [LIST_SCHEMA],
+        "totalResults": total,
+        "startIndex": start_index,
+        "itemsPerPage": resources.len(),
+        "Resources": resources,
+    });
+    respond(StatusCode::OK, headers, &body)
+}
+
+fn projected(mut doc: Value, p: &ListParams) -> Value {
+    project(&mut doc, &p.attributes, &p.excluded);
+    doc
+}
+
+// ---------------------------------------------------------------------------------------------
+// Users
+
+async fn users_page(
+    state: &AppState,
+    auth: &ScimAuth,
+    headers: &HeaderMap,
+    p: ListParams,
+) -> ScimResult {
+    let q = p.query()?;
+    let page = prov::list_users(&state.db, &auth.account_id, &q).await?;
+    let base = base_url(state, &auth.account_id);
+    let docs = page
+        .items
+        .iter()
+        .map(|u| projected(resources::render_user(u, &base), &p))
+        .collect();
+    Ok(list_response(headers, page.total, page.start_index, docs))
+}
+
+pub async fn list_users(
+    State(state): State<AppState>,
+    Extension(auth): Extension<ScimAuth>,
+    RawQuery(q): RawQuery,
+    headers: HeaderMap,
+) -> ScimResult {
+    users_page(
+        &state,
+        &auth,
+        &headers,
+        ListParams::from_query(q.as_deref()),
+    )
+    .await
+}
+
+pub async fn search_users(
+    State(state): State<AppState>,
+    Extension(auth): Extension<ScimAuth>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ScimResult {
+    let p = ListParams::from_search(&parse_body(&body)?)?;
+    users_page(&state, &auth, &headers, p).await
+}
+
+fn user_response(
+    state: &AppState,
+    auth: &ScimAuth,
+    headers: &HeaderMap,
+    status: StatusCode,
+    u: &prov::UserRecord,
+    query: Option<&str>,
+) -> Response {
+    let p = ListParams::from_query(query);
+    let doc = projected(
+        resources::render_user(u, &base_url(state, &auth.account_id)),
+        &p,
+    );
+    resource(
+        status,
+        headers,
+        doc,
+        ScimTarget {
+            kind: "User",
+            id: u.id.clone(),
+        },
+    )
+}
+
+pub async fn create_user(
+    State(state): State<AppState>,
+    Extension(auth): Extension<ScimAuth>,
+    RawQuery(q): RawQuery,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ScimResult {
+    let state_in = resources::read_user(&parse_body(&body)?, None)?;
+    let u = prov::create_user(&state.db, &auth.account_id, &auth.actor(), state_in).await?;
+    tracing::info!(account_id = %auth.account_id, user_id = %u.id, "SCIM user provisioned");
+    Ok(user_response(
+        &state,
+        &auth,
+        &headers,
+        StatusCode::CREATED,
+        &u,
+        q.as_deref(),
+    ))
+}
+
+pub async fn get_user(
+    State(state): State<AppState>,
+    Extension(auth): Extension<ScimAuth>,
+    Path((_, id)): Path<(String, String)>,
+    RawQuery(q): RawQuery,
+    headers: HeaderMap,
+) -> ScimResult {
+    let u = prov::get_user(&state.db, &auth.account_id, &id).await?;
+    Ok(user_response(
+        &state,
+        &auth,
+        &headers,
+        StatusCode::OK,
+        &u,
+        q.as_deref(),
+    ))
+}
+
+pub async fn replace_user(
+    State(state): State<AppState>,
+    Extension(auth): Extension<ScimAuth>,
+    Path((_, id)): Path<(String, String)>,
+    RawQuery(q): RawQuery,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ScimResult {
+    let doc = parse_body(&body)?;
+    let u = prov::update_user(
+        &state.db,
+        &auth.account_id,
+        &auth.actor(),
+        &id,
+        if_match(&headers).as_deref(),
+        |cur| resources::read_user(&doc, Some(cur)),
+    )
+    .await?;
+    Ok(user_response(
+        &state,
+        &auth,
+        &headers,
+        StatusCode::OK,
+        &u,
+        q.as_deref(),
+    ))
+}
+
+pub async fn patch_user(
+    State(state): State<AppState>,
+    Extension(auth): Extension<ScimAuth>,
+    Path((_, id)): Path<(String, String)>,
+    RawQuery(q): RawQuery,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ScimResult {
+    let ops = patch::parse_request(&parse_body(&body)?).map_err(patch_error)?;
+    let base = base_url(&state, &auth.account_id);
+    let u = prov::update_user(
+        &state.db,
+        &auth.account_id,
+        &auth.actor(),
+        &id,
+        if_match(&headers).as_deref(),
+        |cur| {
+            let mut doc = resources::render_user(cur, &base);
+            patch::apply(&mut doc, &ops).map_err(patch_error)?;
+            resources::read_user(&doc, Some(cur))
+        },
+    )
+    .await?;
+    Ok(user_response(
+        &state,
+        &auth,
+        &headers,
+        StatusCode::OK,
+        &u,
+        q.as_deref(),
+    ))
+}
+
+fn patch_error(e: patch::PatchError) -> AppError {
+    scim_error(400, e.scim_type, e.detail)
+}
+
+pub async fn delete_user(
+    State(state): State<AppState>,
+    Extension(auth): Extension<ScimAuth>,
+    Path((_, id)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> ScimResult {
+    prov::delete_user(
+        &state.db,
+        &auth.account_id,
+        &auth.actor(),
+        &id,
+        if_match(&headers).as_deref(),
+    )
+    .await?;
+    let mut res = StatusCode::NO_CONTENT.into_response();
+    res.extensions_mut().insert(ScimTarget { kind: "User", id });
+    Ok(res)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Groups
+
+async fn groups_page(
+    state: &AppState,
+    auth: &ScimAuth,
+    headers: &HeaderMap,
+    p: ListParams,
+) -> ScimResult {
+    let q = p.query()?;
+    let page = prov::list_groups(&state.db, &auth.account_id, &q, p.wants_members()).await?;
+    let base = base_url(state, &auth.account_id);
+    let docs = page
+        .items
+        .iter()
+        .map(|g| projected(resources::render_group(g, &base), &p))
+        .collect();
+    Ok(list_response(headers, page.total, page.start_index, docs))
+}
+
+pub async fn list_groups(
+    State(state): State<AppState>,
+    Extension(auth): Extension<ScimAuth>,
+    RawQuery(q): RawQuery,
+    headers: HeaderMap,
+) -> ScimResult {
+    groups_page(
+        &state,
+        &auth,
+        &headers,
+        ListParams::from_query(q.as_deref()),
+    )
+    .await
+}
+
+pub async fn search_groups(
+    State(state): State<AppState>,
+    Extension(auth): Extension<ScimAuth>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ScimResult {
+    let p = ListParams::from_search(&parse_body(&body)?)?;
+    groups_page(&state, &auth, &headers, p).await
+}
+
+fn group_response(
+    state: &AppState,
+    auth: &ScimAuth,
+    headers: &HeaderMap,
+    status: StatusCode,
+    g: &prov::GroupRecord,
+    query: Option<&str>,
+) -> Response {
+    let p = ListParams::from_query(query);
+    let doc = projected(
+        resources::render_group(g, &base_url(state, &auth.account_id)),
+        &p,
+    );
+    resource(
+        status,
+        headers,
+        doc,
+        ScimTarget {
+            kind: "Group",
+            id: g.id.clone(),
+        },
+    )
+}
+
+pub async fn create_group(
+    State(state): State<AppState>,
+    Extension(auth): Extension<ScimAuth>,
+    RawQuery(q): RawQuery,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ScimResult {
+    let s = resources::read_group(&parse_body(&body)?)?;
+    let g = prov::create_group(&state.db, &auth.account_id, &auth.actor(), s).await?;
+    Ok(group_response(
+        &state,
+        &auth,
+        &headers,
+        StatusCode::CREATED,
+        &g,
+        q.as_deref(),
+    ))
+}
+
+pub async fn get_group(
+    State(state): State<AppState>,
+    Extension(auth): Extension<ScimAuth>,
+    Path((_, id)): Path<(String, String)>,
+    RawQuery(q): RawQuery,
+    headers: HeaderMap,
+) -> ScimResult {
+    let g = prov::get_group(&state.db, &auth.account_id, &id).await?;
+    Ok(group_response(
+        &state,
+        &auth,
+        &headers,
+        StatusCode::OK,
+        &g,
+        q.as_deref(),
+    ))
+}
+
+pub async fn replace_group(
+    State(state): State<AppState>,
+    Extension(auth): Extension<ScimAuth>,
+    Path((_, id)): Path<(String, String)>,
+    RawQuery(q): RawQuery,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ScimResult {
+    let s = resources::read_group(&parse_body(&body)?)?;
+    let g = prov::update_group(
+        &state.db,
+        &auth.account_id,
+        &auth.actor(),
+        &id,
+        if_match(&headers).as_deref(),
+        |_| Ok(s),
+    )
+    .await?;
+    Ok(group_response(
+        &state,
+        &auth,
+        &headers,
+        StatusCode::OK,
+        &g,
+        q.as_deref(),
+    ))
+}
+
+pub async fn patch_group(
+    State(state): State<AppState>,
+    Extension(auth): Extension<ScimAuth>,
+    Path((_, id)): Path<(String, String)>,
+    RawQuery(q): RawQuery,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ScimResult {
+    let ops = patch::parse_request(&parse_body(&body)?).map_err(patch_error)?;
+    let base = base_url(&state, &auth.account_id);
+    let g = prov::update_group(
+        &state.db,
+        &auth.account_id,
+        &auth.actor(),
+        &id,
+        if_match(&headers).as_deref(),
+        |cur| {
+            let mut doc = resources::render_group(cur, &base);
+            patch::apply(&mut doc, &ops).map_err(patch_error)?;
+            resources::read_group(&doc)
+        },
+    )
+    .await?;
+    Ok(group_response(
+        &state,
+        &auth,
+        &headers,
+        StatusCode::OK,
+        &g,
+        q.as_deref(),
+    ))
+}
+
+pub async fn delete_group(
+    State(state): State<AppState>,
+    Extension(auth): Extension<ScimAuth>,
+    Path((_, id)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> ScimResult {
+    prov::delete_group(
+        &state.db,
+        &auth.account_id,
+        &auth.actor(),
+        &id,
+        if_match(&headers).as_deref(),
+    )
+    .await?;
+    let mut res = StatusCode::NO_CONTENT.into_response();
+    res.extensions_mut()
+        .insert(ScimTarget { kind: "Group", id });
+    Ok(res)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Root search and unknown endpoints
+
+/// `POST /.search`: Users then Groups, paged as one list. A filter on an attribute only one of
+/// them has matches nothing of the other.
+pub async fn search_all(
+    State(state): State<AppState>,
+    Extension(auth): Extension<ScimAuth>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ScimResult {
+    let p = ListParams::from_search(&parse_body(&body)?)?;
+    let q = p.query()?;
+    let base = base_url(&state, &auth.account_id);
+    let offset = q.start_index - 1;
+    let users = prov::list_users(&state.db, &auth.account_id, &q).await;
+    let (user_total, user_docs): (i64, Vec<Value>) = match users {
+        Ok(page) => (
+            page.total,
+            page.items
+                .iter()
+                .map(|u| projected(resources::render_user(u, &base), &p))
+                .collect(),
+        ),
+        Err(AppError::Scim {
+            scim_type: Some("invalidFilter"),
+            ..
+        }) => (0, Vec::new()),
+        Err(e) => return Err(e.into()),
+    };
+    let group_q = ListQuery {
+        start_index: (offset - user_total).max(0) + 1,
+        count: q.count - user_docs.len() as i64,
+        ..q.clone()
+    };
+    let groups = prov::list_groups(&state.db, &auth.account_id, &group_q, p.wants_members()).await;
+    let (group_total, group_docs): (i64, Vec<Value>) = match groups {
+        Ok(page) => (
+            page.total,
+            page.items
+                .iter()
+                .map(|g| projected(resources::render_group(g, &base), &p))
+                .collect(),
+        ),
+        Err(AppError::Scim {
+            scim_type: Some("invalidFilter"),
+            ..
+        }) if user_total > 0 || q.filter.is_none() => (0, Vec::new()),
+        Err(e) => return Err(e.into()),
+    };
+    let docs = user_docs.into_iter().chain(group_docs).collect();
+    Ok(list_response(
+        &headers,
+        user_total + group_total,
+        q.start_index,
+        docs,
+    ))
+}
+
+pub async fn no_such_endpoint(Path((_, rest)): Path<(String, String)>) -> ScimResult {
+    Err(AppError::Scim {
+        status: 404,
+        scim_type: None,
+        detail: format!("no SCIM endpoint at '{rest}': use Users, Groups, ServiceProviderConfig, Schemas or ResourceTypes"),
+    }
+    .into())
+}

@@ -1,0 +1,427 @@
+//! SCIM resource representations: how a stored user or group is rendered (strict writer), and
+//! how what an IdP sends is read (tolerant reader).
+//!
+//! We keep only first name, last name, e-mail (= `userName`), `active` and `externalId` for users;
+//! `displayName`, `externalId` and members for groups. Other attributes are accepted and ignored.
+
+use crate::domain::provisioning::{GroupRecord, GroupState, UserRecord, UserState};
+use crate::error::{AppError, AppResult};
+use crate::scim::patch::get_ci;
+use serde_json::{json, Map, Value};
+
+pub const USER_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
+pub const GROUP_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:Group";
+pub const ENTERPRISE_SCHEMA: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
+pub const LIST_SCHEMA: &str = "urn:ietf:params:scim:api:messages:2.0:ListResponse";
+pub const ERROR_SCHEMA: &str = "urn:ietf:params:scim:api:messages:2.0:Error";
+pub const SEARCH_SCHEMA: &str = "urn:ietf:params:scim:api:messages:2.0:SearchRequest";
+
+/// Weak ETag of a stored version.
+pub fn etag(version: i64) -> String {
+    format!("W/\"{version}\"")
+}
+
+pub fn render_user(u: &UserRecord, base: &str) -> Value {
+    let display = format!("{} {}", u.first_name, u.last_name)
+        .trim()
+        .to_string();
+    let mut doc = json!({
+        "schemas": [USER_SCHEMA],
+        "id": u.id,
+        "userName": u.email,
+        "name": {
+            "givenName": u.first_name,
+            "familyName": u.last_name,
+            "formatted": display,
+        },
+        "displayName": if display.is_empty() { u.email.clone() } else { display },
+        "emails": [{ "value": u.email, "type": "work", "primary": true }],
+        "active": u.status != "suspended",
+        "meta": {
+            "resourceType": "User",
+            "created": u.created_at,
+            "lastModified": u.updated_at,
+            "location": format!("{base}/Users/{}", u.id),
+            "version": etag(u.version),
+        },
+    });
+    if let Some(ext) = &u.external_id {
+        doc["externalId"] = json!(ext);
+    }
+    doc
+}
+
+pub fn render_group(g: &GroupRecord, base: &str) -> Value {
+    let members: Vec<Value> = g
+        .members
+        .iter()
+        .map(|m| json!({ "value": m.user_id, "display": m.email, "type": "User", "$ref": format!("{base}/Users/{}", m.user_id) }))
+        .collect();
+    let mut doc = json!({
+        "schemas": [GROUP_SCHEMA],
+        "id": g.id,
+        "displayName": g.name,
+        "members": members,
+        "meta": {
+            "resourceType": "Group",
+            "created": g.created_at,
+            "lastModified": g.updated_at,
+            "location": format!("{base}/Groups/{}", g.id),
+            "version": etag(g.version),
+        },
+    });
+    if let Some(ext) = &g.external_id {
+        doc["externalId"] = json!(ext);
+    }
+    doc
+}
+
+fn invalid(detail: impl Into<String>) -> AppError {
+    AppError::Scim {
+        status: 400,
+        scim_type: Some("invalidValue"),
+        detail: detail.into(),
+    }
+}
+
+/// `true`, `false`, `"True"`, `"false"`, `1`, `0`.
+pub fn loose_bool(v: &Value) -> Option<bool> {
+    match v {
+        Value::Bool(b) => Some(*b),
+        Value::String(s) => match s.trim().to_ascii_lowercase().as_str() {
+            "true" | "1" | "yes" => Some(true),
+            "false" | "0" | "no" => Some(false),
+            _ => None,
+        },
+        Value::Number(n) => n.as_i64().and_then(|i| match i {
+            1 => Some(true),
+            0 => Some(false),
+            _ => None,
+        }),
+        _ => None,
+    }
+}
+
+/// A string attribute; `""`, `null` and absence all mean "not given".
+fn text(obj: &Map<String, Value>, key: &str) -> AppResult<Option<String>> {
+    match get_ci(obj, key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) if s.trim().is_empty() => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.trim().to_string())),
+        Some(Value::Number(n)) => Ok(Some(n.to_string())),
+        Some(other) => Err(invalid(format!("'{key}' must be a string, not {other}"))),
+    }
+}
+
+/// The e-mail among `emails` (array, or OneLogin's single object): the primary one, else the
+/// work one, else the first.
+fn primary_email(obj: &Map<String, Value>) -> AppResult<Option<String>> {
+    let list = match get_ci(obj, "emails") {
+        None | Some(Value::Null) => return Ok(None),
+        Some(Value::Array(items)) => items.clone(),
+        Some(single @ Value::Object(_)) => vec![single.clone()],
+        Some(Value::String(s)) => vec![json!({ "value": s })],
+        Some(other) => {
+            return Err(invalid(format!(
+                "'emails' must be a list of objects, not {other}"
+            )))
+        }
+    };
+    let value_of = |e: &Value| e.as_object().and_then(|o| text(o, "value").ok().flatten());
+    let flag = |e: &Value, k: &str| {
+        e.as_object()
+            .and_then(|o| get_ci(o, k))
+            .and_then(loose_bool)
+            .unwrap_or(false)
+    };
+    let kind = |e: &Value| {
+        e.as_object()
+            .and_then(|o| text(o, "type").ok().flatten())
+            .unwrap_or_default()
+    };
+    let chosen = list
+        .iter()
+        .find(|e| flag(e, "primary") && value_of(e).is_some())
+        .or_else(|| {
+            list.iter()
+                .find(|e| kind(e).eq_ignore_ascii_case("work") && value_of(e).is_some())
+        })
+        .or_else(|| list.iter().find(|e| value_of(e).is_some()));
+    Ok(chosen.and_then(value_of))
+}
+
+/// Reads a user document (a POST/PUT body, or the result of a PATCH) into the state we keep.
+/// `current` is the stored user for PUT/PATCH: it decides which e-mail changed when `userName`
+/// and `emails` disagree, and keeps what the document leaves out.
+pub fn read_user(doc: &Value, current: Option<&UserRecord>) -> AppResult<UserState> {
+    let obj = doc
+        .as_object()
+        .ok_or_else(|| invalid("the body must be a JSON object"))?;
+    let user_name = text(obj, "userName")?;
+    let email = primary_email(obj)?;
+    let is_email = |s: &String| crate::domain::validate::email(s).is_ok();
+    let chosen = match current {
+        Some(cur) => {
+            let changed = |s: &String| !s.eq_ignore_ascii_case(&cur.email);
+            user_name
+                .clone()
+                .filter(|u| is_email(u) && changed(u))
+                .or_else(|| email.clone().filter(|e| is_email(e) && changed(e)))
+                .unwrap_or_else(|| cur.email.clone())
+        }
+        None => match (user_name.clone().filter(is_email), email.clone().filter(is_email)) {
+            (Some(u), _) => u,
+            (None, Some(e)) => e,
+            (None, None) => {
+                return Err(match user_name.or(email) {
+                    Some(bad) => invalid(format!("userName '{bad}' is not an e-mail address; Rollcall users are identified by e-mail")),
+                    None => invalid("userName (the user's e-mail address) is required"),
+                })
+            }
+        },
+    };
+    let name = match get_ci(obj, "name") {
+        Some(Value::Object(n)) => Some(n),
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) if s.is_empty() => None,
+        Some(other) => return Err(invalid(format!("'name' must be an object, not {other}"))),
+    };
+    let given = name.map(|n| text(n, "givenName")).transpose()?.flatten();
+    let family = name.map(|n| text(n, "familyName")).transpose()?.flatten();
+    let active = match get_ci(obj, "active") {
+        None | Some(Value::Null) => current.map(|c| c.status != "suspended").unwrap_or(true),
+        Some(Value::String(s)) if s.trim().is_empty() => {
+            current.map(|c| c.status != "suspended").unwrap_or(true)
+        }
+        Some(v) => loose_bool(v)
+            .ok_or_else(|| invalid(format!("'active' must be true or false, not {v}")))?,
+    };
+    Ok(UserState {
+        email: chosen,
+        first_name: given.unwrap_or_default(),
+        last_name: family.unwrap_or_default(),
+        active,
+        external_id: text(obj, "externalId")?,
+    })
+}
+
+/// Reads a group document into the state we keep; member ids are checked by the domain.
+pub fn read_group(doc: &Value) -> AppResult<GroupState> {
+    let obj = doc
+        .as_object()
+        .ok_or_else(|| invalid("the body must be a JSON object"))?;
+    let name = text(obj, "displayName")?.ok_or_else(|| invalid("displayName is required"))?;
+    let members = match get_ci(obj, "members") {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::Array(items)) => items.iter().map(member_id).collect::<AppResult<Vec<_>>>()?,
+        Some(single @ Value::Object(_)) => vec![member_id(single)?],
+        Some(other) => return Err(invalid(format!("'members' must be a list, not {other}"))),
+    };
+    Ok(GroupState {
+        name,
+        external_id: text(obj, "externalId")?,
+        members,
+    })
+}
+
+fn member_id(m: &Value) -> AppResult<String> {
+    match m {
+        Value::Object(o) => {
+            text(o, "value")?.ok_or_else(|| invalid("a member has no 'value' (the user's id)"))
+        }
+        Value::String(s) if !s.trim().is_empty() => Ok(s.trim().to_string()),
+        other => Err(invalid(format!(
+            "a member must be an object with a 'value', not {other}"
+        ))),
+    }
+}
+
+/// Applies `attributes` / `excludedAttributes` (comma-separated, case-insensitive, optionally
+/// URN-qualified) to a rendered resource. `id` and `schemas` are always returned.
+pub fn project(doc: &mut Value, attributes: &[String], excluded: &[String]) {
+    let Some(obj) = doc.as_object_mut() else {
+        return;
+    };
+    let strip = |a: &String| {
+        let lower = a.trim().to_ascii_lowercase();
+        for urn in [USER_SCHEMA, GROUP_SCHEMA] {
+            let prefix = format!("{}:", urn.to_ascii_lowercase());
+            if let Some(rest) = lower.strip_prefix(&prefix) {
+                return rest.to_string();
+            }
+        }
+        lower
+    };
+    let always = |k: &str| k.eq_ignore_ascii_case("id") || k.eq_ignore_ascii_case("schemas");
+    if !attributes.is_empty() {
+        let wanted: Vec<String> = attributes.iter().map(strip).collect();
+        obj.retain(|k, v| {
+            let key = k.to_ascii_lowercase();
+            if always(k) || wanted.iter().any(|w| *w == key) {
+                return true;
+            }
+            let subs: Vec<&str> = wanted
+                .iter()
+                .filter_map(|w| w.strip_prefix(&format!("{key}.")))
+                .collect();
+            if subs.is_empty() {
+                return false;
+            }
+            match v {
+                Value::Object(inner) => {
+                    inner.retain(|s, _| subs.iter().any(|w| s.eq_ignore_ascii_case(w)))
+                }
+                Value::Array(items) => {
+                    for item in items.iter_mut().filter_map(Value::as_object_mut) {
+                        item.retain(|s, _| subs.iter().any(|w| s.eq_ignore_ascii_case(w)));
+                    }
+                }
+                _ => {}
+            }
+            true
+        });
+    }
+    for ex in excluded.iter().map(strip) {
+        match ex.split_once('.') {
+            None => obj.retain(|k, _| always(k) || !k.eq_ignore_ascii_case(&ex)),
+            Some((attr, sub)) => {
+                if let Some(v) = obj
+                    .iter_mut()
+                    .find(|(k, _)| k.eq_ignore_ascii_case(attr))
+                    .map(|(_, v)| v)
+                {
+                    match v {
+                        Value::Object(inner) => inner.retain(|s, _| !s.eq_ignore_ascii_case(sub)),
+                        Value::Array(items) => {
+                            for item in items.iter_mut().filter_map(Value::as_object_mut) {
+                                item.retain(|s, _| !s.eq_ignore_ascii_case(sub));
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Splits a comma-separated attribute list.
+pub fn attribute_list(s: Option<&str>) -> Vec<String> {
+    s.map(|s| {
+        s.split(',')
+            .map(str::trim)
+            .filter(|a| !a.is_empty())
+            .map(str::to_string)
+            .collect()
+    })
+    .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn current() -> UserRecord {
+        UserRecord {
+            id: "u1".into(),
+            email: "ada@example.com".into(),
+            first_name: "Ada".into(),
+            last_name: "Lovelace".into(),
+            status: "active".into(),
+            source: "idp".into(),
+            external_id: None,
+            created_at: "2026-01-01T00:00:00.000Z".into(),
+            updated_at: "2026-01-01T00:00:00.000Z".into(),
+            version: 3,
+        }
+    }
+
+    #[test]
+    fn onelogin_enterprise_body_with_quirks() {
+        let body = json!({
+            "schemas": ["urn:scim:schemas:core:1.0"],
+            "id": null,
+            "meta": {"created": "whatever"},
+            "userName": "Ada@Example.com",
+            "name": {"givenName": "Ada", "familyName": ""},
+            "emails": {"value": "Ada@Example.com", "primary": "true"},
+            "active": "True",
+            "externalId": "",
+            "title": "Countess"
+        });
+        let s = read_user(&body, None).unwrap();
+        assert_eq!(s.email, "Ada@Example.com");
+        assert_eq!(s.first_name, "Ada");
+        assert_eq!(s.last_name, "");
+        assert!(s.active);
+        assert_eq!(s.external_id, None);
+    }
+
+    #[test]
+    fn email_change_by_username_or_by_emails() {
+        let cur = current();
+        let by_user_name = json!({"userName": "ada@new.example", "emails": [{"value": "ada@example.com", "primary": true}]});
+        assert_eq!(
+            read_user(&by_user_name, Some(&cur)).unwrap().email,
+            "ada@new.example"
+        );
+        let by_emails = json!({"userName": "ada@example.com", "emails": [{"value": "countess@example.com", "type": "work"}]});
+        assert_eq!(
+            read_user(&by_emails, Some(&cur)).unwrap().email,
+            "countess@example.com"
+        );
+        let upn = json!({"userName": "ada_upn", "emails": [{"value": "ADA@example.com"}]});
+        assert_eq!(
+            read_user(&upn, Some(&cur)).unwrap().email,
+            "ada@example.com"
+        );
+    }
+
+    #[test]
+    fn bad_values_are_invalid_value_errors() {
+        for body in [
+            json!({"userName": "not-an-email"}),
+            json!({}),
+            json!({"userName": "a@example.com", "active": "maybe"}),
+            json!({"userName": "a@example.com", "name": 5}),
+        ] {
+            match read_user(&body, None) {
+                Err(AppError::Scim {
+                    status: 400,
+                    scim_type: Some("invalidValue"),
+                    ..
+                }) => {}
+                other => panic!("{body}: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn projection() {
+        let mut doc = render_user(&current(), "http://x/scim/account/a");
+        project(
+            &mut doc,
+            &attribute_list(Some("userName,name.givenName")),
+            &[],
+        );
+        let keys: Vec<&String> = doc.as_object().unwrap().keys().collect();
+        assert_eq!(keys.len(), 4, "{doc}");
+        assert_eq!(doc["name"], json!({"givenName": "Ada"}));
+        let mut doc = render_user(&current(), "http://x");
+        project(&mut doc, &[], &attribute_list(Some("emails, meta, id")));
+        assert!(
+            doc.get("emails").is_none() && doc.get("meta").is_none() && doc.get("id").is_some()
+        );
+    }
+
+    #[test]
+    fn rendered_users_have_meta_and_string_free_booleans() {
+        let mut cur = current();
+        cur.status = "suspended".into();
+        let doc = render_user(&cur, "http://h/scim/account/a");
+        assert_eq!(doc["active"], json!(false));
+        assert_eq!(doc["meta"]["location"], "http://h/scim/account/a/Users/u1");
+        assert_eq!(doc["meta"]["version"], "W/\"3\"");
+        assert!(doc.get("externalId").is_none());
+    }
+}

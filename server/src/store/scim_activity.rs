@@ -1,0 +1,90 @@
+//! `scim_requests`: the provisioning activity log, written in batches and kept bounded.
+
+use crate::error::AppResult;
+use crate::store::Db;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScimRequestRow {
+    pub account_id: String,
+    pub at: String,
+    pub method: String,
+    pub path: String,
+    pub status: u16,
+    pub outcome: &'static str,
+    pub duration_us: i64,
+    pub user_agent: Option<String>,
+    pub api_key_id: Option<String>,
+    pub resource_type: Option<String>,
+    pub resource_id: Option<String>,
+    pub detail: Option<String>,
+}
+
+/// Inserts a batch in one transaction.
+pub async fn insert_batch(db: &Db, rows: &[ScimRequestRow]) -> AppResult<()> {
+    let mut tx = db.begin().await?;
+    for r in rows {
+        sqlx::query(
+            "INSERT INTO scim_requests (account_id, at, method, path, status, outcome, duration_us, user_agent,
+                                        api_key_id, resource_type, resource_id, detail)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&r.account_id)
+        .bind(&r.at)
+        .bind(&r.method)
+        .bind(&r.path)
+        .bind(i64::from(r.status))
+        .bind(r.outcome)
+        .bind(r.duration_us)
+        .bind(&r.user_agent)
+        .bind(&r.api_key_id)
+        .bind(&r.resource_type)
+        .bind(&r.resource_id)
+        .bind(&r.detail)
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Deletes entries older than `before` and beyond the newest `keep` rows; returns how many went.
+pub async fn prune(db: &Db, before: &str, keep: i64) -> AppResult<u64> {
+    let old = sqlx::query("DELETE FROM scim_requests WHERE at < ?")
+        .bind(before)
+        .execute(db)
+        .await?
+        .rows_affected();
+    let over = sqlx::query(
+        "DELETE FROM scim_requests WHERE id <= (SELECT id FROM scim_requests ORDER BY id DESC LIMIT 1 OFFSET ?)",
+    )
+    .bind(keep)
+    .execute(db)
+    .await?
+    .rows_affected();
+    Ok(old + over)
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ActivityRow {
+    pub id: i64,
+    pub at: String,
+    pub method: String,
+    pub path: String,
+    pub status: i64,
+    pub outcome: String,
+    pub duration_us: i64,
+    pub resource_id: Option<String>,
+    pub detail: Option<String>,
+}
+
+/// The newest entries of an account, newest first.
+pub async fn recent(db: &Db, account_id: &str, limit: i64) -> AppResult<Vec<ActivityRow>> {
+    Ok(sqlx::query_as(
+        "SELECT id, at, method, path, status, outcome, duration_us, resource_id, detail FROM scim_requests
+         WHERE account_id = ? ORDER BY id DESC LIMIT ?",
+    )
+    .bind(account_id)
+    .bind(limit)
+    .fetch_all(db)
+    .await?)
+}

@@ -1,0 +1,406 @@
+//! Compiles a SCIM filter AST into a SQL `WHERE` fragment with bound parameters only (no value
+//! is ever spliced into SQL text), for the attributes we store.
+//!
+//! Case-insensitive attributes (userName, e-mails, displayName, names) compare lower-cased on
+//! both sides; `userName eq` and group `displayName eq` hit the `*_norm` unique indexes.
+//! `externalId` and `id` are case-exact, as RFC 7643 defines them.
+
+use crate::error::{AppError, AppResult};
+use crate::scim::filter::{AttrPath, CompValue, CompareOp, Filter};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Resource {
+    Users,
+    Groups,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Bind {
+    Text(String),
+    Int(i64),
+}
+
+/// `sql` uses `?` placeholders for `binds`, in order; the table aliases are `u` and `g`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SqlWhere {
+    pub sql: String,
+    pub binds: Vec<Bind>,
+}
+
+/// How a column compares.
+#[derive(Clone, Copy)]
+enum Kind {
+    /// Text compared case-insensitively; the column already holds lower-case text.
+    LowerText(&'static str),
+    /// Text compared case-insensitively via lower() on both sides.
+    Text(&'static str),
+    /// Text compared exactly.
+    Exact(&'static str),
+    /// Timestamps (our fixed-width text); values are normalised before comparing.
+    Time(&'static str),
+    /// A SQL boolean expression.
+    Bool(&'static str),
+    /// A constant string (`emails.type` is always "work").
+    Const(&'static str),
+    /// Group membership: `EXISTS` over group_members.
+    Member,
+}
+
+fn invalid_filter(detail: impl Into<String>) -> AppError {
+    AppError::Scim {
+        status: 400,
+        scim_type: Some("invalidFilter"),
+        detail: detail.into(),
+    }
+}
+
+const USER_URN: &str = "urn:ietf:params:scim:schemas:core:2.0:user";
+const GROUP_URN: &str = "urn:ietf:params:scim:schemas:core:2.0:group";
+
+fn column(resource: Resource, path: &AttrPath, inside: Option<&str>) -> AppResult<Kind> {
+    if let Some(urn) = &path.urn {
+        let ok = match resource {
+            Resource::Users => urn.eq_ignore_ascii_case(USER_URN),
+            Resource::Groups => urn.eq_ignore_ascii_case(GROUP_URN),
+        };
+        if !ok {
+            return Err(invalid_filter(format!(
+                "filtering on '{path}' is not supported: Rollcall does not keep that schema"
+            )));
+        }
+    }
+    let key = match inside {
+        Some(parent) => format!("{parent}.{}", path.key()),
+        None => path.key(),
+    };
+    let kind = match (resource, key.as_str()) {
+        (Resource::Users, "username" | "emails" | "emails.value") => {
+            Kind::LowerText("u.email_norm")
+        }
+        (Resource::Users, "emails.type") => Kind::Const("work"),
+        (Resource::Users, "emails.primary") => Kind::Bool("1"),
+        (Resource::Users, "externalid") => Kind::Exact("u.external_id"),
+        (Resource::Users, "id") => Kind::Exact("u.id"),
+        (Resource::Users, "name.givenname") => Kind::Text("u.first_name"),
+        (Resource::Users, "name.familyname") => Kind::Text("u.last_name"),
+        (Resource::Users, "displayname" | "name.formatted") => {
+            Kind::Text("trim(u.first_name || ' ' || u.last_name)")
+        }
+        (Resource::Users, "active") => Kind::Bool("(u.status <> 'suspended')"),
+        (Resource::Users, "meta.created") => Kind::Time("u.created_at"),
+        (Resource::Users, "meta.lastmodified") => Kind::Time("u.updated_at"),
+        (Resource::Groups, "displayname") => Kind::LowerText("g.name_norm"),
+        (Resource::Groups, "externalid") => Kind::Exact("g.external_id"),
+        (Resource::Groups, "id") => Kind::Exact("g.id"),
+        (Resource::Groups, "members" | "members.value") => Kind::Member,
+        (Resource::Groups, "meta.created") => Kind::Time("g.created_at"),
+        (Resource::Groups, "meta.lastmodified") => Kind::Time("g.updated_at"),
+        _ => {
+            return Err(invalid_filter(format!(
+                "filtering on '{path}' is not supported"
+            )))
+        }
+    };
+    Ok(kind)
+}
+
+/// The SQL expression to sort by for `sortBy`.
+pub fn sort_column(resource: Resource, path: &AttrPath) -> AppResult<&'static str> {
+    let bad = || AppError::Scim {
+        status: 400,
+        scim_type: Some("invalidValue"),
+        detail: format!("sorting by '{path}' is not supported"),
+    };
+    Ok(match column(resource, path, None).map_err(|_| bad())? {
+        Kind::LowerText(c) | Kind::Exact(c) | Kind::Time(c) | Kind::Bool(c) => c,
+        Kind::Text(c) => c,
+        Kind::Const(_) | Kind::Member => return Err(bad()),
+    })
+}
+
+pub fn compile(filter: &Filter, resource: Resource) -> AppResult<SqlWhere> {
+    let mut out = SqlWhere::default();
+    emit(filter, resource, None, &mut out)?;
+    Ok(out)
+}
+
+fn emit(
+    filter: &Filter,
+    resource: Resource,
+    inside: Option<&str>,
+    out: &mut SqlWhere,
+) -> AppResult<()> {
+    match filter {
+        Filter::And(a, b) | Filter::Or(a, b) => {
+            out.sql.push('(');
+            emit(a, resource, inside, out)?;
+            out.sql.push_str(if matches!(filter, Filter::And(..)) {
+                " AND "
+            } else {
+                " OR "
+            });
+            emit(b, resource, inside, out)?;
+            out.sql.push(')');
+        }
+        Filter::Not(a) => {
+            out.sql.push_str("NOT (");
+            emit(a, resource, inside, out)?;
+            out.sql.push(')');
+        }
+        Filter::ValuePath { path, filter } => {
+            if inside.is_some() {
+                return Err(invalid_filter("a value filter cannot be nested in another"));
+            }
+            // We keep one value per multi-valued attribute, so `emails[…]` is the filter on it.
+            let parent = path.key();
+            column(
+                resource,
+                &AttrPath {
+                    urn: path.urn.clone(),
+                    name: path.name.clone(),
+                    sub: None,
+                },
+                None,
+            )?;
+            emit(filter, resource, Some(&parent), out)?;
+        }
+        Filter::Present(path) => {
+            let sql = match column(resource, path, inside)? {
+                Kind::LowerText(c) | Kind::Text(c) | Kind::Exact(c) | Kind::Time(c) => {
+                    format!("({c} IS NOT NULL AND {c} <> '')")
+                }
+                Kind::Bool(_) | Kind::Const(_) => "1".to_string(),
+                Kind::Member => {
+                    "EXISTS (SELECT 1 FROM group_members gm WHERE gm.group_id = g.id)".to_string()
+                }
+            };
+            out.sql.push_str(&sql);
+        }
+        Filter::Compare { path, op, value } => {
+            compare(column(resource, path, inside)?, path, *op, value, out)?
+        }
+    }
+    Ok(())
+}
+
+fn like_pattern(s: &str, op: CompareOp) -> String {
+    let escaped = s
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    match op {
+        CompareOp::Co => format!("%{escaped}%"),
+        CompareOp::Sw => format!("{escaped}%"),
+        _ => format!("%{escaped}"),
+    }
+}
+
+fn sql_op(op: CompareOp) -> &'static str {
+    match op {
+        CompareOp::Eq => "=",
+        CompareOp::Ne => "<>",
+        CompareOp::Gt => ">",
+        CompareOp::Ge => ">=",
+        CompareOp::Lt => "<",
+        CompareOp::Le => "<=",
+        CompareOp::Co | CompareOp::Sw | CompareOp::Ew => "LIKE",
+    }
+}
+
+fn compare(
+    kind: Kind,
+    path: &AttrPath,
+    op: CompareOp,
+    value: &CompValue,
+    out: &mut SqlWhere,
+) -> AppResult<()> {
+    let text_value = || match value {
+        CompValue::Str(s) => Ok(s.clone()),
+        CompValue::Num(n) => Ok(n.to_string()),
+        other => Err(invalid_filter(format!(
+            "'{path}' compares with a string, not {other:?}"
+        ))),
+    };
+    match kind {
+        Kind::LowerText(c) | Kind::Text(c) | Kind::Exact(c) => {
+            if let CompValue::Null = value {
+                out.sql.push_str(&match op {
+                    CompareOp::Eq => format!("({c} IS NULL OR {c} = '')"),
+                    CompareOp::Ne => format!("({c} IS NOT NULL AND {c} <> '')"),
+                    _ => {
+                        return Err(invalid_filter(format!(
+                            "'{path}' can only be compared with null by eq or ne"
+                        )))
+                    }
+                });
+                return Ok(());
+            }
+            let v = text_value()?;
+            let (lhs, v) = match kind {
+                Kind::LowerText(c) => (c.to_string(), v.to_lowercase()),
+                Kind::Text(c) => (format!("lower({c})"), v.to_lowercase()),
+                _ => (c.to_string(), v),
+            };
+            match op {
+                CompareOp::Co | CompareOp::Sw | CompareOp::Ew => {
+                    // LIKE ignores ASCII case in SQLite, so case-exact columns use instr/substr.
+                    if matches!(kind, Kind::Exact(_)) {
+                        let (sql, uses) = match op {
+                            CompareOp::Co => (format!("instr({lhs}, ?) > 0"), 1),
+                            CompareOp::Sw => (format!("substr({lhs}, 1, length(?)) = ?"), 2),
+                            _ => (format!("substr({lhs}, -length(?)) = ?"), 2),
+                        };
+                        out.sql.push_str(&sql);
+                        out.binds.extend(std::iter::repeat_n(Bind::Text(v), uses));
+                    } else {
+                        out.sql.push_str(&format!("{lhs} LIKE ? ESCAPE '\\'"));
+                        out.binds.push(Bind::Text(like_pattern(&v, op)));
+                    }
+                }
+                CompareOp::Ne => {
+                    out.sql.push_str(&format!("({lhs} IS NULL OR {lhs} <> ?)"));
+                    out.binds.push(Bind::Text(v));
+                }
+                _ => {
+                    out.sql.push_str(&format!("{lhs} {} ?", sql_op(op)));
+                    out.binds.push(Bind::Text(v));
+                }
+            }
+        }
+        Kind::Time(c) => {
+            let CompValue::Str(s) = value else {
+                return Err(invalid_filter(format!(
+                    "'{path}' compares with a date-time string"
+                )));
+            };
+            let t = time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
+                .map_err(|_| invalid_filter(format!("'{s}' is not an RFC 3339 date-time")))?;
+            if matches!(op, CompareOp::Co | CompareOp::Sw | CompareOp::Ew) {
+                return Err(invalid_filter(format!(
+                    "'{path}' supports eq, ne, gt, ge, lt, le"
+                )));
+            }
+            out.sql.push_str(&format!("{c} {} ?", sql_op(op)));
+            out.binds.push(Bind::Text(crate::ids::format_time(t)));
+        }
+        Kind::Bool(expr) => {
+            let b = match value {
+                CompValue::Bool(b) => *b,
+                CompValue::Str(s) => {
+                    crate::scim::resources::loose_bool(&serde_json::Value::String(s.clone()))
+                        .ok_or_else(|| {
+                            invalid_filter(format!("'{path}' compares with true or false"))
+                        })?
+                }
+                _ => {
+                    return Err(invalid_filter(format!(
+                        "'{path}' compares with true or false"
+                    )))
+                }
+            };
+            let sql = match op {
+                CompareOp::Eq => format!("({expr}) = ?"),
+                CompareOp::Ne => format!("({expr}) <> ?"),
+                _ => return Err(invalid_filter(format!("'{path}' supports eq and ne"))),
+            };
+            out.sql.push_str(&sql);
+            out.binds.push(Bind::Int(i64::from(b)));
+        }
+        Kind::Const(constant) => {
+            let v = text_value()?.to_lowercase();
+            let holds = match op {
+                CompareOp::Eq => constant == v,
+                CompareOp::Ne => constant != v,
+                CompareOp::Co => constant.contains(&v),
+                CompareOp::Sw => constant.starts_with(&v),
+                CompareOp::Ew => constant.ends_with(&v),
+                _ => {
+                    return Err(invalid_filter(format!(
+                        "'{path}' supports eq, ne, co, sw, ew"
+                    )))
+                }
+            };
+            out.sql.push_str(if holds { "1" } else { "0" });
+        }
+        Kind::Member => {
+            let v = text_value()?;
+            match op {
+                CompareOp::Eq => out.sql.push_str("EXISTS (SELECT 1 FROM group_members gm WHERE gm.group_id = g.id AND gm.user_id = ?)"),
+                CompareOp::Ne => out.sql.push_str("NOT EXISTS (SELECT 1 FROM group_members gm WHERE gm.group_id = g.id AND gm.user_id = ?)"),
+                _ => return Err(invalid_filter(format!("'{path}' supports eq and ne"))),
+            }
+            out.binds.push(Bind::Text(v));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scim::filter::parse_filter;
+
+    fn sql(f: &str, r: Resource) -> SqlWhere {
+        compile(&parse_filter(f).unwrap(), r).unwrap()
+    }
+
+    #[test]
+    fn user_name_eq_uses_the_normalised_column_and_a_bound_lower_value() {
+        let w = sql(r#"userName eq "Ada@Example.COM""#, Resource::Users);
+        assert_eq!(w.sql, "u.email_norm = ?");
+        assert_eq!(w.binds, vec![Bind::Text("ada@example.com".into())]);
+    }
+
+    #[test]
+    fn nothing_from_the_filter_reaches_the_sql_text() {
+        let w = sql(
+            r#"userName eq "x' OR 1=1 --" or externalId co "%_\\""#,
+            Resource::Users,
+        );
+        assert!(
+            !w.sql.contains("OR 1=1") && !w.sql.contains('%'),
+            "{}",
+            w.sql
+        );
+        assert_eq!(w.binds.len(), 2);
+    }
+
+    #[test]
+    fn compound_and_value_path_filters() {
+        let w = sql(
+            r#"emails[type eq "work" and value co "@example.com"] and not (active eq false)"#,
+            Resource::Users,
+        );
+        assert_eq!(
+            w.sql,
+            "((1 AND u.email_norm LIKE ? ESCAPE '\\') AND NOT ((u.status <> 'suspended') = ?))"
+        );
+        let w = sql(
+            r#"displayName eq "Engineering" and members eq "u1""#,
+            Resource::Groups,
+        );
+        assert!(
+            w.sql.starts_with("(g.name_norm = ? AND EXISTS"),
+            "{}",
+            w.sql
+        );
+    }
+
+    #[test]
+    fn unsupported_attributes_are_invalid_filter() {
+        for f in [
+            r#"title eq "x""#,
+            r#"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager eq "x""#,
+            r#"meta.created gt "yesterday""#,
+            "active gt true",
+        ] {
+            match compile(&parse_filter(f).unwrap(), Resource::Users) {
+                Err(AppError::Scim {
+                    scim_type: Some("invalidFilter"),
+                    ..
+                }) => {}
+                other => panic!("{f}: {other:?}"),
+            }
+        }
+    }
+}
