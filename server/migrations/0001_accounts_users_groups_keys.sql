@@ -10,8 +10,10 @@ CREATE TABLE accounts (
 CREATE TABLE users (
     id            TEXT PRIMARY KEY,          -- UUID v7, never reused
     account_id    TEXT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
-    email         TEXT NOT NULL,             -- as given; also the SCIM userName
-    email_norm    TEXT NOT NULL,             -- lower-cased: uniqueness and lookups
+    user_name     TEXT NOT NULL,             -- the SCIM userName as given (normally the e-mail)
+    user_name_norm TEXT NOT NULL,            -- lower-cased: uniqueness and `userName eq` lookups
+    email         TEXT,                      -- where invites go and what people log in with
+    email_norm    TEXT,                      -- lower-cased
     first_name    TEXT NOT NULL DEFAULT '',
     last_name     TEXT NOT NULL DEFAULT '',
     password_hash TEXT,                      -- argon2id PHC string; NULL until sign-up
@@ -24,6 +26,7 @@ CREATE TABLE users (
     updated_at    TEXT NOT NULL,
     last_login_at TEXT
 );
+CREATE UNIQUE INDEX users_account_user_name ON users (account_id, user_name_norm);
 CREATE UNIQUE INDEX users_account_email ON users (account_id, email_norm);
 CREATE INDEX users_email ON users (email_norm);   -- log-in looks a person up by e-mail alone
 

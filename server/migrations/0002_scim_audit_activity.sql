@@ -1,6 +1,8 @@
 -- SCIM: versions for ETags, lookups IdPs make, the audit log and the provisioning activity log.
 
 ALTER TABLE users ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
+-- The IdP's `emails` as sent (value, type, primary), so they round-trip; NULL = none sent.
+ALTER TABLE users ADD COLUMN emails_json TEXT;
 ALTER TABLE user_groups ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
 
 -- Entra and Okta look users up by externalId, groups by displayName (name_norm) and externalId.

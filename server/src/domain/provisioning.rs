@@ -22,11 +22,25 @@ pub use crate::store::users::UserRecord;
 /// The state of a user that an IdP controls.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UserState {
-    pub email: String,
+    /// The IdP's userName, as given (normally the e-mail).
+    pub user_name: String,
+    /// Where invites go and what the user logs in with; `None` when the IdP sent no e-mail.
+    pub email: Option<String>,
     pub first_name: String,
     pub last_name: String,
     pub active: bool,
     pub external_id: Option<String>,
+    /// The `emails` list as the IdP sent it (value, type, primary), if it sent one.
+    pub emails: Option<Vec<serde_json::Value>>,
+}
+
+impl UserState {
+    fn emails_json(&self) -> Option<String> {
+        self.emails
+            .as_ref()
+            .filter(|e| !e.is_empty())
+            .map(|e| serde_json::Value::Array(e.clone()).to_string())
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -108,8 +122,18 @@ pub fn check_if_match(if_match: Option<&str>, version: i64) -> AppResult<()> {
 }
 
 fn check_user_state(s: &UserState) -> AppResult<()> {
-    validate::email(&s.email)
-        .map_err(|m| scim(400, Some("invalidValue"), format!("userName: {m}")))?;
+    let user_name = s.user_name.trim();
+    if user_name.is_empty() || user_name.len() > 256 || user_name.chars().any(char::is_control) {
+        return Err(scim(
+            400,
+            Some("invalidValue"),
+            "userName must be 1 to 256 printable characters",
+        ));
+    }
+    if let Some(email) = &s.email {
+        validate::email(email)
+            .map_err(|m| scim(400, Some("invalidValue"), format!("emails: {m}")))?;
+    }
     validate::optional_name(&s.first_name, "a first name", 200)
         .map_err(|m| scim(400, Some("invalidValue"), m))?;
     validate::optional_name(&s.last_name, "a last name", 200)
@@ -124,11 +148,19 @@ fn check_user_state(s: &UserState) -> AppResult<()> {
     Ok(())
 }
 
-fn email_taken(email: &str) -> AppError {
+fn user_taken(s: &UserState) -> AppError {
+    let email = s
+        .email
+        .as_deref()
+        .map(|e| format!(" or e-mail '{e}'"))
+        .unwrap_or_default();
     scim(
         409,
         Some("uniqueness"),
-        format!("a user with userName '{email}' already exists in this account"),
+        format!(
+            "a user with userName '{}'{email} already exists in this account",
+            s.user_name
+        ),
     )
 }
 
@@ -142,13 +174,14 @@ pub async fn create_user(
     check_user_state(&s)?;
     let id = ids::new_uuid();
     let now = ids::now();
-    let mut tx = db.begin().await?;
+    let mut tx = store::begin_write(db).await?;
     let inserted = store::users::insert(
         &mut *tx,
         store::users::NewUser {
             id: &id,
             account_id,
-            email: &s.email,
+            user_name: s.user_name.trim(),
+            email: s.email.as_deref(),
             first_name: &s.first_name,
             last_name: &s.last_name,
             password_hash: None,
@@ -159,14 +192,22 @@ pub async fn create_user(
     )
     .await;
     match inserted {
-        Err(e) if e.is_unique_violation() => return Err(email_taken(&s.email)),
+        Err(e) if e.is_unique_violation() => return Err(user_taken(&s)),
         other => other?,
     }
-    store::users::set_external_id(&mut *tx, account_id, &id, s.external_id.as_deref()).await?;
-    let detail = if s.active {
-        "provisioned; an invite is due"
-    } else {
-        "provisioned as suspended"
+    let emails_json = s.emails_json();
+    store::users::set_idp_fields(
+        &mut *tx,
+        account_id,
+        &id,
+        s.external_id.as_deref(),
+        emails_json.as_deref(),
+    )
+    .await?;
+    let detail = match (&s.email, s.active) {
+        (_, false) => "provisioned as suspended",
+        (Some(_), true) => "provisioned; an invite is due",
+        (None, true) => "provisioned without an e-mail address: no invite can be sent until the identity provider sends one",
     };
     audit::record(
         &mut *tx,
@@ -176,7 +217,7 @@ pub async fn create_user(
             action: "user.provisioned",
             target_kind: "user",
             target_id: &id,
-            target_label: &s.email,
+            target_label: &s.user_name,
             detail: detail.into(),
         },
     )
@@ -204,7 +245,7 @@ pub async fn update_user(
     if_match: Option<&str>,
     next: impl FnOnce(&UserRecord) -> AppResult<UserState>,
 ) -> AppResult<UserRecord> {
-    let mut tx = db.begin().await?;
+    let mut tx = store::begin_write(db).await?;
     let cur = store::users::get_record(&mut *tx, account_id, id)
         .await?
         .ok_or_else(|| user_not_found(id))?;
@@ -222,7 +263,10 @@ pub async fn update_user(
         }
         .to_string(),
     };
-    let unchanged = s.email == cur.email
+    let emails_json = s.emails_json();
+    let unchanged = s.user_name == cur.user_name
+        && s.email == cur.email
+        && emails_json == cur.emails_json
         && s.first_name == cur.first_name
         && s.last_name == cur.last_name
         && status == cur.status
@@ -238,7 +282,9 @@ pub async fn update_user(
         id,
         cur.version,
         store::users::UserUpdate {
-            email: &s.email,
+            user_name: s.user_name.trim(),
+            email: s.email.as_deref(),
+            emails_json: emails_json.as_deref(),
             first_name: &s.first_name,
             last_name: &s.last_name,
             status: &status,
@@ -250,7 +296,7 @@ pub async fn update_user(
     )
     .await;
     match updated {
-        Err(e) if e.is_unique_violation() => return Err(email_taken(&s.email)),
+        Err(e) if e.is_unique_violation() => return Err(user_taken(&s)),
         Ok(false) => {
             return Err(AppError::PreconditionFailed(
                 "the user changed during the update; retry".into(),
@@ -261,10 +307,17 @@ pub async fn update_user(
         }
     }
     let mut events: Vec<(&str, String)> = Vec::new();
-    if !s.email.eq_ignore_ascii_case(&cur.email) || s.email != cur.email {
+    if s.email != cur.email {
+        let show = |e: &Option<String>| e.clone().unwrap_or_else(|| "(none)".into());
         events.push((
             "user.email_changed",
-            format!("e-mail {} → {}", cur.email, s.email),
+            format!("e-mail {} → {}", show(&cur.email), show(&s.email)),
+        ));
+    }
+    if s.user_name != cur.user_name {
+        events.push((
+            "user.user_name_changed",
+            format!("userName {} → {}", cur.user_name, s.user_name),
         ));
     }
     if was_active && !s.active {
@@ -296,7 +349,7 @@ pub async fn update_user(
                 action,
                 target_kind: "user",
                 target_id: id,
-                target_label: &s.email,
+                target_label: &s.user_name,
                 detail,
             },
         )
@@ -317,7 +370,7 @@ pub async fn delete_user(
     id: &str,
     if_match: Option<&str>,
 ) -> AppResult<()> {
-    let mut tx = db.begin().await?;
+    let mut tx = store::begin_write(db).await?;
     let cur = store::users::get_record(&mut *tx, account_id, id)
         .await?
         .ok_or_else(|| user_not_found(id))?;
@@ -331,7 +384,7 @@ pub async fn delete_user(
             action: "user.deleted",
             target_kind: "user",
             target_id: id,
-            target_label: &cur.email,
+            target_label: &cur.user_name,
             detail: "removed from the account".into(),
         },
     )
@@ -476,7 +529,7 @@ pub async fn create_group(
     s: GroupState,
 ) -> AppResult<GroupRecord> {
     check_group_name(&s.name)?;
-    let mut tx = db.begin().await?;
+    let mut tx = store::begin_write(db).await?;
     let members = check_members(&mut tx, account_id, &s.members).await?;
     let id = ids::new_uuid();
     let now = ids::now();
@@ -528,7 +581,7 @@ pub async fn update_group(
     if_match: Option<&str>,
     next: impl FnOnce(&GroupRecord) -> AppResult<GroupState>,
 ) -> AppResult<GroupRecord> {
-    let mut tx = db.begin().await?;
+    let mut tx = store::begin_write(db).await?;
     let cur = load_group(&mut *tx, account_id, id).await?;
     check_if_match(if_match, cur.version)?;
     let s = next(&cur)?;
@@ -645,7 +698,7 @@ pub async fn delete_group(
     id: &str,
     if_match: Option<&str>,
 ) -> AppResult<()> {
-    let mut tx = db.begin().await?;
+    let mut tx = store::begin_write(db).await?;
     let cur = store::groups::get(&mut *tx, account_id, id)
         .await?
         .ok_or_else(|| group_not_found(id))?;

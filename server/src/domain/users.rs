@@ -51,7 +51,8 @@ pub async fn create_admin_in(
         NewUser {
             id: &id,
             account_id,
-            email,
+            user_name: email,
+            email: Some(email),
             first_name: input.first_name.trim(),
             last_name: input.last_name.trim(),
             password_hash: Some(password_hash),
@@ -80,7 +81,7 @@ pub async fn create_admin(db: &Db, account_id: &str, input: NewAdmin) -> AppResu
     check_admin(&input, &mut problems);
     problems.finish()?;
     let hash = passwords::hash(input.password.clone()).await?;
-    let mut tx = db.begin().await?;
+    let mut tx = store::begin_write(db).await?;
     let id = create_admin_in(&mut tx, account_id, &input, &hash).await?;
     tx.commit().await?;
     Ok(id)

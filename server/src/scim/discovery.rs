@@ -95,15 +95,6 @@ fn user_schema(base: &str) -> Value {
             false,
             "Last name."
         ),
-        attr(
-            "formatted",
-            "string",
-            false,
-            "readOnly",
-            "none",
-            false,
-            "First and last name."
-        ),
     ]);
     let mut emails = attr(
         "emails",
@@ -112,9 +103,20 @@ fn user_schema(base: &str) -> Value {
         "readWrite",
         "none",
         false,
-        "The user's e-mail; Rollcall keeps one, the same as userName.",
+        "E-mail addresses, kept as sent. The primary one (else the work one, else the first; \
+         without emails, userName when it is an e-mail address) is where invites go and what the user logs in with.",
     );
     emails["multiValued"] = json!(true);
+    let mut kind = attr(
+        "type",
+        "string",
+        false,
+        "readWrite",
+        "none",
+        false,
+        "A label such as work or home.",
+    );
+    kind["canonicalValues"] = json!(["work", "home", "other"]);
     emails["subAttributes"] = json!([
         attr(
             "value",
@@ -125,15 +127,7 @@ fn user_schema(base: &str) -> Value {
             false,
             "E-mail address."
         ),
-        attr(
-            "type",
-            "string",
-            false,
-            "readWrite",
-            "none",
-            false,
-            "Always 'work'."
-        ),
+        kind,
         attr(
             "primary",
             "boolean",
@@ -141,20 +135,30 @@ fn user_schema(base: &str) -> Value {
             "readWrite",
             "none",
             false,
-            "Always true."
+            "The address Rollcall uses."
         ),
     ]);
     json!({
         "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Schema"],
         "id": USER_SCHEMA,
         "name": "User",
-        "description": "A Rollcall user. Only first name, last name and e-mail are used; other attributes are accepted and ignored.",
+        "description": "A Rollcall user. Only userName, first and last name, e-mails, active and externalId are kept; \
+                        other attributes are accepted and ignored.",
         "attributes": [
-            attr("userName", "string", true, "readWrite", "server", false, "The user's e-mail address, unique per account (case-insensitive)."),
+            attr("userName", "string", true, "readWrite", "server", false, "Normally the user's e-mail address; unique per account (case-insensitive)."),
             name,
             attr("displayName", "string", false, "readOnly", "none", false, "First and last name, or the e-mail."),
             emails,
-            attr("active", "boolean", false, "readWrite", "none", false, "false suspends the user: kept, cannot log in, sessions ended."),
+            attr(
+                "active",
+                "boolean",
+                true,
+                "readWrite",
+                "none",
+                false,
+                "Always returned. false suspends the user (kept, cannot log in, sessions ended); true restores. \
+                 Omitted on create, it means true.",
+            ),
             attr("externalId", "string", false, "readWrite", "none", true, "The identity provider's id for the user."),
         ],
         "meta": { "resourceType": "Schema", "location": format!("{base}/Schemas/{USER_SCHEMA}") }
@@ -172,6 +176,36 @@ fn group_schema(base: &str) -> Value {
         "The group's users.",
     );
     members["multiValued"] = json!(true);
+    let mut kind = attr(
+        "type",
+        "string",
+        false,
+        "immutable",
+        "none",
+        true,
+        "Always 'User'.",
+    );
+    kind["canonicalValues"] = json!(["User"]);
+    let mut reference = attr(
+        "$ref",
+        "reference",
+        false,
+        "immutable",
+        "none",
+        true,
+        "The user's SCIM URL.",
+    );
+    reference["referenceTypes"] = json!(["User"]);
+    let mut display = attr(
+        "display",
+        "string",
+        false,
+        "readOnly",
+        "none",
+        false,
+        "The member's e-mail; returned when requested (attributes=members.display).",
+    );
+    display["returned"] = json!("request");
     members["subAttributes"] = json!([
         attr(
             "value",
@@ -182,39 +216,15 @@ fn group_schema(base: &str) -> Value {
             true,
             "A Rollcall user id."
         ),
-        attr(
-            "display",
-            "string",
-            false,
-            "readOnly",
-            "none",
-            false,
-            "The user's e-mail."
-        ),
-        attr(
-            "type",
-            "string",
-            false,
-            "readOnly",
-            "none",
-            false,
-            "Always 'User'."
-        ),
-        attr(
-            "$ref",
-            "reference",
-            false,
-            "readOnly",
-            "none",
-            false,
-            "The user's SCIM URL."
-        ),
+        display,
+        kind,
+        reference,
     ]);
     json!({
         "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Schema"],
         "id": GROUP_SCHEMA,
         "name": "Group",
-        "description": "A Rollcall user group managed by the identity provider.",
+        "description": "A Rollcall user group.",
         "attributes": [
             attr("displayName", "string", true, "readWrite", "server", false, "The group's name, unique per account (case-insensitive)."),
             members,

@@ -259,6 +259,13 @@ impl ListParams {
         })
     }
 
+    /// `members.display` is returned only when named in `attributes`.
+    fn wants_display(&self) -> bool {
+        self.attributes
+            .iter()
+            .any(|a| a.to_ascii_lowercase().ends_with("members.display"))
+    }
+
     fn wants_members(&self) -> bool {
         let named = |list: &[String]| {
             list.iter().any(|a| {
@@ -498,7 +505,7 @@ async fn groups_page(
     let docs = page
         .items
         .iter()
-        .map(|g| projected(resources::render_group(g, &base), &p))
+        .map(|g| projected(resources::render_group(g, &base, p.wants_display()), &p))
         .collect();
     Ok(list_response(headers, page.total, page.start_index, docs))
 }
@@ -538,7 +545,7 @@ fn group_response(
 ) -> Response {
     let p = ListParams::from_query(query);
     let doc = projected(
-        resources::render_group(g, &base_url(state, &auth.account_id)),
+        resources::render_group(g, &base_url(state, &auth.account_id), p.wants_display()),
         &p,
     );
     resource(
@@ -634,7 +641,7 @@ pub async fn patch_group(
         &id,
         if_match(&headers).as_deref(),
         |cur| {
-            let mut doc = resources::render_group(cur, &base);
+            let mut doc = resources::render_group(cur, &base, false);
             patch::apply(&mut doc, &ops).map_err(patch_error)?;
             resources::read_group(&doc)
         },
@@ -711,7 +718,7 @@ pub async fn search_all(
             page.total,
             page.items
                 .iter()
-                .map(|g| projected(resources::render_group(g, &base), &p))
+                .map(|g| projected(resources::render_group(g, &base, p.wants_display()), &p))
                 .collect(),
         ),
         Err(AppError::Scim {

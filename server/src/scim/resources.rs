@@ -28,14 +28,8 @@ pub fn render_user(u: &UserRecord, base: &str) -> Value {
     let mut doc = json!({
         "schemas": [USER_SCHEMA],
         "id": u.id,
-        "userName": u.email,
-        "name": {
-            "givenName": u.first_name,
-            "familyName": u.last_name,
-            "formatted": display,
-        },
-        "displayName": if display.is_empty() { u.email.clone() } else { display },
-        "emails": [{ "value": u.email, "type": "work", "primary": true }],
+        "userName": u.user_name,
+        "displayName": if display.is_empty() { u.email.clone().unwrap_or_else(|| u.user_name.clone()) } else { display.clone() },
         "active": u.status != "suspended",
         "meta": {
             "resourceType": "User",
@@ -45,17 +39,46 @@ pub fn render_user(u: &UserRecord, base: &str) -> Value {
             "version": etag(u.version),
         },
     });
+    // Unassigned attributes are left out rather than sent empty.
+    let mut name = Map::new();
+    if !u.first_name.is_empty() {
+        name.insert("givenName".into(), json!(u.first_name));
+    }
+    if !u.last_name.is_empty() {
+        name.insert("familyName".into(), json!(u.last_name));
+    }
+    if !name.is_empty() {
+        doc["name"] = Value::Object(name);
+    }
+    let sent: Option<Value> = u
+        .emails_json
+        .as_deref()
+        .and_then(|j| serde_json::from_str(j).ok());
+    match (sent, &u.email) {
+        (Some(list @ Value::Array(_)), _) => doc["emails"] = list,
+        (_, Some(email)) => {
+            doc["emails"] = json!([{ "value": email, "type": "work", "primary": true }])
+        }
+        _ => {}
+    }
     if let Some(ext) = &u.external_id {
         doc["externalId"] = json!(ext);
     }
     doc
 }
 
-pub fn render_group(g: &GroupRecord, base: &str) -> Value {
+/// A group; `display` (the member's e-mail) is `returned: request`, so only when asked for.
+pub fn render_group(g: &GroupRecord, base: &str, with_display: bool) -> Value {
     let members: Vec<Value> = g
         .members
         .iter()
-        .map(|m| json!({ "value": m.user_id, "display": m.email, "type": "User", "$ref": format!("{base}/Users/{}", m.user_id) }))
+        .map(|m| {
+            let mut member = json!({ "value": m.user_id, "type": "User", "$ref": format!("{base}/Users/{}", m.user_id) });
+            if with_display {
+                member["display"] = json!(m.email);
+            }
+            member
+        })
         .collect();
     let mut doc = json!({
         "schemas": [GROUP_SCHEMA],
@@ -151,34 +174,42 @@ fn primary_email(obj: &Map<String, Value>) -> AppResult<Option<String>> {
 }
 
 /// Reads a user document (a POST/PUT body, or the result of a PATCH) into the state we keep.
-/// `current` is the stored user for PUT/PATCH: it decides which e-mail changed when `userName`
-/// and `emails` disagree, and keeps what the document leaves out.
+///
+/// `userName` is kept as given. The e-mail is the primary (else work, else first) of `emails`,
+/// or `userName` when it is an e-mail address. `current` is the stored user for PUT/PATCH: if
+/// only `userName` changed and the e-mail used to follow it, the e-mail follows it again.
 pub fn read_user(doc: &Value, current: Option<&UserRecord>) -> AppResult<UserState> {
     let obj = doc
         .as_object()
         .ok_or_else(|| invalid("the body must be a JSON object"))?;
-    let user_name = text(obj, "userName")?;
-    let email = primary_email(obj)?;
+    let user_name = text(obj, "userName")?
+        .or_else(|| current.map(|c| c.user_name.clone()))
+        .ok_or_else(|| invalid("userName is required (normally the user's e-mail address)"))?;
     let is_email = |s: &String| crate::domain::validate::email(s).is_ok();
-    let chosen = match current {
+    let listed = primary_email(obj)?;
+    let mut emails = email_list(obj);
+    if let Some(bad) = listed.as_ref().filter(|e| !is_email(e)) {
+        return Err(invalid(format!("emails: '{bad}' is not an e-mail address")));
+    }
+    let from_user_name = Some(user_name.clone()).filter(is_email);
+    let email = match current {
         Some(cur) => {
-            let changed = |s: &String| !s.eq_ignore_ascii_case(&cur.email);
-            user_name
-                .clone()
-                .filter(|u| is_email(u) && changed(u))
-                .or_else(|| email.clone().filter(|e| is_email(e) && changed(e)))
-                .unwrap_or_else(|| cur.email.clone())
-        }
-        None => match (user_name.clone().filter(is_email), email.clone().filter(is_email)) {
-            (Some(u), _) => u,
-            (None, Some(e)) => e,
-            (None, None) => {
-                return Err(match user_name.or(email) {
-                    Some(bad) => invalid(format!("userName '{bad}' is not an e-mail address; Rollcall users are identified by e-mail")),
-                    None => invalid("userName (the user's e-mail address) is required"),
-                })
+            let followed = cur
+                .email
+                .as_ref()
+                .is_some_and(|e| e.eq_ignore_ascii_case(&cur.user_name));
+            let user_name_changed = !user_name.eq_ignore_ascii_case(&cur.user_name);
+            let list_unchanged = listed.as_ref().map(|l| l.to_lowercase())
+                == cur.email.as_ref().map(|e| e.to_lowercase());
+            if followed && user_name_changed && list_unchanged && from_user_name.is_some() {
+                // The list named the old address: it no longer describes the user.
+                emails = None;
+                from_user_name
+            } else {
+                listed.or(from_user_name)
             }
-        },
+        }
+        None => listed.or(from_user_name),
     };
     let name = match get_ci(obj, "name") {
         Some(Value::Object(n)) => Some(n),
@@ -197,12 +228,40 @@ pub fn read_user(doc: &Value, current: Option<&UserRecord>) -> AppResult<UserSta
             .ok_or_else(|| invalid(format!("'active' must be true or false, not {v}")))?,
     };
     Ok(UserState {
-        email: chosen,
+        user_name,
+        email,
         first_name: given.unwrap_or_default(),
         last_name: family.unwrap_or_default(),
         active,
         external_id: text(obj, "externalId")?,
+        emails,
     })
+}
+
+/// The `emails` list as sent, reduced to what we keep (value, type, primary); `None` if absent.
+fn email_list(obj: &Map<String, Value>) -> Option<Vec<Value>> {
+    let items = match get_ci(obj, "emails")? {
+        Value::Array(items) => items.clone(),
+        single @ Value::Object(_) => vec![single.clone()],
+        _ => return None,
+    };
+    let kept: Vec<Value> = items
+        .iter()
+        .filter_map(Value::as_object)
+        .filter_map(|e| {
+            let value = text(e, "value").ok().flatten()?;
+            let mut out = Map::new();
+            out.insert("value".into(), json!(value));
+            if let Some(kind) = text(e, "type").ok().flatten() {
+                out.insert("type".into(), json!(kind));
+            }
+            if let Some(primary) = get_ci(e, "primary").and_then(loose_bool) {
+                out.insert("primary".into(), json!(primary));
+            }
+            Some(Value::Object(out))
+        })
+        .collect();
+    (!kept.is_empty()).then_some(kept)
 }
 
 /// Reads a group document into the state we keep; member ids are checked by the domain.
@@ -324,12 +383,14 @@ mod tests {
     fn current() -> UserRecord {
         UserRecord {
             id: "u1".into(),
-            email: "ada@example.com".into(),
+            user_name: "ada@example.com".into(),
+            email: Some("ada@example.com".into()),
             first_name: "Ada".into(),
             last_name: "Lovelace".into(),
             status: "active".into(),
             source: "idp".into(),
             external_id: None,
+            emails_json: None,
             created_at: "2026-01-01T00:00:00.000Z".into(),
             updated_at: "2026-01-01T00:00:00.000Z".into(),
             version: 3,
@@ -350,7 +411,8 @@ mod tests {
             "title": "Countess"
         });
         let s = read_user(&body, None).unwrap();
-        assert_eq!(s.email, "Ada@Example.com");
+        assert_eq!(s.user_name, "Ada@Example.com");
+        assert_eq!(s.email.as_deref(), Some("Ada@Example.com"));
         assert_eq!(s.first_name, "Ada");
         assert_eq!(s.last_name, "");
         assert!(s.active);
@@ -358,30 +420,43 @@ mod tests {
     }
 
     #[test]
-    fn email_change_by_username_or_by_emails() {
+    fn email_follows_user_name_or_emails() {
         let cur = current();
+        // OneLogin PUT / PATCH of userName alone: the e-mail follows it.
         let by_user_name = json!({"userName": "ada@new.example", "emails": [{"value": "ada@example.com", "primary": true}]});
+        let s = read_user(&by_user_name, Some(&cur)).unwrap();
         assert_eq!(
-            read_user(&by_user_name, Some(&cur)).unwrap().email,
-            "ada@new.example"
+            (s.user_name.as_str(), s.email.as_deref()),
+            ("ada@new.example", Some("ada@new.example"))
         );
+        // Entra: the work e-mail changes, the UPN stays.
         let by_emails = json!({"userName": "ada@example.com", "emails": [{"value": "countess@example.com", "type": "work"}]});
+        let s = read_user(&by_emails, Some(&cur)).unwrap();
         assert_eq!(
-            read_user(&by_emails, Some(&cur)).unwrap().email,
-            "countess@example.com"
+            (s.user_name.as_str(), s.email.as_deref()),
+            ("ada@example.com", Some("countess@example.com"))
         );
+        // A userName that is not an e-mail, with a mailbox in emails.
         let upn = json!({"userName": "ada_upn", "emails": [{"value": "ADA@example.com"}]});
+        let s = read_user(&upn, None).unwrap();
         assert_eq!(
-            read_user(&upn, Some(&cur)).unwrap().email,
-            "ada@example.com"
+            (s.user_name.as_str(), s.email.as_deref()),
+            ("ada_upn", Some("ADA@example.com"))
+        );
+        // No e-mail at all is accepted (no invite can be sent until one arrives).
+        assert_eq!(
+            read_user(&json!({"userName": "ada_upn"}), None)
+                .unwrap()
+                .email,
+            None
         );
     }
 
     #[test]
     fn bad_values_are_invalid_value_errors() {
         for body in [
-            json!({"userName": "not-an-email"}),
             json!({}),
+            json!({"userName": "a@example.com", "emails": [{"value": "not an address"}]}),
             json!({"userName": "a@example.com", "active": "maybe"}),
             json!({"userName": "a@example.com", "name": 5}),
         ] {
@@ -405,7 +480,7 @@ mod tests {
             &[],
         );
         let keys: Vec<&String> = doc.as_object().unwrap().keys().collect();
-        assert_eq!(keys.len(), 4, "{doc}");
+        assert_eq!(keys.len(), 4, "id, schemas, userName, name: {doc}");
         assert_eq!(doc["name"], json!({"givenName": "Ada"}));
         let mut doc = render_user(&current(), "http://x");
         project(&mut doc, &[], &attribute_list(Some("emails, meta, id")));
@@ -423,5 +498,13 @@ mod tests {
         assert_eq!(doc["meta"]["location"], "http://h/scim/account/a/Users/u1");
         assert_eq!(doc["meta"]["version"], "W/\"3\"");
         assert!(doc.get("externalId").is_none());
+        cur.first_name.clear();
+        cur.last_name.clear();
+        cur.email = None;
+        let doc = render_user(&cur, "http://h");
+        assert!(
+            doc.get("name").is_none() && doc.get("emails").is_none(),
+            "unassigned attributes are omitted: {doc}"
+        );
     }
 }

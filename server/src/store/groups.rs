@@ -174,7 +174,7 @@ pub async fn members_of(
     let json =
         serde_json::to_string(group_ids).map_err(|e| crate::AppError::Internal(e.to_string()))?;
     Ok(sqlx::query_as(
-        "SELECT gm.group_id, u.id AS user_id, u.email FROM group_members gm JOIN users u ON u.id = gm.user_id
+        "SELECT gm.group_id, u.id AS user_id, COALESCE(u.email, u.user_name) AS email FROM group_members gm JOIN users u ON u.id = gm.user_id
          WHERE gm.group_id IN (SELECT value FROM json_each(?)) ORDER BY gm.group_id, gm.added_at, u.id",
     )
     .bind(json)

@@ -54,6 +54,13 @@ pub async fn open(database_url: &str) -> AppResult<Db> {
     Ok(pool)
 }
 
+/// Starts a transaction that will write. `BEGIN IMMEDIATE` takes the write lock up front, so a
+/// transaction that reads before it writes waits its turn (busy timeout) instead of failing with
+/// SQLITE_BUSY_SNAPSHOT when another writer committed in between.
+pub async fn begin_write(db: &Db) -> AppResult<Tx<'static>> {
+    Ok(db.begin_with("BEGIN IMMEDIATE").await?)
+}
+
 /// Does the database answer? (`/healthz`)
 pub async fn ping(db: &Db) -> AppResult<()> {
     sqlx::query("SELECT 1").execute(db).await?;

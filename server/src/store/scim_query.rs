@@ -40,8 +40,8 @@ enum Kind {
     Time(&'static str),
     /// A SQL boolean expression.
     Bool(&'static str),
-    /// A constant string (`emails.type` is always "work").
-    Const(&'static str),
+    /// A constant string for users with an e-mail (`emails.type` is always "work").
+    ConstIfEmail(&'static str),
     /// Group membership: `EXISTS` over group_members.
     Member,
 }
@@ -77,8 +77,8 @@ fn column(resource: Resource, path: &AttrPath, inside: Option<&str>) -> AppResul
         (Resource::Users, "username" | "emails" | "emails.value") => {
             Kind::LowerText("u.email_norm")
         }
-        (Resource::Users, "emails.type") => Kind::Const("work"),
-        (Resource::Users, "emails.primary") => Kind::Bool("1"),
+        (Resource::Users, "emails.type") => Kind::ConstIfEmail("work"),
+        (Resource::Users, "emails.primary") => Kind::Bool("(u.email IS NOT NULL)"),
         (Resource::Users, "externalid") => Kind::Exact("u.external_id"),
         (Resource::Users, "id") => Kind::Exact("u.id"),
         (Resource::Users, "name.givenname") => Kind::Text("u.first_name"),
@@ -114,7 +114,7 @@ pub fn sort_column(resource: Resource, path: &AttrPath) -> AppResult<&'static st
     Ok(match column(resource, path, None).map_err(|_| bad())? {
         Kind::LowerText(c) | Kind::Exact(c) | Kind::Time(c) | Kind::Bool(c) => c,
         Kind::Text(c) => c,
-        Kind::Const(_) | Kind::Member => return Err(bad()),
+        Kind::ConstIfEmail(_) | Kind::Member => return Err(bad()),
     })
 }
 
@@ -169,7 +169,8 @@ fn emit(
                 Kind::LowerText(c) | Kind::Text(c) | Kind::Exact(c) | Kind::Time(c) => {
                     format!("({c} IS NOT NULL AND {c} <> '')")
                 }
-                Kind::Bool(_) | Kind::Const(_) => "1".to_string(),
+                Kind::Bool(_) => "1".to_string(),
+                Kind::ConstIfEmail(_) => "(u.email IS NOT NULL)".to_string(),
                 Kind::Member => {
                     "EXISTS (SELECT 1 FROM group_members gm WHERE gm.group_id = g.id)".to_string()
                 }
@@ -306,7 +307,7 @@ fn compare(
             out.sql.push_str(&sql);
             out.binds.push(Bind::Int(i64::from(b)));
         }
-        Kind::Const(constant) => {
+        Kind::ConstIfEmail(constant) => {
             let v = text_value()?.to_lowercase();
             let holds = match op {
                 CompareOp::Eq => constant == v,
@@ -320,7 +321,8 @@ fn compare(
                     )))
                 }
             };
-            out.sql.push_str(if holds { "1" } else { "0" });
+            out.sql
+                .push_str(if holds { "(u.email IS NOT NULL)" } else { "0" });
         }
         Kind::Member => {
             let v = text_value()?;
@@ -347,7 +349,7 @@ mod tests {
     #[test]
     fn user_name_eq_uses_the_normalised_column_and_a_bound_lower_value() {
         let w = sql(r#"userName eq "Ada@Example.COM""#, Resource::Users);
-        assert_eq!(w.sql, "u.email_norm = ?");
+        assert_eq!(w.sql, "u.user_name_norm = ?");
         assert_eq!(w.binds, vec![Bind::Text("ada@example.com".into())]);
     }
 
@@ -373,7 +375,7 @@ mod tests {
         );
         assert_eq!(
             w.sql,
-            "((1 AND u.email_norm LIKE ? ESCAPE '\\') AND NOT ((u.status <> 'suspended') = ?))"
+            "(((u.email IS NOT NULL) AND u.email_norm LIKE ? ESCAPE '\\') AND NOT ((u.status <> 'suspended') = ?))"
         );
         let w = sql(
             r#"displayName eq "Engineering" and members eq "u1""#,

@@ -7,7 +7,8 @@ use sqlx::SqliteExecutor;
 pub struct NewUser<'a> {
     pub id: &'a str,
     pub account_id: &'a str,
-    pub email: &'a str,
+    pub user_name: &'a str,
+    pub email: Option<&'a str>,
     pub first_name: &'a str,
     pub last_name: &'a str,
     pub password_hash: Option<&'a str>,
@@ -18,14 +19,16 @@ pub struct NewUser<'a> {
 
 pub async fn insert(db: impl SqliteExecutor<'_>, u: NewUser<'_>) -> AppResult<()> {
     sqlx::query(
-        "INSERT INTO users (id, account_id, email, email_norm, first_name, last_name, password_hash,
-                            status, source, created_at, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO users (id, account_id, user_name, user_name_norm, email, email_norm, first_name, last_name,
+                            password_hash, status, source, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     )
     .bind(u.id)
     .bind(u.account_id)
+    .bind(u.user_name)
+    .bind(u.user_name.to_lowercase())
     .bind(u.email)
-    .bind(u.email.to_lowercase())
+    .bind(u.email.map(str::to_lowercase))
     .bind(u.first_name)
     .bind(u.last_name)
     .bind(u.password_hash)
@@ -96,7 +99,7 @@ pub async fn session_user(
     user_id: &str,
 ) -> AppResult<Option<SessionUser>> {
     Ok(sqlx::query_as(
-        "SELECT u.id, u.email, u.first_name, u.last_name, u.status, u.auth_epoch,
+        "SELECT u.id, COALESCE(u.email, u.user_name) AS email, u.first_name, u.last_name, u.status, u.auth_epoch,
                 a.id AS account_id, a.name AS account_name,
                 EXISTS (SELECT 1 FROM group_members gm JOIN user_groups g ON g.id = gm.group_id
                         WHERE gm.user_id = u.id AND g.account_id = u.account_id AND g.builtin = ?) AS is_admin
@@ -114,19 +117,21 @@ pub async fn session_user(
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct UserRecord {
     pub id: String,
-    pub email: String,
+    pub user_name: String,
+    pub email: Option<String>,
     pub first_name: String,
     pub last_name: String,
     pub status: String,
     pub source: String,
     pub external_id: Option<String>,
+    pub emails_json: Option<String>,
     pub created_at: String,
     pub updated_at: String,
     pub version: i64,
 }
 
 const RECORD_COLUMNS: &str =
-    "u.id, u.email, u.first_name, u.last_name, u.status, u.source, u.external_id, u.created_at, u.updated_at, u.version";
+    "u.id, u.user_name, u.email, u.first_name, u.last_name, u.status, u.source, u.external_id, u.emails_json, u.created_at, u.updated_at, u.version";
 
 pub async fn get_record(
     db: impl SqliteExecutor<'_>,
@@ -159,7 +164,9 @@ pub async fn has_password(
 }
 
 pub struct UserUpdate<'a> {
-    pub email: &'a str,
+    pub user_name: &'a str,
+    pub email: Option<&'a str>,
+    pub emails_json: Option<&'a str>,
     pub first_name: &'a str,
     pub last_name: &'a str,
     pub status: &'a str,
@@ -180,12 +187,15 @@ pub async fn update(
     u: UserUpdate<'_>,
 ) -> AppResult<bool> {
     let done = sqlx::query(
-        "UPDATE users SET email = ?, email_norm = ?, first_name = ?, last_name = ?, status = ?, source = ?,
+        "UPDATE users SET user_name = ?, user_name_norm = ?, email = ?, email_norm = ?, emails_json = ?, first_name = ?, last_name = ?, status = ?, source = ?,
                 external_id = ?, auth_epoch = auth_epoch + ?, updated_at = ?, version = version + 1
          WHERE account_id = ? AND id = ? AND version = ?",
     )
+    .bind(u.user_name)
+    .bind(u.user_name.to_lowercase())
     .bind(u.email)
-    .bind(u.email.to_lowercase())
+    .bind(u.email.map(str::to_lowercase))
+    .bind(u.emails_json)
     .bind(u.first_name)
     .bind(u.last_name)
     .bind(u.status)
@@ -201,18 +211,23 @@ pub async fn update(
     Ok(done.rows_affected() == 1)
 }
 
-pub async fn set_external_id(
+/// Sets what only IdP-created users have: externalId and the e-mails as sent.
+pub async fn set_idp_fields(
     db: impl SqliteExecutor<'_>,
     account_id: &str,
     id: &str,
     external_id: Option<&str>,
+    emails_json: Option<&str>,
 ) -> AppResult<()> {
-    sqlx::query("UPDATE users SET external_id = ? WHERE account_id = ? AND id = ?")
-        .bind(external_id)
-        .bind(account_id)
-        .bind(id)
-        .execute(db)
-        .await?;
+    sqlx::query(
+        "UPDATE users SET external_id = ?, emails_json = ? WHERE account_id = ? AND id = ?",
+    )
+    .bind(external_id)
+    .bind(emails_json)
+    .bind(account_id)
+    .bind(id)
+    .execute(db)
+    .await?;
     Ok(())
 }
 
