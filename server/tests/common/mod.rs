@@ -2,6 +2,8 @@
 //! server on port 0 whose address is read from its stdout.
 #![allow(dead_code)]
 
+pub mod scim;
+
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
