@@ -3,7 +3,7 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 BIN := target/release/rollcall
 
-.PHONY: help setup setup-build build site server run test test-rust test-e2e lint fmt check clean
+.PHONY: help setup setup-build build run test test-rust test-scim test-e2e lint fmt bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -32,10 +32,16 @@ lint: ## rustfmt and clippy, warnings are errors
 test-rust: ## unit, storage and integration tests (real SQLite, the real binary)
 	cargo test --release -p rollcall-server -p rollcall-app --features rollcall-app/ssr
 
+test-scim: ## scim2-tester (SCIM conformance) against the release binary: 0 errors
+	@scripts/scim-conformance.sh
+
 test-e2e: ## Playwright in Debian Chromium against the release build
 	cd end2end && npx playwright test
 
-test: setup build lint test-rust test-e2e ## everything CI runs
+test: setup build lint test-rust test-scim test-e2e ## everything CI runs
+
+bench: build ## SCIM load test: 16 clients, 1,000,000 seeded users (USERS=, SECONDS_EACH= to change)
+	@bench/run.sh
 
 fmt: ## format the code
 	cargo fmt --all

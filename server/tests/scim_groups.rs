@@ -369,7 +369,8 @@ async fn every_request_is_recorded_without_secrets() {
         .unwrap();
 
     let pool = pool(&f.db).await;
-    let mut rows: Vec<(String, String, i64, String, Option<String>, Option<String>)> = Vec::new();
+    type Row = (String, String, i64, String, Option<String>, Option<String>);
+    let mut rows: Vec<Row> = Vec::new();
     for _ in 0..100 {
         rows = sqlx::query_as("SELECT method, path, status, outcome, resource_id, detail FROM scim_requests ORDER BY id")
             .fetch_all(&pool)

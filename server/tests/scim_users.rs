@@ -121,6 +121,41 @@ async fn tolerant_reader_for_onelogin_and_plain_json() {
     // Entra: filter by externalId.
     let r = f.scim.filter("Users", r#"externalId eq "00u1""#).await;
     assert_eq!(r.body["Resources"][0]["id"], id.as_str());
+
+    // Entra: a userName (UPN) that is not the mailbox; both are found by their own filter.
+    let r = f.scim.post("/Users", json!({"userName": "Lin_UPN", "emails": [{"value": "lin@example.com", "type": "work", "primary": true}]})).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let lin = r.body["id"].as_str().unwrap().to_string();
+    assert_eq!(
+        f.scim
+            .filter("Users", r#"userName eq "lin_upn""#)
+            .await
+            .body["Resources"][0]["id"],
+        lin.as_str()
+    );
+    assert_eq!(
+        f.scim
+            .filter("Users", r#"emails.value eq "LIN@example.com""#)
+            .await
+            .body["Resources"][0]["id"],
+        lin.as_str()
+    );
+    assert_eq!(
+        f.scim
+            .filter("Users", r#"userName eq "lin@example.com""#)
+            .await
+            .body["totalResults"],
+        0
+    );
+    // A second user with the same mailbox is a uniqueness conflict.
+    let r = f
+        .scim
+        .post(
+            "/Users",
+            json!({"userName": "lin2", "emails": [{"value": "Lin@Example.com"}]}),
+        )
+        .await;
+    assert_eq!((r.status, r.scim_type()), (409, Some("uniqueness")));
 }
 
 #[tokio::test]

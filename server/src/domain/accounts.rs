@@ -34,7 +34,7 @@ pub async fn create_in(tx: &mut Tx<'_>, name: &str) -> AppResult<String> {
 }
 
 pub async fn create(db: &Db, name: &str) -> AppResult<String> {
-    let mut tx = store::begin_write(db).await?;
+    let (_write, mut tx) = store::begin_write(db).await?;
     let id = create_in(&mut tx, name).await?;
     tx.commit().await?;
     Ok(id)

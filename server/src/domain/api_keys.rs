@@ -58,7 +58,7 @@ pub async fn create(
     let expires_at =
         expires_in_days.map(|d| ids::format_time(now_t + time::Duration::days(i64::from(d))));
     let now = ids::format_time(now_t);
-    let mut tx = store::begin_write(db).await?;
+    let (_write, mut tx) = store::begin_write(db).await?;
     let group_id = store::groups::admin_group_id(&mut *tx, account_id)
         .await?
         .ok_or_else(|| {

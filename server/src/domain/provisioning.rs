@@ -174,7 +174,8 @@ pub async fn create_user(
     check_user_state(&s)?;
     let id = ids::new_uuid();
     let now = ids::now();
-    let mut tx = store::begin_write(db).await?;
+    let emails_json = s.emails_json();
+    let (_write, mut tx) = store::begin_write(db).await?;
     let inserted = store::users::insert(
         &mut *tx,
         store::users::NewUser {
@@ -187,23 +188,16 @@ pub async fn create_user(
             password_hash: None,
             status: if s.active { "invited" } else { "suspended" },
             source: "idp",
+            external_id: s.external_id.as_deref(),
+            emails_json: emails_json.as_deref(),
             now: &now,
         },
     )
     .await;
-    match inserted {
+    let record = match inserted {
         Err(e) if e.is_unique_violation() => return Err(user_taken(&s)),
         other => other?,
-    }
-    let emails_json = s.emails_json();
-    store::users::set_idp_fields(
-        &mut *tx,
-        account_id,
-        &id,
-        s.external_id.as_deref(),
-        emails_json.as_deref(),
-    )
-    .await?;
+    };
     let detail = match (&s.email, s.active) {
         (_, false) => "provisioned as suspended",
         (Some(_), true) => "provisioned; an invite is due",
@@ -222,9 +216,6 @@ pub async fn create_user(
         },
     )
     .await?;
-    let record = store::users::get_record(&mut *tx, account_id, &id)
-        .await?
-        .ok_or_else(|| user_not_found(&id))?;
     tx.commit().await?;
     Ok(record)
 }
@@ -245,7 +236,7 @@ pub async fn update_user(
     if_match: Option<&str>,
     next: impl FnOnce(&UserRecord) -> AppResult<UserState>,
 ) -> AppResult<UserRecord> {
-    let mut tx = store::begin_write(db).await?;
+    let (_write, mut tx) = store::begin_write(db).await?;
     let cur = store::users::get_record(&mut *tx, account_id, id)
         .await?
         .ok_or_else(|| user_not_found(id))?;
@@ -370,7 +361,7 @@ pub async fn delete_user(
     id: &str,
     if_match: Option<&str>,
 ) -> AppResult<()> {
-    let mut tx = store::begin_write(db).await?;
+    let (_write, mut tx) = store::begin_write(db).await?;
     let cur = store::users::get_record(&mut *tx, account_id, id)
         .await?
         .ok_or_else(|| user_not_found(id))?;
@@ -529,7 +520,7 @@ pub async fn create_group(
     s: GroupState,
 ) -> AppResult<GroupRecord> {
     check_group_name(&s.name)?;
-    let mut tx = store::begin_write(db).await?;
+    let (_write, mut tx) = store::begin_write(db).await?;
     let members = check_members(&mut tx, account_id, &s.members).await?;
     let id = ids::new_uuid();
     let now = ids::now();
@@ -567,7 +558,7 @@ pub async fn create_group(
         },
     )
     .await?;
-    let record = load_group(&mut *tx, account_id, &id).await?;
+    let record = load_group(&mut tx, account_id, &id).await?;
     tx.commit().await?;
     Ok(record)
 }
@@ -581,8 +572,8 @@ pub async fn update_group(
     if_match: Option<&str>,
     next: impl FnOnce(&GroupRecord) -> AppResult<GroupState>,
 ) -> AppResult<GroupRecord> {
-    let mut tx = store::begin_write(db).await?;
-    let cur = load_group(&mut *tx, account_id, id).await?;
+    let (_write, mut tx) = store::begin_write(db).await?;
+    let cur = load_group(&mut tx, account_id, id).await?;
     check_if_match(if_match, cur.version)?;
     let s = next(&cur)?;
     check_group_name(&s.name)?;
@@ -686,7 +677,7 @@ pub async fn update_group(
         )
         .await?;
     }
-    let record = load_group(&mut *tx, account_id, id).await?;
+    let record = load_group(&mut tx, account_id, id).await?;
     tx.commit().await?;
     Ok(record)
 }
@@ -698,7 +689,7 @@ pub async fn delete_group(
     id: &str,
     if_match: Option<&str>,
 ) -> AppResult<()> {
-    let mut tx = store::begin_write(db).await?;
+    let (_write, mut tx) = store::begin_write(db).await?;
     let cur = store::groups::get(&mut *tx, account_id, id)
         .await?
         .ok_or_else(|| group_not_found(id))?;

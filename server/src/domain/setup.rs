@@ -96,7 +96,7 @@ impl SetupGate {
         }
         problems.finish()?;
         let hash = passwords::hash(admin.password.clone()).await?;
-        let mut tx = store::begin_write(db).await?;
+        let (_write, mut tx) = store::begin_write(db).await?;
         if store::accounts::any_exists(&mut *tx).await? {
             return Err(AppError::Conflict(
                 "Rollcall is already set up. Log in instead.".into(),

@@ -58,6 +58,8 @@ pub async fn create_admin_in(
             password_hash: Some(password_hash),
             status: "active",
             source: "manual",
+            external_id: None,
+            emails_json: None,
             now: &now,
         },
     )
@@ -68,7 +70,9 @@ pub async fn create_admin_in(
                 "a user with the e-mail '{email}' already exists in this account"
             )))
         }
-        other => other?,
+        other => {
+            other?;
+        }
     }
     store::groups::add_member(&mut **tx, &group_id, &id, &now).await?;
     Ok(id)
@@ -81,7 +85,7 @@ pub async fn create_admin(db: &Db, account_id: &str, input: NewAdmin) -> AppResu
     check_admin(&input, &mut problems);
     problems.finish()?;
     let hash = passwords::hash(input.password.clone()).await?;
-    let mut tx = store::begin_write(db).await?;
+    let (_write, mut tx) = store::begin_write(db).await?;
     let id = create_admin_in(&mut tx, account_id, &input, &hash).await?;
     tx.commit().await?;
     Ok(id)

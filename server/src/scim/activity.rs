@@ -146,7 +146,7 @@ pub async fn record(
 
     let mut res = next.run(req).await;
     if res.status() == StatusCode::METHOD_NOT_ALLOWED
-        && !res.extensions().get::<ScimErrorNote>().is_some()
+        && res.extensions().get::<ScimErrorNote>().is_none()
     {
         res = AppError::Scim {
             status: 405,

@@ -316,7 +316,7 @@ pub fn project(doc: &mut Value, attributes: &[String], excluded: &[String]) {
         let wanted: Vec<String> = attributes.iter().map(strip).collect();
         obj.retain(|k, v| {
             let key = k.to_ascii_lowercase();
-            if always(k) || wanted.iter().any(|w| *w == key) {
+            if always(k) || wanted.contains(&key) {
                 return true;
             }
             let subs: Vec<&str> = wanted

@@ -191,26 +191,15 @@ pub async fn list(
     limit: i64,
     offset: i64,
 ) -> AppResult<(i64, Vec<GroupRow>)> {
-    let where_sql = if filter.sql.is_empty() {
-        String::new()
-    } else {
-        format!(" AND ({})", filter.sql)
-    };
-    let count_sql = format!("SELECT COUNT(*) FROM user_groups g WHERE g.account_id = ?{where_sql}");
-    let mut count = sqlx::query_scalar::<_, i64>(&count_sql).bind(account_id);
-    for b in &filter.binds {
-        count = crate::store::bind_scalar(count, b);
-    }
-    let total = count.fetch_one(db).await?;
-    if limit == 0 {
-        return Ok((total, Vec::new()));
-    }
-    let sql = format!(
-        "SELECT {GROUP_COLUMNS} FROM user_groups g WHERE g.account_id = ?{where_sql} ORDER BY {order_by} LIMIT ? OFFSET ?"
-    );
-    let mut page = sqlx::query_as::<_, GroupRow>(&sql).bind(account_id);
-    for b in &filter.binds {
-        page = crate::store::bind_as(page, b);
-    }
-    Ok((total, page.bind(limit).bind(offset).fetch_all(db).await?))
+    crate::store::page(
+        db,
+        GROUP_COLUMNS,
+        "user_groups g WHERE g.account_id = ?",
+        account_id,
+        filter,
+        order_by,
+        limit,
+        offset,
+    )
+    .await
 }

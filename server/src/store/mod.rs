@@ -57,9 +57,20 @@ pub async fn open(database_url: &str) -> AppResult<Db> {
 /// Starts a transaction that will write. `BEGIN IMMEDIATE` takes the write lock up front, so a
 /// transaction that reads before it writes waits its turn (busy timeout) instead of failing with
 /// SQLITE_BUSY_SNAPSHOT when another writer committed in between.
-pub async fn begin_write(db: &Db) -> AppResult<Tx<'static>> {
-    Ok(db.begin_with("BEGIN IMMEDIATE").await?)
+///
+/// Writers also queue on an in-process gate first: SQLite's busy handler sleeps with growing
+/// back-off, which under load turns lock waits into long tail latencies; a fair async queue
+/// hands the lock over at once. Keep the returned guard alive for the transaction's life.
+pub async fn begin_write(db: &Db) -> AppResult<(WriteGuard, Tx<'static>)> {
+    let guard = WRITE_GATE.clone().lock_owned().await;
+    Ok((WriteGuard(guard), db.begin_with("BEGIN IMMEDIATE").await?))
 }
+
+static WRITE_GATE: std::sync::LazyLock<std::sync::Arc<tokio::sync::Mutex<()>>> =
+    std::sync::LazyLock::new(|| std::sync::Arc::new(tokio::sync::Mutex::new(())));
+
+/// Holds this process's turn to write; released when dropped (after the transaction ends).
+pub struct WriteGuard(#[allow(dead_code)] tokio::sync::OwnedMutexGuard<()>);
 
 /// Does the database answer? (`/healthz`)
 pub async fn ping(db: &Db) -> AppResult<()> {
@@ -89,4 +100,49 @@ pub(crate) fn bind_as<'q, O>(
         scim_query::Bind::Text(s) => q.bind(s.clone()),
         scim_query::Bind::Int(i) => q.bind(*i),
     }
+}
+
+/// One page of `columns` from `from` (which ends in `WHERE <alias>.account_id = ?`) matching
+/// `filter`, plus the total. The `COUNT(*)` is skipped when the first page is not full (then the
+/// page is the total): a `userName eq` lookup costs one indexed query.
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn page<T>(
+    db: &Db,
+    columns: &str,
+    from: &str,
+    account_id: &str,
+    filter: &scim_query::SqlWhere,
+    order_by: &str,
+    limit: i64,
+    offset: i64,
+) -> AppResult<(i64, Vec<T>)>
+where
+    T: for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow> + Send + Unpin,
+{
+    let where_sql = if filter.sql.is_empty() {
+        String::new()
+    } else {
+        format!(" AND ({})", filter.sql)
+    };
+    let rows = if limit > 0 {
+        let sql =
+            format!("SELECT {columns} FROM {from}{where_sql} ORDER BY {order_by} LIMIT ? OFFSET ?");
+        let mut q = sqlx::query_as::<_, T>(&sql).bind(account_id);
+        for b in &filter.binds {
+            q = bind_as(q, b);
+        }
+        q.bind(limit).bind(offset).fetch_all(db).await?
+    } else {
+        Vec::new()
+    };
+    let fits = i64::try_from(rows.len()).unwrap_or(i64::MAX);
+    if offset == 0 && limit > 0 && fits < limit {
+        return Ok((fits, rows));
+    }
+    let sql = format!("SELECT COUNT(*) FROM {from}{where_sql}");
+    let mut q = sqlx::query_scalar::<_, i64>(&sql).bind(account_id);
+    for b in &filter.binds {
+        q = bind_scalar(q, b);
+    }
+    Ok((q.fetch_one(db).await?, rows))
 }

@@ -21,7 +21,7 @@ pub struct ScimRequestRow {
 
 /// Inserts a batch in one transaction.
 pub async fn insert_batch(db: &Db, rows: &[ScimRequestRow]) -> AppResult<()> {
-    let mut tx = crate::store::begin_write(db).await?;
+    let (_write, mut tx) = crate::store::begin_write(db).await?;
     for r in rows {
         sqlx::query(
             "INSERT INTO scim_requests (account_id, at, method, path, status, outcome, duration_us, user_agent,

@@ -74,9 +74,8 @@ fn column(resource: Resource, path: &AttrPath, inside: Option<&str>) -> AppResul
         None => path.key(),
     };
     let kind = match (resource, key.as_str()) {
-        (Resource::Users, "username" | "emails" | "emails.value") => {
-            Kind::LowerText("u.email_norm")
-        }
+        (Resource::Users, "username") => Kind::LowerText("u.user_name_norm"),
+        (Resource::Users, "emails" | "emails.value") => Kind::LowerText("u.email_norm"),
         (Resource::Users, "emails.type") => Kind::ConstIfEmail("work"),
         (Resource::Users, "emails.primary") => Kind::Bool("(u.email IS NOT NULL)"),
         (Resource::Users, "externalid") => Kind::Exact("u.external_id"),
@@ -375,7 +374,7 @@ mod tests {
         );
         assert_eq!(
             w.sql,
-            "(((u.email IS NOT NULL) AND u.email_norm LIKE ? ESCAPE '\\') AND NOT ((u.status <> 'suspended') = ?))"
+            "(((u.email IS NOT NULL) AND u.email_norm LIKE ? ESCAPE '\\') AND NOT (((u.status <> 'suspended')) = ?))"
         );
         let w = sql(
             r#"displayName eq "Engineering" and members eq "u1""#,

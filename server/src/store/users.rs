@@ -14,15 +14,20 @@ pub struct NewUser<'a> {
     pub password_hash: Option<&'a str>,
     pub status: &'a str,
     pub source: &'a str,
+    /// The IdP's externalId and `emails` as sent (JSON), for provisioned users.
+    pub external_id: Option<&'a str>,
+    pub emails_json: Option<&'a str>,
     pub now: &'a str,
 }
 
-pub async fn insert(db: impl SqliteExecutor<'_>, u: NewUser<'_>) -> AppResult<()> {
-    sqlx::query(
-        "INSERT INTO users (id, account_id, user_name, user_name_norm, email, email_norm, first_name, last_name,
-                            password_hash, status, source, created_at, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-    )
+/// Inserts a user and returns it as stored (one statement).
+pub async fn insert(db: impl SqliteExecutor<'_>, u: NewUser<'_>) -> AppResult<UserRecord> {
+    Ok(sqlx::query_as(&format!(
+        "INSERT INTO users AS u (id, account_id, user_name, user_name_norm, email, email_norm, first_name, last_name,
+                            password_hash, status, source, external_id, emails_json, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING {}",
+        RECORD_COLUMNS.replace("u.", "")
+    ))
     .bind(u.id)
     .bind(u.account_id)
     .bind(u.user_name)
@@ -34,11 +39,12 @@ pub async fn insert(db: impl SqliteExecutor<'_>, u: NewUser<'_>) -> AppResult<()
     .bind(u.password_hash)
     .bind(u.status)
     .bind(u.source)
+    .bind(u.external_id)
+    .bind(u.emails_json)
     .bind(u.now)
     .bind(u.now)
-    .execute(db)
-    .await?;
-    Ok(())
+    .fetch_one(db)
+    .await?)
 }
 
 /// What log-in needs to know about each user with a given e-mail (one per account).
@@ -211,26 +217,6 @@ pub async fn update(
     Ok(done.rows_affected() == 1)
 }
 
-/// Sets what only IdP-created users have: externalId and the e-mails as sent.
-pub async fn set_idp_fields(
-    db: impl SqliteExecutor<'_>,
-    account_id: &str,
-    id: &str,
-    external_id: Option<&str>,
-    emails_json: Option<&str>,
-) -> AppResult<()> {
-    sqlx::query(
-        "UPDATE users SET external_id = ?, emails_json = ? WHERE account_id = ? AND id = ?",
-    )
-    .bind(external_id)
-    .bind(emails_json)
-    .bind(account_id)
-    .bind(id)
-    .execute(db)
-    .await?;
-    Ok(())
-}
-
 pub async fn delete(db: impl SqliteExecutor<'_>, account_id: &str, id: &str) -> AppResult<bool> {
     let done = sqlx::query("DELETE FROM users WHERE account_id = ? AND id = ?")
         .bind(account_id)
@@ -268,26 +254,15 @@ pub async fn list(
     limit: i64,
     offset: i64,
 ) -> AppResult<(i64, Vec<UserRecord>)> {
-    let where_sql = if filter.sql.is_empty() {
-        String::new()
-    } else {
-        format!(" AND ({})", filter.sql)
-    };
-    let count_sql = format!("SELECT COUNT(*) FROM users u WHERE u.account_id = ?{where_sql}");
-    let mut count = sqlx::query_scalar::<_, i64>(&count_sql).bind(account_id);
-    for b in &filter.binds {
-        count = crate::store::bind_scalar(count, b);
-    }
-    let total = count.fetch_one(db).await?;
-    if limit == 0 {
-        return Ok((total, Vec::new()));
-    }
-    let page_sql =
-        format!("SELECT {RECORD_COLUMNS} FROM users u WHERE u.account_id = ?{where_sql} ORDER BY {order_by} LIMIT ? OFFSET ?");
-    let mut page = sqlx::query_as::<_, UserRecord>(&page_sql).bind(account_id);
-    for b in &filter.binds {
-        page = crate::store::bind_as(page, b);
-    }
-    let rows = page.bind(limit).bind(offset).fetch_all(db).await?;
-    Ok((total, rows))
+    crate::store::page(
+        db,
+        RECORD_COLUMNS,
+        "users u WHERE u.account_id = ?",
+        account_id,
+        filter,
+        order_by,
+        limit,
+        offset,
+    )
+    .await
 }

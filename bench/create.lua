@@ -1,0 +1,16 @@
+-- POST /Users with a unique userName per request (thread id + counter).
+local counter = 0
+local threads = 0
+function setup(thread)
+  threads = threads + 1
+  thread:set("tid", threads)
+end
+function init(args)
+  math.randomseed(os.time() * 100 + tid)
+end
+function request()
+  counter = counter + 1
+  local name = string.format("new-%d-%d-%d@bench.example", tid, counter, math.random(1, 1e9))
+  local body = string.format('{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"%s","name":{"givenName":"New","familyName":"User"},"emails":[{"value":"%s","type":"work","primary":true}],"active":true}', name, name)
+  return wrk.format("POST", wrk.path .. "/Users", {["Content-Type"] = "application/scim+json", ["Authorization"] = "Bearer " .. os.getenv("TOKEN")}, body)
+end

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# `make bench`: SCIM throughput and latency of the release binary with 16 concurrent clients
+# (wrk, 2 threads) on a database seeded with USERS users (default 1,000,000).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
+USERS=${USERS:-1000000}
+SECONDS_EACH=${SECONDS_EACH:-15}
+bin=target/release/rollcall
+work=$(mktemp -d)
+trap 'kill "$pid" 2>/dev/null || true; [ -n "${KEEP:-}" ] || rm -rf "$work"' EXIT
+export ROLLCALL_DATABASE_URL="sqlite://$work/bench.db"
+account=$("$bin" account create --name Bench)
+export TOKEN=$("$bin" api-key create --account "$account" --name bench)
+export USERS
+echo "work dir: $work" >&2
+python3 bench/seed.py "$work/bench.db" "$account" "$USERS"
+ROLLCALL_LOG=warn "$bin" serve --listen 127.0.0.1:0 > "$work/stdout" 2> "$work/stderr" &
+pid=$!
+for _ in $(seq 1 100); do url=$(sed -n 's/^Rollcall listening on //p' "$work/stdout"); [ -n "$url" ] && break; sleep 0.1; done
+base="$url/scim/account/$account"
+run() { wrk -t2 -c16 -d"${SECONDS_EACH}s" --latency -s "bench/$1.lua" "$base" | tee "$work/$1.out"; }
+echo "== POST /Users (creates)"; run create
+echo "== GET /Users?filter=userName eq … (lookups at $USERS users)"; run lookup
+echo "== PATCH /Users/{id} active toggles"; run toggle
+created=$(python3 -c "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute(\"select count(*) from users where user_name like 'new-%'\").fetchone()[0])" "$work/bench.db")
+echo
+echo "summary (16 clients, ${SECONDS_EACH}s each, $USERS seeded users):"
+printf '  creates/s       %s  (users created: %s)\n' "$(awk '/Requests\/sec/ {print $2}' "$work/create.out")" "$created"
+printf '  lookups/s       %s  p50 %s  p99 %s\n' "$(awk '/Requests\/sec/ {print $2}' "$work/lookup.out")" "$(awk '$1=="50%" {print $2}' "$work/lookup.out")" "$(awk '$1=="99%" {print $2}' "$work/lookup.out")"
+printf '  active toggles/s %s  p99 %s\n' "$(awk '/Requests\/sec/ {print $2}' "$work/toggle.out")" "$(awk '$1=="99%" {print $2}' "$work/toggle.out")"
