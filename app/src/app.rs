@@ -3,8 +3,15 @@
 use crate::api::{whoami, CurrentUser, Viewer};
 use crate::components::ErrorPanel;
 use crate::pages::{
-    admin_shell::AdminShell, coming_next::ComingNext, login::LoginPage, profile::ProfilePage,
-    setup::SetupPage, NotFound,
+    admin_shell::AdminShell,
+    coming_next::ComingNext,
+    login::LoginPage,
+    outbox::OutboxPage,
+    profile::ProfilePage,
+    reset::{ForgotPage, ResetPage},
+    setup::SetupPage,
+    signup::SignupPage,
+    NotFound,
 };
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
@@ -48,6 +55,9 @@ pub fn App() -> impl IntoView {
         <Router>
             <Routes fallback=NotFound>
                 <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async/>
+                <Route path=path!("/signup/:token") view=SignupPage ssr=SsrMode::Async/>
+                <Route path=path!("/forgot") view=ForgotPage/>
+                <Route path=path!("/reset/:token") view=ResetPage ssr=SsrMode::Async/>
                 <ParentRoute path=path!("") view=Gate ssr=SsrMode::Async>
                     <Route path=path!("") view=Home/>
                     <Route path=path!("/users") view=|| view! { <ComingNext title="Users"/> }/>
@@ -56,6 +66,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/scim") view=|| view! { <ComingNext title="SCIM Provisioning"/> }/>
                     <Route path=path!("/audit") view=|| view! { <ComingNext title="Audit Log"/> }/>
                     <Route path=path!("/settings") view=|| view! { <ComingNext title="Settings"/> }/>
+                    <Route path=path!("/outbox") view=OutboxPage/>
                     <Route path=path!("/profile") view=ProfilePage/>
                 </ParentRoute>
             </Routes>

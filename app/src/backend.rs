@@ -4,7 +4,7 @@
 //! context; server functions call it and never see SQL, argon2 or mail. This keeps the
 //! dependency arrow one way (`server -> app`) and the WASM free of server code.
 
-use crate::api::{ApiError, SetupInput, Viewer};
+use crate::api::{ApiError, InviteInput, Outbox, SetupInput, SignupInput, SignupView, Viewer};
 use std::net::IpAddr;
 use std::sync::Arc;
 
@@ -53,6 +53,20 @@ pub trait Backend: Send + Sync + 'static {
     ) -> Result<(), ApiError>;
     async fn logout(&self, ctx: &RequestCtx) -> Result<(), ApiError>;
     async fn complete_setup(&self, ctx: &RequestCtx, input: SetupInput) -> Result<(), ApiError>;
+    async fn signup_view(&self, token: String) -> Result<SignupView, ApiError>;
+    async fn complete_signup(&self, ctx: &RequestCtx, input: SignupInput) -> Result<(), ApiError>;
+    async fn request_reset(&self, ctx: &RequestCtx, email: String) -> Result<String, ApiError>;
+    async fn reset_view(&self, token: String) -> Result<String, ApiError>;
+    async fn complete_reset(
+        &self,
+        ctx: &RequestCtx,
+        token: String,
+        password: String,
+        confirm: String,
+    ) -> Result<(), ApiError>;
+    async fn invite_user(&self, ctx: &RequestCtx, input: InviteInput) -> Result<String, ApiError>;
+    async fn resend_invite(&self, ctx: &RequestCtx, user_id: String) -> Result<(), ApiError>;
+    async fn outbox(&self, ctx: &RequestCtx) -> Result<Outbox, ApiError>;
 }
 
 /// Cheap to clone; what the server provides as Leptos context.

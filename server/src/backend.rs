@@ -1,15 +1,35 @@
 //! The server's implementation of the UI's `Backend` port: each method is a call into the
 //! domain plus the mapping of its error to the browser's `ApiError`.
 
-use crate::domain::{auth, setup::SetupGate};
-use crate::store::Db;
-use rollcall_app::api::{ApiError, CurrentUser, SetupInput, Viewer};
+use crate::domain::rate_limit::Limiter;
+use crate::domain::{audit::Actor, auth, invites, resets, setup::SetupGate};
+use crate::mail::Mailer;
+use crate::store::{self, Db};
+use rollcall_app::api::{
+    ApiError, CurrentUser, InviteInput, Outbox, OutboxItem, SetupInput, SignupInput, SignupView,
+    Viewer,
+};
 use rollcall_app::backend::{Backend, RequestCtx};
 use std::sync::Arc;
 
 pub struct ServerBackend {
     pub db: Db,
     pub setup: Arc<SetupGate>,
+    pub mailer: Arc<Mailer>,
+    pub limiter: Arc<Limiter>,
+}
+
+impl ServerBackend {
+    /// The logged-in administrator, or Unauthenticated / Forbidden.
+    async fn admin(&self, ctx: &RequestCtx) -> Result<store::users::SessionUser, ApiError> {
+        let user = auth::current_user(&self.db, &ctx.session)
+            .await?
+            .ok_or(ApiError::Unauthenticated)?;
+        if !user.is_admin {
+            return Err(ApiError::Forbidden);
+        }
+        Ok(user)
+    }
 }
 
 #[async_trait::async_trait]
@@ -38,7 +58,15 @@ impl Backend for ServerBackend {
         email: String,
         password: String,
     ) -> Result<(), ApiError> {
-        let result = auth::login(&self.db, &ctx.session, &email, &password).await;
+        let result = auth::login(
+            &self.db,
+            &self.limiter,
+            &ctx.session,
+            &email,
+            &password,
+            ctx.client_ip,
+        )
+        .await;
         match &result {
             Ok(a) => {
                 tracing::info!(user_id = %a.user_id, account_id = %a.account_id, ip = ?ctx.client_ip, "log-in")
@@ -58,5 +86,104 @@ impl Backend for ServerBackend {
 
     async fn complete_setup(&self, ctx: &RequestCtx, input: SetupInput) -> Result<(), ApiError> {
         Ok(self.setup.complete(&self.db, &ctx.session, input).await?)
+    }
+
+    async fn signup_view(&self, token: String) -> Result<SignupView, ApiError> {
+        let row = invites::lookup(&self.db, &token).await?;
+        Ok(SignupView {
+            email: row.email.unwrap_or_default(),
+            first_name: row.first_name,
+            last_name: row.last_name,
+            names_editable: row.source == "manual",
+            account_name: row.account_name,
+        })
+    }
+
+    async fn complete_signup(&self, ctx: &RequestCtx, input: SignupInput) -> Result<(), ApiError> {
+        let signup = invites::Signup {
+            password: input.password,
+            password_confirm: input.password_confirm,
+            first_name: input.first_name,
+            last_name: input.last_name,
+        };
+        let auth = invites::complete(&self.db, &input.token, signup).await?;
+        tracing::info!(user_id = %auth.user_id, "signed up");
+        Ok(auth::start_session(&ctx.session, &auth).await?)
+    }
+
+    async fn request_reset(&self, ctx: &RequestCtx, email: String) -> Result<String, ApiError> {
+        let ip = ctx.client_ip.map(|c| c.to_string()).unwrap_or_default();
+        let key = format!("reset:{ip}");
+        if let Some(secs) = self.limiter.blocked(&key, 20) {
+            return Err(ApiError::TooManyRequests(format!(
+                "Too many requests. Wait {} minute(s) and try again.",
+                secs.div_ceil(60)
+            )));
+        }
+        self.limiter.hit(&key);
+        resets::request(&self.db, &self.mailer, &email).await?;
+        Ok("If an account uses this e-mail, we have sent it a link to choose a new password. It is valid for one hour.".into())
+    }
+
+    async fn reset_view(&self, token: String) -> Result<String, ApiError> {
+        Ok(resets::check(&self.db, &token)
+            .await?
+            .email
+            .unwrap_or_default())
+    }
+
+    async fn complete_reset(
+        &self,
+        ctx: &RequestCtx,
+        token: String,
+        password: String,
+        confirm: String,
+    ) -> Result<(), ApiError> {
+        let auth = resets::complete(&self.db, &token, &password, &confirm).await?;
+        Ok(auth::start_session(&ctx.session, &auth).await?)
+    }
+
+    async fn invite_user(&self, ctx: &RequestCtx, input: InviteInput) -> Result<String, ApiError> {
+        let admin = self.admin(ctx).await?;
+        let actor = Actor::user(&admin.id, &admin.email);
+        Ok(invites::invite_new(
+            &self.db,
+            &self.mailer,
+            &admin.account_id,
+            &actor,
+            &input.email,
+            &input.first_name,
+            &input.last_name,
+        )
+        .await?)
+    }
+
+    async fn resend_invite(&self, ctx: &RequestCtx, user_id: String) -> Result<(), ApiError> {
+        let admin = self.admin(ctx).await?;
+        let actor = Actor::user(&admin.id, &admin.email);
+        Ok(invites::resend(&self.db, &self.mailer, &admin.account_id, &actor, &user_id).await?)
+    }
+
+    async fn outbox(&self, ctx: &RequestCtx) -> Result<Outbox, ApiError> {
+        let admin = self.admin(ctx).await?;
+        let rows = store::outbox::recent(&self.db, &admin.account_id, 100).await?;
+        Ok(Outbox {
+            mode: self.mailer.mode().to_string(),
+            items: rows
+                .into_iter()
+                .map(|m| OutboxItem {
+                    id: m.id,
+                    kind: m.kind,
+                    to: m.to_addr,
+                    subject: m.subject,
+                    text: m.text_body,
+                    created_at: m.created_at,
+                    status: m.status,
+                    attempts: m.attempts,
+                    last_error: m.last_error,
+                    sent_at: m.sent_at,
+                })
+                .collect(),
+        })
     }
 }

@@ -67,6 +67,16 @@ struct ServeArgs {
     /// Keep at most this many provisioning activity entries [default: 200000]
     #[arg(long, env = "ROLLCALL_ACTIVITY_MAX_ROWS")]
     activity_max_rows: Option<i64>,
+    /// SMTP server for invites and password resets, e.g. smtp://user:pass@mail.example.com:587?tls=required
+    /// (STARTTLS) or smtps://… (TLS). Unset: mail is kept in the outbox and logged
+    #[arg(long, env = "ROLLCALL_SMTP_URL")]
+    smtp_url: Option<String>,
+    /// Sender of our mail [default: Rollcall <rollcall@localhost>]
+    #[arg(long, env = "ROLLCALL_MAIL_FROM")]
+    mail_from: Option<String>,
+    /// Days an invite link stays valid (1-90) [default: 7]
+    #[arg(long, env = "ROLLCALL_INVITE_DAYS")]
+    invite_days: Option<u32>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -177,6 +187,9 @@ async fn run(cli: Cli) -> AppResult<()> {
         over.session_hours = args.session_hours;
         over.activity_days = args.activity_days;
         over.activity_max_rows = args.activity_max_rows;
+        over.smtp_url = args.smtp_url.clone();
+        over.mail_from = args.mail_from.clone();
+        over.invite_days = args.invite_days;
     }
     let settings = Settings::resolve(over, file)?;
     let db = store::open(&settings.database_url).await?;

@@ -12,6 +12,8 @@ pub const DEFAULT_LISTEN: &str = "127.0.0.1:3000";
 pub const DEFAULT_SITE_ROOT: &str = "target/site";
 pub const DEFAULT_SESSION_HOURS: u32 = 12;
 pub const DEFAULT_ACTIVITY_DAYS: u32 = 30;
+pub const DEFAULT_INVITE_DAYS: u32 = 7;
+pub const DEFAULT_MAIL_FROM: &str = "Rollcall <rollcall@localhost>";
 pub const DEFAULT_ACTIVITY_MAX_ROWS: i64 = 200_000;
 
 /// What may be set in the optional `--config` TOML file; every key is optional.
@@ -25,6 +27,9 @@ pub struct FileConfig {
     pub session_hours: Option<u32>,
     pub activity_days: Option<u32>,
     pub activity_max_rows: Option<i64>,
+    pub smtp_url: Option<String>,
+    pub mail_from: Option<String>,
+    pub invite_days: Option<u32>,
 }
 
 impl FileConfig {
@@ -48,6 +53,9 @@ pub struct Settings {
     pub listen: SocketAddr,
     /// Where people and IdPs reach us; used in links, SCIM locations and cookie security.
     pub public_url: url::Url,
+    /// False when `public_url` was derived from the listen address (then `serve` derives it
+    /// again from the address actually bound, which matters with port 0).
+    pub public_url_explicit: bool,
     /// The built UI (`pkg/rollcall.js`, `pkg/rollcall_bg.wasm`, `pkg/rollcall.css`, favicon).
     pub site_root: PathBuf,
     pub session_hours: u32,
@@ -55,6 +63,11 @@ pub struct Settings {
     pub activity_days: u32,
     /// At most this many provisioning activity rows are kept.
     pub activity_max_rows: i64,
+    /// SMTP server for mail; `None` keeps mail in the outbox.
+    pub smtp_url: Option<String>,
+    pub mail_from: String,
+    /// How long an invite link stays valid.
+    pub invite_days: u32,
 }
 
 /// Values from flags or the environment (already merged by clap).
@@ -67,6 +80,9 @@ pub struct Overrides {
     pub session_hours: Option<u32>,
     pub activity_days: Option<u32>,
     pub activity_max_rows: Option<i64>,
+    pub smtp_url: Option<String>,
+    pub mail_from: Option<String>,
+    pub invite_days: Option<u32>,
 }
 
 impl Settings {
@@ -85,7 +101,9 @@ impl Settings {
                 format!("'{listen_text}' is not an address like 127.0.0.1:3000"),
             )
         })?;
-        let public_url = match over.public_url.or(file.public_url) {
+        let given_url = over.public_url.or(file.public_url);
+        let public_url_explicit = given_url.is_some();
+        let public_url = match given_url {
             Some(text) => parse_public_url(&text)?,
             None => default_public_url(listen),
         };
@@ -119,7 +137,24 @@ impl Settings {
                 "must be between 1000 and 100000000",
             ));
         }
+        let invite_days = over
+            .invite_days
+            .or(file.invite_days)
+            .unwrap_or(DEFAULT_INVITE_DAYS);
+        if !(1..=90).contains(&invite_days) {
+            return Err(AppError::invalid("invite-days", "must be between 1 and 90"));
+        }
         Ok(Settings {
+            public_url_explicit,
+            smtp_url: over
+                .smtp_url
+                .or(file.smtp_url)
+                .filter(|u| !u.trim().is_empty()),
+            mail_from: over
+                .mail_from
+                .or(file.mail_from)
+                .unwrap_or_else(|| DEFAULT_MAIL_FROM.into()),
+            invite_days,
             activity_days,
             activity_max_rows,
             database_url,
@@ -160,7 +195,8 @@ pub fn parse_public_url(text: &str) -> AppResult<url::Url> {
     Ok(url)
 }
 
-fn default_public_url(listen: SocketAddr) -> url::Url {
+/// `http://<listen address>` (127.0.0.1 for an unspecified address).
+pub fn default_public_url(listen: SocketAddr) -> url::Url {
     let host = if listen.ip().is_unspecified() {
         "127.0.0.1".to_string()
     } else {

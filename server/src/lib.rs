@@ -10,6 +10,7 @@ pub mod config;
 pub mod domain;
 pub mod error;
 pub mod ids;
+pub mod mail;
 pub mod scim;
 pub mod startup;
 pub mod store;

@@ -29,6 +29,9 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     pub setup: Arc<SetupGate>,
     pub activity: ActivityRecorder,
+    pub keys: Arc<crate::scim::auth::KeyCache>,
+    pub mailer: Arc<crate::mail::Mailer>,
+    pub limiter: Arc<crate::domain::rate_limit::Limiter>,
 }
 
 /// The whole HTTP application for `settings`, on an already migrated database.
@@ -41,6 +44,14 @@ pub async fn build_app(settings: Settings, db: Db) -> AppResult<(Router, AppStat
         .env(Env::PROD)
         .build();
     let setup = Arc::new(SetupGate::new(&db).await?);
+    let mailer = Arc::new(crate::mail::Mailer::new(
+        settings.smtp_url.as_deref(),
+        &settings.mail_from,
+        &settings.public_base(),
+        settings.invite_days,
+    )?);
+    mailer.spawn_sender(db.clone());
+    let limiter: Arc<crate::domain::rate_limit::Limiter> = Arc::new(Default::default());
     let activity = ActivityRecorder::spawn(
         db.clone(),
         Retention {
@@ -54,6 +65,9 @@ pub async fn build_app(settings: Settings, db: Db) -> AppResult<(Router, AppStat
         settings: Arc::new(settings.clone()),
         setup: setup.clone(),
         activity,
+        keys: Arc::new(Default::default()),
+        mailer: mailer.clone(),
+        limiter: limiter.clone(),
     };
 
     let session_store = SqliteStore::new(db.clone())
@@ -83,6 +97,8 @@ pub async fn build_app(settings: Settings, db: Db) -> AppResult<(Router, AppStat
     let backend = BackendHandle(Arc::new(ServerBackend {
         db: db.clone(),
         setup,
+        mailer,
+        limiter,
     }));
     let routes = generate_route_list(App);
     let app = Router::new()
@@ -95,6 +111,7 @@ pub async fn build_app(settings: Settings, db: Db) -> AppResult<(Router, AppStat
         .layer(sessions)
         // SCIM uses bearer keys, not the browser session: merged after the session layer.
         .merge(crate::scim::router(&state))
+        .layer(axum::middleware::from_fn(web::api_error_status))
         .layer(axum::middleware::from_fn(web::same_origin_writes))
         .layer(axum::middleware::from_fn(web::peer_address))
         .layer(axum::middleware::from_fn(web::security_headers))
@@ -103,13 +120,16 @@ pub async fn build_app(settings: Settings, db: Db) -> AppResult<(Router, AppStat
 }
 
 /// Binds, announces the address (and the first-run code) and serves until Ctrl-C / SIGTERM.
-pub async fn serve(settings: Settings, db: Db) -> AppResult<()> {
+pub async fn serve(mut settings: Settings, db: Db) -> AppResult<()> {
     let listener = tokio::net::TcpListener::bind(settings.listen)
         .await
         .map_err(|e| AppError::Internal(format!("cannot listen on {}: {e}", settings.listen)))?;
     let local = listener
         .local_addr()
         .map_err(|e| AppError::Internal(e.to_string()))?;
+    if !settings.public_url_explicit {
+        settings.public_url = crate::config::default_public_url(local);
+    }
     let site_js = settings.site_root.join("pkg").join("rollcall.js");
     if !site_js.exists() {
         tracing::warn!(
@@ -123,6 +143,10 @@ pub async fn serve(settings: Settings, db: Db) -> AppResult<()> {
     let (app, state) = build_app(settings, db).await?;
     // One line on stdout that scripts (and our tests) can read, even with port 0.
     println!("Rollcall listening on http://{local}");
+    match state.mailer.mode() {
+        "smtp" => tracing::info!("mail: sending through SMTP"),
+        _ => tracing::info!("mail: no SMTP configured (ROLLCALL_SMTP_URL); invites and resets are kept in the outbox and logged"),
+    }
     if let Some(code) = state.setup.code() {
         tracing::warn!("First run: open {public}/ and create your account with set-up code {code}");
         eprintln!("\n  First run: open {public}/ and enter the set-up code  {code}\n");

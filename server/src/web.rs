@@ -75,3 +75,25 @@ pub async fn security_headers(req: Request, next: Next) -> Response {
     );
     res
 }
+
+/// Server functions that fail before our code runs (an unreadable form) are answered 500 by the
+/// framework; this gives them the status of the error they carry (a client mistake is a 4xx).
+pub async fn api_error_status(req: Request, next: Next) -> Response {
+    if !req.uri().path().starts_with("/api/") {
+        return next.run(req).await;
+    }
+    let res = next.run(req).await;
+    if res.status() != StatusCode::INTERNAL_SERVER_ERROR {
+        return res;
+    }
+    let (mut parts, body) = res.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, 1 << 20).await else {
+        return (StatusCode::INTERNAL_SERVER_ERROR, "internal error\n").into_response();
+    };
+    if let Ok(err) = serde_json::from_slice::<rollcall_app::api::ApiError>(&bytes) {
+        if let Ok(status) = StatusCode::from_u16(err.status()) {
+            parts.status = status;
+        }
+    }
+    Response::from_parts(parts, axum::body::Body::from(bytes))
+}

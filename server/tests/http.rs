@@ -272,3 +272,26 @@ async fn unknown_pages_are_404_and_assets_are_served() {
     // Served from target/site when built; the test suite runs after `make build`.
     assert_eq!(res.status(), 200);
 }
+
+#[tokio::test]
+async fn an_unreadable_form_is_a_400_not_a_500() {
+    let db = TempDb::new();
+    account_with_admin(&db, "ada@example.com");
+    let server = Server::start(&db);
+    let res = server
+        .client()
+        .post(server.url("/api/login"))
+        .form(&[("nothing", "here")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 400);
+    let body: Value = res.json().await.unwrap();
+    assert!(
+        body["Rejected"]
+            .as_str()
+            .unwrap()
+            .contains("could not be read"),
+        "{body}"
+    );
+}

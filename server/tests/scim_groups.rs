@@ -271,6 +271,8 @@ async fn bearer_authentication() {
         ("UPDATE api_keys SET revoked_at = NULL WHERE id = ?; ", 200, ""),
     ] {
         sqlx::query(sql).bind(key_id(&f.scim.token)).execute(&pool).await.unwrap();
+        // Changes made outside the server apply within the key cache's TTL (1 s).
+        tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
         let r = f.scim.get("/Users").await;
         assert_eq!(r.status, status, "{sql}: {}", r.body);
         assert!(r.detail().contains(expect));
@@ -280,6 +282,7 @@ async fn bearer_authentication() {
         .execute(&pool)
         .await
         .unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
     let r = f.scim.get("/Users").await;
     assert_eq!(r.status, 403);
     assert!(r.detail().contains("Account Administrator"));

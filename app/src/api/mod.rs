@@ -4,10 +4,12 @@
 //! context, call the domain, map the error. Endpoints are fixed (`/api/<name>`) so that tests and
 //! scripts can call them without knowing the macro's hash suffix.
 
+mod account;
 mod error;
 mod session;
 mod types;
 
+pub use account::*;
 pub use error::{ApiError, FieldError};
 pub use session::*;
 pub use types::*;

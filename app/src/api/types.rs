@@ -38,6 +38,7 @@ pub enum Viewer {
 
 /// The first-run form.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct SetupInput {
     pub setup_code: String,
     pub account_name: String,
@@ -46,4 +47,57 @@ pub struct SetupInput {
     pub email: String,
     pub password: String,
     pub password_confirm: String,
+}
+
+/// What the sign-up page shows for a valid invite link.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignupView {
+    pub email: String,
+    pub first_name: String,
+    pub last_name: String,
+    /// False for users provisioned by an identity provider: their names come from there.
+    pub names_editable: bool,
+    pub account_name: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SignupInput {
+    pub token: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub password: String,
+    pub password_confirm: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct InviteInput {
+    pub email: String,
+    pub first_name: String,
+    pub last_name: String,
+}
+
+/// One message of the outbox, as administrators see it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutboxItem {
+    pub id: i64,
+    pub kind: String,
+    pub to: String,
+    pub subject: String,
+    pub text: String,
+    pub created_at: String,
+    /// stored (no SMTP), pending, sent or failed
+    pub status: String,
+    pub attempts: i64,
+    pub last_error: Option<String>,
+    pub sent_at: Option<String>,
+}
+
+/// The outbox page: how mail leaves, and the newest messages.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Outbox {
+    /// "smtp" or "outbox"
+    pub mode: String,
+    pub items: Vec<OutboxItem>,
 }

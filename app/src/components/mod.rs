@@ -103,3 +103,19 @@ pub fn LogoutButton() -> impl IntoView {
         </ActionForm>
     }
 }
+
+/// A link (invite, reset) that cannot be used: why, and what to do.
+#[component]
+pub fn LinkProblem(title: &'static str, error: ApiError) -> impl IntoView {
+    let message = match &error {
+        ApiError::NotFound(m) | ApiError::Conflict(m) => m.clone(),
+        other => other.to_string(),
+    };
+    view! {
+        <section class="card auth-card" role="alert">
+            <h1>{title}</h1>
+            <p>{message}</p>
+            <p><a href="/login" class="button secondary">"Go to log in"</a></p>
+        </section>
+    }
+}

@@ -5,13 +5,14 @@ use crate::components::LogoutButton;
 use leptos::prelude::*;
 use leptos_router::components::{Outlet, A};
 
-const NAV: [(&str, &str); 6] = [
+const NAV: [(&str, &str); 7] = [
     ("/users", "Users"),
     ("/groups", "User Groups"),
     ("/api-keys", "API Keys"),
     ("/scim", "SCIM Provisioning"),
     ("/audit", "Audit Log"),
     ("/settings", "Settings"),
+    ("/outbox", "Outbox"),
 ];
 
 #[component]

@@ -38,6 +38,7 @@ pub fn LoginPage() -> impl IntoView {
                         {move || if login.pending().get() { "Logging in…" } else { "Log in" }}
                     </button>
                 </ActionForm>
+                <p class="aside"><a href="/forgot">"Forgot password?"</a></p>
             </section>
         </main>
     }

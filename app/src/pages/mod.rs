@@ -3,8 +3,11 @@
 pub mod admin_shell;
 pub mod coming_next;
 pub mod login;
+pub mod outbox;
 pub mod profile;
+pub mod reset;
 pub mod setup;
+pub mod signup;
 
 use leptos::prelude::*;
 use leptos_meta::Title;

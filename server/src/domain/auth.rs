@@ -6,6 +6,7 @@
 //! session table.
 
 use crate::domain::passwords;
+use crate::domain::rate_limit::{self, Limiter};
 use crate::error::{AppError, AppResult};
 use crate::ids;
 use crate::store::{self, Db};
@@ -26,12 +27,15 @@ pub struct SessionAuth {
 
 /// Checks e-mail + password; on success rotates the session id and stores the user in it.
 /// Unknown e-mail and wrong password give the same message and take the same time; a
-/// suspended user is told so only after a correct password.
+/// suspended user is told so only after a correct password. Attempts are throttled (see
+/// `rate_limit`): per e-mail and client address, per e-mail, and per address.
 pub async fn login(
     db: &Db,
+    limiter: &Limiter,
     session: &Session,
     email: &str,
     password: &str,
+    client: Option<std::net::IpAddr>,
 ) -> AppResult<SessionAuth> {
     let email_norm = email.trim().to_lowercase();
     if email_norm.is_empty() {
@@ -40,7 +44,44 @@ pub async fn login(
     if password.is_empty() {
         return Err(AppError::invalid("password", "Enter your password."));
     }
-    let candidates = store::users::login_candidates(db, &email_norm).await?;
+    let ip = client
+        .map(|c| c.to_string())
+        .unwrap_or_else(|| "unknown".into());
+    let (pair, by_email, by_ip) = (
+        format!("login:{email_norm}|{ip}"),
+        format!("login:{email_norm}"),
+        format!("login-ip:{ip}"),
+    );
+    let wait = limiter
+        .blocked(&pair, rate_limit::PER_EMAIL_AND_IP)
+        .or_else(|| limiter.blocked(&by_email, rate_limit::PER_EMAIL))
+        .or_else(|| limiter.blocked(&by_ip, rate_limit::PER_IP));
+    if let Some(secs) = wait {
+        return Err(AppError::TooManyRequests(format!(
+            "Too many log-in attempts. Wait {} minute(s) and try again, or use “Forgot password?”.",
+            secs.div_ceil(60)
+        )));
+    }
+    limiter.hit(&by_ip);
+    let result = check_password(db, session, &email_norm, password).await;
+    match &result {
+        Ok(_) => limiter.clear(&pair),
+        Err(AppError::Forbidden(_)) => {
+            limiter.hit(&pair);
+            limiter.hit(&by_email);
+        }
+        Err(_) => {}
+    }
+    result
+}
+
+async fn check_password(
+    db: &Db,
+    session: &Session,
+    email_norm: &str,
+    password: &str,
+) -> AppResult<SessionAuth> {
+    let candidates = store::users::login_candidates(db, email_norm).await?;
     let with_password: Vec<_> = candidates
         .into_iter()
         .filter(|c| c.password_hash.is_some())

@@ -10,9 +10,10 @@
 //! - The built-in Account Administrator group cannot be renamed, deleted or emptied.
 
 use crate::domain::audit::{self, Actor, Event};
-use crate::domain::validate;
+use crate::domain::{invites, validate};
 use crate::error::{AppError, AppResult};
 use crate::ids;
+use crate::mail::Mailer;
 use crate::scim::filter::{AttrPath, Filter};
 use crate::store::{self, scim_query::Resource, Db};
 use std::collections::HashSet;
@@ -167,6 +168,7 @@ fn user_taken(s: &UserState) -> AppError {
 /// Creates a provisioned user (Invited, or Suspended if created inactive).
 pub async fn create_user(
     db: &Db,
+    mailer: &Mailer,
     account_id: &str,
     actor: &Actor,
     s: UserState,
@@ -200,7 +202,7 @@ pub async fn create_user(
     };
     let detail = match (&s.email, s.active) {
         (_, false) => "provisioned as suspended",
-        (Some(_), true) => "provisioned; an invite is due",
+        (Some(_), true) => "provisioned; invite sent",
         (None, true) => "provisioned without an e-mail address: no invite can be sent until the identity provider sends one",
     };
     audit::record(
@@ -216,7 +218,19 @@ pub async fn create_user(
         },
     )
     .await?;
+    if let (true, Some(email)) = (s.active, &s.email) {
+        invites::issue_in(
+            &mut tx,
+            mailer,
+            account_id,
+            &id,
+            email,
+            &invites::inviter_label(actor),
+        )
+        .await?;
+    }
     tx.commit().await?;
+    mailer.wake();
     Ok(record)
 }
 
@@ -230,6 +244,7 @@ pub async fn get_user(db: &Db, account_id: &str, id: &str) -> AppResult<UserReco
 /// (PUT sends it whole; PATCH derives it). Unchanged state is not rewritten.
 pub async fn update_user(
     db: &Db,
+    mailer: &Mailer,
     account_id: &str,
     actor: &Actor,
     id: &str,
@@ -346,10 +361,35 @@ pub async fn update_user(
         )
         .await?;
     }
+    // Invites follow the user: a suspended user's invite is void; a user still to sign up gets
+    // a fresh one when reactivated or when their e-mail changes.
+    let invited_now = status == "invited";
+    let reactivated = !was_active && s.active;
+    if !s.active && was_active {
+        invites::void_in(&mut tx, id).await?;
+    } else if invited_now && (reactivated || s.email != cur.email) {
+        match &s.email {
+            Some(email) => {
+                invites::issue_in(
+                    &mut tx,
+                    mailer,
+                    account_id,
+                    id,
+                    email,
+                    &invites::inviter_label(actor),
+                )
+                .await?
+            }
+            None => {
+                invites::void_in(&mut tx, id).await?;
+            }
+        }
+    }
     let record = store::users::get_record(&mut *tx, account_id, id)
         .await?
         .ok_or_else(|| user_not_found(id))?;
     tx.commit().await?;
+    mailer.wake();
     Ok(record)
 }
 

@@ -19,6 +19,7 @@ use tokio::sync::{mpsc, oneshot};
 const CHANNEL: usize = 10_000;
 const BATCH: usize = 500;
 const PRUNE_EVERY: Duration = Duration::from_secs(600);
+const LINGER: Duration = Duration::from_millis(200);
 
 /// How much activity to keep.
 #[derive(Debug, Clone, Copy)]
@@ -71,17 +72,23 @@ async fn writer(db: Db, retention: Retention, mut rx: mpsc::Receiver<Msg>) {
     let mut batch: Vec<ScimRequestRow> = Vec::with_capacity(BATCH);
     let mut last_prune = Instant::now() - PRUNE_EVERY;
     while let Some(first) = rx.recv().await {
+        // Gather for up to LINGER (or until a batch is full, or someone asks for a flush) so
+        // that a busy IdP costs a few write transactions per second, not one per request.
         let mut flushes = Vec::new();
+        let deadline = tokio::time::Instant::now() + LINGER;
         let mut next = Some(first);
         while let Some(msg) = next {
             match msg {
                 Msg::Row(row) => batch.push(*row),
                 Msg::Flush(done) => flushes.push(done),
             }
-            next = if batch.len() < BATCH {
-                rx.try_recv().ok()
-            } else {
+            next = if batch.len() >= BATCH || !flushes.is_empty() {
                 None
+            } else {
+                tokio::time::timeout_at(deadline, rx.recv())
+                    .await
+                    .ok()
+                    .flatten()
             };
         }
         if !batch.is_empty() {

@@ -91,7 +91,7 @@ async fn authenticate(
         }
     };
     let (key_id, secret) = api_keys::parse_token(token).ok_or_else(|| unauthorized(UNKNOWN))?;
-    let row = store::api_keys::for_auth(&state.db, key_id).await?;
+    let row = state.keys.lookup(&state.db, key_id).await?;
     // Hash even when the key id is unknown, so timing does not tell which ids exist.
     let presented = ids::sha256_hex(secret);
     let Some(row) = row else {
@@ -121,6 +121,7 @@ async fn authenticate(
         .as_deref()
         .is_none_or(|t| minute_older(t, &now));
     if stale {
+        state.keys.used(&row.id, &now);
         let db = state.db.clone();
         let id = row.id.clone();
         tokio::spawn(async move {
@@ -134,6 +135,64 @@ async fn authenticate(
         key_id: row.id,
         key_name: row.name,
     })
+}
+
+/// API keys as authentication needs them, cached for [`KeyCache::TTL`] so that a busy IdP
+/// costs one query per key per second instead of one per request. Changes made through this
+/// process call [`KeyCache::forget`] and apply at once; changes made to the database by another
+/// process (e.g. the CLI) apply within the TTL.
+#[derive(Default)]
+pub struct KeyCache {
+    entries: std::sync::Mutex<
+        std::collections::HashMap<
+            String,
+            (std::time::Instant, Option<store::api_keys::KeyAuthRow>),
+        >,
+    >,
+}
+
+impl KeyCache {
+    pub const TTL: std::time::Duration = std::time::Duration::from_secs(1);
+    const MAX_ENTRIES: usize = 10_000;
+
+    async fn lookup(
+        &self,
+        db: &store::Db,
+        key_id: &str,
+    ) -> Result<Option<store::api_keys::KeyAuthRow>, AppError> {
+        if let Ok(map) = self.entries.lock() {
+            if let Some((at, row)) = map.get(key_id) {
+                if at.elapsed() < Self::TTL {
+                    return Ok(row.clone());
+                }
+            }
+        }
+        let row = store::api_keys::for_auth(db, key_id).await?;
+        if let Ok(mut map) = self.entries.lock() {
+            if map.len() >= Self::MAX_ENTRIES {
+                map.retain(|_, (at, _)| at.elapsed() < Self::TTL);
+            }
+            if map.len() < Self::MAX_ENTRIES {
+                map.insert(key_id.to_string(), (std::time::Instant::now(), row.clone()));
+            }
+        }
+        Ok(row)
+    }
+
+    fn used(&self, key_id: &str, now: &str) {
+        if let Ok(mut map) = self.entries.lock() {
+            if let Some((_, Some(row))) = map.get_mut(key_id) {
+                row.last_used_at = Some(now.to_string());
+            }
+        }
+    }
+
+    /// Drops a key from the cache (after it was revoked or changed).
+    pub fn forget(&self, key_id: &str) {
+        if let Ok(mut map) = self.entries.lock() {
+            map.remove(key_id);
+        }
+    }
 }
 
 /// Is timestamp `a` (our fixed format) more than a minute before `b`? Compares

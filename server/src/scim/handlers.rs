@@ -376,7 +376,14 @@ pub async fn create_user(
     body: Bytes,
 ) -> ScimResult {
     let state_in = resources::read_user(&parse_body(&body)?, None)?;
-    let u = prov::create_user(&state.db, &auth.account_id, &auth.actor(), state_in).await?;
+    let u = prov::create_user(
+        &state.db,
+        &state.mailer,
+        &auth.account_id,
+        &auth.actor(),
+        state_in,
+    )
+    .await?;
     tracing::info!(account_id = %auth.account_id, user_id = %u.id, "SCIM user provisioned");
     Ok(user_response(
         &state,
@@ -417,6 +424,7 @@ pub async fn replace_user(
     let doc = parse_body(&body)?;
     let u = prov::update_user(
         &state.db,
+        &state.mailer,
         &auth.account_id,
         &auth.actor(),
         &id,
@@ -446,6 +454,7 @@ pub async fn patch_user(
     let base = base_url(&state, &auth.account_id);
     let u = prov::update_user(
         &state.db,
+        &state.mailer,
         &auth.account_id,
         &auth.actor(),
         &id,

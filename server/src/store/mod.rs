@@ -6,6 +6,8 @@ pub mod accounts;
 pub mod api_keys;
 pub mod audit;
 pub mod groups;
+pub mod invites;
+pub mod outbox;
 pub mod scim_activity;
 pub mod scim_query;
 pub mod users;

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod scim;
+pub mod smtp;
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};

@@ -1,0 +1,322 @@
+//! Invites: a provisioned or invited user is not registered automatically; they get a single-use
+//! SIGN UP link by mail, choose a password, and become Active.
+//!
+//! Tokens are 43 random base62 characters (~256 bits); only their SHA-256 is stored. An invite
+//! expires (default 7 days), is used once, and is voided when a new one is sent, when the user is
+//! suspended, or when their e-mail changes. Deleting the user deletes it.
+
+use crate::domain::{audit, passwords};
+use crate::error::{AppError, AppResult};
+use crate::ids;
+use crate::mail::{templates, Mailer};
+use crate::store::{self, invites::NewToken, Db, Tx};
+
+pub const TOKEN_LEN: usize = 43;
+
+/// Who sent the invite, as the mail says it.
+pub fn inviter_label(actor: &audit::Actor) -> String {
+    match actor.kind {
+        "api_key" => "your identity provider".to_string(),
+        "user" => actor.label.clone(),
+        _ => "Rollcall".to_string(),
+    }
+}
+
+fn expires_text(at: &str) -> String {
+    // "2026-12-06T10:00:00.000Z" → "2026-12-06 10:00"
+    at.get(..16)
+        .map(|s| s.replace('T', " "))
+        .unwrap_or_else(|| at.to_string())
+}
+
+/// Voids the user's open invites and issues a new one to `email`, inside `tx`.
+pub async fn issue_in(
+    tx: &mut Tx<'_>,
+    mailer: &Mailer,
+    account_id: &str,
+    user_id: &str,
+    email: &str,
+    invited_by: &str,
+) -> AppResult<()> {
+    let now_t = time::OffsetDateTime::now_utc();
+    let now = ids::format_time(now_t);
+    store::invites::void_invites(&mut **tx, user_id, &now).await?;
+    let token = ids::random_base62(TOKEN_LEN);
+    let expires_at = ids::format_time(now_t + time::Duration::days(i64::from(mailer.invite_days)));
+    store::invites::insert_invite(
+        &mut **tx,
+        NewToken {
+            id: &ids::new_uuid(),
+            account_id,
+            user_id,
+            token_sha256: &ids::sha256_hex(&token),
+            invited_by,
+            now: &now,
+            expires_at: &expires_at,
+        },
+    )
+    .await?;
+    let account = store::accounts::get(&mut **tx, account_id)
+        .await?
+        .map(|a| a.name)
+        .unwrap_or_default();
+    let link = format!("{}/signup/{token}", mailer.public_base);
+    let mail = templates::invite(&account, invited_by, &link, &expires_text(&expires_at));
+    mailer
+        .enqueue(tx, account_id, "invite", email, &mail)
+        .await?;
+    Ok(())
+}
+
+/// Voids a user's open invites (suspension); returns whether any was open.
+pub async fn void_in(tx: &mut Tx<'_>, user_id: &str) -> AppResult<bool> {
+    Ok(store::invites::void_invites(&mut **tx, user_id, &ids::now()).await? > 0)
+}
+
+/// Why a sign-up link cannot be used.
+pub fn unusable(row: &store::invites::InviteRow, now: &str) -> Option<&'static str> {
+    if row.used_at.is_some() || row.has_password {
+        Some("This invite has already been used. Log in with your e-mail and password, or use “Forgot password?”.")
+    } else if row.voided_at.is_some() || row.status == "suspended" {
+        Some("This invite is no longer valid (a newer one was sent, or your account was suspended). Ask your administrator to resend the invite.")
+    } else if row.expires_at.as_str() <= now {
+        Some("This invite has expired. Ask your administrator to resend the invite.")
+    } else if row.email.is_none() {
+        Some("Your account has no e-mail address yet. Ask your administrator.")
+    } else {
+        None
+    }
+}
+
+/// The invite behind a link, if the link is usable.
+pub async fn lookup(db: &Db, token: &str) -> AppResult<store::invites::InviteRow> {
+    let unknown = || {
+        AppError::NotFound("This sign-up link is not valid. Check that you copied the whole link, or ask your administrator to resend the invite.".into())
+    };
+    if token.len() != TOKEN_LEN || !token.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        return Err(unknown());
+    }
+    let row = store::invites::invite_by_token(db, &ids::sha256_hex(token))
+        .await?
+        .ok_or_else(unknown)?;
+    if let Some(why) = unusable(&row, &ids::now()) {
+        return Err(AppError::Conflict(why.into()));
+    }
+    Ok(row)
+}
+
+pub struct Signup {
+    pub password: String,
+    pub password_confirm: String,
+    pub first_name: String,
+    pub last_name: String,
+}
+
+/// Completes sign-up: sets the password (the user becomes Active), uses the invite, and returns
+/// the session to start.
+pub async fn complete(
+    db: &Db,
+    token: &str,
+    input: Signup,
+) -> AppResult<crate::domain::auth::SessionAuth> {
+    let row = lookup(db, token).await?;
+    let email = row.email.clone().unwrap_or_default();
+    let mut problems = crate::domain::validate::Problems::default();
+    problems.check(
+        "password",
+        passwords::check_strength(&input.password, &email),
+    );
+    if input.password != input.password_confirm {
+        problems.add("password_confirm", "The two passwords do not match.");
+    }
+    let editable = row.source == "manual";
+    if editable {
+        problems.check(
+            "first_name",
+            crate::domain::validate::optional_name(&input.first_name, "a first name", 100),
+        );
+        problems.check(
+            "last_name",
+            crate::domain::validate::optional_name(&input.last_name, "a last name", 100),
+        );
+    }
+    problems.finish()?;
+    let hash = passwords::hash(input.password).await?;
+    let (_write, mut tx) = store::begin_write(db).await?;
+    let now = ids::now();
+    if !store::invites::mark_invite_used(&mut *tx, &row.id, &now).await? {
+        return Err(AppError::Conflict(
+            "This invite has just been used or replaced. Ask your administrator to resend it."
+                .into(),
+        ));
+    }
+    store::invites::set_password(&mut *tx, &row.user_id, &hash, &now).await?;
+    if editable {
+        store::invites::set_names(
+            &mut *tx,
+            &row.user_id,
+            input.first_name.trim(),
+            input.last_name.trim(),
+        )
+        .await?;
+    }
+    let user = store::users::session_user(&mut *tx, &row.account_id, &row.user_id)
+        .await?
+        .ok_or_else(|| AppError::NotFound("the user is gone".into()))?;
+    audit::record(
+        &mut *tx,
+        &row.account_id,
+        &audit::Actor::user(&row.user_id, &email),
+        audit::Event {
+            action: "user.signed_up",
+            target_kind: "user",
+            target_id: &row.user_id,
+            target_label: &email,
+            detail: "signed up from the invite".into(),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(crate::domain::auth::SessionAuth {
+        account_id: row.account_id,
+        user_id: row.user_id,
+        epoch: user.auth_epoch,
+    })
+}
+
+/// Admin action: a new invite for a user who has not signed up; the old link stops working.
+pub async fn resend(
+    db: &Db,
+    mailer: &Mailer,
+    account_id: &str,
+    actor: &audit::Actor,
+    user_id: &str,
+) -> AppResult<()> {
+    let (_write, mut tx) = store::begin_write(db).await?;
+    let user = store::users::get_record(&mut *tx, account_id, user_id)
+        .await?
+        .ok_or_else(|| AppError::NotFound("no such user".into()))?;
+    match user.status.as_str() {
+        "suspended" => {
+            return Err(AppError::Conflict(
+                "This user is suspended; reactivate them before inviting.".into(),
+            ))
+        }
+        "active" => {
+            return Err(AppError::Conflict(
+                "This user has already signed up.".into(),
+            ))
+        }
+        _ => {}
+    }
+    let email = user
+        .email
+        .clone()
+        .ok_or_else(|| AppError::Conflict("This user has no e-mail address to invite.".into()))?;
+    issue_in(
+        &mut tx,
+        mailer,
+        account_id,
+        user_id,
+        &email,
+        &inviter_label(actor),
+    )
+    .await?;
+    audit::record(
+        &mut *tx,
+        account_id,
+        actor,
+        audit::Event {
+            action: "user.invite_resent",
+            target_kind: "user",
+            target_id: user_id,
+            target_label: &email,
+            detail: "a new invite was sent; the old link no longer works".into(),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    mailer.wake();
+    Ok(())
+}
+
+/// Admin action: invites a new person by e-mail (a manual user, Invited until they sign up).
+pub async fn invite_new(
+    db: &Db,
+    mailer: &Mailer,
+    account_id: &str,
+    actor: &audit::Actor,
+    email: &str,
+    first: &str,
+    last: &str,
+) -> AppResult<String> {
+    let mut problems = crate::domain::validate::Problems::default();
+    problems.check("email", crate::domain::validate::email(email));
+    problems.check(
+        "first_name",
+        crate::domain::validate::optional_name(first, "a first name", 100),
+    );
+    problems.check(
+        "last_name",
+        crate::domain::validate::optional_name(last, "a last name", 100),
+    );
+    problems.finish()?;
+    let email = email.trim();
+    let id = ids::new_uuid();
+    let now = ids::now();
+    let (_write, mut tx) = store::begin_write(db).await?;
+    let inserted = store::users::insert(
+        &mut *tx,
+        store::users::NewUser {
+            id: &id,
+            account_id,
+            user_name: email,
+            email: Some(email),
+            first_name: first.trim(),
+            last_name: last.trim(),
+            password_hash: None,
+            status: "invited",
+            source: "manual",
+            external_id: None,
+            emails_json: None,
+            now: &now,
+        },
+    )
+    .await;
+    match inserted {
+        Err(e) if e.is_unique_violation() => {
+            return Err(AppError::invalid(
+                "email",
+                format!("{email} is already a user of this account."),
+            ))
+        }
+        other => {
+            other?;
+        }
+    }
+    issue_in(
+        &mut tx,
+        mailer,
+        account_id,
+        &id,
+        email,
+        &inviter_label(actor),
+    )
+    .await?;
+    audit::record(
+        &mut *tx,
+        account_id,
+        actor,
+        audit::Event {
+            action: "user.invited",
+            target_kind: "user",
+            target_id: &id,
+            target_label: email,
+            detail: "invited by an administrator".into(),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    mailer.wake();
+    Ok(id)
+}

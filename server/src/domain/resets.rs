@@ -1,0 +1,139 @@
+//! "Forgot password?": a single-use link valid one hour. The answer is the same whether or not
+//! the e-mail belongs to someone. Using the link sets the password and ends every session.
+
+use crate::domain::{audit, auth::SessionAuth, passwords};
+use crate::error::{AppError, AppResult};
+use crate::ids;
+use crate::mail::{templates, Mailer};
+use crate::store::{self, invites::NewToken, Db};
+
+const TOKEN_LEN: usize = 43;
+const VALID_MINUTES: i64 = 60;
+
+/// Sends a reset link to every active user with this e-mail (one per account).
+pub async fn request(db: &Db, mailer: &Mailer, email: &str) -> AppResult<()> {
+    let email_norm = email.trim().to_lowercase();
+    if crate::domain::validate::email(&email_norm).is_err() {
+        return Err(AppError::invalid(
+            "email",
+            "Enter the e-mail address you log in with.",
+        ));
+    }
+    let candidates = store::users::login_candidates(db, &email_norm).await?;
+    let eligible: Vec<_> = candidates
+        .into_iter()
+        .filter(|c| c.status == "active" && c.password_hash.is_some())
+        .collect();
+    if eligible.is_empty() {
+        tracing::info!("password reset asked for an e-mail without an active account");
+        return Ok(());
+    }
+    let (_write, mut tx) = store::begin_write(db).await?;
+    for user in eligible {
+        let now_t = time::OffsetDateTime::now_utc();
+        let token = ids::random_base62(TOKEN_LEN);
+        let expires_at = ids::format_time(now_t + time::Duration::minutes(VALID_MINUTES));
+        store::invites::insert_reset(
+            &mut *tx,
+            NewToken {
+                id: &ids::new_uuid(),
+                account_id: &user.account_id,
+                user_id: &user.id,
+                token_sha256: &ids::sha256_hex(&token),
+                invited_by: "",
+                now: &ids::format_time(now_t),
+                expires_at: &expires_at,
+            },
+        )
+        .await?;
+        let account = store::accounts::get(&mut *tx, &user.account_id)
+            .await?
+            .map(|a| a.name)
+            .unwrap_or_default();
+        let link = format!("{}/reset/{token}", mailer.public_base);
+        let mail = templates::password_reset(
+            &account,
+            &link,
+            &expires_at
+                .get(..16)
+                .unwrap_or(&expires_at)
+                .replace('T', " "),
+        );
+        mailer
+            .enqueue(
+                &mut tx,
+                &user.account_id,
+                "password_reset",
+                email.trim(),
+                &mail,
+            )
+            .await?;
+    }
+    tx.commit().await?;
+    mailer.wake();
+    Ok(())
+}
+
+fn unusable() -> AppError {
+    AppError::Conflict("This password reset link has expired or has already been used. Ask for a new one from the log-in page.".into())
+}
+
+/// Is this reset link usable? (For the page, before the form is filled.)
+pub async fn check(db: &Db, token: &str) -> AppResult<store::invites::ResetRow> {
+    if token.len() != TOKEN_LEN || !token.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        return Err(unusable());
+    }
+    let row = store::invites::reset_by_token(db, &ids::sha256_hex(token))
+        .await?
+        .ok_or_else(unusable)?;
+    if row.used_at.is_some() || row.expires_at <= ids::now() || row.status != "active" {
+        return Err(unusable());
+    }
+    Ok(row)
+}
+
+/// Sets the new password (ending every other session) and returns the session to start.
+pub async fn complete(
+    db: &Db,
+    token: &str,
+    password: &str,
+    confirm: &str,
+) -> AppResult<SessionAuth> {
+    let row = check(db, token).await?;
+    let email = row.email.clone().unwrap_or_default();
+    let mut problems = crate::domain::validate::Problems::default();
+    problems.check("password", passwords::check_strength(password, &email));
+    if password != confirm {
+        problems.add("password_confirm", "The two passwords do not match.");
+    }
+    problems.finish()?;
+    let hash = passwords::hash(password.to_string()).await?;
+    let (_write, mut tx) = store::begin_write(db).await?;
+    let now = ids::now();
+    if !store::invites::mark_reset_used(&mut *tx, &row.id, &now).await? {
+        return Err(unusable());
+    }
+    store::invites::set_password(&mut *tx, &row.user_id, &hash, &now).await?;
+    let user = store::users::session_user(&mut *tx, &row.account_id, &row.user_id)
+        .await?
+        .ok_or_else(unusable)?;
+    audit::record(
+        &mut *tx,
+        &row.account_id,
+        &audit::Actor::user(&row.user_id, &email),
+        audit::Event {
+            action: "user.password_reset",
+            target_kind: "user",
+            target_id: &row.user_id,
+            target_label: &email,
+            detail: "password changed from a reset link; other sessions ended".into(),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(SessionAuth {
+        account_id: row.account_id,
+        user_id: row.user_id,
+        epoch: user.auth_epoch,
+    })
+}

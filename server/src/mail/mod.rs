@@ -1,0 +1,238 @@
+//! Outgoing mail. Every message is first written to the `outbox` table in the same transaction
+//! as the change that caused it, so nothing is lost to an SMTP outage or a restart.
+//!
+//! - With `ROLLCALL_SMTP_URL` set, a sender task delivers pending mail with lettre (STARTTLS or
+//!   TLS per the URL) and retries failures with exponential back-off; the state of each message
+//!   is visible to administrators.
+//! - Without it (the embedded default), mail is `stored`: logged with its link and readable on
+//!   the Outbox page, so a laptop set-up works end to end.
+
+pub mod templates;
+
+use crate::error::{AppError, AppResult};
+use crate::ids;
+use crate::store::{self, outbox::NewMail, Db, Tx};
+use lettre::message::{Mailbox, MultiPart};
+use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::Notify;
+
+/// Retries stop after this many attempts (about a day with the back-off below).
+const MAX_ATTEMPTS: i64 = 20;
+const POLL: Duration = Duration::from_secs(5);
+
+/// How mail leaves: SMTP, or the outbox only.
+enum Transport {
+    Smtp(AsyncSmtpTransport<Tokio1Executor>),
+    OutboxOnly,
+}
+
+pub struct Mailer {
+    transport: Transport,
+    from: Mailbox,
+    wake: Notify,
+    /// Public base URL for links in mail.
+    pub public_base: String,
+    pub invite_days: u32,
+}
+
+impl Mailer {
+    pub fn new(
+        smtp_url: Option<&str>,
+        from: &str,
+        public_base: &str,
+        invite_days: u32,
+    ) -> AppResult<Self> {
+        let from: Mailbox = from.parse().map_err(|e| {
+            AppError::invalid(
+                "mail-from",
+                format!("'{from}' is not a mail address like Rollcall <rollcall@example.com>: {e}"),
+            )
+        })?;
+        let transport = match smtp_url {
+            Some(url) => Transport::Smtp(
+                AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
+                    .map_err(|e| AppError::invalid("smtp-url", format!("'{}' is not an SMTP URL like smtp://host:587?tls=required or smtps://user:pass@host: {e}", redact(url))))?
+                    .timeout(Some(Duration::from_secs(20)))
+                    .build(),
+            ),
+            None => Transport::OutboxOnly,
+        };
+        Ok(Mailer {
+            transport,
+            from,
+            wake: Notify::new(),
+            public_base: public_base.to_string(),
+            invite_days,
+        })
+    }
+
+    /// "smtp" or "outbox", for the Settings page and logs.
+    pub fn mode(&self) -> &'static str {
+        match self.transport {
+            Transport::Smtp(_) => "smtp",
+            Transport::OutboxOnly => "outbox",
+        }
+    }
+
+    /// Writes a message to the outbox inside `tx`. Call [`Mailer::wake`] after committing.
+    pub async fn enqueue(
+        &self,
+        tx: &mut Tx<'_>,
+        account_id: &str,
+        kind: &str,
+        to: &str,
+        m: &templates::Rendered,
+    ) -> AppResult<i64> {
+        let status = match self.transport {
+            Transport::Smtp(_) => "pending",
+            Transport::OutboxOnly => "stored",
+        };
+        let id = store::outbox::insert(
+            &mut **tx,
+            NewMail {
+                account_id,
+                kind,
+                to_addr: to,
+                subject: &m.subject,
+                text_body: &m.text,
+                html_body: &m.html,
+                status,
+                now: &ids::now(),
+            },
+        )
+        .await?;
+        if status == "stored" {
+            // No SMTP: the log (and the Outbox page) is how the link reaches the person.
+            tracing::info!(to, subject = %m.subject, "mail kept in the outbox (no SMTP configured):\n{}", m.text);
+        }
+        Ok(id)
+    }
+
+    /// Tells the sender that new mail is waiting.
+    pub fn wake(&self) {
+        self.wake.notify_one();
+    }
+
+    /// Starts the sender task (a no-op without SMTP).
+    pub fn spawn_sender(self: &Arc<Self>, db: Db) {
+        if let Transport::OutboxOnly = self.transport {
+            return;
+        }
+        let me = self.clone();
+        tokio::spawn(async move {
+            loop {
+                if let Err(e) = me.send_due(&db).await {
+                    tracing::warn!(error = %e, "mail sender: could not read the outbox");
+                }
+                let _ = tokio::time::timeout(POLL, me.wake.notified()).await;
+            }
+        });
+    }
+
+    async fn send_due(&self, db: &Db) -> AppResult<()> {
+        let Transport::Smtp(smtp) = &self.transport else {
+            return Ok(());
+        };
+        loop {
+            let due = store::outbox::due(db, &ids::now(), 20).await?;
+            if due.is_empty() {
+                return Ok(());
+            }
+            for mail in due {
+                match self.deliver(smtp, &mail).await {
+                    Ok(()) => {
+                        store::outbox::mark_sent(db, mail.id, &ids::now()).await?;
+                        tracing::info!(id = mail.id, to = %mail.to_addr, "mail sent");
+                    }
+                    Err(e) => {
+                        let attempts = mail.attempts + 1;
+                        let next = (attempts < MAX_ATTEMPTS).then(|| {
+                            let wait = backoff(attempts);
+                            ids::format_time(
+                                time::OffsetDateTime::now_utc()
+                                    + time::Duration::seconds(wait.as_secs() as i64),
+                            )
+                        });
+                        tracing::warn!(id = mail.id, to = %mail.to_addr, attempts, error = %e, retry_at = ?next, "mail not sent");
+                        store::outbox::mark_failed(db, mail.id, &e, next.as_deref()).await?;
+                    }
+                }
+            }
+        }
+    }
+
+    async fn deliver(
+        &self,
+        smtp: &AsyncSmtpTransport<Tokio1Executor>,
+        mail: &store::outbox::MailRow,
+    ) -> Result<(), String> {
+        let to: Mailbox = mail
+            .to_addr
+            .parse()
+            .map_err(|e| format!("bad recipient: {e}"))?;
+        let message = Message::builder()
+            .from(self.from.clone())
+            .to(to)
+            .subject(mail.subject.clone())
+            .multipart(MultiPart::alternative_plain_html(
+                mail.text_body.clone(),
+                mail.html_body.clone(),
+            ))
+            .map_err(|e| format!("could not build the message: {e}"))?;
+        smtp.send(message)
+            .await
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    }
+}
+
+/// 30 s, 1 min, 2 min … capped at 1 hour.
+fn backoff(attempts: i64) -> Duration {
+    let exp = u32::try_from(attempts.clamp(1, 20) - 1).unwrap_or(0);
+    Duration::from_secs((30u64 << exp.min(7)).min(3600))
+}
+
+/// An SMTP URL without its password, for messages.
+fn redact(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(Some("***"));
+            u.to_string()
+        }
+        _ => url.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_and_is_capped() {
+        assert_eq!(backoff(1), Duration::from_secs(30));
+        assert_eq!(backoff(2), Duration::from_secs(60));
+        assert_eq!(backoff(20), Duration::from_secs(3600));
+    }
+
+    #[test]
+    fn bad_settings_are_clear_errors() {
+        assert!(Mailer::new(None, "not an address", "http://x", 7).is_err());
+        let err = Mailer::new(
+            Some("ftp://user:secret@x"),
+            "Rollcall <r@example.com>",
+            "http://x",
+            7,
+        )
+        .err()
+        .unwrap();
+        assert!(!err.to_string().contains("secret"), "{err}");
+        assert_eq!(
+            Mailer::new(None, "Rollcall <r@example.com>", "http://x", 7)
+                .unwrap()
+                .mode(),
+            "outbox"
+        );
+    }
+}

@@ -1,0 +1,108 @@
+//! `outbox`: mail committed with the change that caused it, delivered afterwards.
+
+use crate::error::AppResult;
+use sqlx::SqliteExecutor;
+
+pub struct NewMail<'a> {
+    pub account_id: &'a str,
+    pub kind: &'a str,
+    pub to_addr: &'a str,
+    pub subject: &'a str,
+    pub text_body: &'a str,
+    pub html_body: &'a str,
+    /// `pending` (SMTP will send it) or `stored` (no SMTP: kept for administrators to read).
+    pub status: &'a str,
+    pub now: &'a str,
+}
+
+pub async fn insert(db: impl SqliteExecutor<'_>, m: NewMail<'_>) -> AppResult<i64> {
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO outbox (account_id, kind, to_addr, subject, text_body, html_body, created_at, status, next_attempt_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+    )
+    .bind(m.account_id)
+    .bind(m.kind)
+    .bind(m.to_addr)
+    .bind(m.subject)
+    .bind(m.text_body)
+    .bind(m.html_body)
+    .bind(m.now)
+    .bind(m.status)
+    .bind(m.now)
+    .fetch_one(db)
+    .await?;
+    Ok(id)
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct MailRow {
+    pub id: i64,
+    pub account_id: String,
+    pub kind: String,
+    pub to_addr: String,
+    pub subject: String,
+    pub text_body: String,
+    pub html_body: String,
+    pub created_at: String,
+    pub status: String,
+    pub attempts: i64,
+    pub last_error: Option<String>,
+    pub sent_at: Option<String>,
+}
+
+const COLUMNS: &str = "id, account_id, kind, to_addr, subject, text_body, html_body, created_at, status, attempts, last_error, sent_at";
+
+/// Pending mail whose next attempt is due.
+pub async fn due(db: impl SqliteExecutor<'_>, now: &str, limit: i64) -> AppResult<Vec<MailRow>> {
+    Ok(sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM outbox WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY id LIMIT ?"
+    ))
+    .bind(now)
+    .bind(limit)
+    .fetch_all(db)
+    .await?)
+}
+
+pub async fn mark_sent(db: impl SqliteExecutor<'_>, id: i64, now: &str) -> AppResult<()> {
+    sqlx::query("UPDATE outbox SET status = 'sent', sent_at = ?, attempts = attempts + 1, last_error = NULL WHERE id = ?")
+        .bind(now)
+        .bind(id)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+/// Records a failed attempt: retried at `next` or, with `next = None`, given up (`failed`).
+pub async fn mark_failed(
+    db: impl SqliteExecutor<'_>,
+    id: i64,
+    error: &str,
+    next: Option<&str>,
+) -> AppResult<()> {
+    sqlx::query(
+        "UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ?,
+                status = CASE WHEN ? IS NULL THEN 'failed' ELSE 'pending' END WHERE id = ?",
+    )
+    .bind(error)
+    .bind(next)
+    .bind(next)
+    .bind(id)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// The newest mail of an account (the Outbox page).
+pub async fn recent(
+    db: impl SqliteExecutor<'_>,
+    account_id: &str,
+    limit: i64,
+) -> AppResult<Vec<MailRow>> {
+    Ok(sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM outbox WHERE account_id = ? ORDER BY id DESC LIMIT ?"
+    ))
+    .bind(account_id)
+    .bind(limit)
+    .fetch_all(db)
+    .await?)
+}
