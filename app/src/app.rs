@@ -11,6 +11,7 @@ use crate::pages::{
     reset::{ForgotPage, ResetPage},
     setup::SetupPage,
     signup::SignupPage,
+    users::UsersPage,
     NotFound,
 };
 use leptos::prelude::*;
@@ -60,7 +61,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/reset/:token") view=ResetPage ssr=SsrMode::Async/>
                 <ParentRoute path=path!("") view=Gate ssr=SsrMode::Async>
                     <Route path=path!("") view=Home/>
-                    <Route path=path!("/users") view=|| view! { <ComingNext title="Users"/> }/>
+                    <Route path=path!("/users") view=UsersPage/>
                     <Route path=path!("/groups") view=|| view! { <ComingNext title="User Groups"/> }/>
                     <Route path=path!("/api-keys") view=|| view! { <ComingNext title="API Keys"/> }/>
                     <Route path=path!("/scim") view=|| view! { <ComingNext title="SCIM Provisioning"/> }/>

@@ -4,7 +4,9 @@
 //! context; server functions call it and never see SQL, argon2 or mail. This keeps the
 //! dependency arrow one way (`server -> app`) and the WASM free of server code.
 
-use crate::api::{ApiError, InviteInput, Outbox, SetupInput, SignupInput, SignupView, Viewer};
+use crate::api::{
+    ApiError, InviteInput, Outbox, SetupInput, SignupInput, SignupView, UserSummary, Viewer,
+};
 use std::net::IpAddr;
 use std::sync::Arc;
 
@@ -67,6 +69,11 @@ pub trait Backend: Send + Sync + 'static {
     async fn invite_user(&self, ctx: &RequestCtx, input: InviteInput) -> Result<String, ApiError>;
     async fn resend_invite(&self, ctx: &RequestCtx, user_id: String) -> Result<(), ApiError>;
     async fn outbox(&self, ctx: &RequestCtx) -> Result<Outbox, ApiError>;
+    async fn list_users(
+        &self,
+        ctx: &RequestCtx,
+        search: String,
+    ) -> Result<Vec<UserSummary>, ApiError>;
 }
 
 /// Cheap to clone; what the server provides as Leptos context.

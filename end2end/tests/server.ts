@@ -15,10 +15,10 @@ export interface Running {
   stop: () => Promise<void>;
 }
 
-export async function startServer(): Promise<Running> {
+export async function startServer(extraArgs: string[] = []): Promise<Running> {
   const dir = mkdtempSync(join(tmpdir(), 'rollcall-e2e-'));
   const databaseUrl = `sqlite://${join(dir, 'rollcall.db')}`;
-  const child: ChildProcess = spawn(BIN, ['serve', '--listen', '127.0.0.1:0'], {
+  const child: ChildProcess = spawn(BIN, ['serve', '--listen', '127.0.0.1:0', ...extraArgs], {
     cwd: ROOT,
     env: { ...process.env, ROLLCALL_DATABASE_URL: databaseUrl, ROLLCALL_LOG: 'info' },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -7,7 +7,7 @@ use crate::mail::Mailer;
 use crate::store::{self, Db};
 use rollcall_app::api::{
     ApiError, CurrentUser, InviteInput, Outbox, OutboxItem, SetupInput, SignupInput, SignupView,
-    Viewer,
+    UserSummary, Viewer,
 };
 use rollcall_app::backend::{Backend, RequestCtx};
 use std::sync::Arc;
@@ -185,5 +185,30 @@ impl Backend for ServerBackend {
                 })
                 .collect(),
         })
+    }
+
+    async fn list_users(
+        &self,
+        ctx: &RequestCtx,
+        search: String,
+    ) -> Result<Vec<UserSummary>, ApiError> {
+        let admin = self.admin(ctx).await?;
+        let rows = store::users::summaries(&self.db, &admin.account_id, search.trim(), 100).await?;
+        Ok(rows
+            .into_iter()
+            .map(|u| {
+                let name = format!("{} {}", u.first_name, u.last_name)
+                    .trim()
+                    .to_string();
+                UserSummary {
+                    id: u.id,
+                    name,
+                    email: u.email.unwrap_or(u.user_name),
+                    status: u.status,
+                    source: u.source,
+                    last_login_at: u.last_login_at,
+                }
+            })
+            .collect())
     }
 }

@@ -71,3 +71,10 @@ pub async fn load_outbox() -> Result<Outbox, ApiError> {
     let (backend, ctx) = super::ssr::context().await?;
     super::ssr::respond(backend.outbox(&ctx).await)
 }
+
+/// Administrators: users whose e-mail starts with `search` (all when empty), first 100.
+#[server(prefix = "/api", endpoint = "users")]
+pub async fn list_users(search: String) -> Result<Vec<super::UserSummary>, ApiError> {
+    let (backend, ctx) = super::ssr::context().await?;
+    super::ssr::respond(backend.list_users(&ctx, search).await)
+}

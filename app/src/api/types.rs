@@ -101,3 +101,16 @@ pub struct Outbox {
     pub mode: String,
     pub items: Vec<OutboxItem>,
 }
+
+/// A row of the Users page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserSummary {
+    pub id: String,
+    pub name: String,
+    pub email: String,
+    /// invited, active or suspended
+    pub status: String,
+    /// idp (managed by the identity provider) or manual
+    pub source: String,
+    pub last_login_at: Option<String>,
+}

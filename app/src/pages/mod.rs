@@ -8,6 +8,7 @@ pub mod profile;
 pub mod reset;
 pub mod setup;
 pub mod signup;
+pub mod users;
 
 use leptos::prelude::*;
 use leptos_meta::Title;

@@ -151,6 +151,7 @@ pub async fn complete(
         ));
     }
     store::invites::set_password(&mut *tx, &row.user_id, &hash, &now).await?;
+    store::users::record_login(&mut *tx, &row.account_id, &row.user_id, &now).await?;
     if editable {
         store::invites::set_names(
             &mut *tx,

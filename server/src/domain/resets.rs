@@ -114,6 +114,7 @@ pub async fn complete(
         return Err(unusable());
     }
     store::invites::set_password(&mut *tx, &row.user_id, &hash, &now).await?;
+    store::users::record_login(&mut *tx, &row.account_id, &row.user_id, &now).await?;
     let user = store::users::session_user(&mut *tx, &row.account_id, &row.user_id)
         .await?
         .ok_or_else(unusable)?;

@@ -266,3 +266,38 @@ pub async fn list(
     )
     .await
 }
+
+/// A row of the administrator's user list.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct UserSummaryRow {
+    pub id: String,
+    pub user_name: String,
+    pub email: Option<String>,
+    pub first_name: String,
+    pub last_name: String,
+    pub status: String,
+    pub source: String,
+    pub last_login_at: Option<String>,
+}
+
+/// The first `limit` users of an account in e-mail order, optionally those whose e-mail starts
+/// with `prefix` (an index range scan, fast at any size).
+pub async fn summaries(
+    db: impl SqliteExecutor<'_>,
+    account_id: &str,
+    prefix: &str,
+    limit: i64,
+) -> AppResult<Vec<UserSummaryRow>> {
+    let low = prefix.to_lowercase();
+    let high = format!("{low}\u{10FFFF}");
+    Ok(sqlx::query_as(
+        "SELECT id, user_name, email, first_name, last_name, status, source, last_login_at FROM users
+         WHERE account_id = ? AND email_norm >= ? AND email_norm < ? ORDER BY email_norm LIMIT ?",
+    )
+    .bind(account_id)
+    .bind(low)
+    .bind(high)
+    .bind(limit)
+    .fetch_all(db)
+    .await?)
+}
