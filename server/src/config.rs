@@ -107,43 +107,34 @@ impl Settings {
             Some(text) => parse_public_url(&text)?,
             None => default_public_url(listen),
         };
-        let session_hours = over
-            .session_hours
-            .or(file.session_hours)
-            .unwrap_or(DEFAULT_SESSION_HOURS);
-        if !(1..=24 * 90).contains(&session_hours) {
-            return Err(AppError::invalid(
-                "session-hours",
-                "must be between 1 and 2160 (90 days)",
-            ));
-        }
-        let activity_days = over
-            .activity_days
-            .or(file.activity_days)
-            .unwrap_or(DEFAULT_ACTIVITY_DAYS);
-        if !(1..=3650).contains(&activity_days) {
-            return Err(AppError::invalid(
-                "activity-days",
-                "must be between 1 and 3650",
-            ));
-        }
-        let activity_max_rows = over
-            .activity_max_rows
-            .or(file.activity_max_rows)
-            .unwrap_or(DEFAULT_ACTIVITY_MAX_ROWS);
-        if !(1_000..=100_000_000).contains(&activity_max_rows) {
-            return Err(AppError::invalid(
-                "activity-max-rows",
-                "must be between 1000 and 100000000",
-            ));
-        }
-        let invite_days = over
-            .invite_days
-            .or(file.invite_days)
-            .unwrap_or(DEFAULT_INVITE_DAYS);
-        if !(1..=90).contains(&invite_days) {
-            return Err(AppError::invalid("invite-days", "must be between 1 and 90"));
-        }
+        let session_hours = layered(
+            "session-hours",
+            over.session_hours,
+            file.session_hours,
+            DEFAULT_SESSION_HOURS,
+            1..=24 * 90,
+        )?;
+        let activity_days = layered(
+            "activity-days",
+            over.activity_days,
+            file.activity_days,
+            DEFAULT_ACTIVITY_DAYS,
+            1..=3650,
+        )?;
+        let activity_max_rows = layered(
+            "activity-max-rows",
+            over.activity_max_rows,
+            file.activity_max_rows,
+            DEFAULT_ACTIVITY_MAX_ROWS,
+            1_000..=100_000_000,
+        )?;
+        let invite_days = layered(
+            "invite-days",
+            over.invite_days,
+            file.invite_days,
+            DEFAULT_INVITE_DAYS,
+            1..=90,
+        )?;
         Ok(Settings {
             public_url_explicit,
             smtp_url: over
@@ -176,6 +167,32 @@ impl Settings {
     /// The public URL without a trailing slash, for building links.
     pub fn public_base(&self) -> String {
         self.public_url.as_str().trim_end_matches('/').to_string()
+    }
+}
+
+/// Flag/env, else file, else default; then checked against `range`.
+fn layered<T>(
+    field: &str,
+    over: Option<T>,
+    file: Option<T>,
+    default: T,
+    range: std::ops::RangeInclusive<T>,
+) -> AppResult<T>
+where
+    T: PartialOrd + Copy + std::fmt::Display,
+{
+    let value = over.or(file).unwrap_or(default);
+    if range.contains(&value) {
+        Ok(value)
+    } else {
+        Err(AppError::invalid(
+            field,
+            format!(
+                "must be between {} and {}, not {value}",
+                range.start(),
+                range.end()
+            ),
+        ))
     }
 }
 

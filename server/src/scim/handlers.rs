@@ -15,6 +15,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Extension;
 use http::{header, HeaderMap, HeaderValue, StatusCode};
 use serde_json::{json, Value};
+use std::future::Future;
 
 /// Largest page we return (advertised as `filter.maxResults`).
 pub const MAX_RESULTS: i64 = 1000;
@@ -120,7 +121,7 @@ fn if_match(headers: &HeaderMap) -> Option<String> {
 
 /// Paging, sorting, filtering and projection, from a query string or a SearchRequest body.
 #[derive(Debug, Default)]
-struct ListParams {
+pub struct ListParams {
     filter: Option<String>,
     start_index: Option<String>,
     count: Option<String>,
@@ -300,32 +301,236 @@ fn projected(mut doc: Value, p: &ListParams) -> Value {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Users
+// Users and Groups: one set of endpoints, the differences in `ScimKind`.
 
-async fn users_page(
+fn patch_error(e: patch::PatchError) -> AppError {
+    scim_error(400, e.scim_type, e.detail)
+}
+
+/// What differs between the Users and Groups endpoints.
+pub trait ScimKind: Send + Sync + 'static {
+    type Record: Send + Sync;
+    /// `User` or `Group` (resourceType, activity log).
+    const NAME: &'static str;
+    fn id(r: &Self::Record) -> &str;
+    fn render(r: &Self::Record, base: &str, p: &ListParams) -> Value;
+    fn list(
+        state: &AppState,
+        account: &str,
+        q: &ListQuery,
+        p: &ListParams,
+    ) -> impl Future<Output = AppResult<prov::Page<Self::Record>>> + Send;
+    fn get(
+        state: &AppState,
+        account: &str,
+        id: &str,
+    ) -> impl Future<Output = AppResult<Self::Record>> + Send;
+    fn create(
+        state: &AppState,
+        auth: &ScimAuth,
+        doc: Value,
+    ) -> impl Future<Output = AppResult<Self::Record>> + Send;
+    /// PUT (`ops` is `None`, `doc` is the new resource) or PATCH (`ops` applied to the stored one).
+    fn update(
+        state: &AppState,
+        auth: &ScimAuth,
+        id: &str,
+        if_match: Option<String>,
+        doc: Value,
+        ops: Option<Vec<patch::Operation>>,
+    ) -> impl Future<Output = AppResult<Self::Record>> + Send;
+    fn delete(
+        state: &AppState,
+        auth: &ScimAuth,
+        id: &str,
+        if_match: Option<String>,
+    ) -> impl Future<Output = AppResult<()>> + Send;
+}
+
+pub struct Users;
+pub struct Groups;
+
+impl ScimKind for Users {
+    type Record = prov::UserRecord;
+    const NAME: &'static str = "User";
+    fn id(r: &Self::Record) -> &str {
+        &r.id
+    }
+    fn render(r: &Self::Record, base: &str, p: &ListParams) -> Value {
+        projected(resources::render_user(r, base), p)
+    }
+    async fn list(
+        state: &AppState,
+        account: &str,
+        q: &ListQuery,
+        _p: &ListParams,
+    ) -> AppResult<prov::Page<Self::Record>> {
+        prov::list_users(&state.db, account, q).await
+    }
+    async fn get(state: &AppState, account: &str, id: &str) -> AppResult<Self::Record> {
+        prov::get_user(&state.db, account, id).await
+    }
+    async fn create(state: &AppState, auth: &ScimAuth, doc: Value) -> AppResult<Self::Record> {
+        let s = resources::read_user(&doc, None)?;
+        let u =
+            prov::create_user(&state.db, &state.mailer, &auth.account_id, &auth.actor(), s).await?;
+        tracing::info!(account_id = %auth.account_id, user_id = %u.id, "SCIM user provisioned");
+        Ok(u)
+    }
+    async fn update(
+        state: &AppState,
+        auth: &ScimAuth,
+        id: &str,
+        if_match: Option<String>,
+        doc: Value,
+        ops: Option<Vec<patch::Operation>>,
+    ) -> AppResult<Self::Record> {
+        let base = base_url(state, &auth.account_id);
+        prov::update_user(
+            &state.db,
+            &state.mailer,
+            &auth.account_id,
+            &auth.actor(),
+            id,
+            if_match.as_deref(),
+            |cur| match &ops {
+                None => resources::read_user(&doc, Some(cur)),
+                Some(ops) => {
+                    let mut next = resources::render_user(cur, &base);
+                    patch::apply(&mut next, ops).map_err(patch_error)?;
+                    resources::read_user(&next, Some(cur))
+                }
+            },
+        )
+        .await
+    }
+    async fn delete(
+        state: &AppState,
+        auth: &ScimAuth,
+        id: &str,
+        if_match: Option<String>,
+    ) -> AppResult<()> {
+        prov::delete_user(
+            &state.db,
+            &auth.account_id,
+            &auth.actor(),
+            id,
+            if_match.as_deref(),
+        )
+        .await
+    }
+}
+
+impl ScimKind for Groups {
+    type Record = prov::GroupRecord;
+    const NAME: &'static str = "Group";
+    fn id(r: &Self::Record) -> &str {
+        &r.id
+    }
+    fn render(r: &Self::Record, base: &str, p: &ListParams) -> Value {
+        projected(resources::render_group(r, base, p.wants_display()), p)
+    }
+    async fn list(
+        state: &AppState,
+        account: &str,
+        q: &ListQuery,
+        p: &ListParams,
+    ) -> AppResult<prov::Page<Self::Record>> {
+        prov::list_groups(&state.db, account, q, p.wants_members()).await
+    }
+    async fn get(state: &AppState, account: &str, id: &str) -> AppResult<Self::Record> {
+        prov::get_group(&state.db, account, id).await
+    }
+    async fn create(state: &AppState, auth: &ScimAuth, doc: Value) -> AppResult<Self::Record> {
+        let s = resources::read_group(&doc)?;
+        prov::create_group(&state.db, &auth.account_id, &auth.actor(), s).await
+    }
+    async fn update(
+        state: &AppState,
+        auth: &ScimAuth,
+        id: &str,
+        if_match: Option<String>,
+        doc: Value,
+        ops: Option<Vec<patch::Operation>>,
+    ) -> AppResult<Self::Record> {
+        let base = base_url(state, &auth.account_id);
+        prov::update_group(
+            &state.db,
+            &auth.account_id,
+            &auth.actor(),
+            id,
+            if_match.as_deref(),
+            |cur| match &ops {
+                None => resources::read_group(&doc),
+                Some(ops) => {
+                    let mut next = resources::render_group(cur, &base, false);
+                    patch::apply(&mut next, ops).map_err(patch_error)?;
+                    resources::read_group(&next)
+                }
+            },
+        )
+        .await
+    }
+    async fn delete(
+        state: &AppState,
+        auth: &ScimAuth,
+        id: &str,
+        if_match: Option<String>,
+    ) -> AppResult<()> {
+        prov::delete_group(
+            &state.db,
+            &auth.account_id,
+            &auth.actor(),
+            id,
+            if_match.as_deref(),
+        )
+        .await
+    }
+}
+
+async fn page<K: ScimKind>(
     state: &AppState,
     auth: &ScimAuth,
     headers: &HeaderMap,
     p: ListParams,
 ) -> ScimResult {
     let q = p.query()?;
-    let page = prov::list_users(&state.db, &auth.account_id, &q).await?;
+    let page = K::list(state, &auth.account_id, &q, &p).await?;
     let base = base_url(state, &auth.account_id);
-    let docs = page
-        .items
-        .iter()
-        .map(|u| projected(resources::render_user(u, &base), &p))
-        .collect();
+    let docs = page.items.iter().map(|r| K::render(r, &base, &p)).collect();
     Ok(list_response(headers, page.total, page.start_index, docs))
 }
 
-pub async fn list_users(
+/// One resource in the response, projected by the request's `attributes`.
+fn one<K: ScimKind>(
+    state: &AppState,
+    auth: &ScimAuth,
+    headers: &HeaderMap,
+    status: StatusCode,
+    r: &K::Record,
+    query: Option<&str>,
+) -> Response {
+    let p = ListParams::from_query(query);
+    let doc = K::render(r, &base_url(state, &auth.account_id), &p);
+    resource(
+        status,
+        headers,
+        doc,
+        ScimTarget {
+            kind: K::NAME,
+            id: K::id(r).to_string(),
+        },
+    )
+}
+
+/// `GET /Users`, `GET /Groups`
+pub async fn list<K: ScimKind>(
     State(state): State<AppState>,
     Extension(auth): Extension<ScimAuth>,
     RawQuery(q): RawQuery,
     headers: HeaderMap,
 ) -> ScimResult {
-    users_page(
+    page::<K>(
         &state,
         &auth,
         &headers,
@@ -334,86 +539,57 @@ pub async fn list_users(
     .await
 }
 
-pub async fn search_users(
+/// `POST /Users/.search`, `POST /Groups/.search`
+pub async fn search<K: ScimKind>(
     State(state): State<AppState>,
     Extension(auth): Extension<ScimAuth>,
     headers: HeaderMap,
     body: Bytes,
 ) -> ScimResult {
     let p = ListParams::from_search(&parse_body(&body)?)?;
-    users_page(&state, &auth, &headers, p).await
+    page::<K>(&state, &auth, &headers, p).await
 }
 
-fn user_response(
-    state: &AppState,
-    auth: &ScimAuth,
-    headers: &HeaderMap,
-    status: StatusCode,
-    u: &prov::UserRecord,
-    query: Option<&str>,
-) -> Response {
-    let p = ListParams::from_query(query);
-    let doc = projected(
-        resources::render_user(u, &base_url(state, &auth.account_id)),
-        &p,
-    );
-    resource(
-        status,
-        headers,
-        doc,
-        ScimTarget {
-            kind: "User",
-            id: u.id.clone(),
-        },
-    )
-}
-
-pub async fn create_user(
+/// `POST /Users`, `POST /Groups`
+pub async fn create<K: ScimKind>(
     State(state): State<AppState>,
     Extension(auth): Extension<ScimAuth>,
     RawQuery(q): RawQuery,
     headers: HeaderMap,
     body: Bytes,
 ) -> ScimResult {
-    let state_in = resources::read_user(&parse_body(&body)?, None)?;
-    let u = prov::create_user(
-        &state.db,
-        &state.mailer,
-        &auth.account_id,
-        &auth.actor(),
-        state_in,
-    )
-    .await?;
-    tracing::info!(account_id = %auth.account_id, user_id = %u.id, "SCIM user provisioned");
-    Ok(user_response(
+    let r = K::create(&state, &auth, parse_body(&body)?).await?;
+    Ok(one::<K>(
         &state,
         &auth,
         &headers,
         StatusCode::CREATED,
-        &u,
+        &r,
         q.as_deref(),
     ))
 }
 
-pub async fn get_user(
+/// `GET /Users/{id}`, `GET /Groups/{id}`
+pub async fn get<K: ScimKind>(
     State(state): State<AppState>,
     Extension(auth): Extension<ScimAuth>,
     Path((_, id)): Path<(String, String)>,
     RawQuery(q): RawQuery,
     headers: HeaderMap,
 ) -> ScimResult {
-    let u = prov::get_user(&state.db, &auth.account_id, &id).await?;
-    Ok(user_response(
+    let r = K::get(&state, &auth.account_id, &id).await?;
+    Ok(one::<K>(
         &state,
         &auth,
         &headers,
         StatusCode::OK,
-        &u,
+        &r,
         q.as_deref(),
     ))
 }
 
-pub async fn replace_user(
+/// `PUT /Users/{id}`, `PUT /Groups/{id}`: the body replaces the resource.
+pub async fn replace<K: ScimKind>(
     State(state): State<AppState>,
     Extension(auth): Extension<ScimAuth>,
     Path((_, id)): Path<(String, String)>,
@@ -422,27 +598,19 @@ pub async fn replace_user(
     body: Bytes,
 ) -> ScimResult {
     let doc = parse_body(&body)?;
-    let u = prov::update_user(
-        &state.db,
-        &state.mailer,
-        &auth.account_id,
-        &auth.actor(),
-        &id,
-        if_match(&headers).as_deref(),
-        |cur| resources::read_user(&doc, Some(cur)),
-    )
-    .await?;
-    Ok(user_response(
+    let r = K::update(&state, &auth, &id, if_match(&headers), doc, None).await?;
+    Ok(one::<K>(
         &state,
         &auth,
         &headers,
         StatusCode::OK,
-        &u,
+        &r,
         q.as_deref(),
     ))
 }
 
-pub async fn patch_user(
+/// `PATCH /Users/{id}`, `PATCH /Groups/{id}`: all operations or none.
+pub async fn modify<K: ScimKind>(
     State(state): State<AppState>,
     Extension(auth): Extension<ScimAuth>,
     Path((_, id)): Path<(String, String)>,
@@ -451,238 +619,36 @@ pub async fn patch_user(
     body: Bytes,
 ) -> ScimResult {
     let ops = patch::parse_request(&parse_body(&body)?).map_err(patch_error)?;
-    let base = base_url(&state, &auth.account_id);
-    let u = prov::update_user(
-        &state.db,
-        &state.mailer,
-        &auth.account_id,
-        &auth.actor(),
+    let r = K::update(
+        &state,
+        &auth,
         &id,
-        if_match(&headers).as_deref(),
-        |cur| {
-            let mut doc = resources::render_user(cur, &base);
-            patch::apply(&mut doc, &ops).map_err(patch_error)?;
-            resources::read_user(&doc, Some(cur))
-        },
+        if_match(&headers),
+        Value::Null,
+        Some(ops),
     )
     .await?;
-    Ok(user_response(
+    Ok(one::<K>(
         &state,
         &auth,
         &headers,
         StatusCode::OK,
-        &u,
+        &r,
         q.as_deref(),
     ))
 }
 
-fn patch_error(e: patch::PatchError) -> AppError {
-    scim_error(400, e.scim_type, e.detail)
-}
-
-pub async fn delete_user(
+/// `DELETE /Users/{id}`, `DELETE /Groups/{id}`
+pub async fn delete<K: ScimKind>(
     State(state): State<AppState>,
     Extension(auth): Extension<ScimAuth>,
     Path((_, id)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> ScimResult {
-    prov::delete_user(
-        &state.db,
-        &auth.account_id,
-        &auth.actor(),
-        &id,
-        if_match(&headers).as_deref(),
-    )
-    .await?;
-    let mut res = StatusCode::NO_CONTENT.into_response();
-    res.extensions_mut().insert(ScimTarget { kind: "User", id });
-    Ok(res)
-}
-
-// ---------------------------------------------------------------------------------------------
-// Groups
-
-async fn groups_page(
-    state: &AppState,
-    auth: &ScimAuth,
-    headers: &HeaderMap,
-    p: ListParams,
-) -> ScimResult {
-    let q = p.query()?;
-    let page = prov::list_groups(&state.db, &auth.account_id, &q, p.wants_members()).await?;
-    let base = base_url(state, &auth.account_id);
-    let docs = page
-        .items
-        .iter()
-        .map(|g| projected(resources::render_group(g, &base, p.wants_display()), &p))
-        .collect();
-    Ok(list_response(headers, page.total, page.start_index, docs))
-}
-
-pub async fn list_groups(
-    State(state): State<AppState>,
-    Extension(auth): Extension<ScimAuth>,
-    RawQuery(q): RawQuery,
-    headers: HeaderMap,
-) -> ScimResult {
-    groups_page(
-        &state,
-        &auth,
-        &headers,
-        ListParams::from_query(q.as_deref()),
-    )
-    .await
-}
-
-pub async fn search_groups(
-    State(state): State<AppState>,
-    Extension(auth): Extension<ScimAuth>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> ScimResult {
-    let p = ListParams::from_search(&parse_body(&body)?)?;
-    groups_page(&state, &auth, &headers, p).await
-}
-
-fn group_response(
-    state: &AppState,
-    auth: &ScimAuth,
-    headers: &HeaderMap,
-    status: StatusCode,
-    g: &prov::GroupRecord,
-    query: Option<&str>,
-) -> Response {
-    let p = ListParams::from_query(query);
-    let doc = projected(
-        resources::render_group(g, &base_url(state, &auth.account_id), p.wants_display()),
-        &p,
-    );
-    resource(
-        status,
-        headers,
-        doc,
-        ScimTarget {
-            kind: "Group",
-            id: g.id.clone(),
-        },
-    )
-}
-
-pub async fn create_group(
-    State(state): State<AppState>,
-    Extension(auth): Extension<ScimAuth>,
-    RawQuery(q): RawQuery,
-    headers: HeaderMap,
-    body: Bytes,
-) -> ScimResult {
-    let s = resources::read_group(&parse_body(&body)?)?;
-    let g = prov::create_group(&state.db, &auth.account_id, &auth.actor(), s).await?;
-    Ok(group_response(
-        &state,
-        &auth,
-        &headers,
-        StatusCode::CREATED,
-        &g,
-        q.as_deref(),
-    ))
-}
-
-pub async fn get_group(
-    State(state): State<AppState>,
-    Extension(auth): Extension<ScimAuth>,
-    Path((_, id)): Path<(String, String)>,
-    RawQuery(q): RawQuery,
-    headers: HeaderMap,
-) -> ScimResult {
-    let g = prov::get_group(&state.db, &auth.account_id, &id).await?;
-    Ok(group_response(
-        &state,
-        &auth,
-        &headers,
-        StatusCode::OK,
-        &g,
-        q.as_deref(),
-    ))
-}
-
-pub async fn replace_group(
-    State(state): State<AppState>,
-    Extension(auth): Extension<ScimAuth>,
-    Path((_, id)): Path<(String, String)>,
-    RawQuery(q): RawQuery,
-    headers: HeaderMap,
-    body: Bytes,
-) -> ScimResult {
-    let s = resources::read_group(&parse_body(&body)?)?;
-    let g = prov::update_group(
-        &state.db,
-        &auth.account_id,
-        &auth.actor(),
-        &id,
-        if_match(&headers).as_deref(),
-        |_| Ok(s),
-    )
-    .await?;
-    Ok(group_response(
-        &state,
-        &auth,
-        &headers,
-        StatusCode::OK,
-        &g,
-        q.as_deref(),
-    ))
-}
-
-pub async fn patch_group(
-    State(state): State<AppState>,
-    Extension(auth): Extension<ScimAuth>,
-    Path((_, id)): Path<(String, String)>,
-    RawQuery(q): RawQuery,
-    headers: HeaderMap,
-    body: Bytes,
-) -> ScimResult {
-    let ops = patch::parse_request(&parse_body(&body)?).map_err(patch_error)?;
-    let base = base_url(&state, &auth.account_id);
-    let g = prov::update_group(
-        &state.db,
-        &auth.account_id,
-        &auth.actor(),
-        &id,
-        if_match(&headers).as_deref(),
-        |cur| {
-            let mut doc = resources::render_group(cur, &base, false);
-            patch::apply(&mut doc, &ops).map_err(patch_error)?;
-            resources::read_group(&doc)
-        },
-    )
-    .await?;
-    Ok(group_response(
-        &state,
-        &auth,
-        &headers,
-        StatusCode::OK,
-        &g,
-        q.as_deref(),
-    ))
-}
-
-pub async fn delete_group(
-    State(state): State<AppState>,
-    Extension(auth): Extension<ScimAuth>,
-    Path((_, id)): Path<(String, String)>,
-    headers: HeaderMap,
-) -> ScimResult {
-    prov::delete_group(
-        &state.db,
-        &auth.account_id,
-        &auth.actor(),
-        &id,
-        if_match(&headers).as_deref(),
-    )
-    .await?;
+    K::delete(&state, &auth, &id, if_match(&headers)).await?;
     let mut res = StatusCode::NO_CONTENT.into_response();
     res.extensions_mut()
-        .insert(ScimTarget { kind: "Group", id });
+        .insert(ScimTarget { kind: K::NAME, id });
     Ok(res)
 }
 

@@ -19,6 +19,7 @@ pub mod resources;
 use crate::startup::AppState;
 use axum::routing::{get, post};
 use axum::Router;
+use handlers::{create, delete, get as get_one, list, modify, replace, search, Groups, Users};
 
 /// The SCIM routes; `AppState` supplies the database, settings and the activity recorder.
 pub fn router(state: &AppState) -> Router<AppState> {
@@ -26,33 +27,27 @@ pub fn router(state: &AppState) -> Router<AppState> {
     Router::new()
         .route(
             &format!("{base}/Users"),
-            get(handlers::list_users).post(handlers::create_user),
+            get(list::<Users>).post(create::<Users>),
         )
-        .route(
-            &format!("{base}/Users/.search"),
-            post(handlers::search_users),
-        )
+        .route(&format!("{base}/Users/.search"), post(search::<Users>))
         .route(
             &format!("{base}/Users/{{id}}"),
-            get(handlers::get_user)
-                .put(handlers::replace_user)
-                .patch(handlers::patch_user)
-                .delete(handlers::delete_user),
+            get(get_one::<Users>)
+                .put(replace::<Users>)
+                .patch(modify::<Users>)
+                .delete(delete::<Users>),
         )
         .route(
             &format!("{base}/Groups"),
-            get(handlers::list_groups).post(handlers::create_group),
+            get(list::<Groups>).post(create::<Groups>),
         )
-        .route(
-            &format!("{base}/Groups/.search"),
-            post(handlers::search_groups),
-        )
+        .route(&format!("{base}/Groups/.search"), post(search::<Groups>))
         .route(
             &format!("{base}/Groups/{{id}}"),
-            get(handlers::get_group)
-                .put(handlers::replace_group)
-                .patch(handlers::patch_group)
-                .delete(handlers::delete_group),
+            get(get_one::<Groups>)
+                .put(replace::<Groups>)
+                .patch(modify::<Groups>)
+                .delete(delete::<Groups>),
         )
         .route(&format!("{base}/.search"), post(handlers::search_all))
         .route(
