@@ -20,9 +20,17 @@ pid=$!
 for _ in $(seq 1 100); do url=$(sed -n 's/^Rollcall listening on //p' "$work/stdout"); [ -n "$url" ] && break; sleep 0.1; done
 base="$url/scim/account/$account"
 run() { wrk -t2 -c16 -d"${SECONDS_EACH}s" --latency -s "bench/$1.lua" "$base" | tee "$work/$1.out"; }
-echo "== POST /Users (creates)"; run create
-echo "== GET /Users?filter=userName eq … (lookups at $USERS users)"; run lookup
-echo "== PATCH /Users/{id} active toggles"; run toggle
+PHASES=${PHASES:-create lookup toggle}
+for phase in $PHASES; do
+  case $phase in
+    create) echo "== POST /Users (creates)" ;;
+    lookup) echo "== GET /Users?filter=userName eq … (lookups at $USERS users)" ;;
+    toggle) echo "== PATCH /Users/{id} active toggles" ;;
+  esac
+  run "$phase"
+  touch "$work/$phase.out"
+done
+for phase in create lookup toggle; do touch "$work/$phase.out"; done
 created=$(python3 -c "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute(\"select count(*) from users where user_name like 'new-%'\").fetchone()[0])" "$work/bench.db")
 echo
 echo "summary (16 clients, ${SECONDS_EACH}s each, $USERS seeded users):"
