@@ -9,6 +9,8 @@ use crate::pages::{
     outbox::OutboxPage,
     profile::ProfilePage,
     reset::{ForgotPage, ResetPage},
+    scim::ScimPage,
+    settings::SettingsPage,
     setup::SetupPage,
     signup::SignupPage,
     users::UsersPage,
@@ -64,9 +66,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/users") view=UsersPage/>
                     <Route path=path!("/groups") view=|| view! { <ComingNext title="User Groups"/> }/>
                     <Route path=path!("/api-keys") view=|| view! { <ComingNext title="API Keys"/> }/>
-                    <Route path=path!("/scim") view=|| view! { <ComingNext title="SCIM Provisioning"/> }/>
+                    <Route path=path!("/scim") view=ScimPage/>
                     <Route path=path!("/audit") view=|| view! { <ComingNext title="Audit Log"/> }/>
-                    <Route path=path!("/settings") view=|| view! { <ComingNext title="Settings"/> }/>
+                    <Route path=path!("/settings") view=SettingsPage/>
                     <Route path=path!("/outbox") view=OutboxPage/>
                     <Route path=path!("/profile") view=ProfilePage/>
                 </ParentRoute>

@@ -5,7 +5,8 @@
 //! dependency arrow one way (`server -> app`) and the WASM free of server code.
 
 use crate::api::{
-    ApiError, InviteInput, Outbox, SetupInput, SignupInput, SignupView, UserSummary, Viewer,
+    ApiError, InviteInput, Outbox, ScimSetup, SettingsView, SetupInput, SignupInput, SignupView,
+    UserSummary, Viewer,
 };
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -74,6 +75,8 @@ pub trait Backend: Send + Sync + 'static {
         ctx: &RequestCtx,
         search: String,
     ) -> Result<Vec<UserSummary>, ApiError>;
+    async fn scim_setup(&self, ctx: &RequestCtx) -> Result<ScimSetup, ApiError>;
+    async fn settings(&self, ctx: &RequestCtx) -> Result<SettingsView, ApiError>;
 }
 
 /// Cheap to clone; what the server provides as Leptos context.

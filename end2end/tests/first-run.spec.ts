@@ -50,6 +50,17 @@ test('first run → log out → log in → shell → wrong password', async ({ p
   await expect(page.getByRole('heading', { name: 'API Keys' })).toBeVisible();
   await expect(page).toHaveURL(/\/api-keys$/);
 
+  // SCIM Provisioning: the base URL to paste into OneLogin, and the connection status.
+  await nav.getByRole('link', { name: 'SCIM Provisioning' }).click();
+  await expect(page.getByRole('heading', { name: 'SCIM Provisioning' })).toBeVisible();
+  await expect(page.getByLabel('SCIM Base URL')).toHaveValue(new RegExp(`^${server.url}/scim/account/[A-Za-z0-9]{22}$`));
+  await expect(page.getByText('No request yet')).toBeVisible();
+  await page.screenshot({ path: testInfo.outputPath('06-scim.png'), fullPage: true });
+  // Settings: account id, mail mode.
+  await nav.getByRole('link', { name: 'Settings' }).click();
+  await expect(page.getByLabel('Account ID')).toHaveValue(/^[A-Za-z0-9]{22}$/);
+  await expect(page.getByText('No SMTP configured')).toBeVisible();
+
   // Log out → the log-in page.
   await page.getByRole('button', { name: 'Log out' }).click();
   await expect(page).toHaveURL(/\/login$/);

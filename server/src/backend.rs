@@ -6,8 +6,8 @@ use crate::domain::{audit::Actor, auth, invites, resets, setup::SetupGate};
 use crate::mail::Mailer;
 use crate::store::{self, Db};
 use rollcall_app::api::{
-    ApiError, CurrentUser, InviteInput, Outbox, OutboxItem, SetupInput, SignupInput, SignupView,
-    UserSummary, Viewer,
+    ApiError, CurrentUser, InviteInput, Outbox, OutboxItem, ScimRequestBrief, ScimSetup,
+    SettingsView, SetupInput, SignupInput, SignupView, UserSummary, Viewer,
 };
 use rollcall_app::backend::{Backend, RequestCtx};
 use std::sync::Arc;
@@ -17,6 +17,7 @@ pub struct ServerBackend {
     pub setup: Arc<SetupGate>,
     pub mailer: Arc<Mailer>,
     pub limiter: Arc<Limiter>,
+    pub settings: Arc<crate::config::Settings>,
 }
 
 impl ServerBackend {
@@ -210,5 +211,39 @@ impl Backend for ServerBackend {
                 }
             })
             .collect())
+    }
+
+    async fn scim_setup(&self, ctx: &RequestCtx) -> Result<ScimSetup, ApiError> {
+        let admin = self.admin(ctx).await?;
+        let brief = |r: Option<store::scim_activity::ActivityRow>| {
+            r.map(|r| ScimRequestBrief {
+                at: r.at,
+                method: r.method,
+                path: r.path,
+                status: r.status,
+                detail: r.detail,
+            })
+        };
+        let db = &self.db;
+        let account = admin.account_id.as_str();
+        Ok(ScimSetup {
+            base_url: format!("{}/scim/account/{account}", self.settings.public_base()),
+            account_id: admin.account_id.clone(),
+            last_request: brief(store::scim_activity::latest(db, account, None).await?),
+            last_success: brief(store::scim_activity::latest(db, account, Some(true)).await?),
+            last_failure: brief(store::scim_activity::latest(db, account, Some(false)).await?),
+        })
+    }
+
+    async fn settings(&self, ctx: &RequestCtx) -> Result<SettingsView, ApiError> {
+        let admin = self.admin(ctx).await?;
+        Ok(SettingsView {
+            account_name: admin.account_name,
+            account_id: admin.account_id,
+            public_url: self.settings.public_base(),
+            mail_mode: self.mailer.mode().to_string(),
+            session_hours: self.settings.session_hours,
+            invite_days: self.settings.invite_days,
+        })
     }
 }

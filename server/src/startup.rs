@@ -99,6 +99,7 @@ pub async fn build_app(settings: Settings, db: Db) -> AppResult<(Router, AppStat
         setup,
         mailer,
         limiter,
+        settings: state.settings.clone(),
     }));
     let routes = generate_route_list(App);
     let app = Router::new()

@@ -78,3 +78,17 @@ pub async fn list_users(search: String) -> Result<Vec<super::UserSummary>, ApiEr
     let (backend, ctx) = super::ssr::context().await?;
     super::ssr::respond(backend.list_users(&ctx, search).await)
 }
+
+/// Administrators: the SCIM base URL and the connection status.
+#[server(prefix = "/api", endpoint = "scim_setup")]
+pub async fn load_scim_setup() -> Result<super::ScimSetup, ApiError> {
+    let (backend, ctx) = super::ssr::context().await?;
+    super::ssr::respond(backend.scim_setup(&ctx).await)
+}
+
+/// Administrators: account and server settings.
+#[server(prefix = "/api", endpoint = "settings")]
+pub async fn load_settings() -> Result<super::SettingsView, ApiError> {
+    let (backend, ctx) = super::ssr::context().await?;
+    super::ssr::respond(backend.settings(&ctx).await)
+}

@@ -114,3 +114,35 @@ pub struct UserSummary {
     pub source: String,
     pub last_login_at: Option<String>,
 }
+
+/// One SCIM request, briefly (connection status).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScimRequestBrief {
+    pub at: String,
+    pub method: String,
+    pub path: String,
+    pub status: i64,
+    pub detail: Option<String>,
+}
+
+/// The SCIM Provisioning page: where to point the IdP, and how the connection is doing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScimSetup {
+    pub base_url: String,
+    pub account_id: String,
+    pub last_request: Option<ScimRequestBrief>,
+    pub last_success: Option<ScimRequestBrief>,
+    pub last_failure: Option<ScimRequestBrief>,
+}
+
+/// The Settings page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SettingsView {
+    pub account_name: String,
+    pub account_id: String,
+    pub public_url: String,
+    /// "smtp" or "outbox"
+    pub mail_mode: String,
+    pub session_hours: u32,
+    pub invite_days: u32,
+}

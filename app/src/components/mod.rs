@@ -119,3 +119,31 @@ pub fn LinkProblem(title: &'static str, error: ApiError) -> impl IntoView {
         </section>
     }
 }
+
+/// A value to copy (a URL, an id) with a button that puts it on the clipboard.
+#[component]
+pub fn CopyField(label: &'static str, value: String) -> impl IntoView {
+    let copied = RwSignal::new(false);
+    let id = format!("copy-{}", label.to_lowercase().replace(' ', "-"));
+    let to_copy = value.clone();
+    let copy = move |_| {
+        #[cfg(feature = "hydrate")]
+        {
+            let _ = window().navigator().clipboard().write_text(&to_copy);
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = &to_copy;
+        copied.set(true);
+    };
+    view! {
+        <div class="field copy-field">
+            <label for=id.clone()>{label}</label>
+            <div class="copy-row">
+                <input id=id readonly value=value/>
+                <button type="button" class="button secondary" on:click=copy>
+                    {move || if copied.get() { "Copied" } else { "Copy" }}
+                </button>
+            </div>
+        </div>
+    }
+}

@@ -6,6 +6,8 @@ pub mod login;
 pub mod outbox;
 pub mod profile;
 pub mod reset;
+pub mod scim;
+pub mod settings;
 pub mod setup;
 pub mod signup;
 pub mod users;

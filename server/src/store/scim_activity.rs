@@ -90,3 +90,23 @@ pub async fn recent(db: &Db, account_id: &str, limit: i64) -> AppResult<Vec<Acti
     .fetch_all(db)
     .await?)
 }
+
+/// The newest entry of an account, optionally only successes or only failures.
+pub async fn latest(
+    db: &Db,
+    account_id: &str,
+    outcome: Option<bool>,
+) -> AppResult<Option<ActivityRow>> {
+    let filter = match outcome {
+        None => "",
+        Some(true) => " AND outcome = 'success'",
+        Some(false) => " AND outcome <> 'success'",
+    };
+    Ok(sqlx::query_as(&format!(
+        "SELECT id, at, method, path, status, outcome, duration_us, resource_id, detail FROM scim_requests
+         WHERE account_id = ?{filter} ORDER BY id DESC LIMIT 1"
+    ))
+    .bind(account_id)
+    .fetch_optional(db)
+    .await?)
+}
