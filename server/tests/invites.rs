@@ -610,6 +610,12 @@ async fn mail_survives_an_smtp_outage_and_a_restart() {
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     assert_eq!(status, "sent");
+    // Once delivered, the single-use link is not kept in clear.
+    let body: String = sqlx::query_scalar("SELECT text_body FROM outbox")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert!(!body.contains("/signup/"), "{body}");
 }
 
 #[tokio::test]

@@ -63,8 +63,14 @@ pub async fn due(db: impl SqliteExecutor<'_>, now: &str, limit: i64) -> AppResul
     .await?)
 }
 
+/// Marks a message delivered and drops its body: it carried a single-use link, which must not
+/// outlive delivery in clear (only hashes of tokens are kept).
 pub async fn mark_sent(db: impl SqliteExecutor<'_>, id: i64, now: &str) -> AppResult<()> {
-    sqlx::query("UPDATE outbox SET status = 'sent', sent_at = ?, attempts = attempts + 1, last_error = NULL WHERE id = ?")
+    sqlx::query(
+        "UPDATE outbox SET status = 'sent', sent_at = ?, attempts = attempts + 1, last_error = NULL,
+                text_body = '(delivered; the text is not kept because it contained a single-use link)', html_body = ''
+         WHERE id = ?",
+    )
         .bind(now)
         .bind(id)
         .execute(db)
