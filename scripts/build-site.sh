@@ -8,12 +8,16 @@ site=target/site
 pkg=$site/pkg
 cargo build --profile wasm-release -p rollcall-app --lib --target wasm32-unknown-unknown --features hydrate
 mkdir -p "$pkg"
-wasm-bindgen --target web --no-typescript --out-dir "$pkg" --out-name rollcall \
-  target/wasm32-unknown-unknown/wasm-release/rollcall_app.wasm
-node_modules/.bin/wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
-  --enable-reference-types --enable-multivalue --enable-mutable-globals \
-  "$pkg/rollcall_bg.wasm" -o "$pkg/rollcall_bg.wasm.opt"
-mv "$pkg/rollcall_bg.wasm.opt" "$pkg/rollcall_bg.wasm"
+src=target/wasm32-unknown-unknown/wasm-release/rollcall_app.wasm
+if [ "$pkg/rollcall_bg.wasm" -nt "$src" ] && [ "$pkg/rollcall.js" -nt "$src" ]; then
+  echo "site: WASM unchanged, skipping wasm-bindgen and wasm-opt" >&2
+else
+  wasm-bindgen --target web --no-typescript --out-dir "$pkg" --out-name rollcall "$src"
+  node_modules/.bin/wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
+    --enable-reference-types --enable-multivalue --enable-mutable-globals \
+    "$pkg/rollcall_bg.wasm" -o "$pkg/rollcall_bg.wasm.opt"
+  mv "$pkg/rollcall_bg.wasm.opt" "$pkg/rollcall_bg.wasm"
+fi
 cp style/main.css "$pkg/rollcall.css"
 cp -R public/. "$site/"
 raw=$(stat -c %s "$pkg/rollcall_bg.wasm")
