@@ -18,18 +18,7 @@ fn world() -> World {
     let db = TempDb::new();
     let smtp = SmtpSink::start(db.dir.path());
     let account = account_with_admin(&db, "admin@example.com");
-    let token = ok(
-        &db,
-        &[
-            "api-key",
-            "create",
-            "--account",
-            &account,
-            "--name",
-            "OneLogin",
-        ],
-        &[],
-    );
+    let token = api_key(&db, &account);
     let server = Server::start_with(
         &db,
         &[
@@ -552,18 +541,7 @@ async fn log_in_attempts_are_throttled_per_email_and_address() {
 async fn mail_survives_an_smtp_outage_and_a_restart() {
     let db = TempDb::new();
     let account = account_with_admin(&db, "admin@example.com");
-    let token = ok(
-        &db,
-        &[
-            "api-key",
-            "create",
-            "--account",
-            &account,
-            "--name",
-            "OneLogin",
-        ],
-        &[],
-    );
+    let token = api_key(&db, &account);
     let port = free_port();
     let url = format!("smtp://127.0.0.1:{port}");
     {

@@ -90,6 +90,22 @@ pub fn account_with_admin(db: &TempDb, email: &str) -> String {
     account
 }
 
+/// A new API key (inheriting Account Administrator) for the account; returns the token.
+pub fn api_key(db: &TempDb, account: &str) -> String {
+    ok(
+        db,
+        &[
+            "api-key",
+            "create",
+            "--account",
+            account,
+            "--name",
+            "OneLogin",
+        ],
+        &[],
+    )
+}
+
 /// A running `rollcall serve` on a free port; killed on drop.
 pub struct Server {
     child: Child,

@@ -133,18 +133,7 @@ pub struct ScimFixture {
 pub fn fixture() -> ScimFixture {
     let db = TempDb::new();
     let account = account_with_admin(&db, "admin@example.com");
-    let token = ok(
-        &db,
-        &[
-            "api-key",
-            "create",
-            "--account",
-            &account,
-            "--name",
-            "OneLogin",
-        ],
-        &[],
-    );
+    let token = api_key(&db, &account);
     let server = Server::start(&db);
     let scim = Scim::new(&server, &account, &token);
     ScimFixture {
