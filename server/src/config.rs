@@ -105,7 +105,7 @@ impl Settings {
         let public_url_explicit = given_url.is_some();
         let public_url = match given_url {
             Some(text) => parse_public_url(&text)?,
-            None => default_public_url(listen),
+            None => default_public_url(listen)?,
         };
         let session_hours = layered(
             "session-hours",
@@ -213,7 +213,7 @@ pub fn parse_public_url(text: &str) -> AppResult<url::Url> {
 }
 
 /// `http://<listen address>` (127.0.0.1 for an unspecified address).
-pub fn default_public_url(listen: SocketAddr) -> url::Url {
+pub fn default_public_url(listen: SocketAddr) -> AppResult<url::Url> {
     let host = if listen.ip().is_unspecified() {
         "127.0.0.1".to_string()
     } else {
@@ -233,8 +233,9 @@ pub fn default_public_url(listen: SocketAddr) -> url::Url {
     } else {
         listen.port().to_string()
     };
-    url::Url::parse(&format!("http://{host}:{port}/"))
-        .unwrap_or_else(|_| url::Url::parse("http://127.0.0.1:3000/").expect("static URL"))
+    let text = format!("http://{host}:{port}/");
+    url::Url::parse(&text)
+        .map_err(|e| AppError::Internal(format!("cannot derive the public URL from {text}: {e}")))
 }
 
 #[cfg(test)]

@@ -129,7 +129,7 @@ pub async fn serve(mut settings: Settings, db: Db) -> AppResult<()> {
         .local_addr()
         .map_err(|e| AppError::Internal(e.to_string()))?;
     if !settings.public_url_explicit {
-        settings.public_url = crate::config::default_public_url(local);
+        settings.public_url = crate::config::default_public_url(local)?;
     }
     let site_js = settings.site_root.join("pkg").join("rollcall.js");
     if !site_js.exists() {
