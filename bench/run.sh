@@ -12,6 +12,7 @@ trap 'kill "$pid" 2>/dev/null || true; [ -n "${KEEP:-}" ] || rm -rf "$work"' EXI
 export ROLLCALL_DATABASE_URL="sqlite://$work/bench.db"
 account=$("$bin" account create --name Bench)
 export TOKEN=$("$bin" api-key create --account "$account" --name bench)
+ROLLCALL_PASSWORD=bench-admin-password-1 "$bin" admin create --account "$account" --email bench-admin@bench.example >/dev/null
 export USERS
 echo "work dir: $work" >&2
 python3 bench/seed.py "$work/bench.db" "$account" "$USERS"
@@ -20,20 +21,33 @@ pid=$!
 for _ in $(seq 1 100); do url=$(sed -n 's/^Rollcall listening on //p' "$work/stdout"); [ -n "$url" ] && break; sleep 0.1; done
 base="$url/scim/account/$account"
 run() { wrk -t2 -c16 -d"${SECONDS_EACH}s" --latency -s "bench/$1.lua" "$base" | tee "$work/$1.out"; }
-PHASES=${PHASES:-create lookup toggle}
+PHASES=${PHASES:-create lookup toggle ui}
 for phase in $PHASES; do
   case $phase in
     create) echo "== POST /Users (creates)" ;;
     lookup) echo "== GET /Users?filter=userName eq … (lookups at $USERS users)" ;;
     toggle) echo "== PATCH /Users/{id} active toggles" ;;
+    ui) echo "== Users page, server-side rendered, as a logged-in administrator (4 clients)" ;;
   esac
-  run "$phase"
+  if [ "$phase" = ui ]; then
+    cookie=$(curl -s -o /dev/null -D - -X POST -H "Origin: $url" --data "email=bench-admin%40bench.example&password=bench-admin-password-1" "$url/api/login" \
+      | sed -n 's/^[Ss]et-[Cc]ookie: \([^;]*\).*/\1/p' | tail -1)
+    : > "$work/ui.out"
+    for page in "/users" "/users?q=user12345" "/users?q=grace" "/users?status=suspended&sort=name" "/users?source=manual&sort=-created"; do
+      PAGE_PATH="$page" COOKIE="$cookie" wrk -t1 -c4 -d"${SECONDS_EACH}s" -s bench/ui.lua "$url" | tee -a "$work/ui.out"
+    done
+  else
+    run "$phase"
+  fi
   touch "$work/$phase.out"
 done
-for phase in create lookup toggle; do touch "$work/$phase.out"; done
+for phase in create lookup toggle ui; do touch "$work/$phase.out"; done
 created=$(python3 -c "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute(\"select count(*) from users where user_name like 'new-%'\").fetchone()[0])" "$work/bench.db")
 echo
 echo "summary (16 clients, ${SECONDS_EACH}s each, $USERS seeded users):"
 printf '  creates/s       %s  (users created: %s)\n' "$(awk '/Requests\/sec/ {print $2}' "$work/create.out")" "$created"
 printf '  lookups/s       %s  p50 %s  p99 %s\n' "$(awk '/Requests\/sec/ {print $2}' "$work/lookup.out")" "$(awk '$1=="50%" {print $2}' "$work/lookup.out")" "$(awk '$1=="99%" {print $2}' "$work/lookup.out")"
 printf '  active toggles/s %s  p99 %s\n' "$(awk '/Requests\/sec/ {print $2}' "$work/toggle.out")" "$(awk '$1=="99%" {print $2}' "$work/toggle.out")"
+grep '^UI ' "$work/ui.out" | sed 's/^UI /  users page /' || true
+wasm=target/site/pkg/rollcall_bg.wasm
+[ -f "$wasm" ] && printf '  WASM (release)  %s KiB raw, %s KiB gzipped (gzip -9)\n' "$(( $(stat -c %s "$wasm") / 1024 ))" "$(( $(gzip -9 -c "$wasm" | wc -c) / 1024 ))"

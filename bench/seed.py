@@ -1,4 +1,5 @@
-"""Bulk-loads N users into a Rollcall account (benchmarks only): one INSERT ... SELECT over a
+"""Bulk-loads N users into a Rollcall account (benchmarks only; 1 in 3 active, 1 in 50
+suspended, 1 in 7 manual, five first names): one INSERT ... SELECT over a
 recursive CTE, in one transaction. Usage: seed.py DB_PATH ACCOUNT_ID N"""
 import sqlite3
 import sys
@@ -17,7 +18,11 @@ with db:
                            status, source, created_at, updated_at)
         SELECT printf('00000000-0000-7000-8000-%012d', i), ?, printf('user%d@bench.example', i),
                printf('user%d@bench.example', i), printf('user%d@bench.example', i), printf('user%d@bench.example', i),
-               'Bench', printf('User %d', i), 'invited', 'idp', '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z'
+               CASE i % 5 WHEN 0 THEN 'Ada' WHEN 1 THEN 'Grace' WHEN 2 THEN 'Linus' WHEN 3 THEN 'Margaret' ELSE 'Alan' END,
+               printf('User %d', i),
+               CASE WHEN i % 50 = 0 THEN 'suspended' WHEN i % 3 = 0 THEN 'active' ELSE 'invited' END,
+               CASE WHEN i % 7 = 0 THEN 'manual' ELSE 'idp' END,
+               '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z'
         FROM n
         """,
         (n, account),

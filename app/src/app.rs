@@ -3,8 +3,11 @@
 use crate::api::{whoami, CurrentUser, Viewer};
 use crate::components::ErrorPanel;
 use crate::pages::{
+    activity::ActivityPage,
     admin_shell::AdminShell,
-    coming_next::ComingNext,
+    api_keys::ApiKeysPage,
+    audit::AuditPage,
+    groups::{GroupDetailPage, GroupsPage},
     login::LoginPage,
     outbox::OutboxPage,
     profile::ProfilePage,
@@ -13,6 +16,7 @@ use crate::pages::{
     settings::SettingsPage,
     setup::SetupPage,
     signup::SignupPage,
+    user_detail::UserDetailPage,
     users::UsersPage,
     NotFound,
 };
@@ -64,10 +68,13 @@ pub fn App() -> impl IntoView {
                 <ParentRoute path=path!("") view=Gate ssr=SsrMode::Async>
                     <Route path=path!("") view=Home/>
                     <Route path=path!("/users") view=UsersPage/>
-                    <Route path=path!("/groups") view=|| view! { <ComingNext title="User Groups"/> }/>
-                    <Route path=path!("/api-keys") view=|| view! { <ComingNext title="API Keys"/> }/>
+                    <Route path=path!("/users/:id") view=UserDetailPage/>
+                    <Route path=path!("/groups") view=GroupsPage/>
+                    <Route path=path!("/groups/:id") view=GroupDetailPage/>
+                    <Route path=path!("/api-keys") view=ApiKeysPage/>
                     <Route path=path!("/scim") view=ScimPage/>
-                    <Route path=path!("/audit") view=|| view! { <ComingNext title="Audit Log"/> }/>
+                    <Route path=path!("/activity") view=ActivityPage/>
+                    <Route path=path!("/audit") view=AuditPage/>
                     <Route path=path!("/settings") view=SettingsPage/>
                     <Route path=path!("/outbox") view=OutboxPage/>
                     <Route path=path!("/profile") view=ProfilePage/>

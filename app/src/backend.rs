@@ -5,8 +5,9 @@
 //! dependency arrow one way (`server -> app`) and the WASM free of server code.
 
 use crate::api::{
-    ApiError, InviteInput, Outbox, ScimSetup, SettingsView, SetupInput, SignupInput, SignupView,
-    UserSummary, Viewer,
+    ActivityPage, ActivityQuery, ApiError, ApiKeyRow, AuditPage, AuditQuery, CreatedKey,
+    GroupDetail, GroupSummary, InviteInput, NewKeyInput, Outbox, ScimSetup, SettingsView,
+    SetupInput, SignupInput, SignupView, UserDetail, UserPage, UserQuery, Viewer,
 };
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -70,11 +71,44 @@ pub trait Backend: Send + Sync + 'static {
     async fn invite_user(&self, ctx: &RequestCtx, input: InviteInput) -> Result<String, ApiError>;
     async fn resend_invite(&self, ctx: &RequestCtx, user_id: String) -> Result<(), ApiError>;
     async fn outbox(&self, ctx: &RequestCtx) -> Result<Outbox, ApiError>;
-    async fn list_users(
+    async fn users_page(&self, ctx: &RequestCtx, query: UserQuery) -> Result<UserPage, ApiError>;
+    async fn user_detail(&self, ctx: &RequestCtx, id: String) -> Result<UserDetail, ApiError>;
+    async fn user_action(
         &self,
         ctx: &RequestCtx,
-        search: String,
-    ) -> Result<Vec<UserSummary>, ApiError>;
+        id: String,
+        action: String,
+    ) -> Result<(), ApiError>;
+    async fn edit_user(
+        &self,
+        ctx: &RequestCtx,
+        id: String,
+        first_name: String,
+        last_name: String,
+    ) -> Result<(), ApiError>;
+    async fn groups(&self, ctx: &RequestCtx) -> Result<Vec<GroupSummary>, ApiError>;
+    async fn group_detail(&self, ctx: &RequestCtx, id: String) -> Result<GroupDetail, ApiError>;
+    async fn create_group(&self, ctx: &RequestCtx, name: String) -> Result<String, ApiError>;
+    async fn group_action(
+        &self,
+        ctx: &RequestCtx,
+        id: String,
+        action: String,
+        value: String,
+    ) -> Result<(), ApiError>;
+    async fn api_keys(&self, ctx: &RequestCtx) -> Result<Vec<ApiKeyRow>, ApiError>;
+    async fn create_api_key(
+        &self,
+        ctx: &RequestCtx,
+        input: NewKeyInput,
+    ) -> Result<CreatedKey, ApiError>;
+    async fn revoke_api_key(&self, ctx: &RequestCtx, id: String) -> Result<(), ApiError>;
+    async fn activity(
+        &self,
+        ctx: &RequestCtx,
+        query: ActivityQuery,
+    ) -> Result<ActivityPage, ApiError>;
+    async fn audit(&self, ctx: &RequestCtx, query: AuditQuery) -> Result<AuditPage, ApiError>;
     async fn scim_setup(&self, ctx: &RequestCtx) -> Result<ScimSetup, ApiError>;
     async fn settings(&self, ctx: &RequestCtx) -> Result<SettingsView, ApiError>;
 }

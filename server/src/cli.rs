@@ -226,7 +226,18 @@ async fn run(cli: Cli) -> AppResult<()> {
             name,
             expires_in_days,
         }) => {
-            let key = api_keys::create(&db, &account, &name, expires_in_days, None).await?;
+            let key = api_keys::create(
+                &db,
+                &account,
+                &crate::domain::audit::Actor::cli(),
+                api_keys::NewKey {
+                    name: &name,
+                    expires_in_days,
+                    groups: None,
+                    created_by: None,
+                },
+            )
+            .await?;
             println!("{}", key.token);
             Ok(())
         }

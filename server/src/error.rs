@@ -10,6 +10,9 @@ pub enum AppError {
     /// Input that breaks a rule, field by field: `(field, message)`.
     #[error("{}", .0.iter().map(|(f, m)| format!("{f}: {m}")).collect::<Vec<_>>().join("; "))]
     Invalid(Vec<(String, String)>),
+    /// A request that is wrong as a whole (an unknown filter value, a damaged link).
+    #[error("{0}")]
+    BadRequest(String),
     #[error("{0}")]
     NotFound(String),
     #[error("{0}")]
@@ -49,7 +52,7 @@ impl AppError {
 
     pub fn status(&self) -> StatusCode {
         match self {
-            AppError::Invalid(_) => StatusCode::BAD_REQUEST,
+            AppError::Invalid(_) | AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
             AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::Unauthenticated => StatusCode::UNAUTHORIZED,
@@ -88,6 +91,7 @@ impl From<AppError> for ApiError {
                     .map(|(field, message)| FieldError { field, message })
                     .collect(),
             ),
+            AppError::BadRequest(m) => ApiError::Rejected(m),
             AppError::NotFound(m) => ApiError::NotFound(m),
             AppError::Conflict(m) => ApiError::Conflict(m),
             AppError::Unauthenticated => ApiError::Unauthenticated,
@@ -146,6 +150,7 @@ impl AppError {
                 "authentication required: send Authorization: Bearer <API key>".into(),
             ),
             AppError::NotFound(m)
+            | AppError::BadRequest(m)
             | AppError::Forbidden(m)
             | AppError::TooManyRequests(m)
             | AppError::PreconditionFailed(m) => (status, None, m.clone()),

@@ -4,6 +4,7 @@
 //! Layers, top to bottom: `cli` and `startup` (entry points) → `backend` / `web` (front doors)
 //! → `domain` (the product's rules) → `store` (the only place with SQL).
 
+pub mod admin_http;
 pub mod backend;
 pub mod cli;
 pub mod config;

@@ -100,10 +100,13 @@ pub async fn build_app(settings: Settings, db: Db) -> AppResult<(Router, AppStat
         mailer,
         limiter,
         settings: state.settings.clone(),
+        keys: state.keys.clone(),
     }));
     let routes = generate_route_list(App);
     let app = Router::new()
         .route("/healthz", get(web::healthz))
+        .route("/live/activity", get(crate::admin_http::activity_stream))
+        .route("/export/users.csv", get(crate::admin_http::users_csv))
         .leptos_routes_with_context(&state, routes, move || provide_context(backend.clone()), {
             let options = leptos_options.clone();
             move || shell(options.clone())

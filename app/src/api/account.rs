@@ -72,13 +72,6 @@ pub async fn load_outbox() -> Result<Outbox, ApiError> {
     super::ssr::respond(backend.outbox(&ctx).await)
 }
 
-/// Administrators: users whose e-mail starts with `search` (all when empty), first 100.
-#[server(prefix = "/api", endpoint = "users")]
-pub async fn list_users(search: String) -> Result<Vec<super::UserSummary>, ApiError> {
-    let (backend, ctx) = super::ssr::context().await?;
-    super::ssr::respond(backend.list_users(&ctx, search).await)
-}
-
 /// Administrators: the SCIM base URL and the connection status.
 #[server(prefix = "/api", endpoint = "scim_setup")]
 pub async fn load_scim_setup() -> Result<super::ScimSetup, ApiError> {

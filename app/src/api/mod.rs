@@ -5,12 +5,18 @@
 //! scripts can call them without knowing the macro's hash suffix.
 
 mod account;
+mod directory;
 mod error;
+mod keys;
+mod logs;
 mod session;
 mod types;
 
 pub use account::*;
+pub use directory::*;
 pub use error::{ApiError, FieldError};
+pub use keys::*;
+pub use logs::*;
 pub use session::*;
 pub use types::*;
 

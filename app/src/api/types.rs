@@ -76,6 +76,8 @@ pub struct InviteInput {
     pub email: String,
     pub first_name: String,
     pub last_name: String,
+    /// Manual groups to add the new user to.
+    pub groups: Vec<String>,
 }
 
 /// One message of the outbox, as administrators see it.
@@ -100,19 +102,6 @@ pub struct Outbox {
     /// "smtp" or "outbox"
     pub mode: String,
     pub items: Vec<OutboxItem>,
-}
-
-/// A row of the Users page.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct UserSummary {
-    pub id: String,
-    pub name: String,
-    pub email: String,
-    /// invited, active or suspended
-    pub status: String,
-    /// idp (managed by the identity provider) or manual
-    pub source: String,
-    pub last_login_at: Option<String>,
 }
 
 /// One SCIM request, briefly (connection status).

@@ -1,5 +1,11 @@
 //! Small pieces shared by pages: form fields with their error, the error panel, log-out.
 
+mod confirm;
+mod display;
+
+pub use confirm::Confirm;
+pub use display::{link, when, when_or, Loaded, SourceBadge, StatusBadge};
+
 use crate::api::{ApiError, Logout};
 use leptos::prelude::*;
 
@@ -16,17 +22,21 @@ pub fn Field(
     /// The current error for this field.
     #[prop(into)]
     error: Signal<Option<String>>,
+    /// The element id, when `name` is not unique on the page.
+    #[prop(optional)]
+    id: Option<&'static str>,
 ) -> impl IntoView {
-    let id = name.replace(['[', ']'], "_");
+    let id = id.map_or_else(|| name.replace(['[', ']'], "_"), str::to_owned);
     let error_id = format!("{id}-error");
     let hint_id = format!("{id}-hint");
+    let (hint_for, error_for) = (hint_id.clone(), error_id.clone());
     let described = move || {
         let mut ids = Vec::new();
         if hint.is_some() {
-            ids.push(hint_id.clone());
+            ids.push(hint_for.clone());
         }
         if error.get().is_some() {
-            ids.push(error_id.clone());
+            ids.push(error_for.clone());
         }
         ids.join(" ")
     };
@@ -42,10 +52,39 @@ pub fn Field(
                 aria-invalid=move || if error.get().is_some() { "true" } else { "false" }
                 aria-describedby=described
             />
-            {hint.map(|h| view! { <p class="hint" id=format!("{}-hint", name.replace(['[', ']'], "_"))>{h}</p> })}
-            <p class="field-error" id=format!("{}-error", name.replace(['[', ']'], "_")) role="alert">
+            {hint.map(|h| view! { <p class="hint" id=hint_id.clone()>{h}</p> })}
+            <p class="field-error" id=error_id.clone() role="alert">
                 {move || error.get()}
             </p>
+        </div>
+    }
+}
+
+/// A labelled text input that starts with `value`, with its error under it.
+#[component]
+pub fn NamedField(
+    name: &'static str,
+    label: &'static str,
+    value: String,
+    #[prop(into)] error: Signal<Option<String>>,
+    /// The element id, when `name` is not unique on the page.
+    #[prop(optional)]
+    id: Option<&'static str>,
+) -> impl IntoView {
+    let id = id.map_or_else(|| name.replace(['[', ']'], "_"), str::to_owned);
+    let error_id = format!("{id}-error");
+    view! {
+        <div class="field" class:has-error=move || error.get().is_some()>
+            <label for=id.clone()>{label}</label>
+            <input
+                id=id.clone()
+                name=name
+                value=value
+                autocomplete="off"
+                aria-invalid=move || if error.get().is_some() { "true" } else { "false" }
+                aria-describedby=error_id.clone()
+            />
+            <p class="field-error" id=error_id role="alert">{move || error.get()}</p>
         </div>
     }
 }

@@ -1,7 +1,10 @@
 //! One module per page.
 
+pub mod activity;
 pub mod admin_shell;
-pub mod coming_next;
+pub mod api_keys;
+pub mod audit;
+pub mod groups;
 pub mod login;
 pub mod outbox;
 pub mod profile;
@@ -10,6 +13,7 @@ pub mod scim;
 pub mod settings;
 pub mod setup;
 pub mod signup;
+pub mod user_detail;
 pub mod users;
 
 use leptos::prelude::*;

@@ -1,8 +1,9 @@
 //! `/scim`: what an IdP administrator needs to connect OneLogin (or Okta, Entra): the SCIM base
 //! URL, how to get a bearer token, the provisioning settings, and how the connection is doing.
 
-use crate::api::{load_scim_setup, ScimRequestBrief};
+use crate::api::{load_scim_setup, CreateApiKey, ScimRequestBrief};
 use crate::components::{CopyField, ErrorPanel};
+use crate::pages::api_keys::NewKeyForm;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -22,6 +23,8 @@ fn request_line(r: Option<ScimRequestBrief>, none: &'static str) -> AnyView {
 #[component]
 pub fn ScimPage() -> impl IntoView {
     let data = Resource::new(|| (), |_| load_scim_setup());
+    let create = ServerAction::<CreateApiKey>::new();
+    let show_create = RwSignal::new(false);
     view! {
         <Title text="SCIM Provisioning"/>
         <header class="page-header"><h1>"SCIM Provisioning"</h1></header>
@@ -40,13 +43,23 @@ pub fn ScimPage() -> impl IntoView {
                             </dl>
                         </section>
                         <section class="card stack">
+                            <h2>"Bearer token"</h2>
+                            <p>"OneLogin authenticates with an API key that inherits the Account Administrator group. Manage all keys under " <a href="/api-keys">"API Keys"</a> "."</p>
+                            <div class="actions">
+                                <button type="button" class="button accent" aria-expanded=move || show_create.get().to_string() on:click=move |_| show_create.set(true)>"Create a token for OneLogin"</button>
+                            </div>
+                            <Show when=move || show_create.get()>
+                                <NewKeyForm create default_name="OneLogin"/>
+                            </Show>
+                        </section>
+                        <section class="card stack">
                             <h2>"Set up OneLogin"</h2>
                             <ol class="steps">
                                 <li>"In OneLogin, add a SCIM provisioner app (SCIM Provisioner with SAML, SCIM v2 Core)."</li>
                                 <li>"Configuration → " <strong>"SCIM Base URL"</strong> ": paste the URL above."</li>
-                                <li>"Create a bearer token that inherits the " <strong>"Account Administrator"</strong> " group: "
-                                    <code>"rollcall api-key create --account " {s.account_id.clone()} " --name OneLogin"</code>
-                                    " (shown once). Paste it as " <strong>"SCIM Bearer Token"</strong> "."</li>
+                                <li>"Create a bearer token that inherits the " <strong>"Account Administrator"</strong> " group with "
+                                    <strong>"Create a token for OneLogin"</strong> " below (or " <code>"rollcall api-key create --account " {s.account_id.clone()} " --name OneLogin"</code>
+                                    "). It is shown once. Paste it as " <strong>"SCIM Bearer Token"</strong> "."</li>
                                 <li>"Enable the " <strong>"API connection"</strong> " and save."</li>
                                 <li>"Provisioning → Workflow: enable provisioning, " <strong>"Create user"</strong> ", " <strong>"Delete user"</strong> ", " <strong>"Update user"</strong>
                                     "; when users are deleted in OneLogin or lose the app: " <strong>"Delete"</strong> "; when they are suspended: " <strong>"Suspend"</strong> "."</li>

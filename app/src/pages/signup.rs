@@ -2,7 +2,7 @@
 //! administrator rather than provisioned, their name), then lands logged in.
 
 use crate::api::{load_signup, CompleteSignup};
-use crate::components::{reload_on_success, Field, FormError, LinkProblem};
+use crate::components::{reload_on_success, Field, FormError, LinkProblem, NamedField};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
@@ -71,24 +71,5 @@ pub fn SignupPage() -> impl IntoView {
                 })}
             </Suspense>
         </main>
-    }
-}
-
-/// A text input with an initial value and its error.
-#[component]
-fn NamedField(
-    name: &'static str,
-    label: &'static str,
-    value: String,
-    #[prop(into)] error: Signal<Option<String>>,
-) -> impl IntoView {
-    let id = name.replace(['[', ']'], "_");
-    let error_id = format!("{id}-error");
-    view! {
-        <div class="field" class:has-error=move || error.get().is_some()>
-            <label for=id.clone()>{label}</label>
-            <input id=id.clone() name=name value=value aria-describedby=error_id.clone()/>
-            <p class="field-error" id=error_id role="alert">{move || error.get()}</p>
-        </div>
     }
 }

@@ -1,61 +1,228 @@
-//! `/users`: the account's users with their status and source. Search by e-mail prefix; the
-//! query lives in the URL (`?q=`), so results can be shared and the back button works.
+//! `/users`: the account's users. Search, filters, sort and the page position all live in the
+//! URL, so a view can be shared and the back button works; pages are keyset cursors, so the
+//! last page of a million users is as fast as the first. "Invite user" and CSV export are here.
 
-use crate::api::list_users;
-use crate::components::ErrorPanel;
+use crate::api::{load_groups, load_users, InviteUser, UserPage, UserQuery};
+use crate::components::{link, when_or, Field, FormError, Loaded, SourceBadge, StatusBadge};
+use crate::pages::audit::FilterSelect;
 use leptos::prelude::*;
 use leptos_meta::Title;
+use leptos_router::components::Form;
 use leptos_router::hooks::use_query_map;
 
-fn status_label(s: &str) -> &'static str {
-    match s {
-        "active" => "Active",
-        "suspended" => "Suspended",
-        _ => "Invited",
-    }
-}
+const STATUSES: [(&str, &str); 4] = [
+    ("", "Any status"),
+    ("invited", "Invited"),
+    ("active", "Active"),
+    ("suspended", "Suspended"),
+];
+const SOURCES: [(&str, &str); 3] = [
+    ("", "Any source"),
+    ("idp", "Identity provider"),
+    ("manual", "Manual"),
+];
+const SORTS: [(&str, &str); 6] = [
+    ("email", "E-mail A→Z"),
+    ("-email", "E-mail Z→A"),
+    ("name", "Name A→Z"),
+    ("-name", "Name Z→A"),
+    ("-created", "Newest first"),
+    ("created", "Oldest first"),
+];
 
 #[component]
 pub fn UsersPage() -> impl IntoView {
     let query = use_query_map();
-    let search = move || query.read().get("q").unwrap_or_default();
-    let users = Resource::new(search, list_users);
+    let param =
+        move |k: &'static str| Signal::derive(move || query.read().get(k).unwrap_or_default());
+    let current = move || UserQuery {
+        q: param("q").get(),
+        status: param("status").get(),
+        source: param("source").get(),
+        sort: param("sort").get(),
+        after: param("after").get(),
+        before: param("before").get(),
+    };
+    let invite = ServerAction::<InviteUser>::new();
+    let users = Resource::new(
+        move || (current(), invite.version().get()),
+        |(q, _)| load_users(q),
+    );
+    let show_invite = RwSignal::new(false);
+    let csv = move || {
+        let q = current();
+        link(
+            "/export/users.csv",
+            &[
+                ("q", &q.q),
+                ("status", &q.status),
+                ("source", &q.source),
+                ("sort", &q.sort),
+            ],
+        )
+    };
     view! {
         <Title text="Users"/>
         <header class="page-header">
             <h1>"Users"</h1>
+            <div class="actions">
+                <a class="button secondary" href=csv download>"Export CSV"</a>
+                <button type="button" class="button accent" aria-expanded=move || show_invite.get().to_string() aria-controls="invite-panel" on:click=move |_| show_invite.update(|v| *v = !*v)>
+                    "Invite user"
+                </button>
+            </div>
         </header>
-        <form method="get" action="/users" class="search" role="search">
-            <label for="user-search" class="visually-hidden">"Search by e-mail"</label>
-            <input id="user-search" type="search" name="q" placeholder="Search by e-mail" value=search/>
-            <button type="submit" class="button secondary">"Search"</button>
-        </form>
-        <Suspense fallback=|| view! { <p class="loading" role="status">"Loading users…"</p> }>
-            {move || Suspend::new(async move {
-                match users.await {
-                    Err(error) => view! { <ErrorPanel error/> }.into_any(),
-                    Ok(rows) if rows.is_empty() => view! { <section class="card"><p>"No users match."</p></section> }.into_any(),
-                    Ok(rows) => view! {
-                        <div class="table-wrap">
-                            <table class="table">
-                                <caption class="visually-hidden">"Users"</caption>
-                                <thead><tr><th scope="col">"Name"</th><th scope="col">"E-mail"</th><th scope="col">"Status"</th><th scope="col">"Source"</th><th scope="col">"Last log-in"</th></tr></thead>
-                                <tbody>
-                                    {rows.into_iter().map(|u| view! {
-                                        <tr data-email=u.email.clone()>
-                                            <td>{if u.name.is_empty() { "—".to_string() } else { u.name.clone() }}</td>
-                                            <td>{u.email.clone()}</td>
-                                            <td><span class=format!("badge status-{}", u.status)>{status_label(&u.status)}</span></td>
-                                            <td>{if u.source == "idp" { "Identity provider" } else { "Manual" }}</td>
-                                            <td>{u.last_login_at.clone().map(|t| t.get(..16).unwrap_or(&t).replace('T', " ")).unwrap_or_else(|| "Never".into())}</td>
-                                        </tr>
-                                    }).collect_view()}
-                                </tbody>
-                            </table>
-                        </div>
-                    }.into_any(),
-                }
-            })}
-        </Suspense>
+        <Show when=move || show_invite.get()>
+            <InvitePanel invite close=move || show_invite.set(false)/>
+        </Show>
+        <InvitedNotice invite/>
+        <Form method="GET" action="/users" attr:class="filters" attr:role="search">
+            <div class="filter grow">
+                <label for="user-search">"Search"</label>
+                <input id="user-search" type="search" name="q" placeholder="E-mail, name or last name" value=param("q")/>
+            </div>
+            <FilterSelect name="status" label="Status" options=&STATUSES current=param("status")/>
+            <FilterSelect name="source" label="Source" options=&SOURCES current=param("source")/>
+            <FilterSelect name="sort" label="Sort" options=&SORTS current=param("sort")/>
+            <button type="submit" class="button secondary">"Apply"</button>
+        </Form>
+        <Loaded resource=users render={move |page: UserPage| view! { <UserTable page query=current()/> }}/>
+    }
+}
+
+#[component]
+fn UserTable(page: UserPage, query: UserQuery) -> impl IntoView {
+    let count = if page.total_capped {
+        format!("More than {} users", page.total)
+    } else if page.total == 1 {
+        "1 user".to_string()
+    } else {
+        format!("{} users", page.total)
+    };
+    let base = [
+        ("q", query.q.clone()),
+        ("status", query.status.clone()),
+        ("source", query.source.clone()),
+        ("sort", query.sort.clone()),
+    ];
+    let page_link = move |key: &'static str, cursor: &str| {
+        let mut pairs: Vec<(&str, &str)> = base.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        pairs.push((key, cursor));
+        link("/users", &pairs)
+    };
+    let prev = page.prev.as_deref().map(|c| page_link("before", c));
+    let next = page.next.as_deref().map(|c| page_link("after", c));
+    let paged = !query.after.is_empty() || !query.before.is_empty();
+    let first = page_link("after", "");
+    if page.rows.is_empty() {
+        return view! {
+            <section class="card empty">
+                <p>"No users match these filters."</p>
+                {paged.then(|| view! { <a href=first.clone()>"Back to the first page"</a> })}
+            </section>
+        }
+        .into_any();
+    }
+    view! {
+        <p class="muted" role="status">{count}</p>
+        <div class="table-wrap">
+            <table class="table">
+                <caption class="visually-hidden">"Users"</caption>
+                <thead><tr>
+                    <th scope="col">"Name"</th><th scope="col">"E-mail"</th><th scope="col">"Status"</th>
+                    <th scope="col">"Source"</th><th scope="col">"Groups"</th><th scope="col">"Last log-in"</th>
+                </tr></thead>
+                <tbody>
+                    {page.rows.into_iter().map(|u| {
+                        let href = format!("/users/{}", u.id);
+                        let label = if u.name.is_empty() { u.email.clone() } else { u.name.clone() };
+                        view! {
+                            <tr data-email=u.email.clone()>
+                                <td><a href=href>{label}</a></td>
+                                <td class="break">{u.email.clone()}</td>
+                                <td><StatusBadge status=u.status.clone()/></td>
+                                <td><SourceBadge source=u.source.clone()/></td>
+                                <td>{if u.groups.is_empty() { "—".to_string() } else { u.groups.join(", ") }}</td>
+                                <td>{when_or(&u.last_login_at, "Never")}</td>
+                            </tr>
+                        }
+                    }).collect_view()}
+                </tbody>
+            </table>
+        </div>
+        <nav class="pager" aria-label="Pages">
+            {paged.then(|| view! { <a href=first.clone()>"First page"</a> })}
+            {prev.map(|href| view! { <a href=href rel="prev">"← Previous"</a> })}
+            {next.map(|href| view! { <a href=href rel="next">"Next →"</a> })}
+        </nav>
+    }
+    .into_any()
+}
+
+/// After an invite: who was invited, with a link to them.
+#[component]
+fn InvitedNotice(invite: ServerAction<InviteUser>) -> impl IntoView {
+    view! {
+        <div class="notice" role="status" aria-live="polite">
+            {move || match (invite.value().get(), invite.input().get()) {
+                (Some(Ok(id)), _) => Some(view! {
+                    <p>"Invitation sent. " <a href=format!("/users/{id}")>"Open the new user"</a> "."</p>
+                }),
+                _ => None,
+            }}
+        </div>
+    }
+}
+
+/// The invite dialog: e-mail, names, manual groups.
+#[component]
+fn InvitePanel(
+    invite: ServerAction<InviteUser>,
+    close: impl Fn() + Clone + Send + Sync + 'static,
+) -> impl IntoView {
+    let groups = Resource::new(|| (), |_| load_groups());
+    let error = Signal::derive(move || invite.value().get().and_then(Result::err));
+    let field = move |name: &'static str| {
+        Signal::derive(move || error.get().and_then(|e| e.field_message(name)))
+    };
+    let close_on_success = close.clone();
+    Effect::new(move |_| {
+        if let Some(Ok(_)) = invite.value().get() {
+            close_on_success();
+        }
+    });
+    view! {
+        <section id="invite-panel" class="card panel" role="dialog" aria-labelledby="invite-title">
+            <h2 id="invite-title">"Invite a user"</h2>
+            <p class="hint">"They get an e-mail with a sign-up link, valid for the invite lifetime set on the server. Users from your identity provider are invited automatically."</p>
+            <ActionForm action=invite>
+                <Field name="input[email]" label="E-mail" kind="email" autocomplete="off" required=true error=field("email")/>
+                <div class="field-row">
+                    <Field name="input[first_name]" label="First name" autocomplete="off" error=field("first_name")/>
+                    <Field name="input[last_name]" label="Last name" autocomplete="off" error=field("last_name")/>
+                </div>
+                <fieldset class="checks">
+                    <legend>"Groups"</legend>
+                    <Loaded resource=groups render={|groups: Vec<crate::api::GroupSummary>| {
+                        let manual: Vec<_> = groups.into_iter().filter(|g| g.source == "manual").collect();
+                        if manual.is_empty() {
+                            view! { <p class="hint">"No manual groups yet."</p> }.into_any()
+                        } else {
+                            manual.into_iter().map(|g| view! {
+                                <label class="check"><input type="checkbox" name="input[groups][]" value=g.id.clone()/> {g.name.clone()}</label>
+                            }).collect_view().into_any()
+                        }
+                    }}/>
+                    <p class="field-error" role="alert">{field("groups")}</p>
+                </fieldset>
+                <FormError error/>
+                <div class="actions">
+                    <button type="submit" class="button accent" disabled=move || invite.pending().get()>
+                        {move || if invite.pending().get() { "Sending…" } else { "Send invite" }}
+                    </button>
+                    <button type="button" class="button secondary" on:click=move |_| close()>"Cancel"</button>
+                </div>
+            </ActionForm>
+        </section>
     }
 }

@@ -5,6 +5,7 @@
 //! the key id finds the row without scanning; only SHA-256 of the secret is stored (it has
 //! ~190 bits of entropy, so a slow hash adds nothing), compared in constant time.
 
+use crate::domain::audit::{self, Actor, Event};
 use crate::domain::{accounts, validate};
 use crate::error::{AppError, AppResult};
 use crate::ids;
@@ -19,6 +20,7 @@ pub struct CreatedKey {
     pub id: String,
     /// Shown once, never stored.
     pub token: String,
+    pub expires_at: Option<String>,
 }
 
 /// Splits a token into `(key id, secret)` if it has our shape.
@@ -34,17 +36,47 @@ pub fn parse_token(token: &str) -> Option<(&str, &str)> {
     ok.then_some((id, secret))
 }
 
-/// Creates a key inheriting the Account Administrator group.
+/// What a new key is made of.
+pub struct NewKey<'a> {
+    pub name: &'a str,
+    pub expires_in_days: Option<u32>,
+    /// Groups it inherits; `None` means the Account Administrator group (what SCIM needs).
+    pub groups: Option<&'a [String]>,
+    /// The administrator who made it (None for the CLI).
+    pub created_by: Option<&'a str>,
+}
+
+/// Reads the create dialog's expiry: 30 / 90 / 180 days, `custom` (then `custom_days`) or
+/// `never`.
+pub fn parse_expiry(expiry: &str, custom_days: &str) -> AppResult<Option<u32>> {
+    match expiry {
+        "never" => Ok(None),
+        "30" | "90" | "180" | "" => Ok(Some(expiry.parse().unwrap_or(90))),
+        "custom" => match custom_days.trim().parse::<u32>() {
+            Ok(d) if (1..=MAX_EXPIRY_DAYS).contains(&d) => Ok(Some(d)),
+            _ => Err(AppError::invalid(
+                "custom_days",
+                format!("Enter a number of days from 1 to {MAX_EXPIRY_DAYS}."),
+            )),
+        },
+        other => Err(AppError::invalid(
+            "expiry",
+            format!("Unknown expiry '{other}': choose 30, 90 or 180 days, custom or never."),
+        )),
+    }
+}
+
+/// Creates a key (audited as `actor`) and returns its token, which exists only in the answer.
 pub async fn create(
     db: &Db,
     account_id: &str,
-    name: &str,
-    expires_in_days: Option<u32>,
-    created_by: Option<&str>,
+    actor: &Actor,
+    key: NewKey<'_>,
 ) -> AppResult<CreatedKey> {
     accounts::require(db, account_id).await?;
+    let name = key.name;
     validate::name(name, "a key name", 100).map_err(|m| AppError::invalid("name", m))?;
-    if let Some(days) = expires_in_days {
+    if let Some(days) = key.expires_in_days {
         if days == 0 || days > MAX_EXPIRY_DAYS {
             return Err(AppError::invalid(
                 "expires-in-days",
@@ -55,17 +87,31 @@ pub async fn create(
     let id = ids::random_base62(KEY_ID_LEN);
     let secret = ids::random_base62(SECRET_LEN);
     let now_t = time::OffsetDateTime::now_utc();
-    let expires_at =
-        expires_in_days.map(|d| ids::format_time(now_t + time::Duration::days(i64::from(d))));
+    let expires_at = key
+        .expires_in_days
+        .map(|d| ids::format_time(now_t + time::Duration::days(i64::from(d))));
     let now = ids::format_time(now_t);
     let (_write, mut tx) = store::begin_write(db).await?;
-    let group_id = store::groups::admin_group_id(&mut *tx, account_id)
-        .await?
-        .ok_or_else(|| {
-            AppError::Internal(format!(
-                "account {account_id} has no Account Administrator group"
-            ))
-        })?;
+    let group_ids = match key.groups {
+        None => vec![store::groups::admin_group_id(&mut *tx, account_id)
+            .await?
+            .ok_or_else(|| {
+                AppError::Internal(format!(
+                    "account {account_id} has no Account Administrator group"
+                ))
+            })?],
+        Some(wanted) => {
+            let found =
+                store::directory::groups_in_account(&mut *tx, account_id, wanted, false).await?;
+            if found.is_empty() || found.len() != wanted.len() {
+                return Err(AppError::invalid(
+                    "groups",
+                    "Choose at least one group of this account: the key has the permissions of its groups.",
+                ));
+            }
+            found
+        }
+    };
     store::api_keys::insert(
         &mut *tx,
         NewApiKey {
@@ -73,18 +119,111 @@ pub async fn create(
             account_id,
             name: name.trim(),
             secret_sha256: &ids::sha256_hex(&secret),
-            created_by,
+            created_by: key.created_by,
             now: &now,
             expires_at: expires_at.as_deref(),
         },
     )
     .await?;
-    store::api_keys::add_group(&mut *tx, &id, &group_id).await?;
+    for group_id in &group_ids {
+        store::api_keys::add_group(&mut *tx, &id, group_id).await?;
+    }
+    let expiry = expires_at
+        .clone()
+        .map_or_else(|| "never expires".to_string(), |t| format!("expires {t}"));
+    audit::record(
+        &mut *tx,
+        account_id,
+        actor,
+        Event {
+            action: "api_key.created",
+            target_kind: "api_key",
+            target_id: &id,
+            target_label: name.trim(),
+            detail: expiry,
+        },
+    )
+    .await?;
     tx.commit().await?;
     Ok(CreatedKey {
         token: format!("{TOKEN_PREFIX}{id}_{secret}"),
         id,
+        expires_at,
     })
+}
+
+/// active, expired or revoked.
+pub fn status(revoked_at: Option<&str>, expires_at: Option<&str>, now: &str) -> &'static str {
+    if revoked_at.is_some() {
+        "revoked"
+    } else if expires_at.is_some_and(|t| t <= now) {
+        "expired"
+    } else {
+        "active"
+    }
+}
+
+/// Revokes a key. The caller must also drop it from the bearer cache so it stops at once.
+pub async fn revoke(db: &Db, account_id: &str, actor: &Actor, id: &str) -> AppResult<()> {
+    let (_write, mut tx) = store::begin_write(db).await?;
+    let name = store::api_keys::revoke(&mut *tx, account_id, id, &ids::now())
+        .await?
+        .ok_or_else(|| {
+            AppError::NotFound("There is no active key with this id in this account.".into())
+        })?;
+    audit::record(
+        &mut *tx,
+        account_id,
+        actor,
+        Event {
+            action: "api_key.revoked",
+            target_kind: "api_key",
+            target_id: id,
+            target_label: &name,
+            detail: "revoked; requests with it are refused".into(),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// A key was used (noted at most once a minute per key).
+pub struct KeyUse<'a> {
+    pub account_id: &'a str,
+    pub key_id: &'a str,
+    pub key_name: &'a str,
+    /// Its previous recorded use.
+    pub previous: Option<&'a str>,
+    pub now: &'a str,
+}
+
+/// Records the key's last use; the audit log gets an entry when a key is used for the first
+/// time or after an hour or more without use (not every minute of a busy IdP).
+pub async fn record_use(db: &Db, u: KeyUse<'_>) -> AppResult<()> {
+    let hour_ago = ids::format_time(time::OffsetDateTime::now_utc() - time::Duration::hours(1));
+    let (_write, mut tx) = store::begin_write(db).await?;
+    store::api_keys::touch_last_used(&mut *tx, u.key_id, u.now).await?;
+    if u.previous.is_none_or(|p| p < hour_ago.as_str()) {
+        audit::record(
+            &mut *tx,
+            u.account_id,
+            &Actor::api_key(u.key_id, u.key_name),
+            Event {
+                action: "api_key.used",
+                target_kind: "api_key",
+                target_id: u.key_id,
+                target_label: u.key_name,
+                detail: match u.previous {
+                    None => "first use".into(),
+                    Some(p) => format!("used again; previous use {p}"),
+                },
+            },
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(())
 }
 
 #[cfg(test)]

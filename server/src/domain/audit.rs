@@ -28,6 +28,14 @@ impl Actor {
             label: email.to_string(),
         }
     }
+    /// The `rollcall` command line (run by whoever operates the server).
+    pub fn cli() -> Self {
+        Actor {
+            kind: "system",
+            id: None,
+            label: "Command line".into(),
+        }
+    }
     pub fn system() -> Self {
         Actor {
             kind: "system",

@@ -106,7 +106,7 @@ async fn check_password(
         };
         session.cycle_id().await?;
         session.insert(SESSION_KEY, &auth).await?;
-        store::users::record_login(db, &auth.account_id, &auth.user_id, &ids::now()).await?;
+        record_login(db, &auth).await?;
         return Ok(auth);
     }
     Err(AppError::Forbidden(
@@ -117,6 +117,30 @@ async fn check_password(
         }
         .into(),
     ))
+}
+
+/// Notes the log-in on the user and in the audit log, together.
+async fn record_login(db: &Db, auth: &SessionAuth) -> AppResult<()> {
+    let (_write, mut tx) = store::begin_write(db).await?;
+    store::users::record_login(&mut *tx, &auth.account_id, &auth.user_id, &ids::now()).await?;
+    if let Some(user) = store::users::get_record(&mut *tx, &auth.account_id, &auth.user_id).await? {
+        let label = user.email.unwrap_or(user.user_name);
+        crate::domain::audit::record(
+            &mut *tx,
+            &auth.account_id,
+            &crate::domain::audit::Actor::user(&auth.user_id, &label),
+            crate::domain::audit::Event {
+                action: "session.login",
+                target_kind: "user",
+                target_id: &auth.user_id,
+                target_label: &label,
+                detail: "logged in with e-mail and password".into(),
+            },
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(())
 }
 
 /// Logs `user` in directly (after first-run set-up or sign-up).

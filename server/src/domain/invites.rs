@@ -250,6 +250,7 @@ pub async fn invite_new(
     email: &str,
     first: &str,
     last: &str,
+    groups: &[String],
 ) -> AppResult<String> {
     let mut problems = crate::domain::validate::Problems::default();
     problems.check("email", crate::domain::validate::email(email));
@@ -294,6 +295,17 @@ pub async fn invite_new(
         other => {
             other?;
         }
+    }
+    let found = store::directory::groups_in_account(&mut *tx, account_id, groups, true).await?;
+    if found.len() != groups.len() {
+        return Err(AppError::invalid(
+            "groups",
+            "Only this account's manual groups can be chosen; reload the page to see the current ones.",
+        ));
+    }
+    for group_id in &found {
+        store::groups::add_member(&mut *tx, group_id, &id, &now).await?;
+        store::groups::touch(&mut *tx, group_id, &now).await?;
     }
     issue_in(
         &mut tx,

@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod api_keys;
 pub mod audit;
 pub mod auth;
+pub mod directory;
 pub mod invites;
 pub mod passwords;
 pub mod provisioning;

@@ -14,7 +14,7 @@ use http::StatusCode;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{broadcast, mpsc, oneshot};
 
 const CHANNEL: usize = 10_000;
 const BATCH: usize = 500;
@@ -37,17 +37,26 @@ enum Msg {
 pub struct ActivityRecorder {
     tx: mpsc::Sender<Msg>,
     dropped: Arc<AtomicU64>,
+    /// The account ids of every written batch, for the live feed.
+    written: broadcast::Sender<Arc<str>>,
 }
 
 impl ActivityRecorder {
     /// Starts the writer task.
     pub fn spawn(db: Db, retention: Retention) -> Self {
         let (tx, rx) = mpsc::channel(CHANNEL);
-        tokio::spawn(writer(db, retention, rx));
+        let (written, _) = broadcast::channel(64);
+        tokio::spawn(writer(db, retention, rx, written.clone()));
         ActivityRecorder {
             tx,
             dropped: Arc::new(AtomicU64::new(0)),
+            written,
         }
+    }
+
+    /// Receives the id of each account whose new activity has just been written.
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<str>> {
+        self.written.subscribe()
     }
 
     fn push(&self, row: ScimRequestRow) {
@@ -68,7 +77,12 @@ impl ActivityRecorder {
     }
 }
 
-async fn writer(db: Db, retention: Retention, mut rx: mpsc::Receiver<Msg>) {
+async fn writer(
+    db: Db,
+    retention: Retention,
+    mut rx: mpsc::Receiver<Msg>,
+    written: broadcast::Sender<Arc<str>>,
+) {
     let mut batch: Vec<ScimRequestRow> = Vec::with_capacity(BATCH);
     let mut last_prune = Instant::now() - PRUNE_EVERY;
     while let Some(first) = rx.recv().await {
@@ -92,8 +106,18 @@ async fn writer(db: Db, retention: Retention, mut rx: mpsc::Receiver<Msg>) {
             };
         }
         if !batch.is_empty() {
-            if let Err(e) = store::scim_activity::insert_batch(&db, &batch).await {
-                tracing::error!(error = %e, rows = batch.len(), "could not write SCIM activity");
+            match store::scim_activity::insert_batch(&db, &batch).await {
+                Err(e) => {
+                    tracing::error!(error = %e, rows = batch.len(), "could not write SCIM activity")
+                }
+                Ok(()) => {
+                    let accounts: std::collections::BTreeSet<&str> =
+                        batch.iter().map(|r| r.account_id.as_str()).collect();
+                    for account in accounts {
+                        // No receiver is fine: nobody is watching.
+                        let _ = written.send(Arc::from(account));
+                    }
+                }
             }
             batch.clear();
         }

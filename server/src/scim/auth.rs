@@ -123,9 +123,17 @@ async fn authenticate(
     if stale {
         state.keys.used(&row.id, &now);
         let db = state.db.clone();
-        let id = row.id.clone();
+        let (id, name, account) = (row.id.clone(), row.name.clone(), row.account_id.clone());
+        let previous = row.last_used_at.clone();
         tokio::spawn(async move {
-            if let Err(e) = store::api_keys::touch_last_used(&db, &id, &now).await {
+            let used = api_keys::KeyUse {
+                account_id: &account,
+                key_id: &id,
+                key_name: &name,
+                previous: previous.as_deref(),
+                now: &now,
+            };
+            if let Err(e) = api_keys::record_use(&db, used).await {
                 tracing::warn!(error = %e, "could not record API key use");
             }
         });

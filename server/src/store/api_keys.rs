@@ -78,3 +78,49 @@ pub async fn touch_last_used(
         .await?;
     Ok(())
 }
+
+/// A key as the API Keys page lists it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct KeyListRow {
+    pub id: String,
+    pub name: String,
+    /// Names of the groups it inherits, joined by a newline.
+    pub groups: Option<String>,
+    pub created_by: Option<String>,
+    pub created_at: String,
+    pub expires_at: Option<String>,
+    pub revoked_at: Option<String>,
+    pub last_used_at: Option<String>,
+}
+
+/// Every key of the account, newest first, with its groups and creator in one query.
+pub async fn list(db: impl SqliteExecutor<'_>, account_id: &str) -> AppResult<Vec<KeyListRow>> {
+    Ok(sqlx::query_as(
+        "SELECT k.id, k.name,
+                (SELECT group_concat(g.name, char(10)) FROM api_key_groups kg JOIN user_groups g ON g.id = kg.group_id
+                 WHERE kg.api_key_id = k.id) AS groups,
+                (SELECT COALESCE(u.email, u.user_name) FROM users u WHERE u.id = k.created_by AND u.account_id = k.account_id) AS created_by,
+                k.created_at, k.expires_at, k.revoked_at, k.last_used_at
+         FROM api_keys k WHERE k.account_id = ? ORDER BY k.created_at DESC, k.id",
+    )
+    .bind(account_id)
+    .fetch_all(db)
+    .await?)
+}
+
+/// Marks a key revoked; returns its name if it was active (None: unknown or already revoked).
+pub async fn revoke(
+    db: impl SqliteExecutor<'_>,
+    account_id: &str,
+    id: &str,
+    now: &str,
+) -> AppResult<Option<String>> {
+    Ok(sqlx::query_scalar(
+        "UPDATE api_keys SET revoked_at = ? WHERE account_id = ? AND id = ? AND revoked_at IS NULL RETURNING name",
+    )
+    .bind(now)
+    .bind(account_id)
+    .bind(id)
+    .fetch_optional(db)
+    .await?)
+}

@@ -38,27 +38,58 @@ pub async fn insert(db: impl SqliteExecutor<'_>, e: NewEvent<'_>) -> AppResult<(
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct EventRow {
+    pub id: i64,
     pub at: String,
+    pub actor_kind: String,
     pub actor_label: String,
     pub action: String,
+    pub target_kind: Option<String>,
     pub target_id: Option<String>,
+    pub target_label: Option<String>,
     pub detail: String,
 }
 
-/// The most recent events of the account about `target_id`.
-pub async fn for_target(
+const EVENT_COLUMNS: &str =
+    "id, at, actor_kind, actor_label, action, target_kind, target_id, target_label, detail";
+
+/// What the audit log is filtered by; `None` means any.
+#[derive(Debug, Clone, Default)]
+pub struct EventFilter {
+    /// The part of the action before the dot: user, group, api_key, session.
+    pub category: Option<String>,
+    pub actor_kind: Option<String>,
+    pub target_id: Option<String>,
+    /// Only events older than this id.
+    pub before: Option<i64>,
+}
+
+/// The newest events of the account matching `f` (walks `audit_events_account` or, for one
+/// target, `audit_events_target`, newest first).
+pub async fn list(
     db: impl SqliteExecutor<'_>,
     account_id: &str,
-    target_id: &str,
+    f: &EventFilter,
     limit: i64,
 ) -> AppResult<Vec<EventRow>> {
-    Ok(sqlx::query_as(
-        "SELECT at, actor_label, action, target_id, detail FROM audit_events
-         WHERE account_id = ? AND target_id = ? ORDER BY id DESC LIMIT ?",
-    )
-    .bind(account_id)
-    .bind(target_id)
-    .bind(limit)
-    .fetch_all(db)
-    .await?)
+    let mut q = sqlx::QueryBuilder::<sqlx::Sqlite>::new(format!(
+        "SELECT {EVENT_COLUMNS} FROM audit_events WHERE account_id = "
+    ));
+    q.push_bind(account_id.to_string());
+    if let Some(category) = &f.category {
+        q.push(" AND action >= ")
+            .push_bind(format!("{category}."))
+            .push(" AND action < ")
+            .push_bind(format!("{category}/"));
+    }
+    if let Some(kind) = &f.actor_kind {
+        q.push(" AND actor_kind = ").push_bind(kind.clone());
+    }
+    if let Some(target) = &f.target_id {
+        q.push(" AND target_id = ").push_bind(target.clone());
+    }
+    if let Some(before) = f.before {
+        q.push(" AND id < ").push_bind(before);
+    }
+    q.push(" ORDER BY id DESC LIMIT ").push_bind(limit);
+    Ok(q.build_query_as().fetch_all(db).await?)
 }

@@ -203,3 +203,13 @@ pub async fn list(
     )
     .await
 }
+
+/// Marks a group changed (its membership): a new version, so SCIM ETags change too.
+pub async fn touch(db: impl SqliteExecutor<'_>, id: &str, now: &str) -> AppResult<()> {
+    sqlx::query("UPDATE user_groups SET updated_at = ?, version = version + 1 WHERE id = ?")
+        .bind(now)
+        .bind(id)
+        .execute(db)
+        .await?;
+    Ok(())
+}

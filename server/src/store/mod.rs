@@ -5,6 +5,7 @@
 pub mod accounts;
 pub mod api_keys;
 pub mod audit;
+pub mod directory;
 pub mod groups;
 pub mod invites;
 pub mod outbox;

@@ -79,18 +79,6 @@ pub struct ActivityRow {
     pub detail: Option<String>,
 }
 
-/// The newest entries of an account, newest first.
-pub async fn recent(db: &Db, account_id: &str, limit: i64) -> AppResult<Vec<ActivityRow>> {
-    Ok(sqlx::query_as(
-        "SELECT id, at, method, path, status, outcome, duration_us, resource_id, detail FROM scim_requests
-         WHERE account_id = ? ORDER BY id DESC LIMIT ?",
-    )
-    .bind(account_id)
-    .bind(limit)
-    .fetch_all(db)
-    .await?)
-}
-
 /// The newest entry of an account, optionally only successes or only failures.
 pub async fn latest(
     db: &Db,
@@ -109,4 +97,74 @@ pub async fn latest(
     .bind(account_id)
     .fetch_optional(db)
     .await?)
+}
+
+/// One entry of the Provisioning Activity page, with the key's name and the target's label.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ActivityDetailRow {
+    pub id: i64,
+    pub at: String,
+    pub method: String,
+    pub path: String,
+    pub status: i64,
+    pub outcome: String,
+    pub duration_us: i64,
+    pub user_agent: Option<String>,
+    pub key_name: Option<String>,
+    pub resource_type: Option<String>,
+    pub resource_id: Option<String>,
+    pub target: Option<String>,
+    pub detail: Option<String>,
+}
+
+/// Filters of the activity page; `None` means any.
+#[derive(Debug, Clone, Default)]
+pub struct ActivityFilter {
+    /// true: successes only; false: failures only.
+    pub success: Option<bool>,
+    pub method: Option<String>,
+    pub resource_type: Option<String>,
+    pub before: Option<i64>,
+}
+
+/// The newest entries of an account matching `f`, newest first (walks `scim_requests_account`;
+/// the table is bounded by the retention settings).
+pub async fn page(
+    db: &Db,
+    account_id: &str,
+    f: &ActivityFilter,
+    limit: i64,
+) -> AppResult<Vec<ActivityDetailRow>> {
+    let mut q = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
+        "SELECT r.id, r.at, r.method, r.path, r.status, r.outcome, r.duration_us, r.user_agent,
+                k.name AS key_name, r.resource_type, r.resource_id,
+                CASE r.resource_type
+                    WHEN 'User' THEN (SELECT COALESCE(u.email, u.user_name) FROM users u WHERE u.id = r.resource_id AND u.account_id = r.account_id)
+                    WHEN 'Group' THEN (SELECT g.name FROM user_groups g WHERE g.id = r.resource_id AND g.account_id = r.account_id)
+                END AS target,
+                r.detail
+         FROM scim_requests r LEFT JOIN api_keys k ON k.id = r.api_key_id AND k.account_id = r.account_id
+         WHERE r.account_id = ",
+    );
+    q.push_bind(account_id.to_string());
+    match f.success {
+        Some(true) => {
+            q.push(" AND r.outcome = 'success'");
+        }
+        Some(false) => {
+            q.push(" AND r.outcome <> 'success'");
+        }
+        None => {}
+    }
+    if let Some(m) = &f.method {
+        q.push(" AND r.method = ").push_bind(m.clone());
+    }
+    if let Some(t) = &f.resource_type {
+        q.push(" AND r.resource_type = ").push_bind(t.clone());
+    }
+    if let Some(before) = f.before {
+        q.push(" AND r.id < ").push_bind(before);
+    }
+    q.push(" ORDER BY r.id DESC LIMIT ").push_bind(limit);
+    Ok(q.build_query_as().fetch_all(db).await?)
 }

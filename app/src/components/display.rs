@@ -1,0 +1,111 @@
+//! How values look everywhere: loading/error states around a resource, status and source
+//! badges, timestamps, links that keep the page's filters.
+
+use super::ErrorPanel;
+use crate::api::ApiError;
+use leptos::prelude::*;
+
+/// Shows "Loading…" while `resource` loads, the error panel if it failed, else `render(value)`.
+#[component]
+pub fn Loaded<T, F, V>(resource: Resource<Result<T, ApiError>>, render: F) -> impl IntoView
+where
+    T: Clone + Send + Sync + serde::Serialize + serde::de::DeserializeOwned + 'static,
+    F: Fn(T) -> V + Clone + Send + Sync + 'static,
+    V: IntoView + 'static,
+{
+    view! {
+        <Transition fallback=|| view! { <p class="loading" role="status">"Loading…"</p> }>
+            {move || {
+                let render = render.clone();
+                Suspend::new(async move {
+                    match resource.await {
+                        Ok(value) => render(value).into_any(),
+                        Err(error) => view! { <ErrorPanel error/> }.into_any(),
+                    }
+                })
+            }}
+        </Transition>
+    }
+}
+
+/// Invited / Active / Suspended.
+#[component]
+pub fn StatusBadge(#[prop(into)] status: String) -> impl IntoView {
+    let label = match status.as_str() {
+        "active" => "Active",
+        "suspended" => "Suspended",
+        "invited" => "Invited",
+        "revoked" => "Revoked",
+        "expired" => "Expired",
+        "pending" => "Pending",
+        "used" => "Used",
+        _ => "Unknown",
+    };
+    view! { <span class=format!("badge status-{status}")>{label}</span> }
+}
+
+/// Identity provider / Manual.
+#[component]
+pub fn SourceBadge(#[prop(into)] source: String) -> impl IntoView {
+    let (class, label) = if source == "idp" {
+        ("badge source-idp", "Identity provider")
+    } else {
+        ("badge source-manual", "Manual")
+    };
+    view! { <span class=class>{label}</span> }
+}
+
+/// `2026-11-29T12:27:01.123Z` → `2026-11-29 12:27 UTC`.
+pub fn when(t: &str) -> String {
+    format!("{} UTC", t.get(..16).unwrap_or(t).replace('T', " "))
+}
+
+pub fn when_or(t: &Option<String>, none: &str) -> String {
+    t.as_deref().map(when).unwrap_or_else(|| none.to_string())
+}
+
+/// `path?k=v&…` with the non-empty pairs, percent-encoded.
+pub fn link(path: &str, pairs: &[(&str, &str)]) -> String {
+    let query: Vec<String> = pairs
+        .iter()
+        .filter(|(_, v)| !v.is_empty())
+        .map(|(k, v)| format!("{k}={}", encode(v)))
+        .collect();
+    if query.is_empty() {
+        path.to_string()
+    } else {
+        format!("{path}?{}", query.join("&"))
+    }
+}
+
+fn encode(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for b in value.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn links_keep_only_set_filters_and_encode_them() {
+        assert_eq!(link("/users", &[("q", ""), ("status", "")]), "/users");
+        assert_eq!(
+            link("/users", &[("q", "a b&c"), ("after", "id~x@y")]),
+            "/users?q=a%20b%26c&after=id~x%40y"
+        );
+    }
+
+    #[test]
+    fn times_are_shown_to_the_minute() {
+        assert_eq!(when("2026-11-29T12:27:01.123Z"), "2026-11-29 12:27 UTC");
+        assert_eq!(when_or(&None, "Never"), "Never");
+    }
+}

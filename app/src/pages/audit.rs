@@ -1,0 +1,117 @@
+//! `/audit`: who did what to whom and when — administrators' actions, SCIM changes, log-ins,
+//! API key creation, use and revocation — filterable, newest first.
+
+use crate::api::{load_audit, AuditItem, AuditPage, AuditQuery};
+use crate::components::{link, when, Loaded};
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::components::Form;
+use leptos_router::hooks::use_query_map;
+
+const CATEGORIES: [(&str, &str); 5] = [
+    ("", "Everything"),
+    ("user", "Users"),
+    ("group", "Groups"),
+    ("api_key", "API keys"),
+    ("session", "Log-ins"),
+];
+const ACTORS: [(&str, &str); 4] = [
+    ("", "Anyone"),
+    ("user", "People"),
+    ("api_key", "API keys (IdP)"),
+    ("system", "Rollcall / command line"),
+];
+
+/// A `<select>` of a filter form whose choice follows the URL.
+#[component]
+pub fn FilterSelect(
+    name: &'static str,
+    label: &'static str,
+    options: &'static [(&'static str, &'static str)],
+    #[prop(into)] current: Signal<String>,
+) -> impl IntoView {
+    let id = format!("filter-{name}");
+    view! {
+        <div class="filter">
+            <label for=id.clone()>{label}</label>
+            <select id=id name=name>
+                {options.iter().map(|(value, text)| view! {
+                    <option value=*value selected=move || current.get() == *value>{*text}</option>
+                }).collect_view()}
+            </select>
+        </div>
+    }
+}
+
+#[component]
+pub fn AuditPage() -> impl IntoView {
+    let query = use_query_map();
+    let param =
+        move |k: &'static str| Signal::derive(move || query.read().get(k).unwrap_or_default());
+    let current = move || AuditQuery {
+        category: param("category").get(),
+        actor: param("actor").get(),
+        before: param("before").get(),
+    };
+    let data = Resource::new(current, load_audit);
+    view! {
+        <Title text="Audit Log"/>
+        <header class="page-header"><h1>"Audit Log"</h1></header>
+        <Form method="GET" action="/audit" attr:class="filters" attr:role="search">
+            <FilterSelect name="category" label="What" options=&CATEGORIES current=param("category")/>
+            <FilterSelect name="actor" label="Who" options=&ACTORS current=param("actor")/>
+            <button type="submit" class="button secondary">"Apply"</button>
+        </Form>
+        <Loaded resource=data render={move |page: AuditPage| {
+            let q = current();
+            let older = page.older.map(|id| link("/audit", &[("category", &q.category), ("actor", &q.actor), ("before", &id.to_string())]));
+            let newest = (!q.before.is_empty()).then(|| link("/audit", &[("category", &q.category), ("actor", &q.actor)]));
+            view! {
+                <div class="card"><AuditList items=page.items show_target=true/></div>
+                <nav class="pager" aria-label="Pages">
+                    {newest.map(|href| view! { <a href=href>"Newest"</a> })}
+                    {older.map(|href| view! { <a href=href rel="next">"Older →"</a> })}
+                </nav>
+            }
+        }}/>
+    }
+}
+
+/// Audit events as a table (also on the user page, without the target column).
+#[component]
+pub fn AuditList(items: Vec<AuditItem>, show_target: bool) -> impl IntoView {
+    if items.is_empty() {
+        return view! { <p class="muted">"Nothing recorded yet."</p> }.into_any();
+    }
+    view! {
+        <div class="table-wrap flat">
+            <table class="table audit">
+                <caption class="visually-hidden">"Audit events"</caption>
+                <thead><tr>
+                    <th scope="col">"When"</th><th scope="col">"Who"</th><th scope="col">"What"</th>
+                    {show_target.then(|| view! { <th scope="col">"Target"</th> })}
+                    <th scope="col">"Detail"</th>
+                </tr></thead>
+                <tbody>
+                    {items.into_iter().map(|e| {
+                        let target = match (e.target_kind.as_deref(), e.target_id.clone(), e.target.clone()) {
+                            (Some("user"), Some(id), Some(label)) => view! { <a href=format!("/users/{id}")>{label}</a> }.into_any(),
+                            (Some("group"), Some(id), Some(label)) => view! { <a href=format!("/groups/{id}")>{label}</a> }.into_any(),
+                            (_, _, label) => view! { <span>{label.unwrap_or_default()}</span> }.into_any(),
+                        };
+                        view! {
+                            <tr data-action=e.action.clone()>
+                                <td class="nowrap">{when(&e.at)}</td>
+                                <td class="break">{e.actor.clone()}</td>
+                                <td><code>{e.action.clone()}</code></td>
+                                {show_target.then(|| view! { <td class="break">{target}</td> })}
+                                <td>{e.detail.clone()}</td>
+                            </tr>
+                        }
+                    }).collect_view()}
+                </tbody>
+            </table>
+        </div>
+    }
+    .into_any()
+}

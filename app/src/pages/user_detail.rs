@@ -1,0 +1,155 @@
+//! `/users/:id`: one user — profile, status, groups, invite, recent audit entries — and what an
+//! administrator may do: manual users can be renamed, suspended, reactivated and deleted;
+//! users provisioned by the identity provider are read-only here, with the reason.
+
+use crate::api::{load_user, EditUser, UserAction, UserDetail};
+use crate::components::{
+    when, when_or, Confirm, FormError, Loaded, NamedField, SourceBadge, StatusBadge,
+};
+use crate::pages::audit::AuditList;
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::{use_navigate, use_params_map};
+
+#[component]
+pub fn UserDetailPage() -> impl IntoView {
+    let params = use_params_map();
+    let id = move || params.read().get("id").unwrap_or_default();
+    let act = ServerAction::<UserAction>::new();
+    let edit = ServerAction::<EditUser>::new();
+    let user = Resource::new(
+        move || (id(), act.version().get(), edit.version().get()),
+        |(id, _, _)| load_user(id),
+    );
+    // After a delete the user is gone: back to the list.
+    let deleting = RwSignal::new(false);
+    let navigate = use_navigate();
+    Effect::new(move |_| {
+        if deleting.get() && matches!(act.value().get(), Some(Ok(()))) {
+            navigate("/users", Default::default());
+        }
+    });
+    view! {
+        <Loaded resource=user render={move |u: UserDetail| view! { <UserView u act edit deleting/> }}/>
+    }
+}
+
+#[component]
+fn UserView(
+    u: UserDetail,
+    act: ServerAction<UserAction>,
+    edit: ServerAction<EditUser>,
+    deleting: RwSignal<bool>,
+) -> impl IntoView {
+    let title = {
+        let name = format!("{} {}", u.first_name, u.last_name)
+            .trim()
+            .to_string();
+        if name.is_empty() {
+            u.email.clone().unwrap_or_else(|| u.user_name.clone())
+        } else {
+            name
+        }
+    };
+    let label = u.email.clone().unwrap_or_else(|| u.user_name.clone());
+    let manual = u.source == "manual";
+    let id = u.id.clone();
+    let run = move |action: &'static str| {
+        let id = id.clone();
+        Callback::new(move |_| {
+            deleting.set(action == "delete");
+            act.dispatch(UserAction {
+                id: id.clone(),
+                action: action.to_string(),
+            });
+        })
+    };
+    let act_error = Signal::derive(move || act.value().get().and_then(Result::err));
+    let pending = act.pending();
+    let invite_block = u.invite.clone().map(|i| {
+        let can_revoke = i.state == "pending";
+        let can_resend = u.status == "invited";
+        view! {
+            <dl class="facts">
+                <dt>"Invite"</dt><dd><StatusBadge status=i.state.clone()/></dd>
+                <dt>"Sent"</dt><dd>{when(&i.created_at)}</dd>
+                <dt>"Link valid until"</dt><dd>{when(&i.expires_at)}</dd>
+            </dl>
+            <div class="actions">
+                {can_resend.then(|| view! { <button type="button" class="button secondary" disabled=move || pending.get() on:click={let r = run("resend_invite"); move |_| r.run(())}>"Resend invite"</button> })}
+                {can_revoke.then(|| view! { <Confirm label="Revoke invite" question=format!("Revoke the invite of {label}? The link stops working.") on_confirm=run("revoke_invite") pending/> })}
+            </div>
+        }
+    });
+    let suspended = u.status == "suspended";
+    view! {
+        <Title text=title.clone()/>
+        <nav class="breadcrumbs" aria-label="Breadcrumbs"><a href="/users">"Users"</a> " / " <span aria-current="page">{title.clone()}</span></nav>
+        <header class="page-header">
+            <h1>{title.clone()}</h1>
+            <div class="badges"><StatusBadge status=u.status.clone()/> <SourceBadge source=u.source.clone()/></div>
+        </header>
+        {(!manual).then(|| view! {
+            <p class="callout" role="note">
+                <strong>"Managed by your identity provider. "</strong>
+                "Delete or change this user in OneLogin (or the IdP that provisioned them); changes reach Rollcall through SCIM. Rollcall only sends their invite."
+            </p>
+        })}
+        <FormError error=act_error/>
+        <section class="card stack">
+            <h2>"Profile"</h2>
+            <dl class="facts">
+                <dt>"E-mail"</dt><dd class="break">{u.email.clone().unwrap_or_else(|| "—".into())}</dd>
+                <dt>"User name"</dt><dd class="break">{u.user_name.clone()}</dd>
+                {u.external_id.clone().map(|e| view! { <dt>"External id"</dt><dd class="break"><code>{e}</code></dd> })}
+                <dt>"Created"</dt><dd>{when(&u.created_at)}</dd>
+                <dt>"Updated"</dt><dd>{when(&u.updated_at)}</dd>
+                <dt>"Last log-in"</dt><dd>{when_or(&u.last_login_at, "Never")}</dd>
+                <dt>"Groups"</dt>
+                <dd>
+                    {if u.groups.is_empty() { view! { <span class="muted">"None"</span> }.into_any() } else {
+                        u.groups.iter().map(|g| view! { <a class="chip" href=format!("/groups/{}", g.id)>{g.name.clone()}</a> }).collect_view().into_any()
+                    }}
+                </dd>
+            </dl>
+        </section>
+        {invite_block.map(|b| view! { <section class="card stack"><h2>"Invitation"</h2>{b}</section> })}
+        {manual.then(|| {
+            let error = Signal::derive(move || edit.value().get().and_then(Result::err));
+            let field = move |name: &'static str| Signal::derive(move || error.get().and_then(|e| e.field_message(name)));
+            let who = label.clone();
+            view! {
+                <section class="card stack">
+                    <h2>"Manage"</h2>
+                    <ActionForm action=edit attr:class="inline-form">
+                        <input type="hidden" name="id" value=u.id.clone()/>
+                        <div class="field-row">
+                            <NamedField name="first_name" label="First name" value=u.first_name.clone() error=field("first_name")/>
+                            <NamedField name="last_name" label="Last name" value=u.last_name.clone() error=field("last_name")/>
+                        </div>
+                        <FormError error/>
+                        <button type="submit" class="button secondary" disabled=move || edit.pending().get()>"Save name"</button>
+                    </ActionForm>
+                    {if u.is_self {
+                        view! { <p class="hint">"This is you: you cannot suspend or delete your own account."</p> }.into_any()
+                    } else {
+                        view! {
+                            <div class="actions">
+                                {if suspended {
+                                    view! { <button type="button" class="button secondary" disabled=move || pending.get() on:click={let r = run("reactivate"); move |_| r.run(())}>"Reactivate"</button> }.into_any()
+                                } else {
+                                    view! { <Confirm label="Suspend" question=format!("Suspend {who}? They are logged out at once and cannot log in until reactivated.") on_confirm=run("suspend") pending/> }.into_any()
+                                }}
+                                <Confirm label="Delete user" danger=true question=format!("Delete {label}? This cannot be undone.") on_confirm=run("delete") pending/>
+                            </div>
+                        }.into_any()
+                    }}
+                </section>
+            }
+        })}
+        <section class="card stack">
+            <h2>"Recent activity"</h2>
+            <AuditList items=u.audit.clone() show_target=false/>
+        </section>
+    }
+}

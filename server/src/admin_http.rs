@@ -1,0 +1,212 @@
+//! The two administrator endpoints that are plain HTTP rather than server functions: the live
+//! provisioning feed (server-sent events) and the CSV export of the Users page. Both require an
+//! administrator's browser session, like every server function.
+
+use crate::domain::{auth, directory};
+use crate::error::AppError;
+use crate::startup::AppState;
+use crate::store::users::SessionUser;
+use axum::extract::{Query, State};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use futures_util::stream;
+use http::{header, StatusCode};
+use std::convert::Infallible;
+use std::time::Duration;
+use tokio::sync::broadcast::error::RecvError;
+use tower_sessions::Session;
+
+async fn admin(state: &AppState, session: &Session) -> Result<SessionUser, Response> {
+    match auth::current_user(&state.db, session).await {
+        Ok(Some(u)) if u.is_admin => Ok(u),
+        Ok(Some(_)) => Err((StatusCode::FORBIDDEN, "administrators only\n").into_response()),
+        Ok(None) => Err((StatusCode::UNAUTHORIZED, "log in first\n").into_response()),
+        Err(e) => Err(error_response(e)),
+    }
+}
+
+fn error_response(e: AppError) -> Response {
+    if e.status().is_server_error() {
+        tracing::error!(error = %e, "admin endpoint failed");
+    }
+    (e.status(), format!("{e}\n")).into_response()
+}
+
+/// `GET /live/activity`: an `activity` event whenever new SCIM requests of the administrator's
+/// account have been recorded; the page then loads the newest entries.
+pub async fn activity_stream(State(state): State<AppState>, session: Session) -> Response {
+    let user = match admin(&state, &session).await {
+        Ok(u) => u,
+        Err(r) => return r,
+    };
+    let rx = state.activity.subscribe();
+    let account = user.account_id;
+    let events = stream::unfold(rx, move |mut rx| {
+        let account = account.clone();
+        async move {
+            loop {
+                match rx.recv().await {
+                    Ok(id) if *id == *account => {
+                        return Some((
+                            Ok::<_, Infallible>(Event::default().event("activity").data("new")),
+                            rx,
+                        ))
+                    }
+                    Ok(_) => continue,
+                    // Fell behind: some batches were missed, which is one more reason to reload.
+                    Err(RecvError::Lagged(_)) => {
+                        return Some((Ok(Event::default().event("activity").data("lagged")), rx))
+                    }
+                    Err(RecvError::Closed) => return None,
+                }
+            }
+        }
+    });
+    Sse::new(events)
+        .keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
+        .into_response()
+}
+
+/// The Users page's URL parameters.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(default)]
+pub struct UsersCsvQuery {
+    q: String,
+    status: String,
+    source: String,
+    sort: String,
+}
+
+/// One CSV cell: quoted when needed, and defused when a spreadsheet would read it as a formula
+/// (names come from outside, e.g. the IdP).
+fn cell(value: &str) -> String {
+    let value = if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{value}")
+    } else {
+        value.to_string()
+    };
+    if value.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", value.replace('"', "\"\""))
+    } else {
+        value
+    }
+}
+
+const CSV_HEADER: &str =
+    "id,first_name,last_name,email,user_name,status,source,groups,last_login_at\r\n";
+
+/// `GET /export/users.csv?q=&status=&source=&sort=`: every user matching the Users page's
+/// filters, streamed page by page (constant memory at any size).
+pub async fn users_csv(
+    State(state): State<AppState>,
+    session: Session,
+    Query(q): Query<UsersCsvQuery>,
+) -> Response {
+    let user = match admin(&state, &session).await {
+        Ok(u) => u,
+        Err(r) => return r,
+    };
+    // Validate the filters before the first byte, so a bad link is a clear 400, not a cut file.
+    let probe = directory::UserQuery {
+        q: &q.q,
+        status: &q.status,
+        source: &q.source,
+        sort: &q.sort,
+        ..Default::default()
+    };
+    let first = match directory::users_page(&state.db, &user.account_id, &probe, false).await {
+        Ok(page) => page,
+        Err(e) => return error_response(e),
+    };
+    let db = state.db.clone();
+    let account = user.account_id.clone();
+    let chunks = stream::unfold(
+        (Some(first), Some(CSV_HEADER.to_string()), false),
+        move |(page, header, done)| {
+            let (db, account) = (db.clone(), account.clone());
+            let q = q.clone();
+            async move {
+                if let Some(h) = header {
+                    return Some((Ok::<_, AppError>(h), (page, None, done)));
+                }
+                if done {
+                    return None;
+                }
+                let page = match page {
+                    Some(p) => p,
+                    None => return None,
+                };
+                let mut out = String::new();
+                for r in &page.rows {
+                    let groups = page
+                        .groups
+                        .get(&r.id)
+                        .map(|g| g.join("; "))
+                        .unwrap_or_default();
+                    let fields = [
+                        r.id.as_str(),
+                        &r.first_name,
+                        &r.last_name,
+                        r.email.as_deref().unwrap_or(""),
+                        &r.user_name,
+                        &r.status,
+                        &r.source,
+                        &groups,
+                        r.last_login_at.as_deref().unwrap_or(""),
+                    ];
+                    out.push_str(&fields.map(cell).join(","));
+                    out.push_str("\r\n");
+                }
+                let next = match &page.next {
+                    None => None,
+                    Some(after) => {
+                        let query = directory::UserQuery {
+                            q: &q.q,
+                            status: &q.status,
+                            source: &q.source,
+                            sort: &q.sort,
+                            after,
+                            before: "",
+                        };
+                        match directory::users_page(&db, &account, &query, false).await {
+                            Ok(p) => Some(p),
+                            Err(e) => return Some((Err(e), (None, None, true))),
+                        }
+                    }
+                };
+                let done = next.is_none();
+                Some((Ok(out), (next, None, done)))
+            }
+        },
+    );
+    let filename = format!(
+        "rollcall-users-{}.csv",
+        crate::ids::now().get(..10).unwrap_or("export")
+    );
+    (
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{filename}\""),
+            ),
+            (header::CACHE_CONTROL, "no-store".to_string()),
+        ],
+        axum::body::Body::from_stream(chunks),
+    )
+        .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::cell;
+
+    #[test]
+    fn csv_cells_are_quoted_and_defused() {
+        assert_eq!(cell("plain"), "plain");
+        assert_eq!(cell("a,b"), "\"a,b\"");
+        assert_eq!(cell("say \"hi\""), "\"say \"\"hi\"\"\"");
+        assert_eq!(cell("=SUM(A1)"), "'=SUM(A1)");
+        assert_eq!(cell("-1,2"), "\"'-1,2\"");
+    }
+}

@@ -1,0 +1,654 @@
+//! What administrators do to users and groups from the Access Management UI.
+//!
+//! The rules: users and groups the identity provider manages (source `idp`) are read-only here —
+//! the IdP is the source of truth and would overwrite any change; administrators cannot suspend
+//! or delete themselves; the account always keeps an active Account Administrator; the built-in
+//! group is never renamed, deleted or emptied. Every change is one audited transaction.
+
+use crate::domain::audit::{self, Actor, Event};
+use crate::domain::{invites, validate};
+use crate::error::{AppError, AppResult};
+use crate::ids;
+use crate::mail::Mailer;
+use crate::store::{self, directory as dir, Db, Tx};
+use std::collections::HashMap;
+
+pub const PAGE_SIZE: i64 = 50;
+/// Users are counted up to this many; beyond, the page says "10,000+".
+pub const COUNT_CAP: i64 = 10_000;
+
+pub const IDP_USER: &str = "Managed by your identity provider. Delete or change this user in OneLogin (or your IdP); the change reaches Rollcall through SCIM.";
+pub const IDP_GROUP: &str = "This group is pushed by your identity provider through SCIM. Change it in OneLogin (or your IdP).";
+
+/// The Users page's request as it is in the URL; empty strings mean "any" / "first page".
+#[derive(Debug, Clone, Copy, Default)]
+pub struct UserQuery<'a> {
+    pub q: &'a str,
+    pub status: &'a str,
+    pub source: &'a str,
+    /// email, name or created; a leading '-' sorts descending.
+    pub sort: &'a str,
+    pub after: &'a str,
+    pub before: &'a str,
+}
+
+/// One page of the Users page with the cursors around it.
+pub struct UsersPage {
+    pub rows: Vec<dir::AdminUserRow>,
+    pub groups: HashMap<String, Vec<String>>,
+    pub total: i64,
+    pub capped: bool,
+    pub next: Option<String>,
+    pub prev: Option<String>,
+}
+
+fn cursor_of(row: &dir::AdminUserRow) -> String {
+    format!("{}~{}", row.id, row.sort_value)
+}
+
+fn parse_cursor(field: &str, raw: &str) -> AppResult<Option<dir::Cursor>> {
+    if raw.is_empty() {
+        return Ok(None);
+    }
+    let (id, value) = raw.split_once('~').ok_or_else(|| {
+        AppError::BadRequest(format!(
+            "The page link is damaged ({field}); go back to the first page."
+        ))
+    })?;
+    Ok(Some(dir::Cursor {
+        value: value.to_string(),
+        id: id.to_string(),
+    }))
+}
+
+fn one_of(field: &str, value: &str, allowed: &[&str]) -> AppResult<Option<String>> {
+    match value {
+        "" => Ok(None),
+        v if allowed.contains(&v) => Ok(Some(v.to_string())),
+        v => Err(AppError::BadRequest(format!(
+            "Unknown {field} '{v}': use one of {}.",
+            allowed.join(", ")
+        ))),
+    }
+}
+
+/// The Users page for `q` (the URL's state).
+/// `count`: also count the matches (the page shows it; an export does not need it).
+pub async fn users_page(
+    db: &Db,
+    account_id: &str,
+    q: &UserQuery<'_>,
+    count: bool,
+) -> AppResult<UsersPage> {
+    let filter = dir::UserFilter {
+        search: q.q.to_string(),
+        status: one_of("status", q.status, &["invited", "active", "suspended"])?,
+        source: one_of("source", q.source, &["idp", "manual"])?,
+    };
+    let (descending, key) = match q.sort.strip_prefix('-') {
+        Some(k) => (true, k),
+        None => (false, q.sort),
+    };
+    let sort = match key {
+        "" | "email" => dir::SortKey::Email,
+        "name" => dir::SortKey::Name,
+        "created" => dir::SortKey::Created,
+        other => {
+            return Err(AppError::BadRequest(format!(
+                "Unknown sort '{other}': use email, name or created (with '-' for descending)."
+            )))
+        }
+    };
+    let after = parse_cursor("after", q.after)?;
+    let before = parse_cursor("before", q.before)?;
+    let backwards = before.is_some();
+    let cursor = before.as_ref().or(after.as_ref());
+    let mut rows = dir::user_page(
+        db, account_id, &filter, sort, descending, cursor, backwards, PAGE_SIZE,
+    )
+    .await?;
+    let more = rows.len() as i64 > PAGE_SIZE;
+    rows.truncate(PAGE_SIZE as usize);
+    let (next, prev) = match (backwards, rows.first(), rows.last()) {
+        (_, None, _) | (_, _, None) => (None, None),
+        (false, Some(first), Some(last)) => (
+            more.then(|| cursor_of(last)),
+            cursor.is_some().then(|| cursor_of(first)),
+        ),
+        (true, Some(first), Some(last)) => (Some(cursor_of(last)), more.then(|| cursor_of(first))),
+    };
+    let total = if count {
+        dir::user_count(db, account_id, &filter, COUNT_CAP).await?
+    } else {
+        0
+    };
+    let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
+    let mut groups: HashMap<String, Vec<String>> = HashMap::new();
+    for g in dir::groups_of_users(db, account_id, &ids).await? {
+        groups.entry(g.user_id).or_default().push(g.name);
+    }
+    Ok(UsersPage {
+        rows,
+        groups,
+        total: total.min(COUNT_CAP),
+        capped: total > COUNT_CAP,
+        next,
+        prev,
+    })
+}
+
+pub struct UserDetail {
+    pub user: store::users::UserRecord,
+    pub last_login_at: Option<String>,
+    pub groups: Vec<(String, String)>,
+    pub invite: Option<(String, store::invites::InviteState)>,
+    pub audit: Vec<store::audit::EventRow>,
+}
+
+pub async fn user_detail(db: &Db, account_id: &str, id: &str) -> AppResult<UserDetail> {
+    let user = store::users::get_record(db, account_id, id)
+        .await?
+        .ok_or_else(|| AppError::NotFound("There is no such user in this account.".into()))?;
+    let groups = dir::groups_of_users(db, account_id, &[id.to_string()])
+        .await?
+        .into_iter()
+        .map(|g| (g.group_id, g.name))
+        .collect();
+    let now = ids::now();
+    let invite = store::invites::latest_invite(db, id).await?.map(|i| {
+        let state = if i.used_at.is_some() {
+            "used"
+        } else if i.voided_at.is_some() {
+            "revoked"
+        } else if i.expires_at < now {
+            "expired"
+        } else {
+            "pending"
+        };
+        (state.to_string(), i)
+    });
+    let filter = store::audit::EventFilter {
+        target_id: Some(id.to_string()),
+        ..Default::default()
+    };
+    Ok(UserDetail {
+        last_login_at: dir::last_login(db, account_id, id).await?,
+        audit: store::audit::list(db, account_id, &filter, 20).await?,
+        user,
+        groups,
+        invite,
+    })
+}
+
+async fn load_user(
+    tx: &mut Tx<'_>,
+    account_id: &str,
+    id: &str,
+) -> AppResult<store::users::UserRecord> {
+    store::users::get_record(&mut **tx, account_id, id)
+        .await?
+        .ok_or_else(|| AppError::NotFound("There is no such user in this account.".into()))
+}
+
+fn manual_only(user: &store::users::UserRecord) -> AppResult<()> {
+    if user.source == "idp" {
+        return Err(AppError::Conflict(IDP_USER.into()));
+    }
+    Ok(())
+}
+
+/// Refuses to take away the account's last active administrator.
+async fn keep_an_admin(
+    tx: &mut Tx<'_>,
+    account_id: &str,
+    user_id: &str,
+    what: &str,
+) -> AppResult<()> {
+    if dir::is_admin(&mut **tx, account_id, user_id).await?
+        && dir::other_active_admins(&mut **tx, account_id, user_id).await? == 0
+    {
+        return Err(AppError::Conflict(format!(
+            "This is the last active Account Administrator; add another administrator before you {what} this user."
+        )));
+    }
+    Ok(())
+}
+
+async fn write_user(
+    tx: &mut Tx<'_>,
+    account_id: &str,
+    cur: &store::users::UserRecord,
+    first: &str,
+    last: &str,
+    status: &str,
+    end_sessions: bool,
+) -> AppResult<()> {
+    let done = store::users::update(
+        &mut **tx,
+        account_id,
+        &cur.id,
+        cur.version,
+        store::users::UserUpdate {
+            user_name: &cur.user_name,
+            email: cur.email.as_deref(),
+            emails_json: cur.emails_json.as_deref(),
+            first_name: first,
+            last_name: last,
+            status,
+            source: &cur.source,
+            external_id: cur.external_id.as_deref(),
+            end_sessions,
+            now: &ids::now(),
+        },
+    )
+    .await?;
+    if !done {
+        return Err(AppError::Conflict(
+            "The user changed meanwhile; reload the page and try again.".into(),
+        ));
+    }
+    Ok(())
+}
+
+async fn record(
+    tx: &mut Tx<'_>,
+    account_id: &str,
+    actor: &Actor,
+    user: &store::users::UserRecord,
+    action: &str,
+    detail: &str,
+) -> AppResult<()> {
+    audit::record(
+        &mut **tx,
+        account_id,
+        actor,
+        Event {
+            action,
+            target_kind: "user",
+            target_id: &user.id,
+            target_label: user.email.as_deref().unwrap_or(&user.user_name),
+            detail: detail.to_string(),
+        },
+    )
+    .await
+}
+
+/// `suspend`, `reactivate`, `delete`, `resend_invite` or `revoke_invite`, by `actor` (an
+/// administrator whose user id is `actor_user`).
+pub async fn user_action(
+    db: &Db,
+    mailer: &Mailer,
+    account_id: &str,
+    actor: &Actor,
+    actor_user: &str,
+    id: &str,
+    action: &str,
+) -> AppResult<()> {
+    if action == "resend_invite" {
+        return invites::resend(db, mailer, account_id, actor, id).await;
+    }
+    let (_write, mut tx) = store::begin_write(db).await?;
+    let user = load_user(&mut tx, account_id, id).await?;
+    match action {
+        "revoke_invite" => {
+            if !invites::void_in(&mut tx, id).await? {
+                return Err(AppError::Conflict(
+                    "There is no open invite to revoke.".into(),
+                ));
+            }
+            record(
+                &mut tx,
+                account_id,
+                actor,
+                &user,
+                "user.invite_revoked",
+                "the invite link no longer works",
+            )
+            .await?;
+        }
+        "suspend" | "delete" => {
+            manual_only(&user)?;
+            let verb = if action == "suspend" {
+                "suspend"
+            } else {
+                "delete"
+            };
+            if id == actor_user {
+                return Err(AppError::Conflict(format!(
+                    "You cannot {verb} your own account."
+                )));
+            }
+            keep_an_admin(&mut tx, account_id, id, verb).await?;
+            if action == "delete" {
+                store::users::delete(&mut *tx, account_id, id).await?;
+                record(
+                    &mut tx,
+                    account_id,
+                    actor,
+                    &user,
+                    "user.deleted",
+                    "deleted by an administrator",
+                )
+                .await?;
+            } else if user.status == "suspended" {
+                return Err(AppError::Conflict("This user is already suspended.".into()));
+            } else {
+                write_user(
+                    &mut tx,
+                    account_id,
+                    &user,
+                    &user.first_name,
+                    &user.last_name,
+                    "suspended",
+                    true,
+                )
+                .await?;
+                invites::void_in(&mut tx, id).await?;
+                record(
+                    &mut tx,
+                    account_id,
+                    actor,
+                    &user,
+                    "user.suspended",
+                    "suspended; all sessions ended",
+                )
+                .await?;
+            }
+        }
+        "reactivate" => {
+            manual_only(&user)?;
+            if user.status != "suspended" {
+                return Err(AppError::Conflict("This user is not suspended.".into()));
+            }
+            let signed_up = store::users::has_password(&mut *tx, account_id, id).await?;
+            let status = if signed_up { "active" } else { "invited" };
+            write_user(
+                &mut tx,
+                account_id,
+                &user,
+                &user.first_name,
+                &user.last_name,
+                status,
+                false,
+            )
+            .await?;
+            if let (false, Some(email)) = (signed_up, user.email.as_deref()) {
+                invites::issue_in(
+                    &mut tx,
+                    mailer,
+                    account_id,
+                    id,
+                    email,
+                    &invites::inviter_label(actor),
+                )
+                .await?;
+            }
+            record(
+                &mut tx,
+                account_id,
+                actor,
+                &user,
+                "user.reactivated",
+                &format!("reactivated ({status})"),
+            )
+            .await?;
+        }
+        other => {
+            return Err(AppError::BadRequest(format!("Unknown action '{other}'.")));
+        }
+    }
+    tx.commit().await?;
+    mailer.wake();
+    Ok(())
+}
+
+/// Renames a manual user.
+pub async fn edit_user(
+    db: &Db,
+    account_id: &str,
+    actor: &Actor,
+    id: &str,
+    first: &str,
+    last: &str,
+) -> AppResult<()> {
+    let mut problems = validate::Problems::default();
+    problems.check(
+        "first_name",
+        validate::optional_name(first, "a first name", 100),
+    );
+    problems.check(
+        "last_name",
+        validate::optional_name(last, "a last name", 100),
+    );
+    problems.finish()?;
+    let (first, last) = (first.trim(), last.trim());
+    let (_write, mut tx) = store::begin_write(db).await?;
+    let user = load_user(&mut tx, account_id, id).await?;
+    manual_only(&user)?;
+    if user.first_name == first && user.last_name == last {
+        return Ok(());
+    }
+    write_user(&mut tx, account_id, &user, first, last, &user.status, false).await?;
+    let detail = format!(
+        "name “{} {}” → “{first} {last}”",
+        user.first_name, user.last_name
+    );
+    record(&mut tx, account_id, actor, &user, "user.updated", &detail).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+fn group_not_found() -> AppError {
+    AppError::NotFound("There is no such group in this account.".into())
+}
+
+fn check_group_name(name: &str) -> AppResult<()> {
+    validate::name(name, "a group name", 100).map_err(|m| AppError::invalid("name", m))
+}
+
+fn name_taken(name: &str) -> AppError {
+    AppError::invalid(
+        "name",
+        format!("A group named “{}” already exists.", name.trim()),
+    )
+}
+
+async fn group_event(
+    tx: &mut Tx<'_>,
+    account_id: &str,
+    actor: &Actor,
+    group_id: &str,
+    name: &str,
+    action: &str,
+    detail: String,
+) -> AppResult<()> {
+    audit::record(
+        &mut **tx,
+        account_id,
+        actor,
+        Event {
+            action,
+            target_kind: "group",
+            target_id: group_id,
+            target_label: name,
+            detail,
+        },
+    )
+    .await
+}
+
+/// Creates a manual group; returns its id.
+pub async fn create_group(
+    db: &Db,
+    account_id: &str,
+    actor: &Actor,
+    name: &str,
+) -> AppResult<String> {
+    check_group_name(name)?;
+    let name = name.trim();
+    let id = ids::new_uuid();
+    let (_write, mut tx) = store::begin_write(db).await?;
+    let inserted = store::groups::insert(
+        &mut *tx,
+        store::groups::NewGroup {
+            id: &id,
+            account_id,
+            name,
+            builtin: None,
+            source: "manual",
+            now: &ids::now(),
+        },
+    )
+    .await;
+    match inserted {
+        Err(e) if e.is_unique_violation() => return Err(name_taken(name)),
+        other => other?,
+    }
+    group_event(
+        &mut tx,
+        account_id,
+        actor,
+        &id,
+        name,
+        "group.created",
+        String::new(),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// `rename` (value: the new name), `delete`, `add_member` (value: an e-mail) or
+/// `remove_member` (value: a user id) on a manual group.
+pub async fn group_action(
+    db: &Db,
+    account_id: &str,
+    actor: &Actor,
+    id: &str,
+    action: &str,
+    value: &str,
+) -> AppResult<()> {
+    let (_write, mut tx) = store::begin_write(db).await?;
+    let group = store::groups::get(&mut *tx, account_id, id)
+        .await?
+        .ok_or_else(group_not_found)?;
+    if group.source == "idp" {
+        return Err(AppError::Conflict(IDP_GROUP.into()));
+    }
+    let builtin = group.builtin.is_some();
+    let now = ids::now();
+    match action {
+        "rename" => {
+            if builtin {
+                return Err(AppError::Conflict(format!(
+                    "“{}” is built in and keeps its name.",
+                    group.name
+                )));
+            }
+            check_group_name(value)?;
+            let name = value.trim();
+            let done = store::groups::update(
+                &mut *tx,
+                account_id,
+                id,
+                group.version,
+                name,
+                "manual",
+                group.external_id.as_deref(),
+                &now,
+            )
+            .await;
+            match done {
+                Err(e) if e.is_unique_violation() => return Err(name_taken(name)),
+                other => other?,
+            };
+            group_event(
+                &mut tx,
+                account_id,
+                actor,
+                id,
+                name,
+                "group.renamed",
+                format!("“{}” → “{name}”", group.name),
+            )
+            .await?;
+        }
+        "delete" => {
+            if builtin {
+                return Err(AppError::Conflict(format!(
+                    "“{}” is built in and cannot be deleted.",
+                    group.name
+                )));
+            }
+            store::groups::delete(&mut *tx, account_id, id).await?;
+            group_event(
+                &mut tx,
+                account_id,
+                actor,
+                id,
+                &group.name,
+                "group.deleted",
+                String::new(),
+            )
+            .await?;
+        }
+        "add_member" => {
+            validate::email(value).map_err(|m| AppError::invalid("email", m))?;
+            let user_id = dir::user_id_by_email(&mut *tx, account_id, value)
+                .await?
+                .ok_or_else(|| {
+                    AppError::invalid(
+                        "email",
+                        format!("No user of this account has the e-mail {}.", value.trim()),
+                    )
+                })?;
+            if dir::is_member(&mut *tx, id, &user_id).await? {
+                return Err(AppError::invalid(
+                    "email",
+                    format!("{} is already a member.", value.trim()),
+                ));
+            }
+            store::groups::add_member(&mut *tx, id, &user_id, &now).await?;
+            store::groups::touch(&mut *tx, id, &now).await?;
+            group_event(
+                &mut tx,
+                account_id,
+                actor,
+                id,
+                &group.name,
+                "group.member_added",
+                format!("added {}", value.trim()),
+            )
+            .await?;
+        }
+        "remove_member" => {
+            if !dir::is_member(&mut *tx, id, value).await? {
+                return Err(AppError::NotFound(
+                    "That user is not a member of this group.".into(),
+                ));
+            }
+            if builtin {
+                keep_an_admin(&mut tx, account_id, value, "remove").await?;
+            }
+            let label = store::users::get_record(&mut *tx, account_id, value)
+                .await?
+                .map(|u| u.email.unwrap_or(u.user_name))
+                .unwrap_or_else(|| value.to_string());
+            store::groups::remove_member(&mut *tx, id, value).await?;
+            store::groups::touch(&mut *tx, id, &now).await?;
+            group_event(
+                &mut tx,
+                account_id,
+                actor,
+                id,
+                &group.name,
+                "group.member_removed",
+                format!("removed {label}"),
+            )
+            .await?;
+        }
+        other => return Err(AppError::BadRequest(format!("Unknown action '{other}'."))),
+    }
+    tx.commit().await?;
+    Ok(())
+}

@@ -1,0 +1,344 @@
+//! The administrator's views of users and groups: the Users page (filters, search, keyset
+//! pagination that stays fast at millions of rows), group lists and members, each in one query.
+
+use crate::error::AppResult;
+use sqlx::{QueryBuilder, Sqlite, SqliteExecutor};
+
+/// Which column the Users page is ordered by; each has an index `(account_id, key, id)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SortKey {
+    /// userName (normally the e-mail), lower-cased.
+    Email,
+    /// "first last", lower-cased.
+    Name,
+    /// Creation order (ids are UUID v7, so time-ordered).
+    Created,
+}
+
+impl SortKey {
+    fn column(self) -> &'static str {
+        match self {
+            SortKey::Email => "u.user_name_norm",
+            SortKey::Name => "u.name_norm",
+            SortKey::Created => "u.id",
+        }
+    }
+}
+
+/// What the Users page asks for. Empty strings mean "any".
+#[derive(Debug, Clone, Default)]
+pub struct UserFilter {
+    pub search: String,
+    pub status: Option<String>,
+    pub source: Option<String>,
+}
+
+/// A position in the ordered list: the sort value and the id of a row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cursor {
+    pub value: String,
+    pub id: String,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct AdminUserRow {
+    pub id: String,
+    pub user_name: String,
+    pub email: Option<String>,
+    pub first_name: String,
+    pub last_name: String,
+    pub status: String,
+    pub source: String,
+    pub last_login_at: Option<String>,
+    /// The value of the sort column (for the cursor).
+    pub sort_value: String,
+}
+
+fn push_filter(q: &mut QueryBuilder<'_, Sqlite>, account_id: &str, f: &UserFilter) {
+    q.push(" FROM users u WHERE u.account_id = ")
+        .push_bind(account_id.to_string());
+    if let Some(status) = &f.status {
+        q.push(" AND u.status = ").push_bind(status.clone());
+    }
+    if let Some(source) = &f.source {
+        q.push(" AND u.source = ").push_bind(source.clone());
+    }
+    let term = f.search.trim();
+    if !term.is_empty() {
+        // Four index range scans joined by UNION: the matching set is found first, whatever
+        // the page's order. SQLite's lower() folds ASCII only, so the name terms do the same.
+        let unicode = term.to_lowercase();
+        let ascii = term.to_ascii_lowercase();
+        q.push(" AND u.rowid IN (");
+        let branches = [
+            ("user_name_norm", &unicode),
+            ("email_norm", &unicode),
+            ("name_norm", &ascii),
+            ("lower(last_name)", &ascii),
+        ];
+        for (i, (column, low)) in branches.into_iter().enumerate() {
+            if i > 0 {
+                q.push(" UNION ");
+            }
+            q.push("SELECT rowid FROM users WHERE account_id = ")
+                .push_bind(account_id.to_string())
+                .push(format!(" AND {column} >= "))
+                .push_bind(low.clone())
+                .push(format!(" AND {column} < "))
+                .push_bind(format!("{low}\u{10FFFF}"));
+        }
+        q.push(")");
+    }
+}
+
+/// One page of the Users page. `descending` is the page's order; `backwards` reads the rows
+/// before `cursor` (the previous page) and returns them in page order. Returns up to
+/// `limit + 1` rows: the extra one says there is more in the reading direction.
+pub async fn user_page(
+    db: impl SqliteExecutor<'_>,
+    account_id: &str,
+    filter: &UserFilter,
+    sort: SortKey,
+    descending: bool,
+    cursor: Option<&Cursor>,
+    backwards: bool,
+    limit: i64,
+) -> AppResult<Vec<AdminUserRow>> {
+    let key = sort.column();
+    let mut q = QueryBuilder::<Sqlite>::new(format!(
+        "SELECT u.id, u.user_name, u.email, u.first_name, u.last_name, u.status, u.source, u.last_login_at, {key} AS sort_value"
+    ));
+    push_filter(&mut q, account_id, filter);
+    // Reading forwards in ascending order, or backwards in descending order, goes up.
+    let upward = descending == backwards;
+    if let Some(c) = cursor {
+        q.push(format!(
+            " AND ({key}, u.id) {} (",
+            if upward { ">" } else { "<" }
+        ))
+        .push_bind(c.value.clone())
+        .push(", ")
+        .push_bind(c.id.clone())
+        .push(")");
+    }
+    let dir = if upward { "ASC" } else { "DESC" };
+    q.push(format!(" ORDER BY {key} {dir}, u.id {dir} LIMIT "))
+        .push_bind(limit + 1);
+    let mut rows: Vec<AdminUserRow> = q.build_query_as().fetch_all(db).await?;
+    if backwards {
+        // Keep the extra row (the "there is more" marker) at the end, reverse the page itself.
+        let extra = (rows.len() as i64 > limit).then(|| rows.pop()).flatten();
+        rows.reverse();
+        rows.extend(extra);
+    }
+    Ok(rows)
+}
+
+/// How many users match, counting no further than `cap` (an exact count of a million rows
+/// costs more than the page itself; "10,000+" is what a person needs to know).
+pub async fn user_count(
+    db: impl SqliteExecutor<'_>,
+    account_id: &str,
+    filter: &UserFilter,
+    cap: i64,
+) -> AppResult<i64> {
+    let mut q = QueryBuilder::<Sqlite>::new("SELECT count(*) FROM (SELECT 1");
+    push_filter(&mut q, account_id, filter);
+    q.push(" LIMIT ").push_bind(cap + 1).push(")");
+    Ok(q.build_query_scalar().fetch_one(db).await?)
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct UserGroupRow {
+    pub user_id: String,
+    pub group_id: String,
+    pub name: String,
+}
+
+/// The groups of each of `user_ids`, in one query.
+pub async fn groups_of_users(
+    db: impl SqliteExecutor<'_>,
+    account_id: &str,
+    user_ids: &[String],
+) -> AppResult<Vec<UserGroupRow>> {
+    if user_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let json =
+        serde_json::to_string(user_ids).map_err(|e| crate::AppError::Internal(e.to_string()))?;
+    Ok(sqlx::query_as(
+        "SELECT gm.user_id, g.id AS group_id, g.name FROM group_members gm JOIN user_groups g ON g.id = gm.group_id
+         WHERE gm.user_id IN (SELECT value FROM json_each(?)) AND g.account_id = ? ORDER BY g.name_norm",
+    )
+    .bind(json)
+    .bind(account_id)
+    .fetch_all(db)
+    .await?)
+}
+
+pub async fn last_login(
+    db: impl SqliteExecutor<'_>,
+    account_id: &str,
+    user_id: &str,
+) -> AppResult<Option<String>> {
+    Ok(
+        sqlx::query_scalar("SELECT last_login_at FROM users WHERE account_id = ? AND id = ?")
+            .bind(account_id)
+            .bind(user_id)
+            .fetch_optional(db)
+            .await?
+            .flatten(),
+    )
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct GroupSummaryRow {
+    pub id: String,
+    pub name: String,
+    pub builtin: Option<String>,
+    pub source: String,
+    pub members: i64,
+}
+
+/// Every group of the account with its member count, by name.
+pub async fn group_summaries(
+    db: impl SqliteExecutor<'_>,
+    account_id: &str,
+) -> AppResult<Vec<GroupSummaryRow>> {
+    Ok(sqlx::query_as(
+        "SELECT g.id, g.name, g.builtin, g.source,
+                (SELECT count(*) FROM group_members gm WHERE gm.group_id = g.id) AS members
+         FROM user_groups g WHERE g.account_id = ? ORDER BY g.builtin IS NULL, g.name_norm",
+    )
+    .bind(account_id)
+    .fetch_all(db)
+    .await?)
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct MemberDetailRow {
+    pub user_id: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub email: String,
+    pub status: String,
+}
+
+/// Members of a group with what the UI shows about them, first `limit` by e-mail.
+pub async fn members(
+    db: impl SqliteExecutor<'_>,
+    group_id: &str,
+    limit: i64,
+) -> AppResult<Vec<MemberDetailRow>> {
+    Ok(sqlx::query_as(
+        "SELECT u.id AS user_id, u.first_name, u.last_name, COALESCE(u.email, u.user_name) AS email, u.status
+         FROM group_members gm JOIN users u ON u.id = gm.user_id
+         WHERE gm.group_id = ? ORDER BY u.user_name_norm LIMIT ?",
+    )
+    .bind(group_id)
+    .bind(limit)
+    .fetch_all(db)
+    .await?)
+}
+
+pub async fn member_count(db: impl SqliteExecutor<'_>, group_id: &str) -> AppResult<i64> {
+    Ok(
+        sqlx::query_scalar("SELECT count(*) FROM group_members WHERE group_id = ?")
+            .bind(group_id)
+            .fetch_one(db)
+            .await?,
+    )
+}
+
+/// Is the user in the group?
+pub async fn is_member(
+    db: impl SqliteExecutor<'_>,
+    group_id: &str,
+    user_id: &str,
+) -> AppResult<bool> {
+    let found: Option<i64> =
+        sqlx::query_scalar("SELECT 1 FROM group_members WHERE group_id = ? AND user_id = ?")
+            .bind(group_id)
+            .bind(user_id)
+            .fetch_optional(db)
+            .await?;
+    Ok(found.is_some())
+}
+
+/// The id of the account's user with this e-mail (or userName), if any.
+pub async fn user_id_by_email(
+    db: impl SqliteExecutor<'_>,
+    account_id: &str,
+    email: &str,
+) -> AppResult<Option<String>> {
+    let norm = email.trim().to_lowercase();
+    Ok(sqlx::query_scalar(
+        "SELECT id FROM users WHERE account_id = ? AND (email_norm = ? OR user_name_norm = ?) LIMIT 1",
+    )
+    .bind(account_id)
+    .bind(&norm)
+    .bind(&norm)
+    .fetch_optional(db)
+    .await?)
+}
+
+/// Which of `group_ids` are groups of the account (only manual ones, those an administrator
+/// may assign members to, when `manual_only`).
+pub async fn groups_in_account(
+    db: impl SqliteExecutor<'_>,
+    account_id: &str,
+    group_ids: &[String],
+    manual_only: bool,
+) -> AppResult<Vec<String>> {
+    if group_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let json =
+        serde_json::to_string(group_ids).map_err(|e| crate::AppError::Internal(e.to_string()))?;
+    let manual = if manual_only {
+        " AND source = 'manual'"
+    } else {
+        ""
+    };
+    Ok(sqlx::query_scalar(&format!(
+        "SELECT id FROM user_groups WHERE account_id = ?{manual} AND id IN (SELECT value FROM json_each(?))"
+    ))
+    .bind(account_id)
+    .bind(json)
+    .fetch_all(db)
+    .await?)
+}
+
+/// Is the user in the account's Account Administrator group?
+pub async fn is_admin(
+    db: impl SqliteExecutor<'_>,
+    account_id: &str,
+    user_id: &str,
+) -> AppResult<bool> {
+    Ok(sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM group_members gm JOIN user_groups g ON g.id = gm.group_id
+                        WHERE gm.user_id = ? AND g.account_id = ? AND g.builtin = ?)",
+    )
+    .bind(user_id)
+    .bind(account_id)
+    .bind(crate::store::groups::ADMIN_BUILTIN)
+    .fetch_one(db)
+    .await?)
+}
+
+/// Active members of the Account Administrator group other than `user_id`.
+pub async fn other_active_admins(
+    db: impl SqliteExecutor<'_>,
+    account_id: &str,
+    user_id: &str,
+) -> AppResult<i64> {
+    Ok(sqlx::query_scalar(
+        "SELECT count(*) FROM group_members gm JOIN user_groups g ON g.id = gm.group_id JOIN users u ON u.id = gm.user_id
+         WHERE g.account_id = ? AND g.builtin = ? AND gm.user_id <> ? AND u.status = 'active'",
+    )
+    .bind(account_id)
+    .bind(crate::store::groups::ADMIN_BUILTIN)
+    .bind(user_id)
+    .fetch_one(db)
+    .await?)
+}

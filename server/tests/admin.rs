@@ -1,0 +1,584 @@
+//! The Access Management UI's server surface over HTTP on the real binary: the Users page's
+//! filters and cursor pages, the read-only rules, API keys made in the UI, the CSV export, the
+//! live activity feed, the audit trail, and that every endpoint re-checks the administrator.
+
+mod common;
+use common::scim::*;
+use common::*;
+use serde_json::{json, Value};
+use std::time::Duration;
+
+async fn post(
+    server: &Server,
+    client: &reqwest::Client,
+    path: &str,
+    form: &[(&str, &str)],
+) -> (u16, Value) {
+    let r = client
+        .post(server.url(path))
+        .form(form)
+        .send()
+        .await
+        .unwrap();
+    let status = r.status().as_u16();
+    let text = r.text().await.unwrap();
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(Value::String(text)),
+    )
+}
+
+async fn admin_client(f: &ScimFixture) -> reqwest::Client {
+    let client = f.server.client();
+    let (status, _) = post(
+        &f.server,
+        &client,
+        "/api/login",
+        &[("email", "admin@example.com"), ("password", PASSWORD)],
+    )
+    .await;
+    assert_eq!(status, 200);
+    client
+}
+
+fn emails(page: &Value) -> Vec<String> {
+    page["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["email"].as_str().unwrap().to_string())
+        .collect()
+}
+
+async fn users_page(f: &ScimFixture, c: &reqwest::Client, q: &[(&str, &str)]) -> (u16, Value) {
+    let form: Vec<(String, &str)> = q.iter().map(|(k, v)| (format!("query[{k}]"), *v)).collect();
+    let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), *v)).collect();
+    post(&f.server, c, "/api/users_page", &form).await
+}
+
+#[tokio::test]
+async fn the_users_page_filters_searches_sorts_and_pages_by_cursor() {
+    let f = fixture();
+    for i in 0..120 {
+        f.scim.user(&format!("user{i:03}@example.com")).await;
+    }
+    let admin = admin_client(&f).await;
+
+    let (status, p1) = users_page(&f, &admin, &[]).await;
+    assert_eq!(status, 200, "{p1}");
+    assert_eq!(p1["total"], 121);
+    assert_eq!(p1["total_capped"], false);
+    let first = emails(&p1);
+    assert_eq!(first.len(), 50);
+    assert_eq!(first[0], "admin@example.com");
+    assert_eq!(first[1], "user000@example.com");
+    assert!(p1["prev"].is_null());
+
+    let (_, p2) = users_page(&f, &admin, &[("after", p1["next"].as_str().unwrap())]).await;
+    let (_, p3) = users_page(&f, &admin, &[("after", p2["next"].as_str().unwrap())]).await;
+    assert_eq!(emails(&p2)[0], "user049@example.com");
+    assert_eq!(emails(&p3).len(), 21, "the last page holds the rest");
+    assert!(p3["next"].is_null());
+    let (_, back) = users_page(&f, &admin, &[("before", p3["prev"].as_str().unwrap())]).await;
+    assert_eq!(
+        emails(&back),
+        emails(&p2),
+        "Previous returns exactly the page before"
+    );
+
+    // Search: e-mail prefix, case-insensitive; and by last name (SCIM users are "Test User").
+    let (_, found) = users_page(&f, &admin, &[("q", "USER11")]).await;
+    assert_eq!(found["total"], 10);
+    let (_, by_name) = users_page(&f, &admin, &[("q", "user"), ("status", "invited")]).await;
+    assert_eq!(
+        by_name["total"], 120,
+        "last name 'User' and e-mail prefix 'user' both match"
+    );
+    let (_, active) = users_page(&f, &admin, &[("status", "active")]).await;
+    assert_eq!(emails(&active), vec!["admin@example.com"]);
+    let (_, manual) = users_page(&f, &admin, &[("source", "manual")]).await;
+    assert_eq!(manual["total"], 1);
+    let (_, desc) = users_page(&f, &admin, &[("sort", "-email")]).await;
+    assert_eq!(emails(&desc)[0], "user119@example.com");
+    let (_, newest) = users_page(&f, &admin, &[("sort", "-created")]).await;
+    assert_eq!(emails(&newest)[0], "user119@example.com");
+    // Groups come with each row (the admin is in Account Administrator).
+    assert_eq!(p1["rows"][0]["groups"], json!(["Account Administrator"]));
+
+    // Bad URL state is a clear 400, not a 500.
+    let (status, err) = users_page(&f, &admin, &[("status", "gone")]).await;
+    assert_eq!(status, 400);
+    assert!(err.to_string().contains("Unknown status"), "{err}");
+    let (status, _) = users_page(&f, &admin, &[("after", "no-tilde")]).await;
+    assert_eq!(status, 400);
+}
+
+#[tokio::test]
+async fn provisioned_users_scim_groups_and_the_last_administrator_are_protected() {
+    let f = fixture();
+    let grace = f.scim.user("grace@example.com").await;
+    let group = f
+        .scim
+        .post(
+            "/Groups",
+            json!({"displayName": "Engineering", "members": [{"value": grace}]}),
+        )
+        .await;
+    assert_eq!(group.status, 201);
+    let group_id = group.body["id"].as_str().unwrap().to_string();
+    let admin = admin_client(&f).await;
+
+    for action in ["delete", "suspend"] {
+        let (status, body) = post(
+            &f.server,
+            &admin,
+            "/api/user_action",
+            &[("id", &grace), ("action", action)],
+        )
+        .await;
+        assert_eq!(status, 409, "{body}");
+        assert!(
+            body.to_string()
+                .contains("Managed by your identity provider"),
+            "{body}"
+        );
+    }
+    let (status, _) = post(
+        &f.server,
+        &admin,
+        "/api/edit_user",
+        &[("id", &grace), ("first_name", "G"), ("last_name", "H")],
+    )
+    .await;
+    assert_eq!(status, 409);
+    let (status, body) = post(
+        &f.server,
+        &admin,
+        "/api/group_action",
+        &[
+            ("id", &group_id),
+            ("action", "add_member"),
+            ("value", "admin@example.com"),
+        ],
+    )
+    .await;
+    assert_eq!(status, 409);
+    assert!(body.to_string().contains("identity provider"), "{body}");
+
+    // The administrator cannot remove themself as the last administrator, nor delete themself.
+    let (_, groups) = post(&f.server, &admin, "/api/groups", &[]).await;
+    let admins = groups
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["builtin"] == true)
+        .unwrap();
+    let me = f
+        .scim
+        .filter("Users", "userName eq \"admin@example.com\"")
+        .await
+        .body["Resources"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (status, body) = post(
+        &f.server,
+        &admin,
+        "/api/group_action",
+        &[
+            ("id", admins["id"].as_str().unwrap()),
+            ("action", "remove_member"),
+            ("value", &me),
+        ],
+    )
+    .await;
+    assert_eq!(status, 409);
+    assert!(
+        body.to_string()
+            .contains("last active Account Administrator"),
+        "{body}"
+    );
+    let (status, _) = post(
+        &f.server,
+        &admin,
+        "/api/group_action",
+        &[
+            ("id", admins["id"].as_str().unwrap()),
+            ("action", "delete"),
+            ("value", ""),
+        ],
+    )
+    .await;
+    assert_eq!(status, 409);
+
+    // A manual group: create, add, rename, delete — all audited.
+    let (status, created) = post(
+        &f.server,
+        &admin,
+        "/api/create_group",
+        &[("name", "Support")],
+    )
+    .await;
+    assert_eq!(status, 200, "{created}");
+    let support = created.as_str().unwrap().to_string();
+    let (status, dup) = post(
+        &f.server,
+        &admin,
+        "/api/create_group",
+        &[("name", "support")],
+    )
+    .await;
+    assert_eq!(status, 400, "names are unique, case-insensitively: {dup}");
+    let (status, body) = post(
+        &f.server,
+        &admin,
+        "/api/group_action",
+        &[
+            ("id", &support),
+            ("action", "add_member"),
+            ("value", "nobody@example.com"),
+        ],
+    )
+    .await;
+    assert_eq!(status, 400);
+    assert!(
+        body.to_string().contains("No user of this account"),
+        "{body}"
+    );
+    for (action, value) in [
+        ("add_member", "grace@example.com"),
+        ("rename", "Customer Support"),
+    ] {
+        let (status, body) = post(
+            &f.server,
+            &admin,
+            "/api/group_action",
+            &[("id", &support), ("action", action), ("value", value)],
+        )
+        .await;
+        assert_eq!(status, 200, "{action}: {body}");
+    }
+    let (_, detail) = post(&f.server, &admin, "/api/group_detail", &[("id", &support)]).await;
+    assert_eq!(detail["name"], "Customer Support");
+    assert_eq!(detail["members"][0]["email"], "grace@example.com");
+    let (status, _) = post(
+        &f.server,
+        &admin,
+        "/api/group_action",
+        &[("id", &support), ("action", "delete"), ("value", "")],
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (_, audit) = post(
+        &f.server,
+        &admin,
+        "/api/audit",
+        &[("query[category]", "group")],
+    )
+    .await;
+    let actions: Vec<&str> = audit["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    for wanted in [
+        "group.created",
+        "group.member_added",
+        "group.renamed",
+        "group.deleted",
+        "group.provisioned",
+    ] {
+        assert!(
+            actions.contains(&wanted),
+            "{wanted} missing from {actions:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_key_made_in_the_ui_works_and_stops_at_once_when_revoked() {
+    let f = fixture();
+    let admin = admin_client(&f).await;
+    let (_, groups) = post(&f.server, &admin, "/api/groups", &[]).await;
+    let admins = groups
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["builtin"] == true)
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    let (status, err) = post(
+        &f.server,
+        &admin,
+        "/api/create_api_key",
+        &[
+            ("input[name]", "OneLogin 2"),
+            ("input[expiry]", "custom"),
+            ("input[custom_days]", "0"),
+            ("input[groups][]", &admins),
+        ],
+    )
+    .await;
+    assert_eq!(status, 400);
+    assert!(err.to_string().contains("custom_days"), "{err}");
+    let (status, created) = post(
+        &f.server,
+        &admin,
+        "/api/create_api_key",
+        &[
+            ("input[name]", "OneLogin 2"),
+            ("input[expiry]", "90"),
+            ("input[groups][]", &admins),
+        ],
+    )
+    .await;
+    assert_eq!(status, 200, "{created}");
+    let token = created["token"].as_str().unwrap().to_string();
+    assert!(created["expires_at"].is_string());
+
+    let scim = Scim::new(&f.server, &f.account, &token);
+    assert_eq!(scim.get("/Users").await.status, 200);
+    let (_, keys) = post(&f.server, &admin, "/api/api_keys", &[]).await;
+    let row = keys
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["name"] == "OneLogin 2")
+        .unwrap()
+        .clone();
+    assert_eq!(row["status"], "active");
+    assert_eq!(row["groups"], json!(["Account Administrator"]));
+    assert_eq!(row["created_by"], "admin@example.com");
+    assert!(
+        !keys.to_string().contains(&token),
+        "the token is never listed"
+    );
+
+    let (status, _) = post(
+        &f.server,
+        &admin,
+        "/api/revoke_api_key",
+        &[("id", row["id"].as_str().unwrap())],
+    )
+    .await;
+    assert_eq!(status, 200);
+    let refused = scim.get("/Users").await;
+    assert_eq!(
+        refused.status, 401,
+        "revoked keys stop at once, not after the cache TTL"
+    );
+    assert!(refused.detail().contains("revoked"));
+
+    tokio::time::sleep(Duration::from_millis(500)).await; // key use is recorded off the request path
+    let (_, audit) = post(&f.server, &admin, "/api/audit", &[]).await;
+    let actions: Vec<&str> = audit["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    for wanted in [
+        "api_key.created",
+        "api_key.used",
+        "api_key.revoked",
+        "session.login",
+    ] {
+        assert!(
+            actions.contains(&wanted),
+            "{wanted} missing from {actions:?}"
+        );
+    }
+    let (_, only_keys) = post(
+        &f.server,
+        &admin,
+        "/api/audit",
+        &[("query[actor]", "api_key")],
+    )
+    .await;
+    assert!(only_keys["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|e| e["actor_kind"] == "api_key"));
+}
+
+#[tokio::test]
+async fn every_admin_endpoint_refuses_anonymous_and_non_administrators() {
+    let f = fixture();
+    let admin = admin_client(&f).await;
+    // A member: invited by the administrator (no SMTP: the link is in the outbox), signed up.
+    let (status, _) = post(
+        &f.server,
+        &admin,
+        "/api/invite_user",
+        &[("input[email]", "member@example.com")],
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (_, outbox) = post(&f.server, &admin, "/api/outbox", &[]).await;
+    let text = outbox["items"][0]["text"].as_str().unwrap();
+    let token = text
+        .split("/signup/")
+        .nth(1)
+        .unwrap()
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_string();
+    let member = f.server.client();
+    let (status, _) = post(
+        &f.server,
+        &member,
+        "/api/signup",
+        &[
+            ("input[token]", &token),
+            ("input[password]", "copper-lantern-river-77"),
+            ("input[password_confirm]", "copper-lantern-river-77"),
+        ],
+    )
+    .await;
+    assert!(status == 200 || status == 302, "{status}");
+    let anonymous = f.server.client();
+
+    let calls: [(&str, &[(&str, &str)]); 9] = [
+        ("/api/users_page", &[]),
+        ("/api/user_detail", &[("id", "x")]),
+        ("/api/user_action", &[("id", "x"), ("action", "delete")]),
+        ("/api/groups", &[]),
+        ("/api/create_group", &[("name", "x")]),
+        ("/api/api_keys", &[]),
+        ("/api/create_api_key", &[("input[name]", "x")]),
+        ("/api/activity", &[]),
+        ("/api/audit", &[]),
+    ];
+    for (path, form) in calls {
+        assert_eq!(
+            post(&f.server, &member, path, form).await.0,
+            403,
+            "member: {path}"
+        );
+        assert_eq!(
+            post(&f.server, &anonymous, path, form).await.0,
+            401,
+            "anonymous: {path}"
+        );
+    }
+    for path in ["/export/users.csv", "/live/activity"] {
+        assert_eq!(
+            member
+                .get(f.server.url(path))
+                .send()
+                .await
+                .unwrap()
+                .status(),
+            403,
+            "{path}"
+        );
+        assert_eq!(
+            anonymous
+                .get(f.server.url(path))
+                .send()
+                .await
+                .unwrap()
+                .status(),
+            401,
+            "{path}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_csv_export_has_every_matching_user_and_defuses_formulas() {
+    let f = fixture();
+    let r = f.scim.post("/Users", json!({"userName": "eve@example.com", "name": {"givenName": "=HYPERLINK(\"x\")", "familyName": "Doe, Jr"}, "emails": [{"value": "eve@example.com"}]})).await;
+    assert_eq!(r.status, 201);
+    for i in 0..60 {
+        f.scim.user(&format!("bulk{i:02}@example.com")).await;
+    }
+    let admin = admin_client(&f).await;
+    let res = admin
+        .get(f.server.url("/export/users.csv?status=invited&sort=email"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert!(res.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/csv"));
+    assert!(res.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .contains("attachment"));
+    let body = res.text().await.unwrap();
+    let lines: Vec<&str> = body.lines().collect();
+    assert!(lines[0].starts_with("id,first_name,last_name,email"));
+    assert_eq!(
+        lines.len(),
+        1 + 61,
+        "more than one page (50) is exported, the admin (active) is not"
+    );
+    let eve = lines
+        .iter()
+        .find(|l| l.contains("eve@example.com"))
+        .unwrap();
+    assert!(
+        eve.contains("\"'=HYPERLINK(\"\"x\"\")\",\"Doe, Jr\""),
+        "{eve}"
+    );
+    let bad = admin
+        .get(f.server.url("/export/users.csv?sort=shoe"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), 400);
+}
+
+#[tokio::test]
+async fn the_live_feed_announces_new_scim_requests() {
+    let f = fixture();
+    let admin = admin_client(&f).await;
+    let mut feed = admin
+        .get(f.server.url("/live/activity"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(feed.status(), 200);
+    assert!(feed.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/event-stream"));
+    let r = f.scim.get("/Users/does-not-exist").await;
+    assert_eq!(r.status, 404);
+    let got = tokio::time::timeout(Duration::from_secs(10), async {
+        let mut seen = String::new();
+        while let Some(chunk) = feed.chunk().await.unwrap() {
+            seen.push_str(&String::from_utf8_lossy(&chunk));
+            if seen.contains("event: activity") {
+                return seen;
+            }
+        }
+        seen
+    })
+    .await
+    .expect("an activity event within 10 s");
+    assert!(got.contains("event: activity"), "{got}");
+    let (_, page) = post(
+        &f.server,
+        &admin,
+        "/api/activity",
+        &[("query[outcome]", "failure")],
+    )
+    .await;
+    let item = &page["items"][0];
+    assert_eq!(item["status"], 404);
+    assert_eq!(item["key_name"], "OneLogin");
+    assert!(
+        item["detail"].as_str().unwrap().contains("not found"),
+        "{item}"
+    );
+}
