@@ -131,6 +131,28 @@ where
     });
 }
 
+/// Goes to `path` once the action dispatched after `armed` was set (to the action's version
+/// then) has succeeded — e.g. back to the list after a delete. Other dispatches set it to None.
+pub fn go_after<A>(action: ServerAction<A>, armed: RwSignal<Option<usize>>, path: &'static str)
+where
+    A: leptos::server_fn::ServerFn<Output = ()> + Clone + Send + Sync + 'static,
+    A::Error: Clone + Send + Sync + 'static,
+{
+    let navigate = leptos_router::hooks::use_navigate();
+    Effect::new(move |_| {
+        let done = action.version().get();
+        if let Some(at) = armed.get() {
+            if done > at {
+                match action.value().get() {
+                    Some(Ok(())) => navigate(path, Default::default()),
+                    // It failed: the error shows; later actions must not navigate.
+                    _ => armed.set(None),
+                }
+            }
+        }
+    });
+}
+
 /// Ends the session; a plain form post without JavaScript, an action with it.
 #[component]
 pub fn LogoutButton() -> impl IntoView {

@@ -34,7 +34,7 @@ pub fn FilterSelect(
     view! {
         <div class="filter">
             <label for=id.clone()>{label}</label>
-            <select id=id name=name>
+            <select id=id name=name prop:value=current>
                 {options.iter().map(|(value, text)| view! {
                     <option value=*value selected=move || current.get() == *value>{*text}</option>
                 }).collect_view()}

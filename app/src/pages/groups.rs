@@ -4,11 +4,12 @@
 
 use crate::api::{load_group, load_groups, CreateGroup, GroupAction, GroupDetail, GroupSummary};
 use crate::components::{
+    go_after,
     when, Confirm, Field, FormError, Loaded, NamedField, SourceBadge, StatusBadge,
 };
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::{use_navigate, use_params_map};
+use leptos_router::hooks::use_params_map;
 
 #[component]
 pub fn GroupsPage() -> impl IntoView {
@@ -62,13 +63,8 @@ pub fn GroupDetailPage() -> impl IntoView {
         move || (id(), act.version().get()),
         |(id, _)| load_group(id),
     );
-    let deleting = RwSignal::new(false);
-    let navigate = use_navigate();
-    Effect::new(move |_| {
-        if deleting.get() && matches!(act.value().get(), Some(Ok(()))) {
-            navigate("/groups", Default::default());
-        }
-    });
+    let deleting = RwSignal::new(None);
+    go_after(act, deleting, "/groups");
     view! { <Loaded resource=group render={move |g: GroupDetail| view! { <GroupView g act deleting/> }}/> }
 }
 
@@ -76,7 +72,7 @@ pub fn GroupDetailPage() -> impl IntoView {
 fn GroupView(
     g: GroupDetail,
     act: ServerAction<GroupAction>,
-    deleting: RwSignal<bool>,
+    deleting: RwSignal<Option<usize>>,
 ) -> impl IntoView {
     let editable = g.source == "manual";
     let error = Signal::derive(move || act.value().get().and_then(Result::err));
@@ -94,7 +90,7 @@ fn GroupView(
     let remove = move |user_id: String| {
         let gid = gid.clone();
         Callback::new(move |_| {
-            deleting.set(false);
+            deleting.set(None);
             act.dispatch(GroupAction {
                 id: gid.clone(),
                 action: "remove_member".into(),
@@ -104,7 +100,7 @@ fn GroupView(
     };
     let gid = g.id.clone();
     let delete = Callback::new(move |_| {
-        deleting.set(true);
+        deleting.set(Some(act.version().get_untracked()));
         act.dispatch(GroupAction {
             id: gid.clone(),
             action: "delete".into(),

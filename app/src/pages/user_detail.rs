@@ -4,12 +4,13 @@
 
 use crate::api::{load_user, EditUser, UserAction, UserDetail};
 use crate::components::{
+    go_after,
     when, when_or, Confirm, FormError, Loaded, NamedField, SourceBadge, StatusBadge,
 };
 use crate::pages::audit::AuditList;
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::{use_navigate, use_params_map};
+use leptos_router::hooks::use_params_map;
 
 #[component]
 pub fn UserDetailPage() -> impl IntoView {
@@ -22,13 +23,8 @@ pub fn UserDetailPage() -> impl IntoView {
         |(id, _, _)| load_user(id),
     );
     // After a delete the user is gone: back to the list.
-    let deleting = RwSignal::new(false);
-    let navigate = use_navigate();
-    Effect::new(move |_| {
-        if deleting.get() && matches!(act.value().get(), Some(Ok(()))) {
-            navigate("/users", Default::default());
-        }
-    });
+    let deleting = RwSignal::new(None);
+    go_after(act, deleting, "/users");
     view! {
         <Loaded resource=user render={move |u: UserDetail| view! { <UserView u act edit deleting/> }}/>
     }
@@ -39,7 +35,7 @@ fn UserView(
     u: UserDetail,
     act: ServerAction<UserAction>,
     edit: ServerAction<EditUser>,
-    deleting: RwSignal<bool>,
+    deleting: RwSignal<Option<usize>>,
 ) -> impl IntoView {
     let title = {
         let name = format!("{} {}", u.first_name, u.last_name)
@@ -57,7 +53,7 @@ fn UserView(
     let run = move |action: &'static str| {
         let id = id.clone();
         Callback::new(move |_| {
-            deleting.set(action == "delete");
+            deleting.set((action == "delete").then(|| act.version().get_untracked()));
             act.dispatch(UserAction {
                 id: id.clone(),
                 action: action.to_string(),

@@ -22,7 +22,7 @@ const SOURCES: [(&str, &str); 3] = [
     ("manual", "Manual"),
 ];
 const SORTS: [(&str, &str); 6] = [
-    ("email", "E-mail A→Z"),
+    ("", "E-mail A→Z"),
     ("-email", "E-mail Z→A"),
     ("name", "Name A→Z"),
     ("-name", "Name Z→A"),
@@ -79,7 +79,7 @@ pub fn UsersPage() -> impl IntoView {
         <Form method="GET" action="/users" attr:class="filters" attr:role="search">
             <div class="filter grow">
                 <label for="user-search">"Search"</label>
-                <input id="user-search" type="search" name="q" placeholder="E-mail, name or last name" value=param("q")/>
+                <input id="user-search" type="search" name="q" placeholder="E-mail, name or last name" value=param("q") prop:value=param("q")/>
             </div>
             <FilterSelect name="status" label="Status" options=&STATUSES current=param("status")/>
             <FilterSelect name="source" label="Source" options=&SOURCES current=param("source")/>
