@@ -8,11 +8,12 @@ USERS=${USERS:-1000000}
 SECONDS_EACH=${SECONDS_EACH:-15}
 bin=target/release/rollcall
 work=$(mktemp -d)
+pid=""
 trap 'kill "$pid" 2>/dev/null || true; [ -n "${KEEP:-}" ] || rm -rf "$work"' EXIT
 export ROLLCALL_DATABASE_URL="sqlite://$work/bench.db"
 account=$("$bin" account create --name Bench)
 export TOKEN=$("$bin" api-key create --account "$account" --name bench)
-ROLLCALL_PASSWORD=bench-admin-password-1 "$bin" admin create --account "$account" --email bench-admin@bench.example >/dev/null
+ROLLCALL_PASSWORD=copper-lantern-river-77 "$bin" admin create --account "$account" --email bench-admin@bench.example >/dev/null
 export USERS
 echo "work dir: $work" >&2
 python3 bench/seed.py "$work/bench.db" "$account" "$USERS"
@@ -30,10 +31,10 @@ for phase in $PHASES; do
     ui) echo "== Users page, server-side rendered, as a logged-in administrator (4 clients)" ;;
   esac
   if [ "$phase" = ui ]; then
-    cookie=$(curl -s -o /dev/null -D - -X POST -H "Origin: $url" --data "email=bench-admin%40bench.example&password=bench-admin-password-1" "$url/api/login" \
+    cookie=$(curl -s -o /dev/null -D - -X POST -H "Origin: $url" --data "email=bench-admin%40bench.example&password=copper-lantern-river-77" "$url/api/login" \
       | sed -n 's/^[Ss]et-[Cc]ookie: \([^;]*\).*/\1/p' | tail -1)
     : > "$work/ui.out"
-    for page in "/users" "/users?q=user12345" "/users?q=grace" "/users?status=suspended&sort=name" "/users?source=manual&sort=-created"; do
+    for page in "/users" "/users?q=user12345" "/users?q=grace" "/users?q=grace&status=active" "/users?status=suspended&sort=name" "/users?source=manual&sort=-created"; do
       PAGE_PATH="$page" COOKIE="$cookie" wrk -t1 -c4 -d"${SECONDS_EACH}s" -s bench/ui.lua "$url" | tee -a "$work/ui.out"
     done
   else

@@ -84,6 +84,7 @@ test('Users: table, search and filters in the URL, invite dialog, CSV export', a
   await dialog.getByRole('button', { name: 'Send invite' }).click();
   await expect(dialog.locator('#input_email_-error')).toContainText('already a user of this account');
   await dialog.getByLabel('E-mail').fill('lin@example.com');
+  await expect(dialog.locator('#input_email_-error')).toBeEmpty(); // it was about the old value
   await dialog.getByLabel('First name').fill('Lin');
   await dialog.getByLabel('Last name').fill('Zhang');
   await dialog.getByLabel('Support').check();

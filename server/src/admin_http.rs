@@ -114,10 +114,13 @@ pub async fn users_csv(
         sort: &q.sort,
         ..Default::default()
     };
-    let first = match directory::users_page(&state.db, &user.account_id, &probe, false).await {
-        Ok(page) => page,
-        Err(e) => return error_response(e),
-    };
+    let first =
+        match directory::users_page(&state.db, &user.account_id, &probe, directory::EXPORT_CHUNK)
+            .await
+        {
+            Ok(page) => page,
+            Err(e) => return error_response(e),
+        };
     let db = state.db.clone();
     let account = user.account_id.clone();
     let chunks = stream::unfold(
@@ -168,7 +171,9 @@ pub async fn users_csv(
                             after,
                             before: "",
                         };
-                        match directory::users_page(&db, &account, &query, false).await {
+                        match directory::users_page(&db, &account, &query, directory::EXPORT_CHUNK)
+                            .await
+                        {
                             Ok(p) => Some(p),
                             Err(e) => return Some((Err(e), (None, None, true))),
                         }

@@ -582,3 +582,65 @@ async fn the_live_feed_announces_new_scim_requests() {
         "{item}"
     );
 }
+
+#[tokio::test]
+async fn many_matches_walk_the_sort_order_and_page_the_same_way() {
+    let f = fixture();
+    // 12,000 users straight into SQLite (more than the 10,000 the page counts to).
+    let db = pool(&f.db).await;
+    sqlx::query(
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 12000)
+         INSERT INTO users (id, account_id, user_name, user_name_norm, email, email_norm, first_name, last_name, status, source, created_at, updated_at)
+         SELECT printf('00000000-0000-7000-8000-%012d', i), ?, printf('bulk%05d@example.com', i), printf('bulk%05d@example.com', i),
+                printf('bulk%05d@example.com', i), printf('bulk%05d@example.com', i), 'Bulk', printf('N%05d', 12001 - i),
+                CASE WHEN i % 2 = 0 THEN 'active' ELSE 'invited' END, 'idp', '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z' FROM n",
+    )
+    .bind(&f.account)
+    .execute(&db)
+    .await
+    .unwrap();
+    let admin = admin_client(&f).await;
+
+    // A common search term, sorted by name: "Bulk N00001" is user 12000.
+    let (status, p1) = users_page(&f, &admin, &[("q", "bulk"), ("sort", "name")]).await;
+    assert_eq!(status, 200, "{p1}");
+    assert_eq!(p1["total_capped"], true);
+    assert_eq!(emails(&p1)[0], "bulk12000@example.com");
+    let (_, p2) = users_page(
+        &f,
+        &admin,
+        &[
+            ("q", "bulk"),
+            ("sort", "name"),
+            ("after", p1["next"].as_str().unwrap()),
+        ],
+    )
+    .await;
+    assert_eq!(emails(&p2)[0], "bulk11950@example.com");
+    let (_, back) = users_page(
+        &f,
+        &admin,
+        &[
+            ("q", "bulk"),
+            ("sort", "name"),
+            ("before", p2["prev"].as_str().unwrap()),
+        ],
+    )
+    .await;
+    assert_eq!(emails(&back), emails(&p1));
+
+    // A common filter with a search and a descending sort.
+    let (_, active) = users_page(
+        &f,
+        &admin,
+        &[("q", "bulk"), ("status", "active"), ("sort", "-email")],
+    )
+    .await;
+    assert_eq!(active["total"], 6000);
+    assert_eq!(emails(&active)[0], "bulk12000@example.com");
+    assert_eq!(emails(&active)[1], "bulk11998@example.com");
+    // A rare term among many users: found first, then sorted.
+    let (_, rare) = users_page(&f, &admin, &[("q", "bulk0001"), ("sort", "-name")]).await;
+    assert_eq!(rare["total"], 10);
+    assert_eq!(emails(&rare)[0], "bulk00010@example.com");
+}

@@ -9,6 +9,20 @@ pub use display::{link, when, when_or, Loaded, SourceBadge, StatusBadge};
 use crate::api::{ApiError, Logout};
 use leptos::prelude::*;
 
+/// A field's error as shown: hidden once the person edits the field (it was about the old
+/// value), shown again when a new answer arrives.
+fn until_edited(error: Signal<Option<String>>) -> (Signal<Option<String>>, RwSignal<bool>) {
+    let edited = RwSignal::new(false);
+    Effect::new(move |_| {
+        error.track();
+        edited.set(false);
+    });
+    (
+        Signal::derive(move || if edited.get() { None } else { error.get() }),
+        edited,
+    )
+}
+
 /// A labelled input whose error (if any) is shown right under it and announced to screen readers.
 #[component]
 pub fn Field(
@@ -27,6 +41,7 @@ pub fn Field(
     id: Option<&'static str>,
 ) -> impl IntoView {
     let id = id.map_or_else(|| name.replace(['[', ']'], "_"), str::to_owned);
+    let (error, edited) = until_edited(error);
     let error_id = format!("{id}-error");
     let hint_id = format!("{id}-hint");
     let (hint_for, error_for) = (hint_id.clone(), error_id.clone());
@@ -51,6 +66,7 @@ pub fn Field(
                 required=required
                 aria-invalid=move || if error.get().is_some() { "true" } else { "false" }
                 aria-describedby=described
+                on:input=move |_| edited.set(true)
             />
             {hint.map(|h| view! { <p class="hint" id=hint_id.clone()>{h}</p> })}
             <p class="field-error" id=error_id.clone() role="alert">
@@ -72,6 +88,7 @@ pub fn NamedField(
     id: Option<&'static str>,
 ) -> impl IntoView {
     let id = id.map_or_else(|| name.replace(['[', ']'], "_"), str::to_owned);
+    let (error, edited) = until_edited(error);
     let error_id = format!("{id}-error");
     view! {
         <div class="field" class:has-error=move || error.get().is_some()>
@@ -83,6 +100,7 @@ pub fn NamedField(
                 autocomplete="off"
                 aria-invalid=move || if error.get().is_some() { "true" } else { "false" }
                 aria-describedby=error_id.clone()
+                on:input=move |_| edited.set(true)
             />
             <p class="field-error" id=error_id role="alert">{move || error.get()}</p>
         </div>

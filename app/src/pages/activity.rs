@@ -45,6 +45,23 @@ fn advice(status: i64) -> &'static str {
     }
 }
 
+/// "User grace@example.com (id)", or "—" when the request had no target.
+fn target_text(r: &ActivityItem) -> String {
+    let parts: Vec<&str> = [
+        r.resource_type.as_deref(),
+        r.target.as_deref(),
+        r.resource_id.as_deref(),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    if parts.is_empty() {
+        "—".into()
+    } else {
+        parts.join(" ")
+    }
+}
+
 #[component]
 pub fn ActivityPage() -> impl IntoView {
     let query = use_query_map();
@@ -161,7 +178,7 @@ fn Drawer(selected: RwSignal<Option<ActivityItem>>) -> impl IntoView {
                     <dt>"Request"</dt><dd class="break"><code>{r.method.clone()} " " {r.path.clone()}</code></dd>
                     <dt>"We answered"</dt><dd><strong>{r.status}</strong> " (" {r.outcome.replace('_', " ")} ")"</dd>
                     <dt>"Why"</dt><dd>{r.detail.clone().unwrap_or_else(|| "—".into())}</dd>
-                    <dt>"Target"</dt><dd class="break">{r.resource_type.clone().unwrap_or_default()} " " {r.target.clone().unwrap_or_default()} " " <code>{r.resource_id.clone().unwrap_or_default()}</code></dd>
+                    <dt>"Target"</dt><dd class="break">{target_text(&r)}</dd>
                     <dt>"API key"</dt><dd>{r.key_name.clone().unwrap_or_else(|| "none (not authenticated)".into())}</dd>
                     <dt>"Client"</dt><dd class="break">{r.user_agent.clone().unwrap_or_else(|| "—".into())}</dd>
                     <dt>"Duration"</dt><dd>{format!("{:.2} ms", r.duration_us as f64 / 1000.0)}</dd>

@@ -4,8 +4,7 @@
 
 use crate::api::{load_group, load_groups, CreateGroup, GroupAction, GroupDetail, GroupSummary};
 use crate::components::{
-    go_after,
-    when, Confirm, Field, FormError, Loaded, NamedField, SourceBadge, StatusBadge,
+    go_after, when, Confirm, Field, FormError, Loaded, NamedField, SourceBadge, StatusBadge,
 };
 use leptos::prelude::*;
 use leptos_meta::Title;

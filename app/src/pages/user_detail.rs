@@ -4,8 +4,7 @@
 
 use crate::api::{load_user, EditUser, UserAction, UserDetail};
 use crate::components::{
-    go_after,
-    when, when_or, Confirm, FormError, Loaded, NamedField, SourceBadge, StatusBadge,
+    go_after, when, when_or, Confirm, FormError, Loaded, NamedField, SourceBadge, StatusBadge,
 };
 use crate::pages::audit::AuditList;
 use leptos::prelude::*;

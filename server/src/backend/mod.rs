@@ -248,7 +248,9 @@ impl Backend for ServerBackend {
             after: &q.after,
             before: &q.before,
         };
-        let mut page = directory::users_page(&self.db, &admin.account_id, &query, true).await?;
+        let mut page =
+            directory::users_page(&self.db, &admin.account_id, &query, directory::PAGE_SIZE)
+                .await?;
         Ok(UserPage {
             rows: views::user_rows(&mut page),
             total: page.total,

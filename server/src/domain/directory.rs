@@ -14,6 +14,8 @@ use crate::store::{self, directory as dir, Db, Tx};
 use std::collections::HashMap;
 
 pub const PAGE_SIZE: i64 = 50;
+/// Rows per query of the CSV export.
+pub const EXPORT_CHUNK: i64 = 1000;
 /// Users are counted up to this many; beyond, the page says "10,000+".
 pub const COUNT_CAP: i64 = 10_000;
 
@@ -40,6 +42,62 @@ pub struct UsersPage {
     pub capped: bool,
     pub next: Option<String>,
     pub prev: Option<String>,
+}
+
+/// Users a sample may examine when both the search and the filters match many users.
+const COUNT_SCAN: i64 = 10_000;
+
+/// Counts the matches (up to the cap) and picks how to find the page (see
+/// `store::directory::Plan`); each step reads at most a capped number of index entries.
+/// Returns (total, whether it is a lower bound, plan).
+async fn plan(
+    db: &Db,
+    account_id: &str,
+    filter: &dir::UserFilter,
+    sort: dir::SortKey,
+) -> AppResult<(i64, bool, dir::Plan)> {
+    use dir::Plan::{FilterFirst, MatchesFirst, SortOrder};
+    let by_filter = || async {
+        let only_filters = dir::UserFilter {
+            search: String::new(),
+            ..filter.clone()
+        };
+        dir::user_count(db, account_id, &only_filters, COUNT_CAP, MatchesFirst).await
+    };
+    if filter.search.trim().is_empty() {
+        let total = by_filter().await?;
+        let plan = if total > COUNT_CAP {
+            SortOrder(sort)
+        } else {
+            MatchesFirst
+        };
+        return Ok((total, total > COUNT_CAP, plan));
+    }
+    if dir::search_breadth(db, account_id, &filter.search, COUNT_CAP).await? <= COUNT_CAP {
+        let total = dir::user_count(db, account_id, filter, COUNT_CAP, MatchesFirst).await?;
+        return Ok((total, total > COUNT_CAP, MatchesFirst));
+    }
+    // A common search term. Alone, it matches more than the cap: no need to count further.
+    if filter.status.is_none() && filter.source.is_none() {
+        return Ok((COUNT_CAP + 1, true, SortOrder(sort)));
+    }
+    // With filters that match few users: check those few against the term.
+    if by_filter().await? <= COUNT_CAP {
+        let total = dir::user_count(db, account_id, filter, COUNT_CAP, FilterFirst).await?;
+        return Ok((total, false, FilterFirst));
+    }
+    // Both common. Check a sample of the users the filters pass: if the term is common among
+    // them, walking the sort order fills a page quickly (the count is then a lower bound);
+    // if it is rare there, check every user the filters pass instead.
+    let (scanned, matched) = dir::bounded_count(db, account_id, filter, COUNT_SCAN).await?;
+    if scanned <= COUNT_SCAN {
+        return Ok((matched, matched > COUNT_CAP, FilterFirst));
+    }
+    if matched * 100 < scanned {
+        let total = dir::user_count(db, account_id, filter, COUNT_CAP, FilterFirst).await?;
+        return Ok((total, total > COUNT_CAP, FilterFirst));
+    }
+    Ok((matched, true, SortOrder(sort)))
 }
 
 fn cursor_of(row: &dir::AdminUserRow) -> String {
@@ -73,12 +131,12 @@ fn one_of(field: &str, value: &str, allowed: &[&str]) -> AppResult<Option<String
 }
 
 /// The Users page for `q` (the URL's state).
-/// `count`: also count the matches (the page shows it; an export does not need it).
+/// `page_size`: PAGE_SIZE for the page, larger for an export.
 pub async fn users_page(
     db: &Db,
     account_id: &str,
     q: &UserQuery<'_>,
-    count: bool,
+    page_size: i64,
 ) -> AppResult<UsersPage> {
     let filter = dir::UserFilter {
         search: q.q.to_string(),
@@ -103,12 +161,19 @@ pub async fn users_page(
     let before = parse_cursor("before", q.before)?;
     let backwards = before.is_some();
     let cursor = before.as_ref().or(after.as_ref());
-    let mut rows = dir::user_page(
-        db, account_id, &filter, sort, descending, cursor, backwards, PAGE_SIZE,
-    )
-    .await?;
-    let more = rows.len() as i64 > PAGE_SIZE;
-    rows.truncate(PAGE_SIZE as usize);
+    let (total, capped, plan) = plan(db, account_id, &filter, sort).await?;
+    let request = dir::PageRequest {
+        filter: &filter,
+        sort,
+        descending,
+        cursor,
+        backwards,
+        limit: page_size,
+        plan,
+    };
+    let mut rows = dir::user_page(db, account_id, &request).await?;
+    let more = rows.len() as i64 > page_size;
+    rows.truncate(usize::try_from(page_size).unwrap_or(0));
     let (next, prev) = match (backwards, rows.first(), rows.last()) {
         (_, None, _) | (_, _, None) => (None, None),
         (false, Some(first), Some(last)) => (
@@ -116,11 +181,6 @@ pub async fn users_page(
             cursor.is_some().then(|| cursor_of(first)),
         ),
         (true, Some(first), Some(last)) => (Some(cursor_of(last)), more.then(|| cursor_of(first))),
-    };
-    let total = if count {
-        dir::user_count(db, account_id, &filter, COUNT_CAP).await?
-    } else {
-        0
     };
     let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
     let mut groups: HashMap<String, Vec<String>> = HashMap::new();
@@ -131,7 +191,7 @@ pub async fn users_page(
         rows,
         groups,
         total: total.min(COUNT_CAP),
-        capped: total > COUNT_CAP,
+        capped,
         next,
         prev,
     })

@@ -23,6 +23,30 @@ impl SortKey {
             SortKey::Created => "u.id",
         }
     }
+
+    /// The index that reads users of an account in this order.
+    fn index(self) -> &'static str {
+        match self {
+            SortKey::Email => "users_account_user_name",
+            SortKey::Name => "users_account_name",
+            SortKey::Created => "users_account_id",
+        }
+    }
+}
+
+/// How a page is found. SQLite's planner cannot know how many rows a filter or search term
+/// matches, and either choice is slow for the other case, so the domain decides from a capped
+/// count: few matches → find them first (filter/search indexes) and sort them; many → walk the
+/// sort order's index and keep the rows that match until the page is full.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Plan {
+    /// Filter and search indexes find the (few) matches; they are then sorted.
+    MatchesFirst,
+    /// The status/source index finds the few users the filters match; each is checked
+    /// against the search term (a common one), then sorted.
+    FilterFirst,
+    /// Walk the sort order's index and keep matching rows until the page is full.
+    SortOrder(SortKey),
 }
 
 /// What the Users page asks for. Empty strings mean "any".
@@ -54,8 +78,51 @@ pub struct AdminUserRow {
     pub sort_value: String,
 }
 
-fn push_filter(q: &mut QueryBuilder<'_, Sqlite>, account_id: &str, f: &UserFilter) {
-    q.push(" FROM users u WHERE u.account_id = ")
+/// The four search branches: (column, lower-cased term). SQLite's lower() folds ASCII only, so
+/// the name terms do the same.
+fn search_branches(term: &str) -> [(&'static str, String); 4] {
+    let (unicode, ascii) = (term.to_lowercase(), term.to_ascii_lowercase());
+    [
+        ("user_name_norm", unicode.clone()),
+        ("email_norm", unicode),
+        ("name_norm", ascii.clone()),
+        ("lower(last_name)", ascii),
+    ]
+}
+
+/// `((col >= low AND col < low+max) OR …)` over the four search branches, checked row by row.
+fn push_term_match(q: &mut QueryBuilder<'_, Sqlite>, term: &str) {
+    q.push("(");
+    for (i, (column, low)) in search_branches(term).into_iter().enumerate() {
+        if i > 0 {
+            q.push(" OR ");
+        }
+        // Unqualified: `users u` is the only table where this is used.
+        q.push(format!("({column} >= "))
+            .push_bind(low.clone())
+            .push(format!(" AND {column} < "))
+            .push_bind(format!("{low}\u{10FFFF}"))
+            .push(")");
+    }
+    q.push(")");
+}
+
+fn push_filter(q: &mut QueryBuilder<'_, Sqlite>, account_id: &str, f: &UserFilter, plan: Plan) {
+    q.push(" FROM users u");
+    match plan {
+        Plan::SortOrder(key) => {
+            q.push(format!(" INDEXED BY {}", key.index()));
+        }
+        // Without this, SQLite prefers the search indexes (a common term: many rows).
+        Plan::FilterFirst if f.status.is_some() => {
+            q.push(" INDEXED BY users_account_status");
+        }
+        Plan::FilterFirst if f.source.is_some() => {
+            q.push(" INDEXED BY users_account_source");
+        }
+        Plan::FilterFirst | Plan::MatchesFirst => {}
+    }
+    q.push(" WHERE u.account_id = ")
         .push_bind(account_id.to_string());
     if let Some(status) = &f.status {
         q.push(" AND u.status = ").push_bind(status.clone());
@@ -64,54 +131,108 @@ fn push_filter(q: &mut QueryBuilder<'_, Sqlite>, account_id: &str, f: &UserFilte
         q.push(" AND u.source = ").push_bind(source.clone());
     }
     let term = f.search.trim();
-    if !term.is_empty() {
-        // Four index range scans joined by UNION: the matching set is found first, whatever
-        // the page's order. SQLite's lower() folds ASCII only, so the name terms do the same.
-        let unicode = term.to_lowercase();
-        let ascii = term.to_ascii_lowercase();
-        q.push(" AND u.rowid IN (");
-        let branches = [
-            ("user_name_norm", &unicode),
-            ("email_norm", &unicode),
-            ("name_norm", &ascii),
-            ("lower(last_name)", &ascii),
-        ];
-        for (i, (column, low)) in branches.into_iter().enumerate() {
-            if i > 0 {
-                q.push(" UNION ");
+    if term.is_empty() {
+        return;
+    }
+    match plan {
+        // Index range scans joined by UNION: the matching set first, whatever the order.
+        Plan::MatchesFirst => {
+            q.push(" AND u.rowid IN (");
+            for (i, (column, low)) in search_branches(term).into_iter().enumerate() {
+                if i > 0 {
+                    q.push(" UNION ");
+                }
+                q.push("SELECT rowid FROM users WHERE account_id = ")
+                    .push_bind(account_id.to_string())
+                    .push(format!(" AND {column} >= "))
+                    .push_bind(low.clone())
+                    .push(format!(" AND {column} < "))
+                    .push_bind(format!("{low}\u{10FFFF}"));
             }
-            q.push("SELECT rowid FROM users WHERE account_id = ")
-                .push_bind(account_id.to_string())
-                .push(format!(" AND {column} >= "))
-                .push_bind(low.clone())
-                .push(format!(" AND {column} < "))
-                .push_bind(format!("{low}\u{10FFFF}"));
+            q.push(")");
         }
-        q.push(")");
+        // Checked row by row.
+        Plan::FilterFirst | Plan::SortOrder(_) => {
+            q.push(" AND ");
+            push_term_match(q, term);
+        }
     }
 }
 
-/// One page of the Users page. `descending` is the page's order; `backwards` reads the rows
-/// before `cursor` (the previous page) and returns them in page order. Returns up to
-/// `limit + 1` rows: the extra one says there is more in the reading direction.
-pub async fn user_page(
+/// Walks at most `scan` users that pass the filters and says how many it walked (up to
+/// `scan + 1`) and how many of those match the search term.
+pub async fn bounded_count(
     db: impl SqliteExecutor<'_>,
     account_id: &str,
     filter: &UserFilter,
-    sort: SortKey,
-    descending: bool,
-    cursor: Option<&Cursor>,
-    backwards: bool,
-    limit: i64,
+    scan: i64,
+) -> AppResult<(i64, i64)> {
+    let only_filters = UserFilter {
+        search: String::new(),
+        ..filter.clone()
+    };
+    let mut q = QueryBuilder::<Sqlite>::new("SELECT count(*), coalesce(sum(m), 0) FROM (SELECT ");
+    push_term_match(&mut q, filter.search.trim());
+    q.push(" AS m");
+    push_filter(&mut q, account_id, &only_filters, Plan::MatchesFirst);
+    q.push(" LIMIT ").push_bind(scan + 1).push(")");
+    Ok(q.build_query_as().fetch_one(db).await?)
+}
+
+/// The largest number of users one search branch matches, counting no further than `cap`
+/// (four short index range scans): tells a rare term from a common one.
+pub async fn search_breadth(
+    db: impl SqliteExecutor<'_>,
+    account_id: &str,
+    term: &str,
+    cap: i64,
+) -> AppResult<i64> {
+    let mut q = QueryBuilder::<Sqlite>::new("SELECT max(");
+    for (i, (column, low)) in search_branches(term.trim()).into_iter().enumerate() {
+        if i > 0 {
+            q.push(", ");
+        }
+        q.push("(SELECT count(*) FROM (SELECT 1 FROM users WHERE account_id = ")
+            .push_bind(account_id.to_string())
+            .push(format!(" AND {column} >= "))
+            .push_bind(low.clone())
+            .push(format!(" AND {column} < "))
+            .push_bind(format!("{low}\u{10FFFF}"))
+            .push(" LIMIT ")
+            .push_bind(cap + 1)
+            .push("))");
+    }
+    q.push(")");
+    Ok(q.build_query_scalar().fetch_one(db).await?)
+}
+
+/// One page of the Users page, as the domain asks for it.
+pub struct PageRequest<'a> {
+    pub filter: &'a UserFilter,
+    pub sort: SortKey,
+    /// The page's order.
+    pub descending: bool,
+    pub cursor: Option<&'a Cursor>,
+    /// Read the rows before `cursor` (the previous page); returned in page order.
+    pub backwards: bool,
+    pub limit: i64,
+    pub plan: Plan,
+}
+
+/// Returns up to `limit + 1` rows: the extra one says there is more in the reading direction.
+pub async fn user_page(
+    db: impl SqliteExecutor<'_>,
+    account_id: &str,
+    r: &PageRequest<'_>,
 ) -> AppResult<Vec<AdminUserRow>> {
-    let key = sort.column();
+    let key = r.sort.column();
     let mut q = QueryBuilder::<Sqlite>::new(format!(
         "SELECT u.id, u.user_name, u.email, u.first_name, u.last_name, u.status, u.source, u.last_login_at, {key} AS sort_value"
     ));
-    push_filter(&mut q, account_id, filter);
+    push_filter(&mut q, account_id, r.filter, r.plan);
     // Reading forwards in ascending order, or backwards in descending order, goes up.
-    let upward = descending == backwards;
-    if let Some(c) = cursor {
+    let upward = r.descending == r.backwards;
+    if let Some(c) = r.cursor {
         q.push(format!(
             " AND ({key}, u.id) {} (",
             if upward { ">" } else { "<" }
@@ -123,11 +244,11 @@ pub async fn user_page(
     }
     let dir = if upward { "ASC" } else { "DESC" };
     q.push(format!(" ORDER BY {key} {dir}, u.id {dir} LIMIT "))
-        .push_bind(limit + 1);
+        .push_bind(r.limit + 1);
     let mut rows: Vec<AdminUserRow> = q.build_query_as().fetch_all(db).await?;
-    if backwards {
+    if r.backwards {
         // Keep the extra row (the "there is more" marker) at the end, reverse the page itself.
-        let extra = (rows.len() as i64 > limit).then(|| rows.pop()).flatten();
+        let extra = (rows.len() as i64 > r.limit).then(|| rows.pop()).flatten();
         rows.reverse();
         rows.extend(extra);
     }
@@ -141,9 +262,10 @@ pub async fn user_count(
     account_id: &str,
     filter: &UserFilter,
     cap: i64,
+    plan: Plan,
 ) -> AppResult<i64> {
     let mut q = QueryBuilder::<Sqlite>::new("SELECT count(*) FROM (SELECT 1");
-    push_filter(&mut q, account_id, filter);
+    push_filter(&mut q, account_id, filter, plan);
     q.push(" LIMIT ").push_bind(cap + 1).push(")");
     Ok(q.build_query_scalar().fetch_one(db).await?)
 }
