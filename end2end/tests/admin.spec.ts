@@ -187,6 +187,7 @@ test('User groups: manual CRUD and members; SCIM groups read-only; the built-in 
   await page.getByLabel('Add a member by e-mail').fill('nobody@example.com');
   await page.getByRole('button', { name: 'Add member' }).click();
   await expect(page.locator('#member-email-error')).toContainText('No user of this account');
+  await expect(page.getByLabel('Add a member by e-mail')).toHaveValue('nobody@example.com');
   await page.getByLabel('Add a member by e-mail').fill('grace@example.com');
   await page.getByRole('button', { name: 'Add member' }).click();
   await expect(page.locator('tr[data-email="grace@example.com"]')).toBeVisible();
@@ -227,9 +228,14 @@ test('API keys: the token is shown once, works, and stops at once when revoked',
   await page.getByLabel('Custom: days').fill('9999');
   await page.getByRole('button', { name: 'Create key' }).click();
   await expect(page.locator('#key-custom-days-error')).toContainText('1 to 3650');
+  // Nothing the administrator entered is lost by the error.
+  await expect(page.getByLabel('Name')).toHaveValue('Okta test');
+  await expect(page.getByLabel('Expires after')).toHaveValue('custom');
   await page.getByLabel('Custom: days').fill('45');
   await page.getByRole('button', { name: 'Create key' }).click();
   await expect(page.getByRole('alert').filter({ hasText: 'shown only this once' })).toBeVisible();
+  const in45 = new Date(Date.now() + 45 * 86_400_000).toISOString().slice(0, 10);
+  await expect(page.getByText(`It expires ${in45}`)).toBeVisible();
   const newToken = await page.getByLabel('Bearer token').inputValue();
   expect(newToken).toMatch(/^rc_[A-Za-z0-9]{16}_[A-Za-z0-9]{32}$/);
   await axe(page);

@@ -149,6 +149,23 @@ where
     });
 }
 
+/// Counts the action's successes. A resource that depends on this reloads after a change but
+/// not after an error, which would re-render its form and lose what the person typed.
+pub fn successes<A>(action: ServerAction<A>) -> Signal<usize>
+where
+    A: leptos::server_fn::ServerFn + Clone + Send + Sync + 'static,
+    A::Output: Clone + Send + Sync + 'static,
+    A::Error: Clone + Send + Sync + 'static,
+{
+    let count = RwSignal::new(0usize);
+    Effect::new(move |_| {
+        if let Some(Ok(_)) = action.value().get() {
+            count.update(|c| *c += 1);
+        }
+    });
+    count.into()
+}
+
 /// Goes to `path` once the action dispatched after `armed` was set (to the action's version
 /// then) has succeeded — e.g. back to the list after a delete. Other dispatches set it to None.
 pub fn go_after<A>(action: ServerAction<A>, armed: RwSignal<Option<usize>>, path: &'static str)

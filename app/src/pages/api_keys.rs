@@ -4,7 +4,7 @@
 
 use crate::api::{load_api_keys, load_groups, ApiKeyRow, CreateApiKey, GroupSummary, RevokeApiKey};
 use crate::components::{
-    when, when_or, Confirm, CopyField, Field, FormError, Loaded, NamedField, StatusBadge,
+    successes, when, when_or, Confirm, CopyField, Field, FormError, Loaded, NamedField, StatusBadge,
 };
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -13,8 +13,10 @@ use leptos_meta::Title;
 pub fn ApiKeysPage() -> impl IntoView {
     let create = ServerAction::<CreateApiKey>::new();
     let revoke = ServerAction::<RevokeApiKey>::new();
+    let create_done = successes(create);
+    let revoke_done = successes(revoke);
     let keys = Resource::new(
-        move || (create.version().get(), revoke.version().get()),
+        move || (create_done.get(), revoke_done.get()),
         |_| load_api_keys(),
     );
     let show_create = RwSignal::new(false);
@@ -88,18 +90,12 @@ pub fn NewKeyForm(create: ServerAction<CreateApiKey>, default_name: &'static str
     let field = move |name: &'static str| {
         Signal::derive(move || error.get().and_then(|e| e.field_message(name)))
     };
+    let created = move || create.value().get().and_then(Result::ok);
     view! {
-        {move || match create.value().get() {
-            Some(Ok(key)) => view! {
-                <section class="card panel token-once" role="region" aria-labelledby="token-title">
-                    <h2 id="token-title">{format!("Your new key “{}”", key.name)}</h2>
-                    <p class="callout warning" role="alert"><strong>"Copy the token now. "</strong>"It is shown only this once; Rollcall keeps only a hash of it. If you lose it, revoke the key and create another."</p>
-                    <CopyField label="Bearer token" value=key.token.clone()/>
-                    <p class="hint">{key.expires_at.as_deref().map_or_else(|| "It never expires.".to_string(), |t| format!("It expires {}.", when(t)))}
-                        " In OneLogin paste it as " <strong>"SCIM Bearer Token"</strong> "."</p>
-                </section>
-            }.into_any(),
-            _ => view! {
+        // Only a success replaces the form: after an error the form stays as the person left it.
+        <Show
+            when=move || created().is_some()
+            fallback=move || view! {
                 <section class="card panel" role="region" aria-labelledby="new-key-title">
                     <h2 id="new-key-title">"New API key"</h2>
                     <ActionForm action=create>
@@ -128,7 +124,17 @@ pub fn NewKeyForm(create: ServerAction<CreateApiKey>, default_name: &'static str
                         </button>
                     </ActionForm>
                 </section>
-            }.into_any(),
-        }}
+            }
+        >
+            {move || created().map(|key| view! {
+                <section class="card panel token-once" role="region" aria-labelledby="token-title">
+                    <h2 id="token-title">{format!("Your new key “{}”", key.name)}</h2>
+                    <p class="callout warning" role="alert"><strong>"Copy the token now. "</strong>"It is shown only this once; Rollcall keeps only a hash of it. If you lose it, revoke the key and create another."</p>
+                    <CopyField label="Bearer token" value=key.token.clone()/>
+                    <p class="hint">{key.expires_at.as_deref().map_or_else(|| "It never expires.".to_string(), |t| format!("It expires {}.", when(t)))}
+                        " In OneLogin paste it as " <strong>"SCIM Bearer Token"</strong> "."</p>
+                </section>
+            })}
+        </Show>
     }
 }

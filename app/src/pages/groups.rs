@@ -4,7 +4,8 @@
 
 use crate::api::{load_group, load_groups, CreateGroup, GroupAction, GroupDetail, GroupSummary};
 use crate::components::{
-    go_after, when, Confirm, Field, FormError, Loaded, NamedField, SourceBadge, StatusBadge,
+    go_after, successes, when, Confirm, Field, FormError, Loaded, NamedField, SourceBadge,
+    StatusBadge,
 };
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -13,7 +14,8 @@ use leptos_router::hooks::use_params_map;
 #[component]
 pub fn GroupsPage() -> impl IntoView {
     let create = ServerAction::<CreateGroup>::new();
-    let groups = Resource::new(move || create.version().get(), |_| load_groups());
+    let create_done = successes(create);
+    let groups = Resource::new(move || create_done.get(), |_| load_groups());
     let error = Signal::derive(move || create.value().get().and_then(Result::err));
     let field = move |name: &'static str| {
         Signal::derive(move || error.get().and_then(|e| e.field_message(name)))
@@ -58,10 +60,8 @@ pub fn GroupDetailPage() -> impl IntoView {
     let params = use_params_map();
     let id = move || params.read().get("id").unwrap_or_default();
     let act = ServerAction::<GroupAction>::new();
-    let group = Resource::new(
-        move || (id(), act.version().get()),
-        |(id, _)| load_group(id),
-    );
+    let act_done = successes(act);
+    let group = Resource::new(move || (id(), act_done.get()), |(id, _)| load_group(id));
     let deleting = RwSignal::new(None);
     go_after(act, deleting, "/groups");
     view! { <Loaded resource=group render={move |g: GroupDetail| view! { <GroupView g act deleting/> }}/> }

@@ -4,7 +4,8 @@
 
 use crate::api::{load_user, EditUser, UserAction, UserDetail};
 use crate::components::{
-    go_after, when, when_or, Confirm, FormError, Loaded, NamedField, SourceBadge, StatusBadge,
+    go_after, successes, when, when_or, Confirm, FormError, Loaded, NamedField, SourceBadge,
+    StatusBadge,
 };
 use crate::pages::audit::AuditList;
 use leptos::prelude::*;
@@ -17,8 +18,10 @@ pub fn UserDetailPage() -> impl IntoView {
     let id = move || params.read().get("id").unwrap_or_default();
     let act = ServerAction::<UserAction>::new();
     let edit = ServerAction::<EditUser>::new();
+    let act_done = successes(act);
+    let edit_done = successes(edit);
     let user = Resource::new(
-        move || (id(), act.version().get(), edit.version().get()),
+        move || (id(), act_done.get(), edit_done.get()),
         |(id, _, _)| load_user(id),
     );
     // After a delete the user is gone: back to the list.

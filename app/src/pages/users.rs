@@ -3,7 +3,9 @@
 //! last page of a million users is as fast as the first. "Invite user" and CSV export are here.
 
 use crate::api::{load_groups, load_users, InviteUser, UserPage, UserQuery};
-use crate::components::{link, when_or, Field, FormError, Loaded, SourceBadge, StatusBadge};
+use crate::components::{
+    link, successes, when_or, Field, FormError, Loaded, SourceBadge, StatusBadge,
+};
 use crate::pages::audit::FilterSelect;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -44,8 +46,9 @@ pub fn UsersPage() -> impl IntoView {
         before: param("before").get(),
     };
     let invite = ServerAction::<InviteUser>::new();
+    let invite_done = successes(invite);
     let users = Resource::new(
-        move || (current(), invite.version().get()),
+        move || (current(), invite_done.get()),
         |(q, _)| load_users(q),
     );
     let show_invite = RwSignal::new(false);

@@ -201,10 +201,12 @@ impl Backend for ServerBackend {
             &self.mailer,
             &admin.account_id,
             &actor,
-            &input.email,
-            &input.first_name,
-            &input.last_name,
-            &input.groups,
+            invites::Invitee {
+                email: &input.email,
+                first_name: &input.first_name,
+                last_name: &input.last_name,
+                groups: &input.groups,
+            },
         )
         .await?)
     }

@@ -241,17 +241,29 @@ pub async fn resend(
     Ok(())
 }
 
+/// The person an administrator invites.
+pub struct Invitee<'a> {
+    pub email: &'a str,
+    pub first_name: &'a str,
+    pub last_name: &'a str,
+    /// Manual groups to add them to.
+    pub groups: &'a [String],
+}
+
 /// Admin action: invites a new person by e-mail (a manual user, Invited until they sign up).
 pub async fn invite_new(
     db: &Db,
     mailer: &Mailer,
     account_id: &str,
     actor: &audit::Actor,
-    email: &str,
-    first: &str,
-    last: &str,
-    groups: &[String],
+    who: Invitee<'_>,
 ) -> AppResult<String> {
+    let Invitee {
+        email,
+        first_name: first,
+        last_name: last,
+        groups,
+    } = who;
     let mut problems = crate::domain::validate::Problems::default();
     problems.check("email", crate::domain::validate::email(email));
     problems.check(
