@@ -64,6 +64,23 @@ pub fn when_or(t: &Option<String>, none: &str) -> String {
     t.as_deref().map(when).unwrap_or_else(|| none.to_string())
 }
 
+/// Reads the current URL's query parameters, each as a signal ("" when absent).
+pub fn url_params() -> impl Fn(&'static str) -> Signal<String> + Copy + Send + Sync + 'static {
+    let query = leptos_router::hooks::use_query_map();
+    move |k| Signal::derive(move || query.read().get(k).unwrap_or_default())
+}
+
+/// "Newest" / "Older →" links under a log.
+#[component]
+pub fn LogPager(newest: Option<String>, older: Option<String>) -> impl IntoView {
+    view! {
+        <nav class="pager" aria-label="Pages">
+            {newest.map(|href| view! { <a href=href>"Newest"</a> })}
+            {older.map(|href| view! { <a href=href rel="next">"Older →"</a> })}
+        </nav>
+    }
+}
+
 /// `path?k=v&…` with the non-empty pairs, percent-encoded.
 pub fn link(path: &str, pairs: &[(&str, &str)]) -> String {
     let query: Vec<String> = pairs

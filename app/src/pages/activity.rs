@@ -4,7 +4,7 @@
 //! page reloads the newest entries without a page load.
 
 use crate::api::{load_activity, ActivityItem, ActivityPage, ActivityQuery};
-use crate::components::{link, when, Loaded};
+use crate::components::{link, url_params, when, Loaded, LogPager};
 use crate::pages::audit::FilterSelect;
 use leptos::html;
 use leptos::prelude::*;
@@ -65,8 +65,7 @@ fn target_text(r: &ActivityItem) -> String {
 #[component]
 pub fn ActivityPage() -> impl IntoView {
     let query = use_query_map();
-    let param =
-        move |k: &'static str| Signal::derive(move || query.read().get(k).unwrap_or_default());
+    let param = url_params();
     let current = move || ActivityQuery {
         outcome: param("outcome").get(),
         method: param("method").get(),
@@ -105,10 +104,7 @@ pub fn ActivityPage() -> impl IntoView {
             let newest = (!q.before.is_empty()).then(|| link("/activity", &[("outcome", &q.outcome), ("method", &q.method), ("resource", &q.resource)]));
             view! {
                 <ActivityTable items=page.items selected/>
-                <nav class="pager" aria-label="Pages">
-                    {newest.map(|href| view! { <a href=href>"Newest"</a> })}
-                    {older.map(|href| view! { <a href=href rel="next">"Older →"</a> })}
-                </nav>
+                <LogPager newest older/>
             }
         }}/>
         <Show when=move || selected.get().is_some()>

@@ -2,11 +2,10 @@
 //! API key creation, use and revocation — filterable, newest first.
 
 use crate::api::{load_audit, AuditItem, AuditPage, AuditQuery};
-use crate::components::{link, when, Loaded};
+use crate::components::{link, url_params, when, Loaded, LogPager};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::Form;
-use leptos_router::hooks::use_query_map;
 
 const CATEGORIES: [(&str, &str); 5] = [
     ("", "Everything"),
@@ -45,9 +44,7 @@ pub fn FilterSelect(
 
 #[component]
 pub fn AuditPage() -> impl IntoView {
-    let query = use_query_map();
-    let param =
-        move |k: &'static str| Signal::derive(move || query.read().get(k).unwrap_or_default());
+    let param = url_params();
     let current = move || AuditQuery {
         category: param("category").get(),
         actor: param("actor").get(),
@@ -68,10 +65,7 @@ pub fn AuditPage() -> impl IntoView {
             let newest = (!q.before.is_empty()).then(|| link("/audit", &[("category", &q.category), ("actor", &q.actor)]));
             view! {
                 <div class="card"><AuditList items=page.items show_target=true/></div>
-                <nav class="pager" aria-label="Pages">
-                    {newest.map(|href| view! { <a href=href>"Newest"</a> })}
-                    {older.map(|href| view! { <a href=href rel="next">"Older →"</a> })}
-                </nav>
+                <LogPager newest older/>
             }
         }}/>
     }

@@ -4,13 +4,12 @@
 
 use crate::api::{load_groups, load_users, InviteUser, UserPage, UserQuery};
 use crate::components::{
-    link, successes, when_or, Field, FormError, Loaded, SourceBadge, StatusBadge,
+    link, successes, url_params, when_or, Field, FormError, Loaded, SourceBadge, StatusBadge,
 };
 use crate::pages::audit::FilterSelect;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::Form;
-use leptos_router::hooks::use_query_map;
 
 const STATUSES: [(&str, &str); 4] = [
     ("", "Any status"),
@@ -34,9 +33,7 @@ const SORTS: [(&str, &str); 6] = [
 
 #[component]
 pub fn UsersPage() -> impl IntoView {
-    let query = use_query_map();
-    let param =
-        move |k: &'static str| Signal::derive(move || query.read().get(k).unwrap_or_default());
+    let param = url_params();
     let current = move || UserQuery {
         q: param("q").get(),
         status: param("status").get(),
