@@ -3,7 +3,7 @@
 // token, the live provisioning feed, axe-core on every page (0 serious/critical), 375 px and
 // the dark theme. Screenshots are written as test artifacts (docs/screenshots has three).
 import { test, expect, Page } from '@playwright/test';
-import AxeBuilder from '@axe-core/playwright';
+import { axe } from './axe';
 import { startServer, cli, Running } from './server';
 
 const ADMIN = 'admin@example.com';
@@ -21,15 +21,6 @@ async function scim(method: string, path: string, body?: unknown, bearer = token
     body: body ? JSON.stringify(body) : undefined,
   });
   return { status: res.status, body: await res.json().catch(() => null) };
-}
-
-/** 0 serious or critical axe-core violations on the current page. */
-async function axe(p: Page) {
-  const result = await new AxeBuilder({ page: p }).analyze();
-  const bad = result.violations
-    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
-  expect(bad, `axe on ${p.url()}`).toEqual([]);
 }
 
 async function open(path: string) {

@@ -1,5 +1,6 @@
 import { test, expect, Page } from '@playwright/test';
 import { startServer, Running } from './server';
+import { axe } from './axe';
 
 const EMAIL = 'ada@example.com';
 const PASSWORD = 'violet-harbour-engine-42';
@@ -21,6 +22,7 @@ test('first run → log out → log in → shell → wrong password', async ({ p
   await expect(page.getByRole('heading', { name: 'Welcome to Rollcall' })).toBeVisible();
   await hydrated(page);
   await page.screenshot({ path: testInfo.outputPath('01-setup.png'), fullPage: true });
+  await axe(page);
 
   // A wrong code is reported next to its field, and nothing is created.
   await page.getByLabel('Set-up code').fill('AAAA-BBBB-CCCC');
@@ -78,6 +80,7 @@ test('first run → log out → log in → shell → wrong password', async ({ p
   await expect(page.getByRole('alert').filter({ hasText: 'E-mail or password is incorrect.' })).toBeVisible();
   await expect(page).toHaveURL(/\/login$/);
   await page.screenshot({ path: testInfo.outputPath('03-login-error.png'), fullPage: true });
+  await axe(page);
 
   // Right password → the shell.
   await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
@@ -95,5 +98,26 @@ test('the log-in page works without JavaScript too', async ({ browser }) => {
   await page.getByRole('button', { name: 'Log in' }).click();
   await expect(page).toHaveURL(/\/users$/);
   await expect(page.getByRole('navigation', { name: 'Access Management' })).toBeVisible();
+  // The Users filters are a plain GET form; creating a group is a plain POST.
+  await page.getByLabel('Search').fill('nobody-matches');
+  await page.getByRole('button', { name: 'Apply' }).click();
+  await expect(page).toHaveURL(/\/users\?q=nobody-matches/);
+  await expect(page.getByText('No users match these filters.')).toBeVisible();
+  await page.goto(server.url + '/groups');
+  await page.getByLabel('Group name').fill('No-JS group');
+  await page.getByRole('button', { name: 'Create group' }).click();
+  await expect(page).toHaveURL(/\/groups/);
+  await page.goto(server.url + '/groups');
+  await expect(page.getByRole('link', { name: 'No-JS group' })).toBeVisible();
   await context.close();
+});
+
+test('the forgot-password page passes axe and answers the same for any e-mail', async ({ page }) => {
+  await page.goto(server.url + '/forgot');
+  await hydrated(page);
+  await axe(page);
+  await page.getByLabel('E-mail').fill('someone-else@example.com');
+  await page.getByRole('button', { name: /send/i }).click();
+  await expect(page.getByText('If an account uses this e-mail')).toBeVisible();
+  await axe(page);
 });

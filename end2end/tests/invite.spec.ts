@@ -1,6 +1,7 @@
 import { test, expect } from '@playwright/test';
 import { startServer, cli, Running } from './server';
 import { startSmtp, linkIn, Sink } from './smtp';
+import { axe } from './axe';
 
 const ADMIN = 'admin@example.com';
 const ADMIN_PASSWORD = 'violet-harbour-engine-42';
@@ -53,6 +54,7 @@ test('SCIM user → invite mail → sign up → logged in → Active; suspension
   await expect(page.getByLabel('E-mail')).toHaveAttribute('readonly', '');
   await page.locator('body[data-hydrated="true"]').waitFor({ state: 'attached' });
   await page.screenshot({ path: testInfo.outputPath('04-signup.png'), fullPage: true });
+  await axe(page);
   await page.getByLabel('Password', { exact: true }).fill('short');
   await page.getByLabel('Confirm password').fill('short');
   await page.getByRole('button', { name: 'SIGN UP' }).click();
@@ -63,6 +65,7 @@ test('SCIM user → invite mail → sign up → logged in → Active; suspension
 
   // Logged in, on their home page (a member's home is their profile).
   await expect(page.getByRole('heading', { name: 'Your profile' })).toBeVisible();
+  await axe(page);
   await expect(page.getByRole('button', { name: 'Log out' })).toBeVisible();
   await expect(page.getByText('grace@example.com')).toBeVisible();
 

@@ -48,7 +48,18 @@ pub fn AdminShell(user: CurrentUser) -> impl IntoView {
                 </div>
             </aside>
             <main id="main" class="content">
-                <Outlet/>
+                // Pages show their own loading and error states; this catches anything else.
+                <ErrorBoundary fallback=|errors| view! {
+                    <section class="error-panel" role="alert">
+                        <h1>"Something went wrong"</h1>
+                        <ul>
+                            {move || errors.get().into_iter().map(|(_, e)| view! { <li>{e.to_string()}</li> }).collect_view()}
+                        </ul>
+                        <a href="/">"Reload Rollcall"</a>
+                    </section>
+                }>
+                    <Outlet/>
+                </ErrorBoundary>
             </main>
         </div>
     }
