@@ -45,6 +45,13 @@ fn advice(status: i64) -> &'static str {
     }
 }
 
+/// Microseconds as milliseconds with one decimal ("0.9 ms"), without float formatting (which
+/// would add its code to the WASM).
+fn millis(us: i64) -> String {
+    let tenths = (us.max(0) + 50) / 100;
+    format!("{}.{} ms", tenths / 10, tenths % 10)
+}
+
 /// "User grace@example.com (id)", or "—" when the request had no target.
 fn target_text(r: &ActivityItem) -> String {
     let parts: Vec<&str> = [
@@ -140,7 +147,7 @@ fn ActivityTable(
                                 <td><span class=if ok { "badge status-active" } else { "badge status-suspended" }>{r.status}</span></td>
                                 <td class="break">{r.target.clone().or(r.resource_id.clone()).unwrap_or_else(|| "—".into())}</td>
                                 <td class="break">{r.user_agent.clone().unwrap_or_else(|| "—".into())}</td>
-                                <td class="nowrap">{format!("{:.1} ms", r.duration_us as f64 / 1000.0)}</td>
+                                <td class="nowrap">{millis(r.duration_us)}</td>
                                 <td><button type="button" class="button secondary" on:click=move |_| selected.set(Some(item.clone()))>"Details"</button></td>
                             </tr>
                         }
@@ -177,7 +184,7 @@ fn Drawer(selected: RwSignal<Option<ActivityItem>>) -> impl IntoView {
                     <dt>"Target"</dt><dd class="break">{target_text(&r)}</dd>
                     <dt>"API key"</dt><dd>{r.key_name.clone().unwrap_or_else(|| "none (not authenticated)".into())}</dd>
                     <dt>"Client"</dt><dd class="break">{r.user_agent.clone().unwrap_or_else(|| "—".into())}</dd>
-                    <dt>"Duration"</dt><dd>{format!("{:.2} ms", r.duration_us as f64 / 1000.0)}</dd>
+                    <dt>"Duration"</dt><dd>{millis(r.duration_us)}</dd>
                 </dl>
                 {(!tip.is_empty()).then(|| view! { <p class="callout" role="note"><strong>"What to do: "</strong>{tip}</p> })}
             </aside>
@@ -217,4 +224,14 @@ fn follow_live_feed(on_new: Callback<()>, connected: RwSignal<bool>) {
     }
     #[cfg(not(feature = "hydrate"))]
     let _ = (on_new, connected);
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn durations_round_to_a_tenth_of_a_millisecond() {
+        assert_eq!(super::millis(860), "0.9 ms");
+        assert_eq!(super::millis(12_345), "12.3 ms");
+        assert_eq!(super::millis(0), "0.0 ms");
+    }
 }
