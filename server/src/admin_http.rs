@@ -77,6 +77,20 @@ pub struct UsersCsvQuery {
     sort: String,
 }
 
+impl UsersCsvQuery {
+    /// The Users page's query for the rows after `after` ("" = from the start).
+    fn page<'a>(&'a self, after: &'a str) -> directory::UserQuery<'a> {
+        directory::UserQuery {
+            q: &self.q,
+            status: &self.status,
+            source: &self.source,
+            sort: &self.sort,
+            after,
+            before: "",
+        }
+    }
+}
+
 /// One CSV cell: quoted when needed, and defused when a spreadsheet would read it as a formula
 /// (names come from outside, e.g. the IdP).
 fn cell(value: &str) -> String {
@@ -107,20 +121,17 @@ pub async fn users_csv(
         Err(r) => return r,
     };
     // Validate the filters before the first byte, so a bad link is a clear 400, not a cut file.
-    let probe = directory::UserQuery {
-        q: &q.q,
-        status: &q.status,
-        source: &q.source,
-        sort: &q.sort,
-        ..Default::default()
+    let first = match directory::users_page(
+        &state.db,
+        &user.account_id,
+        &q.page(""),
+        directory::EXPORT_CHUNK,
+    )
+    .await
+    {
+        Ok(page) => page,
+        Err(e) => return error_response(e),
     };
-    let first =
-        match directory::users_page(&state.db, &user.account_id, &probe, directory::EXPORT_CHUNK)
-            .await
-        {
-            Ok(page) => page,
-            Err(e) => return error_response(e),
-        };
     let db = state.db.clone();
     let account = user.account_id.clone();
     let chunks = stream::unfold(
@@ -163,14 +174,7 @@ pub async fn users_csv(
                 let next = match &page.next {
                     None => None,
                     Some(after) => {
-                        let query = directory::UserQuery {
-                            q: &q.q,
-                            status: &q.status,
-                            source: &q.source,
-                            sort: &q.sort,
-                            after,
-                            before: "",
-                        };
+                        let query = q.page(after);
                         match directory::users_page(&db, &account, &query, directory::EXPORT_CHUNK)
                             .await
                         {

@@ -70,6 +70,27 @@ pub fn url_params() -> impl Fn(&'static str) -> Signal<String> + Copy + Send + S
     move |k| Signal::derive(move || query.read().get(k).unwrap_or_default())
 }
 
+/// A `<select>` of a filter form whose choice follows the URL.
+#[component]
+pub fn FilterSelect(
+    name: &'static str,
+    label: &'static str,
+    options: &'static [(&'static str, &'static str)],
+    #[prop(into)] current: Signal<String>,
+) -> impl IntoView {
+    let id = format!("filter-{name}");
+    view! {
+        <div class="filter">
+            <label for=id.clone()>{label}</label>
+            <select id=id name=name prop:value=current>
+                {options.iter().map(|(value, text)| view! {
+                    <option value=*value selected=move || current.get() == *value>{*text}</option>
+                }).collect_view()}
+            </select>
+        </div>
+    }
+}
+
 /// "Newest" / "Older →" links under a log.
 #[component]
 pub fn LogPager(newest: Option<String>, older: Option<String>) -> impl IntoView {

@@ -4,7 +4,9 @@ mod confirm;
 mod display;
 
 pub use confirm::Confirm;
-pub use display::{link, url_params, when, when_or, Loaded, LogPager, SourceBadge, StatusBadge};
+pub use display::{
+    link, url_params, when, when_or, FilterSelect, Loaded, LogPager, SourceBadge, StatusBadge,
+};
 
 use crate::api::{ApiError, Logout};
 use leptos::prelude::*;

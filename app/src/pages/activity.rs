@@ -4,8 +4,7 @@
 //! page reloads the newest entries without a page load.
 
 use crate::api::{load_activity, ActivityItem, ActivityPage, ActivityQuery};
-use crate::components::{link, url_params, when, Loaded, LogPager};
-use crate::pages::audit::FilterSelect;
+use crate::components::{link, url_params, when, FilterSelect, Loaded, LogPager};
 use leptos::html;
 use leptos::prelude::*;
 use leptos_meta::Title;

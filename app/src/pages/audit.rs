@@ -2,7 +2,7 @@
 //! API key creation, use and revocation — filterable, newest first.
 
 use crate::api::{load_audit, AuditItem, AuditPage, AuditQuery};
-use crate::components::{link, url_params, when, Loaded, LogPager};
+use crate::components::{link, url_params, when, FilterSelect, Loaded, LogPager};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::Form;
@@ -20,27 +20,6 @@ const ACTORS: [(&str, &str); 4] = [
     ("api_key", "API keys (IdP)"),
     ("system", "Rollcall / command line"),
 ];
-
-/// A `<select>` of a filter form whose choice follows the URL.
-#[component]
-pub fn FilterSelect(
-    name: &'static str,
-    label: &'static str,
-    options: &'static [(&'static str, &'static str)],
-    #[prop(into)] current: Signal<String>,
-) -> impl IntoView {
-    let id = format!("filter-{name}");
-    view! {
-        <div class="filter">
-            <label for=id.clone()>{label}</label>
-            <select id=id name=name prop:value=current>
-                {options.iter().map(|(value, text)| view! {
-                    <option value=*value selected=move || current.get() == *value>{*text}</option>
-                }).collect_view()}
-            </select>
-        </div>
-    }
-}
 
 #[component]
 pub fn AuditPage() -> impl IntoView {

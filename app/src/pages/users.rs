@@ -4,9 +4,9 @@
 
 use crate::api::{load_groups, load_users, InviteUser, UserPage, UserQuery};
 use crate::components::{
-    link, successes, url_params, when_or, Field, FormError, Loaded, SourceBadge, StatusBadge,
+    link, successes, url_params, when_or, Field, FilterSelect, FormError, Loaded, SourceBadge,
+    StatusBadge,
 };
-use crate::pages::audit::FilterSelect;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::Form;

@@ -26,20 +26,10 @@ pub struct ServerBackend {
 
 mod views;
 
+use crate::domain::validate::one_of;
+
 /// Rows per page of the two logs.
 const LOG_PAGE: i64 = 50;
-
-/// `""` means "any"; anything else must be one of `allowed`.
-fn choice(field: &str, value: &str, allowed: &[&str]) -> Result<Option<String>, ApiError> {
-    match value {
-        "" => Ok(None),
-        v if allowed.contains(&v) => Ok(Some(v.to_string())),
-        v => Err(ApiError::Rejected(format!(
-            "Unknown {field} '{v}': use one of {}.",
-            allowed.join(", ")
-        ))),
-    }
-}
 
 fn before_id(raw: &str) -> Result<Option<i64>, ApiError> {
     if raw.is_empty() {
@@ -390,10 +380,10 @@ impl Backend for ServerBackend {
         let admin = self.admin(ctx).await?;
         let methods = ["GET", "POST", "PUT", "PATCH", "DELETE"];
         let filter = store::scim_activity::ActivityFilter {
-            success: choice("outcome", &q.outcome, &["success", "failure"])?
+            success: one_of("outcome", &q.outcome, &["success", "failure"])?
                 .map(|o| o == "success"),
-            method: choice("method", &q.method, &methods)?,
-            resource_type: choice("resource", &q.resource, &["User", "Group"])?,
+            method: one_of("method", &q.method, &methods)?,
+            resource_type: one_of("resource", &q.resource, &["User", "Group"])?,
             before: before_id(&q.before)?,
         };
         let rows =
@@ -406,12 +396,12 @@ impl Backend for ServerBackend {
     async fn audit(&self, ctx: &RequestCtx, q: AuditQuery) -> Result<AuditPage, ApiError> {
         let admin = self.admin(ctx).await?;
         let filter = store::audit::EventFilter {
-            category: choice(
+            category: one_of(
                 "category",
                 &q.category,
                 &["user", "group", "api_key", "session"],
             )?,
-            actor_kind: choice("actor", &q.actor, &["user", "api_key", "system"])?,
+            actor_kind: one_of("actor", &q.actor, &["user", "api_key", "system"])?,
             target_id: None,
             before: before_id(&q.before)?,
         };

@@ -45,7 +45,7 @@ pub struct UsersPage {
 }
 
 /// Users a sample may examine when both the search and the filters match many users.
-const COUNT_SCAN: i64 = 10_000;
+const COUNT_SCAN: i64 = COUNT_CAP;
 
 /// Counts the matches (up to the cap) and picks how to find the page (see
 /// `store::directory::Plan`); each step reads at most a capped number of index entries.
@@ -57,15 +57,8 @@ async fn plan(
     sort: dir::SortKey,
 ) -> AppResult<(i64, bool, dir::Plan)> {
     use dir::Plan::{FilterFirst, MatchesFirst, SortOrder};
-    let by_filter = || async {
-        let only_filters = dir::UserFilter {
-            search: String::new(),
-            ..filter.clone()
-        };
-        dir::user_count(db, account_id, &only_filters, COUNT_CAP, MatchesFirst).await
-    };
     if filter.search.trim().is_empty() {
-        let total = by_filter().await?;
+        let total = dir::user_count(db, account_id, filter, COUNT_CAP, MatchesFirst).await?;
         let plan = if total > COUNT_CAP {
             SortOrder(sort)
         } else {
@@ -81,14 +74,10 @@ async fn plan(
     if filter.status.is_none() && filter.source.is_none() {
         return Ok((COUNT_CAP + 1, true, SortOrder(sort)));
     }
-    // With filters that match few users: check those few against the term.
-    if by_filter().await? <= COUNT_CAP {
-        let total = dir::user_count(db, account_id, filter, COUNT_CAP, FilterFirst).await?;
-        return Ok((total, false, FilterFirst));
-    }
-    // Both common. Check a sample of the users the filters pass: if the term is common among
-    // them, walking the sort order fills a page quickly (the count is then a lower bound);
-    // if it is rare there, check every user the filters pass instead.
+    // With filters: check (up to) a sample of the users they pass. All of them fit in the
+    // sample: the count is exact and those few are the page's candidates. Otherwise, if the
+    // term is common among them, walking the sort order fills a page quickly (the count is then
+    // a lower bound); if it is rare there, check every user the filters pass instead.
     let (scanned, matched) = dir::bounded_count(db, account_id, filter, COUNT_SCAN).await?;
     if scanned <= COUNT_SCAN {
         return Ok((matched, matched > COUNT_CAP, FilterFirst));
@@ -119,17 +108,6 @@ fn parse_cursor(field: &str, raw: &str) -> AppResult<Option<dir::Cursor>> {
     }))
 }
 
-fn one_of(field: &str, value: &str, allowed: &[&str]) -> AppResult<Option<String>> {
-    match value {
-        "" => Ok(None),
-        v if allowed.contains(&v) => Ok(Some(v.to_string())),
-        v => Err(AppError::BadRequest(format!(
-            "Unknown {field} '{v}': use one of {}.",
-            allowed.join(", ")
-        ))),
-    }
-}
-
 /// The Users page for `q` (the URL's state).
 /// `page_size`: PAGE_SIZE for the page, larger for an export.
 pub async fn users_page(
@@ -140,8 +118,8 @@ pub async fn users_page(
 ) -> AppResult<UsersPage> {
     let filter = dir::UserFilter {
         search: q.q.to_string(),
-        status: one_of("status", q.status, &["invited", "active", "suspended"])?,
-        source: one_of("source", q.source, &["idp", "manual"])?,
+        status: validate::one_of("status", q.status, &["invited", "active", "suspended"])?,
+        source: validate::one_of("source", q.source, &["idp", "manual"])?,
     };
     let (descending, key) = match q.sort.strip_prefix('-') {
         Some(k) => (true, k),

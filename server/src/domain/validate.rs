@@ -27,6 +27,18 @@ impl Problems {
     }
 }
 
+/// A choice from a link or filter: `""` means "any"; anything else must be one of `allowed`.
+pub fn one_of(field: &str, value: &str, allowed: &[&str]) -> Result<Option<String>, AppError> {
+    match value {
+        "" => Ok(None),
+        v if allowed.contains(&v) => Ok(Some(v.to_string())),
+        v => Err(AppError::BadRequest(format!(
+            "Unknown {field} '{v}': use one of {}.",
+            allowed.join(", ")
+        ))),
+    }
+}
+
 /// A deliberately simple e-mail check: one `@`, something on both sides, a dot in the domain,
 /// no spaces. Deliverability is proven by the invite, not by a regex.
 pub fn email(value: &str) -> Result<(), String> {

@@ -90,6 +90,14 @@ fn search_branches(term: &str) -> [(&'static str, String); 4] {
     ]
 }
 
+/// `column >= low AND column < low + U+10FFFF`: the values starting with `low`, an index range.
+fn push_prefix(q: &mut QueryBuilder<'_, Sqlite>, column: &str, low: &str) {
+    q.push(format!("{column} >= "))
+        .push_bind(low.to_string())
+        .push(format!(" AND {column} < "))
+        .push_bind(format!("{low}\u{10FFFF}"));
+}
+
 /// `((col >= low AND col < low+max) OR …)` over the four search branches, checked row by row.
 fn push_term_match(q: &mut QueryBuilder<'_, Sqlite>, term: &str) {
     q.push("(");
@@ -98,11 +106,9 @@ fn push_term_match(q: &mut QueryBuilder<'_, Sqlite>, term: &str) {
             q.push(" OR ");
         }
         // Unqualified: `users u` is the only table where this is used.
-        q.push(format!("({column} >= "))
-            .push_bind(low.clone())
-            .push(format!(" AND {column} < "))
-            .push_bind(format!("{low}\u{10FFFF}"))
-            .push(")");
+        q.push("(");
+        push_prefix(q, column, &low);
+        q.push(")");
     }
     q.push(")");
 }
@@ -144,10 +150,8 @@ fn push_filter(q: &mut QueryBuilder<'_, Sqlite>, account_id: &str, f: &UserFilte
                 }
                 q.push("SELECT rowid FROM users WHERE account_id = ")
                     .push_bind(account_id.to_string())
-                    .push(format!(" AND {column} >= "))
-                    .push_bind(low.clone())
-                    .push(format!(" AND {column} < "))
-                    .push_bind(format!("{low}\u{10FFFF}"));
+                    .push(" AND ");
+                push_prefix(q, column, &low);
             }
             q.push(")");
         }
@@ -194,13 +198,9 @@ pub async fn search_breadth(
         }
         q.push("(SELECT count(*) FROM (SELECT 1 FROM users WHERE account_id = ")
             .push_bind(account_id.to_string())
-            .push(format!(" AND {column} >= "))
-            .push_bind(low.clone())
-            .push(format!(" AND {column} < "))
-            .push_bind(format!("{low}\u{10FFFF}"))
-            .push(" LIMIT ")
-            .push_bind(cap + 1)
-            .push("))");
+            .push(" AND ");
+        push_prefix(&mut q, column, &low);
+        q.push(" LIMIT ").push_bind(cap + 1).push("))");
     }
     q.push(")");
     Ok(q.build_query_scalar().fetch_one(db).await?)
