@@ -77,6 +77,9 @@ struct ServeArgs {
     /// Days an invite link stays valid (1-90) [default: 7]
     #[arg(long, env = "ROLLCALL_INVITE_DAYS")]
     invite_days: Option<u32>,
+    /// Writes that may wait before requests are answered 503 Busy (1-1000000) [default: 1024]
+    #[arg(long, env = "ROLLCALL_WRITE_QUEUE")]
+    write_queue: Option<u32>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -190,9 +193,17 @@ async fn run(cli: Cli) -> AppResult<()> {
         over.smtp_url = args.smtp_url.clone();
         over.mail_from = args.mail_from.clone();
         over.invite_days = args.invite_days;
+        over.write_queue = args.write_queue;
     }
     let settings = Settings::resolve(over, file)?;
-    let db = store::open(&settings.database_url).await?;
+    let db = store::open_with(
+        &settings.database_url,
+        &store::OpenOptions {
+            write_queue: settings.write_queue as usize,
+            ..Default::default()
+        },
+    )
+    .await?;
     match cli.command {
         Command::Serve(_) => startup::serve(settings, db).await,
         Command::Account(AccountCommand::Create { name }) => {

@@ -15,6 +15,7 @@ pub const DEFAULT_ACTIVITY_DAYS: u32 = 30;
 pub const DEFAULT_INVITE_DAYS: u32 = 7;
 pub const DEFAULT_MAIL_FROM: &str = "Rollcall <rollcall@localhost>";
 pub const DEFAULT_ACTIVITY_MAX_ROWS: i64 = 200_000;
+pub const DEFAULT_WRITE_QUEUE: u32 = 1024;
 
 /// What may be set in the optional `--config` TOML file; every key is optional.
 #[derive(Debug, Default, Deserialize)]
@@ -30,6 +31,7 @@ pub struct FileConfig {
     pub smtp_url: Option<String>,
     pub mail_from: Option<String>,
     pub invite_days: Option<u32>,
+    pub write_queue: Option<u32>,
 }
 
 impl FileConfig {
@@ -68,6 +70,8 @@ pub struct Settings {
     pub mail_from: String,
     /// How long an invite link stays valid.
     pub invite_days: u32,
+    /// Writes that may wait for the writer before requests are answered 503 (busy).
+    pub write_queue: u32,
 }
 
 /// Values from flags or the environment (already merged by clap).
@@ -83,6 +87,7 @@ pub struct Overrides {
     pub smtp_url: Option<String>,
     pub mail_from: Option<String>,
     pub invite_days: Option<u32>,
+    pub write_queue: Option<u32>,
 }
 
 impl Settings {
@@ -135,7 +140,15 @@ impl Settings {
             DEFAULT_INVITE_DAYS,
             1..=90,
         )?;
+        let write_queue = layered(
+            "write-queue",
+            over.write_queue,
+            file.write_queue,
+            DEFAULT_WRITE_QUEUE,
+            1..=1_000_000,
+        )?;
         Ok(Settings {
+            write_queue,
             public_url_explicit,
             smtp_url: over
                 .smtp_url

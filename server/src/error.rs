@@ -39,9 +39,17 @@ pub enum AppError {
     Migration(#[from] sqlx::migrate::MigrateError),
     #[error("session store error: {0}")]
     Session(#[from] tower_sessions::session::Error),
+    /// Cannot be done now, through no fault of the request (the write queue is full, the
+    /// database is locked by another process, the server is stopping). Nothing was changed;
+    /// the same request later will work: 503 with `Retry-After`.
+    #[error("{0}")]
+    Busy(String),
     #[error("{0}")]
     Internal(String),
 }
+
+/// Seconds a client is asked to wait after [`AppError::Busy`].
+pub const RETRY_AFTER_SECS: &str = "1";
 
 pub type AppResult<T> = Result<T, AppError>;
 
@@ -59,6 +67,7 @@ impl AppError {
             AppError::Forbidden(_) => StatusCode::FORBIDDEN,
             AppError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             AppError::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
+            AppError::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Scim { status, .. } => {
                 StatusCode::from_u16(*status).unwrap_or(StatusCode::BAD_REQUEST)
             }
@@ -69,8 +78,9 @@ impl AppError {
         }
     }
 
+    /// Our fault (logged with detail, shown without): every 5xx but "busy".
     fn is_internal(&self) -> bool {
-        self.status().is_server_error()
+        self.status().is_server_error() && !matches!(self, AppError::Busy(_))
     }
 
     /// Is this the database refusing a duplicate (a UNIQUE constraint)?
@@ -98,6 +108,7 @@ impl From<AppError> for ApiError {
             AppError::Forbidden(_) => ApiError::Forbidden,
             AppError::TooManyRequests(m) => ApiError::TooManyRequests(m),
             AppError::PreconditionFailed(m) => ApiError::Conflict(m),
+            AppError::Busy(_) => ApiError::Busy,
             AppError::Scim {
                 status: 404,
                 detail,
@@ -126,7 +137,15 @@ impl IntoResponse for AppError {
         } else {
             self.to_string()
         };
-        (status, axum::Json(serde_json::json!({ "error": message }))).into_response()
+        let busy = matches!(self, AppError::Busy(_));
+        let mut res = (status, axum::Json(serde_json::json!({ "error": message }))).into_response();
+        if busy {
+            res.headers_mut().insert(
+                http::header::RETRY_AFTER,
+                http::HeaderValue::from_static(RETRY_AFTER_SECS),
+            );
+        }
+        res
     }
 }
 
@@ -153,7 +172,8 @@ impl AppError {
             | AppError::BadRequest(m)
             | AppError::Forbidden(m)
             | AppError::TooManyRequests(m)
-            | AppError::PreconditionFailed(m) => (status, None, m.clone()),
+            | AppError::PreconditionFailed(m)
+            | AppError::Busy(m) => (status, None, m.clone()),
             AppError::Database(_)
             | AppError::Migration(_)
             | AppError::Session(_)
@@ -170,6 +190,7 @@ impl AppError {
 
     /// The SCIM error response (`application/scim+json`), with `WWW-Authenticate` on 401.
     pub fn into_scim_response(self) -> Response {
+        let busy = matches!(self, AppError::Busy(_));
         let (status, scim_type, detail) = self.scim_parts();
         let mut body = serde_json::json!({
             "schemas": ["urn:ietf:params:scim:api:messages:2.0:Error"],
@@ -192,6 +213,12 @@ impl AppError {
             res.headers_mut().insert(
                 http::header::WWW_AUTHENTICATE,
                 http::HeaderValue::from_static("Bearer realm=\"Rollcall SCIM\""),
+            );
+        }
+        if busy {
+            res.headers_mut().insert(
+                http::header::RETRY_AFTER,
+                http::HeaderValue::from_static(RETRY_AFTER_SECS),
             );
         }
         res.extensions_mut().insert(ScimErrorNote(detail));

@@ -19,7 +19,6 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, SessionManagerLayer};
-use tower_sessions_sqlx_store::SqliteStore;
 
 /// Everything a request handler may need.
 #[derive(Clone, axum::extract::FromRef)]
@@ -70,10 +69,7 @@ pub async fn build_app(settings: Settings, db: Db) -> AppResult<(Router, AppStat
         limiter: limiter.clone(),
     };
 
-    let session_store = SqliteStore::new(db.clone())
-        .with_table_name("sessions")
-        .map_err(|e| AppError::Internal(e.to_string()))?;
-    session_store.migrate().await?;
+    let session_store = crate::store::sessions::DbSessionStore::new(db.clone());
     tokio::spawn({
         use tower_sessions::session_store::ExpiredDeletion;
         session_store
@@ -157,14 +153,36 @@ pub async fn serve(mut settings: Settings, db: Db) -> AppResult<()> {
     } else {
         tracing::info!("open {public}/login");
     }
-    axum::serve(
+    let (stopping, mut stop_seen) = tokio::sync::watch::channel(false);
+    let server = axum::serve(
         listener,
         app.into_make_service_with_connect_info::<SocketAddr>(),
     )
-    .with_graceful_shutdown(shutdown_signal())
-    .await
-    .map_err(|e| AppError::Internal(format!("server error: {e}")))
+    .with_graceful_shutdown(async move {
+        shutdown_signal().await;
+        let _ = stopping.send(true);
+    });
+    // Stop accepting at the signal; give requests in flight a bounded time to finish (live
+    // feeds never would), then write what is queued and exit.
+    let grace = async move {
+        let _ = stop_seen.wait_for(|s| *s).await;
+        tokio::time::sleep(SHUTDOWN_GRACE).await;
+    };
+    let served = tokio::select! {
+        r = server => r.map_err(|e| AppError::Internal(format!("server error: {e}"))),
+        _ = grace => {
+            tracing::warn!("requests still open after {} s; closing them", SHUTDOWN_GRACE.as_secs());
+            Ok(())
+        }
+    };
+    state.activity.flush().await;
+    state.db.close().await;
+    tracing::info!("stopped: every acknowledged write is on disk");
+    served
 }
+
+/// How long requests in flight may take to finish after SIGTERM / Ctrl-C.
+const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(10);
 
 async fn shutdown_signal() {
     let ctrl_c = async {

@@ -31,6 +31,10 @@ pub enum ApiError {
     Conflict(String),
     #[error("{0}")]
     TooManyRequests(String),
+    /// The server cannot take the change right now (overloaded or shutting down); nothing was
+    /// changed, and trying again shortly will work.
+    #[error("The server is busy; nothing was changed. Please try again in a moment.")]
+    Busy,
     /// Our fault. The detail is logged on the server, the browser gets a generic text.
     #[error("Something went wrong on our side; please try again. ({0})")]
     Internal(String),
@@ -67,6 +71,7 @@ impl ApiError {
             ApiError::NotFound(_) => 404,
             ApiError::Conflict(_) => 409,
             ApiError::TooManyRequests(_) => 429,
+            ApiError::Busy => 503,
             ApiError::Internal(_) => 500,
             ApiError::Transport(_) => 502,
         }

@@ -3,7 +3,7 @@
 use crate::domain::validate;
 use crate::error::{AppError, AppResult};
 use crate::ids;
-use crate::store::{self, groups::NewGroup, Db, Tx};
+use crate::store::{self, groups::NewGroup, Conn, Db};
 
 pub const ADMIN_GROUP_NAME: &str = "Account Administrator";
 
@@ -12,14 +12,14 @@ pub fn check_name(name: &str) -> Result<(), String> {
 }
 
 /// Creates an account and its Account Administrator group inside `tx`; returns the account id.
-pub async fn create_in(tx: &mut Tx<'_>, name: &str) -> AppResult<String> {
+pub async fn create_in(tx: &mut Conn, name: &str) -> AppResult<String> {
     check_name(name).map_err(|m| AppError::invalid("name", m))?;
     let id = ids::new_account_id();
     let now = ids::now();
-    store::accounts::insert(&mut **tx, &id, name.trim(), &now).await?;
+    store::accounts::insert(&mut *tx, &id, name.trim(), &now).await?;
     let group_id = ids::new_uuid();
     store::groups::insert(
-        &mut **tx,
+        &mut *tx,
         NewGroup {
             id: &group_id,
             account_id: &id,
@@ -34,10 +34,9 @@ pub async fn create_in(tx: &mut Tx<'_>, name: &str) -> AppResult<String> {
 }
 
 pub async fn create(db: &Db, name: &str) -> AppResult<String> {
-    let (_write, mut tx) = store::begin_write(db).await?;
-    let id = create_in(&mut tx, name).await?;
-    tx.commit().await?;
-    Ok(id)
+    let name = name.to_owned();
+    db.write(move |tx| Box::pin(async move { create_in(tx, &name).await }))
+        .await
 }
 
 /// The account, or a clear "unknown account" error.

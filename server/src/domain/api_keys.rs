@@ -91,8 +91,18 @@ pub async fn create(
         .expires_in_days
         .map(|d| ids::format_time(now_t + time::Duration::days(i64::from(d))));
     let now = ids::format_time(now_t);
-    let (_write, mut tx) = store::begin_write(db).await?;
-    let group_ids = match key.groups {
+    let (account_id, name) = (account_id.to_owned(), name.to_owned());
+    let actor = actor.clone();
+    let groups = key.groups.map(<[String]>::to_vec);
+    let created_by = key.created_by.map(str::to_owned);
+    let secret_sha256 = ids::sha256_hex(&secret);
+    let (id, expires_at) = db
+        .write(move |tx| {
+            Box::pin(async move {
+                let (account_id, name,) = (account_id.as_str(), name.as_str(),);
+                let actor = &actor;
+                let created_by = created_by.as_deref();
+    let group_ids = match groups.as_deref() {
         None => vec![store::groups::admin_group_id(&mut *tx, account_id)
             .await?
             .ok_or_else(|| {
@@ -118,8 +128,8 @@ pub async fn create(
             id: &id,
             account_id,
             name: name.trim(),
-            secret_sha256: &ids::sha256_hex(&secret),
-            created_by: key.created_by,
+            secret_sha256: &secret_sha256,
+            created_by: created_by,
             now: &now,
             expires_at: expires_at.as_deref(),
         },
@@ -144,7 +154,10 @@ pub async fn create(
         },
     )
     .await?;
-    tx.commit().await?;
+                Ok((id, expires_at))
+            })
+        })
+        .await?;
     Ok(CreatedKey {
         token: format!("{TOKEN_PREFIX}{id}_{secret}"),
         id,
@@ -165,64 +178,94 @@ pub fn status(revoked_at: Option<&str>, expires_at: Option<&str>, now: &str) -> 
 
 /// Revokes a key. The caller must also drop it from the bearer cache so it stops at once.
 pub async fn revoke(db: &Db, account_id: &str, actor: &Actor, id: &str) -> AppResult<()> {
-    let (_write, mut tx) = store::begin_write(db).await?;
-    let name = store::api_keys::revoke(&mut *tx, account_id, id, &ids::now())
-        .await?
-        .ok_or_else(|| {
-            AppError::NotFound("There is no active key with this id in this account.".into())
-        })?;
-    audit::record(
-        &mut *tx,
-        account_id,
-        actor,
-        Event {
-            action: "api_key.revoked",
-            target_kind: "api_key",
-            target_id: id,
-            target_label: &name,
-            detail: "revoked; requests with it are refused".into(),
-        },
-    )
+    let (account_id, id) = (account_id.to_owned(), id.to_owned());
+    let actor = actor.clone();
+    db.write(move |tx| {
+        Box::pin(async move {
+            let (account_id, id) = (account_id.as_str(), id.as_str());
+            let actor = &actor;
+            let name = store::api_keys::revoke(&mut *tx, account_id, id, &ids::now())
+                .await?
+                .ok_or_else(|| {
+                    AppError::NotFound(
+                        "There is no active key with this id in this account.".into(),
+                    )
+                })?;
+            audit::record(
+                &mut *tx,
+                account_id,
+                actor,
+                Event {
+                    action: "api_key.revoked",
+                    target_kind: "api_key",
+                    target_id: id,
+                    target_label: &name,
+                    detail: "revoked; requests with it are refused".into(),
+                },
+            )
+            .await?;
+            Ok(())
+        })
+    })
     .await?;
-    tx.commit().await?;
     Ok(())
 }
 
 /// A key was used (noted at most once a minute per key).
-pub struct KeyUse<'a> {
-    pub account_id: &'a str,
-    pub key_id: &'a str,
-    pub key_name: &'a str,
+pub struct KeyUse {
+    pub account_id: String,
+    pub key_id: String,
+    pub key_name: String,
     /// Its previous recorded use.
-    pub previous: Option<&'a str>,
-    pub now: &'a str,
+    pub previous: Option<String>,
+    pub now: String,
 }
 
 /// Records the key's last use; the audit log gets an entry when a key is used for the first
 /// time or after an hour or more without use (not every minute of a busy IdP).
-pub async fn record_use(db: &Db, u: KeyUse<'_>) -> AppResult<()> {
+pub async fn record_use(db: &Db, u: KeyUse) -> AppResult<()> {
     let hour_ago = ids::format_time(time::OffsetDateTime::now_utc() - time::Duration::hours(1));
-    let (_write, mut tx) = store::begin_write(db).await?;
-    store::api_keys::touch_last_used(&mut *tx, u.key_id, u.now).await?;
-    if u.previous.is_none_or(|p| p < hour_ago.as_str()) {
-        audit::record(
-            &mut *tx,
-            u.account_id,
-            &Actor::api_key(u.key_id, u.key_name),
-            Event {
-                action: "api_key.used",
-                target_kind: "api_key",
-                target_id: u.key_id,
-                target_label: u.key_name,
-                detail: match u.previous {
-                    None => "first use".into(),
-                    Some(p) => format!("used again; previous use {p}"),
-                },
-            },
-        )
+    let KeyUse {
+        account_id,
+        key_id,
+        key_name,
+        previous,
+        now,
+    } = u;
+    // Background bookkeeping: waits for room in the write queue rather than failing.
+    db.writer()
+        .write_queued(move |tx| {
+            Box::pin(async move {
+                let (account_id, key_id, key_name, previous, now) = (
+                    account_id.as_str(),
+                    key_id.as_str(),
+                    key_name.as_str(),
+                    previous.as_deref(),
+                    now.as_str(),
+                );
+                store::api_keys::touch_last_used(&mut *tx, key_id, now).await?;
+                if previous.is_none_or(|p| p < hour_ago.as_str()) {
+                    audit::record(
+                        &mut *tx,
+                        account_id,
+                        &Actor::api_key(key_id, key_name),
+                        Event {
+                            action: "api_key.used",
+                            target_kind: "api_key",
+                            target_id: key_id,
+                            target_label: key_name,
+                            detail: match previous {
+                                None => "first use".into(),
+                                Some(p) => format!("used again; previous use {p}"),
+                            },
+                        },
+                    )
+                    .await?;
+                }
+                Ok(())
+            })
+        })
         .await?;
-    }
-    tx.commit().await?;
     Ok(())
 }
 

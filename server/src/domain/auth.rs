@@ -121,26 +121,33 @@ async fn check_password(
 
 /// Notes the log-in on the user and in the audit log, together.
 async fn record_login(db: &Db, auth: &SessionAuth) -> AppResult<()> {
-    let (_write, mut tx) = store::begin_write(db).await?;
-    store::users::record_login(&mut *tx, &auth.account_id, &auth.user_id, &ids::now()).await?;
-    if let Some(user) = store::users::get_record(&mut *tx, &auth.account_id, &auth.user_id).await? {
-        let label = user.email.unwrap_or(user.user_name);
-        crate::domain::audit::record(
-            &mut *tx,
-            &auth.account_id,
-            &crate::domain::audit::Actor::user(&auth.user_id, &label),
-            crate::domain::audit::Event {
-                action: "session.login",
-                target_kind: "user",
-                target_id: &auth.user_id,
-                target_label: &label,
-                detail: "logged in with e-mail and password".into(),
-            },
-        )
-        .await?;
-    }
-    tx.commit().await?;
-    Ok(())
+    let auth = auth.clone();
+    db.write(move |tx| {
+        Box::pin(async move {
+            store::users::record_login(&mut *tx, &auth.account_id, &auth.user_id, &ids::now())
+                .await?;
+            if let Some(user) =
+                store::users::get_record(&mut *tx, &auth.account_id, &auth.user_id).await?
+            {
+                let label = user.email.unwrap_or(user.user_name);
+                crate::domain::audit::record(
+                    &mut *tx,
+                    &auth.account_id,
+                    &crate::domain::audit::Actor::user(&auth.user_id, &label),
+                    crate::domain::audit::Event {
+                        action: "session.login",
+                        target_kind: "user",
+                        target_id: &auth.user_id,
+                        target_label: &label,
+                        detail: "logged in with e-mail and password".into(),
+                    },
+                )
+                .await?;
+            }
+            Ok(())
+        })
+    })
+    .await
 }
 
 /// Logs `user` in directly (after first-run set-up or sign-up).

@@ -10,7 +10,7 @@ use crate::domain::{invites, validate};
 use crate::error::{AppError, AppResult};
 use crate::ids;
 use crate::mail::Mailer;
-use crate::store::{self, directory as dir, Db, Tx};
+use crate::store::{self, directory as dir, Conn, Db};
 use std::collections::HashMap;
 
 pub const PAGE_SIZE: i64 = 50;
@@ -219,11 +219,11 @@ pub async fn user_detail(db: &Db, account_id: &str, id: &str) -> AppResult<UserD
 }
 
 async fn load_user(
-    tx: &mut Tx<'_>,
+    tx: &mut Conn,
     account_id: &str,
     id: &str,
 ) -> AppResult<store::users::UserRecord> {
-    store::users::get_record(&mut **tx, account_id, id)
+    store::users::get_record(&mut *tx, account_id, id)
         .await?
         .ok_or_else(|| AppError::NotFound("There is no such user in this account.".into()))
 }
@@ -237,13 +237,13 @@ fn manual_only(user: &store::users::UserRecord) -> AppResult<()> {
 
 /// Refuses to take away the account's last active administrator.
 async fn keep_an_admin(
-    tx: &mut Tx<'_>,
+    tx: &mut Conn,
     account_id: &str,
     user_id: &str,
     what: &str,
 ) -> AppResult<()> {
-    if dir::is_admin(&mut **tx, account_id, user_id).await?
-        && dir::other_active_admins(&mut **tx, account_id, user_id).await? == 0
+    if dir::is_admin(&mut *tx, account_id, user_id).await?
+        && dir::other_active_admins(&mut *tx, account_id, user_id).await? == 0
     {
         return Err(AppError::Conflict(format!(
             "This is the last active Account Administrator; add another administrator before you {what} this user."
@@ -253,7 +253,7 @@ async fn keep_an_admin(
 }
 
 async fn write_user(
-    tx: &mut Tx<'_>,
+    tx: &mut Conn,
     account_id: &str,
     cur: &store::users::UserRecord,
     first: &str,
@@ -262,7 +262,7 @@ async fn write_user(
     end_sessions: bool,
 ) -> AppResult<()> {
     let done = store::users::update(
-        &mut **tx,
+        &mut *tx,
         account_id,
         &cur.id,
         cur.version,
@@ -289,7 +289,7 @@ async fn write_user(
 }
 
 async fn record(
-    tx: &mut Tx<'_>,
+    tx: &mut Conn,
     account_id: &str,
     actor: &Actor,
     user: &store::users::UserRecord,
@@ -297,7 +297,7 @@ async fn record(
     detail: &str,
 ) -> AppResult<()> {
     audit::record(
-        &mut **tx,
+        &mut *tx,
         account_id,
         actor,
         Event {
@@ -325,117 +325,137 @@ pub async fn user_action(
     if action == "resend_invite" {
         return invites::resend(db, mailer, account_id, actor, id).await;
     }
-    let (_write, mut tx) = store::begin_write(db).await?;
-    let user = load_user(&mut tx, account_id, id).await?;
-    match action {
-        "revoke_invite" => {
-            if !invites::void_in(&mut tx, id).await? {
-                return Err(AppError::Conflict(
-                    "There is no open invite to revoke.".into(),
-                ));
+    let (account_id, actor_user, id, action) = (
+        account_id.to_owned(),
+        actor_user.to_owned(),
+        id.to_owned(),
+        action.to_owned(),
+    );
+    let actor = actor.clone();
+    let outbox = mailer.outbox();
+    db.write(move |tx| {
+        Box::pin(async move {
+            let (account_id, actor_user, id, action) = (
+                account_id.as_str(),
+                actor_user.as_str(),
+                id.as_str(),
+                action.as_str(),
+            );
+            let actor = &actor;
+            let mailer = &outbox;
+            let user = load_user(&mut *tx, account_id, id).await?;
+            match action {
+                "revoke_invite" => {
+                    if !invites::void_in(&mut *tx, id).await? {
+                        return Err(AppError::Conflict(
+                            "There is no open invite to revoke.".into(),
+                        ));
+                    }
+                    record(
+                        &mut *tx,
+                        account_id,
+                        actor,
+                        &user,
+                        "user.invite_revoked",
+                        "the invite link no longer works",
+                    )
+                    .await?;
+                }
+                "suspend" | "delete" => {
+                    manual_only(&user)?;
+                    let verb = if action == "suspend" {
+                        "suspend"
+                    } else {
+                        "delete"
+                    };
+                    if id == actor_user {
+                        return Err(AppError::Conflict(format!(
+                            "You cannot {verb} your own account."
+                        )));
+                    }
+                    keep_an_admin(&mut *tx, account_id, id, verb).await?;
+                    if action == "delete" {
+                        store::users::delete(&mut *tx, account_id, id).await?;
+                        record(
+                            &mut *tx,
+                            account_id,
+                            actor,
+                            &user,
+                            "user.deleted",
+                            "deleted by an administrator",
+                        )
+                        .await?;
+                    } else if user.status == "suspended" {
+                        return Err(AppError::Conflict("This user is already suspended.".into()));
+                    } else {
+                        write_user(
+                            &mut *tx,
+                            account_id,
+                            &user,
+                            &user.first_name,
+                            &user.last_name,
+                            "suspended",
+                            true,
+                        )
+                        .await?;
+                        invites::void_in(&mut *tx, id).await?;
+                        record(
+                            &mut *tx,
+                            account_id,
+                            actor,
+                            &user,
+                            "user.suspended",
+                            "suspended; all sessions ended",
+                        )
+                        .await?;
+                    }
+                }
+                "reactivate" => {
+                    manual_only(&user)?;
+                    if user.status != "suspended" {
+                        return Err(AppError::Conflict("This user is not suspended.".into()));
+                    }
+                    let signed_up = store::users::has_password(&mut *tx, account_id, id).await?;
+                    let status = if signed_up { "active" } else { "invited" };
+                    write_user(
+                        &mut *tx,
+                        account_id,
+                        &user,
+                        &user.first_name,
+                        &user.last_name,
+                        status,
+                        false,
+                    )
+                    .await?;
+                    if let (false, Some(email)) = (signed_up, user.email.as_deref()) {
+                        invites::issue_in(
+                            &mut *tx,
+                            mailer,
+                            account_id,
+                            id,
+                            email,
+                            &invites::inviter_label(actor),
+                        )
+                        .await?;
+                    }
+                    record(
+                        &mut *tx,
+                        account_id,
+                        actor,
+                        &user,
+                        "user.reactivated",
+                        &format!("reactivated ({status})"),
+                    )
+                    .await?;
+                }
+                other => {
+                    return Err(AppError::BadRequest(format!("Unknown action '{other}'.")));
+                }
             }
-            record(
-                &mut tx,
-                account_id,
-                actor,
-                &user,
-                "user.invite_revoked",
-                "the invite link no longer works",
-            )
-            .await?;
-        }
-        "suspend" | "delete" => {
-            manual_only(&user)?;
-            let verb = if action == "suspend" {
-                "suspend"
-            } else {
-                "delete"
-            };
-            if id == actor_user {
-                return Err(AppError::Conflict(format!(
-                    "You cannot {verb} your own account."
-                )));
-            }
-            keep_an_admin(&mut tx, account_id, id, verb).await?;
-            if action == "delete" {
-                store::users::delete(&mut *tx, account_id, id).await?;
-                record(
-                    &mut tx,
-                    account_id,
-                    actor,
-                    &user,
-                    "user.deleted",
-                    "deleted by an administrator",
-                )
-                .await?;
-            } else if user.status == "suspended" {
-                return Err(AppError::Conflict("This user is already suspended.".into()));
-            } else {
-                write_user(
-                    &mut tx,
-                    account_id,
-                    &user,
-                    &user.first_name,
-                    &user.last_name,
-                    "suspended",
-                    true,
-                )
-                .await?;
-                invites::void_in(&mut tx, id).await?;
-                record(
-                    &mut tx,
-                    account_id,
-                    actor,
-                    &user,
-                    "user.suspended",
-                    "suspended; all sessions ended",
-                )
-                .await?;
-            }
-        }
-        "reactivate" => {
-            manual_only(&user)?;
-            if user.status != "suspended" {
-                return Err(AppError::Conflict("This user is not suspended.".into()));
-            }
-            let signed_up = store::users::has_password(&mut *tx, account_id, id).await?;
-            let status = if signed_up { "active" } else { "invited" };
-            write_user(
-                &mut tx,
-                account_id,
-                &user,
-                &user.first_name,
-                &user.last_name,
-                status,
-                false,
-            )
-            .await?;
-            if let (false, Some(email)) = (signed_up, user.email.as_deref()) {
-                invites::issue_in(
-                    &mut tx,
-                    mailer,
-                    account_id,
-                    id,
-                    email,
-                    &invites::inviter_label(actor),
-                )
-                .await?;
-            }
-            record(
-                &mut tx,
-                account_id,
-                actor,
-                &user,
-                "user.reactivated",
-                &format!("reactivated ({status})"),
-            )
-            .await?;
-        }
-        other => {
-            return Err(AppError::BadRequest(format!("Unknown action '{other}'.")));
-        }
-    }
-    tx.commit().await?;
+            Ok(())
+        })
+    })
+    .await?;
     mailer.wake();
     Ok(())
 }
@@ -460,19 +480,46 @@ pub async fn edit_user(
     );
     problems.finish()?;
     let (first, last) = (first.trim(), last.trim());
-    let (_write, mut tx) = store::begin_write(db).await?;
-    let user = load_user(&mut tx, account_id, id).await?;
-    manual_only(&user)?;
-    if user.first_name == first && user.last_name == last {
-        return Ok(());
-    }
-    write_user(&mut tx, account_id, &user, first, last, &user.status, false).await?;
-    let detail = format!(
-        "name “{} {}” → “{first} {last}”",
-        user.first_name, user.last_name
+    let (account_id, id, first, last) = (
+        account_id.to_owned(),
+        id.to_owned(),
+        first.to_owned(),
+        last.to_owned(),
     );
-    record(&mut tx, account_id, actor, &user, "user.updated", &detail).await?;
-    tx.commit().await?;
+    let actor = actor.clone();
+    db.write(move |tx| {
+        Box::pin(async move {
+            let (account_id, id, first, last) = (
+                account_id.as_str(),
+                id.as_str(),
+                first.as_str(),
+                last.as_str(),
+            );
+            let actor = &actor;
+            let user = load_user(&mut *tx, account_id, id).await?;
+            manual_only(&user)?;
+            if user.first_name == first && user.last_name == last {
+                return Ok(());
+            }
+            write_user(
+                &mut *tx,
+                account_id,
+                &user,
+                first,
+                last,
+                &user.status,
+                false,
+            )
+            .await?;
+            let detail = format!(
+                "name “{} {}” → “{first} {last}”",
+                user.first_name, user.last_name
+            );
+            record(&mut *tx, account_id, actor, &user, "user.updated", &detail).await?;
+            Ok(())
+        })
+    })
+    .await?;
     Ok(())
 }
 
@@ -492,7 +539,7 @@ fn name_taken(name: &str) -> AppError {
 }
 
 async fn group_event(
-    tx: &mut Tx<'_>,
+    tx: &mut Conn,
     account_id: &str,
     actor: &Actor,
     group_id: &str,
@@ -501,7 +548,7 @@ async fn group_event(
     detail: String,
 ) -> AppResult<()> {
     audit::record(
-        &mut **tx,
+        &mut *tx,
         account_id,
         actor,
         Event {
@@ -525,34 +572,43 @@ pub async fn create_group(
     check_group_name(name)?;
     let name = name.trim();
     let id = ids::new_uuid();
-    let (_write, mut tx) = store::begin_write(db).await?;
-    let inserted = store::groups::insert(
-        &mut *tx,
-        store::groups::NewGroup {
-            id: &id,
-            account_id,
-            name,
-            builtin: None,
-            source: "manual",
-            now: &ids::now(),
-        },
-    )
-    .await;
-    match inserted {
-        Err(e) if e.is_unique_violation() => return Err(name_taken(name)),
-        other => other?,
-    }
-    group_event(
-        &mut tx,
-        account_id,
-        actor,
-        &id,
-        name,
-        "group.created",
-        String::new(),
-    )
-    .await?;
-    tx.commit().await?;
+    let (account_id, name) = (account_id.to_owned(), name.to_owned());
+    let actor = actor.clone();
+    let id = db
+        .write(move |tx| {
+            Box::pin(async move {
+                let (account_id, name) = (account_id.as_str(), name.as_str());
+                let actor = &actor;
+                let inserted = store::groups::insert(
+                    &mut *tx,
+                    store::groups::NewGroup {
+                        id: &id,
+                        account_id,
+                        name,
+                        builtin: None,
+                        source: "manual",
+                        now: &ids::now(),
+                    },
+                )
+                .await;
+                match inserted {
+                    Err(e) if e.is_unique_violation() => return Err(name_taken(name)),
+                    other => other?,
+                }
+                group_event(
+                    &mut *tx,
+                    account_id,
+                    actor,
+                    &id,
+                    name,
+                    "group.created",
+                    String::new(),
+                )
+                .await?;
+                Ok(id)
+            })
+        })
+        .await?;
     Ok(id)
 }
 
@@ -566,127 +622,145 @@ pub async fn group_action(
     action: &str,
     value: &str,
 ) -> AppResult<()> {
-    let (_write, mut tx) = store::begin_write(db).await?;
-    let group = store::groups::get(&mut *tx, account_id, id)
-        .await?
-        .ok_or_else(group_not_found)?;
-    if group.source == "idp" {
-        return Err(AppError::Conflict(IDP_GROUP.into()));
-    }
-    let builtin = group.builtin.is_some();
-    let now = ids::now();
-    match action {
-        "rename" => {
-            if builtin {
-                return Err(AppError::Conflict(format!(
-                    "“{}” is built in and keeps its name.",
-                    group.name
-                )));
-            }
-            check_group_name(value)?;
-            let name = value.trim();
-            let done = store::groups::update(
-                &mut *tx,
-                account_id,
-                id,
-                group.version,
-                name,
-                "manual",
-                group.external_id.as_deref(),
-                &now,
-            )
-            .await;
-            match done {
-                Err(e) if e.is_unique_violation() => return Err(name_taken(name)),
-                other => other?,
-            };
-            group_event(
-                &mut tx,
-                account_id,
-                actor,
-                id,
-                name,
-                "group.renamed",
-                format!("“{}” → “{name}”", group.name),
-            )
-            .await?;
-        }
-        "delete" => {
-            if builtin {
-                return Err(AppError::Conflict(format!(
-                    "“{}” is built in and cannot be deleted.",
-                    group.name
-                )));
-            }
-            store::groups::delete(&mut *tx, account_id, id).await?;
-            group_event(
-                &mut tx,
-                account_id,
-                actor,
-                id,
-                &group.name,
-                "group.deleted",
-                String::new(),
-            )
-            .await?;
-        }
-        "add_member" => {
-            validate::email(value).map_err(|m| AppError::invalid("email", m))?;
-            let user_id = dir::user_id_by_email(&mut *tx, account_id, value)
+    let (account_id, id, action, value) = (
+        account_id.to_owned(),
+        id.to_owned(),
+        action.to_owned(),
+        value.to_owned(),
+    );
+    let actor = actor.clone();
+    db.write(move |tx| {
+        Box::pin(async move {
+            let (account_id, id, action, value) = (
+                account_id.as_str(),
+                id.as_str(),
+                action.as_str(),
+                value.as_str(),
+            );
+            let actor = &actor;
+            let group = store::groups::get(&mut *tx, account_id, id)
                 .await?
-                .ok_or_else(|| {
-                    AppError::invalid(
-                        "email",
-                        format!("No user of this account has the e-mail {}.", value.trim()),
+                .ok_or_else(group_not_found)?;
+            if group.source == "idp" {
+                return Err(AppError::Conflict(IDP_GROUP.into()));
+            }
+            let builtin = group.builtin.is_some();
+            let now = ids::now();
+            match action {
+                "rename" => {
+                    if builtin {
+                        return Err(AppError::Conflict(format!(
+                            "“{}” is built in and keeps its name.",
+                            group.name
+                        )));
+                    }
+                    check_group_name(value)?;
+                    let name = value.trim();
+                    let done = store::groups::update(
+                        &mut *tx,
+                        account_id,
+                        id,
+                        group.version,
+                        name,
+                        "manual",
+                        group.external_id.as_deref(),
+                        &now,
                     )
-                })?;
-            if dir::is_member(&mut *tx, id, &user_id).await? {
-                return Err(AppError::invalid(
-                    "email",
-                    format!("{} is already a member.", value.trim()),
-                ));
+                    .await;
+                    match done {
+                        Err(e) if e.is_unique_violation() => return Err(name_taken(name)),
+                        other => other?,
+                    };
+                    group_event(
+                        &mut *tx,
+                        account_id,
+                        actor,
+                        id,
+                        name,
+                        "group.renamed",
+                        format!("“{}” → “{name}”", group.name),
+                    )
+                    .await?;
+                }
+                "delete" => {
+                    if builtin {
+                        return Err(AppError::Conflict(format!(
+                            "“{}” is built in and cannot be deleted.",
+                            group.name
+                        )));
+                    }
+                    store::groups::delete(&mut *tx, account_id, id).await?;
+                    group_event(
+                        &mut *tx,
+                        account_id,
+                        actor,
+                        id,
+                        &group.name,
+                        "group.deleted",
+                        String::new(),
+                    )
+                    .await?;
+                }
+                "add_member" => {
+                    validate::email(value).map_err(|m| AppError::invalid("email", m))?;
+                    let user_id = dir::user_id_by_email(&mut *tx, account_id, value)
+                        .await?
+                        .ok_or_else(|| {
+                            AppError::invalid(
+                                "email",
+                                format!("No user of this account has the e-mail {}.", value.trim()),
+                            )
+                        })?;
+                    if dir::is_member(&mut *tx, id, &user_id).await? {
+                        return Err(AppError::invalid(
+                            "email",
+                            format!("{} is already a member.", value.trim()),
+                        ));
+                    }
+                    store::groups::add_member(&mut *tx, id, &user_id, &now).await?;
+                    store::groups::touch(&mut *tx, id, &now).await?;
+                    group_event(
+                        &mut *tx,
+                        account_id,
+                        actor,
+                        id,
+                        &group.name,
+                        "group.member_added",
+                        format!("added {}", value.trim()),
+                    )
+                    .await?;
+                }
+                "remove_member" => {
+                    if !dir::is_member(&mut *tx, id, value).await? {
+                        return Err(AppError::NotFound(
+                            "That user is not a member of this group.".into(),
+                        ));
+                    }
+                    if builtin {
+                        keep_an_admin(&mut *tx, account_id, value, "remove").await?;
+                    }
+                    let label = store::users::get_record(&mut *tx, account_id, value)
+                        .await?
+                        .map(|u| u.email.unwrap_or(u.user_name))
+                        .unwrap_or_else(|| value.to_string());
+                    store::groups::remove_member(&mut *tx, id, value).await?;
+                    store::groups::touch(&mut *tx, id, &now).await?;
+                    group_event(
+                        &mut *tx,
+                        account_id,
+                        actor,
+                        id,
+                        &group.name,
+                        "group.member_removed",
+                        format!("removed {label}"),
+                    )
+                    .await?;
+                }
+                other => return Err(AppError::BadRequest(format!("Unknown action '{other}'."))),
             }
-            store::groups::add_member(&mut *tx, id, &user_id, &now).await?;
-            store::groups::touch(&mut *tx, id, &now).await?;
-            group_event(
-                &mut tx,
-                account_id,
-                actor,
-                id,
-                &group.name,
-                "group.member_added",
-                format!("added {}", value.trim()),
-            )
-            .await?;
-        }
-        "remove_member" => {
-            if !dir::is_member(&mut *tx, id, value).await? {
-                return Err(AppError::NotFound(
-                    "That user is not a member of this group.".into(),
-                ));
-            }
-            if builtin {
-                keep_an_admin(&mut tx, account_id, value, "remove").await?;
-            }
-            let label = store::users::get_record(&mut *tx, account_id, value)
-                .await?
-                .map(|u| u.email.unwrap_or(u.user_name))
-                .unwrap_or_else(|| value.to_string());
-            store::groups::remove_member(&mut *tx, id, value).await?;
-            store::groups::touch(&mut *tx, id, &now).await?;
-            group_event(
-                &mut tx,
-                account_id,
-                actor,
-                id,
-                &group.name,
-                "group.member_removed",
-                format!("removed {label}"),
-            )
-            .await?;
-        }
-        other => return Err(AppError::BadRequest(format!("Unknown action '{other}'."))),
-    }
-    tx.commit().await?;
+            Ok(())
+        })
+    })
+    .await?;
     Ok(())
 }

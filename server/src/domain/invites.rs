@@ -8,8 +8,8 @@
 use crate::domain::{audit, passwords};
 use crate::error::{AppError, AppResult};
 use crate::ids;
-use crate::mail::{templates, Mailer};
-use crate::store::{self, invites::NewToken, Db, Tx};
+use crate::mail::{templates, Mailer, Outbox};
+use crate::store::{self, invites::NewToken, Conn, Db};
 
 pub const TOKEN_LEN: usize = 43;
 
@@ -31,8 +31,8 @@ fn expires_text(at: &str) -> String {
 
 /// Voids the user's open invites and issues a new one to `email`, inside `tx`.
 pub async fn issue_in(
-    tx: &mut Tx<'_>,
-    mailer: &Mailer,
+    tx: &mut Conn,
+    mailer: &Outbox,
     account_id: &str,
     user_id: &str,
     email: &str,
@@ -40,11 +40,11 @@ pub async fn issue_in(
 ) -> AppResult<()> {
     let now_t = time::OffsetDateTime::now_utc();
     let now = ids::format_time(now_t);
-    store::invites::void_invites(&mut **tx, user_id, &now).await?;
+    store::invites::void_invites(&mut *tx, user_id, &now).await?;
     let token = ids::random_base62(TOKEN_LEN);
     let expires_at = ids::format_time(now_t + time::Duration::days(i64::from(mailer.invite_days)));
     store::invites::insert_invite(
-        &mut **tx,
+        &mut *tx,
         NewToken {
             id: &ids::new_uuid(),
             account_id,
@@ -56,7 +56,7 @@ pub async fn issue_in(
         },
     )
     .await?;
-    let account = store::accounts::get(&mut **tx, account_id)
+    let account = store::accounts::get(&mut *tx, account_id)
         .await?
         .map(|a| a.name)
         .unwrap_or_default();
@@ -69,8 +69,8 @@ pub async fn issue_in(
 }
 
 /// Voids a user's open invites (suspension); returns whether any was open.
-pub async fn void_in(tx: &mut Tx<'_>, user_id: &str) -> AppResult<bool> {
-    Ok(store::invites::void_invites(&mut **tx, user_id, &ids::now()).await? > 0)
+pub async fn void_in(tx: &mut Conn, user_id: &str) -> AppResult<bool> {
+    Ok(store::invites::void_invites(&mut *tx, user_id, &ids::now()).await? > 0)
 }
 
 /// Why a sign-up link cannot be used.
@@ -142,42 +142,47 @@ pub async fn complete(
     }
     problems.finish()?;
     let hash = passwords::hash(input.password).await?;
-    let (_write, mut tx) = store::begin_write(db).await?;
-    let now = ids::now();
-    if !store::invites::mark_invite_used(&mut *tx, &row.id, &now).await? {
-        return Err(AppError::Conflict(
+    let (row, user) = db
+        .write(move |tx| {
+            Box::pin(async move {
+                let now = ids::now();
+                if !store::invites::mark_invite_used(&mut *tx, &row.id, &now).await? {
+                    return Err(AppError::Conflict(
             "This invite has just been used or replaced. Ask your administrator to resend it."
                 .into(),
         ));
-    }
-    store::invites::set_password(&mut *tx, &row.user_id, &hash, &now).await?;
-    store::users::record_login(&mut *tx, &row.account_id, &row.user_id, &now).await?;
-    if editable {
-        store::invites::set_names(
-            &mut *tx,
-            &row.user_id,
-            input.first_name.trim(),
-            input.last_name.trim(),
-        )
+                }
+                store::invites::set_password(&mut *tx, &row.user_id, &hash, &now).await?;
+                store::users::record_login(&mut *tx, &row.account_id, &row.user_id, &now).await?;
+                if editable {
+                    store::invites::set_names(
+                        &mut *tx,
+                        &row.user_id,
+                        input.first_name.trim(),
+                        input.last_name.trim(),
+                    )
+                    .await?;
+                }
+                let user = store::users::session_user(&mut *tx, &row.account_id, &row.user_id)
+                    .await?
+                    .ok_or_else(|| AppError::NotFound("the user is gone".into()))?;
+                audit::record(
+                    &mut *tx,
+                    &row.account_id,
+                    &audit::Actor::user(&row.user_id, &email),
+                    audit::Event {
+                        action: "user.signed_up",
+                        target_kind: "user",
+                        target_id: &row.user_id,
+                        target_label: &email,
+                        detail: "signed up from the invite".into(),
+                    },
+                )
+                .await?;
+                Ok((row, user))
+            })
+        })
         .await?;
-    }
-    let user = store::users::session_user(&mut *tx, &row.account_id, &row.user_id)
-        .await?
-        .ok_or_else(|| AppError::NotFound("the user is gone".into()))?;
-    audit::record(
-        &mut *tx,
-        &row.account_id,
-        &audit::Actor::user(&row.user_id, &email),
-        audit::Event {
-            action: "user.signed_up",
-            target_kind: "user",
-            target_id: &row.user_id,
-            target_label: &email,
-            detail: "signed up from the invite".into(),
-        },
-    )
-    .await?;
-    tx.commit().await?;
     Ok(crate::domain::auth::SessionAuth {
         account_id: row.account_id,
         user_id: row.user_id,
@@ -193,50 +198,59 @@ pub async fn resend(
     actor: &audit::Actor,
     user_id: &str,
 ) -> AppResult<()> {
-    let (_write, mut tx) = store::begin_write(db).await?;
-    let user = store::users::get_record(&mut *tx, account_id, user_id)
-        .await?
-        .ok_or_else(|| AppError::NotFound("no such user".into()))?;
-    match user.status.as_str() {
-        "suspended" => {
-            return Err(AppError::Conflict(
-                "This user is suspended; reactivate them before inviting.".into(),
-            ))
-        }
-        "active" => {
-            return Err(AppError::Conflict(
-                "This user has already signed up.".into(),
-            ))
-        }
-        _ => {}
-    }
-    let email = user
-        .email
-        .clone()
-        .ok_or_else(|| AppError::Conflict("This user has no e-mail address to invite.".into()))?;
-    issue_in(
-        &mut tx,
-        mailer,
-        account_id,
-        user_id,
-        &email,
-        &inviter_label(actor),
-    )
+    let (account_id, user_id) = (account_id.to_owned(), user_id.to_owned());
+    let actor = actor.clone();
+    let outbox = mailer.outbox();
+    db.write(move |tx| {
+        Box::pin(async move {
+            let (account_id, user_id) = (account_id.as_str(), user_id.as_str());
+            let actor = &actor;
+            let mailer = &outbox;
+            let user = store::users::get_record(&mut *tx, account_id, user_id)
+                .await?
+                .ok_or_else(|| AppError::NotFound("no such user".into()))?;
+            match user.status.as_str() {
+                "suspended" => {
+                    return Err(AppError::Conflict(
+                        "This user is suspended; reactivate them before inviting.".into(),
+                    ))
+                }
+                "active" => {
+                    return Err(AppError::Conflict(
+                        "This user has already signed up.".into(),
+                    ))
+                }
+                _ => {}
+            }
+            let email = user.email.clone().ok_or_else(|| {
+                AppError::Conflict("This user has no e-mail address to invite.".into())
+            })?;
+            issue_in(
+                &mut *tx,
+                mailer,
+                account_id,
+                user_id,
+                &email,
+                &inviter_label(actor),
+            )
+            .await?;
+            audit::record(
+                &mut *tx,
+                account_id,
+                actor,
+                audit::Event {
+                    action: "user.invite_resent",
+                    target_kind: "user",
+                    target_id: user_id,
+                    target_label: &email,
+                    detail: "a new invite was sent; the old link no longer works".into(),
+                },
+            )
+            .await?;
+            Ok(())
+        })
+    })
     .await?;
-    audit::record(
-        &mut *tx,
-        account_id,
-        actor,
-        audit::Event {
-            action: "user.invite_resent",
-            target_kind: "user",
-            target_id: user_id,
-            target_label: &email,
-            detail: "a new invite was sent; the old link no longer works".into(),
-        },
-    )
-    .await?;
-    tx.commit().await?;
     mailer.wake();
     Ok(())
 }
@@ -278,7 +292,22 @@ pub async fn invite_new(
     let email = email.trim();
     let id = ids::new_uuid();
     let now = ids::now();
-    let (_write, mut tx) = store::begin_write(db).await?;
+    let (email, first, last, account_id) = (
+        email.to_owned(),
+        first.to_owned(),
+        last.to_owned(),
+        account_id.to_owned(),
+    );
+    let actor = actor.clone();
+    let outbox = mailer.outbox();
+    let groups = groups.to_vec();
+    let id = db
+        .write(move |tx| {
+            Box::pin(async move {
+                let (email, first, last, account_id,) = (email.as_str(), first.as_str(), last.as_str(), account_id.as_str(),);
+                let actor = &actor;
+                let mailer = &outbox;
+                let groups = groups.as_slice();
     let inserted = store::users::insert(
         &mut *tx,
         store::users::NewUser {
@@ -320,7 +349,7 @@ pub async fn invite_new(
         store::groups::touch(&mut *tx, group_id, &now).await?;
     }
     issue_in(
-        &mut tx,
+        &mut *tx,
         mailer,
         account_id,
         &id,
@@ -341,7 +370,10 @@ pub async fn invite_new(
         },
     )
     .await?;
-    tx.commit().await?;
+                Ok(id)
+            })
+        })
+        .await?;
     mailer.wake();
     Ok(id)
 }

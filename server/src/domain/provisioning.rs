@@ -177,7 +177,15 @@ pub async fn create_user(
     let id = ids::new_uuid();
     let now = ids::now();
     let emails_json = s.emails_json();
-    let (_write, mut tx) = store::begin_write(db).await?;
+    let (account_id,) = (account_id.to_owned(),);
+    let actor = actor.clone();
+    let outbox = mailer.outbox();
+    let record = db
+        .write(move |tx| {
+            Box::pin(async move {
+                let (account_id,) = (account_id.as_str(),);
+                let actor = &actor;
+                let mailer = &outbox;
     let inserted = store::users::insert(
         &mut *tx,
         store::users::NewUser {
@@ -220,7 +228,7 @@ pub async fn create_user(
     .await?;
     if let (true, Some(email)) = (s.active, &s.email) {
         invites::issue_in(
-            &mut tx,
+            &mut *tx,
             mailer,
             account_id,
             &id,
@@ -229,7 +237,10 @@ pub async fn create_user(
         )
         .await?;
     }
-    tx.commit().await?;
+                Ok(record)
+            })
+        })
+        .await?;
     mailer.wake();
     Ok(record)
 }
@@ -249,146 +260,160 @@ pub async fn update_user(
     actor: &Actor,
     id: &str,
     if_match: Option<&str>,
-    next: impl FnOnce(&UserRecord) -> AppResult<UserState>,
+    next: impl FnOnce(&UserRecord) -> AppResult<UserState> + Send + 'static,
 ) -> AppResult<UserRecord> {
-    let (_write, mut tx) = store::begin_write(db).await?;
-    let cur = store::users::get_record(&mut *tx, account_id, id)
-        .await?
-        .ok_or_else(|| user_not_found(id))?;
-    check_if_match(if_match, cur.version)?;
-    let s = next(&cur)?;
-    check_user_state(&s)?;
-    let was_active = cur.status != "suspended";
-    let status = match (s.active, was_active) {
-        (false, _) => "suspended".to_string(),
-        (true, true) => cur.status.clone(),
-        (true, false) => if store::users::has_password(&mut *tx, account_id, id).await? {
-            "active"
-        } else {
-            "invited"
-        }
-        .to_string(),
-    };
-    let emails_json = s.emails_json();
-    let unchanged = s.user_name == cur.user_name
-        && s.email == cur.email
-        && emails_json == cur.emails_json
-        && s.first_name == cur.first_name
-        && s.last_name == cur.last_name
-        && status == cur.status
-        && s.external_id == cur.external_id
-        && cur.source == "idp";
-    if unchanged {
-        return Ok(cur);
-    }
-    let now = ids::now();
-    let updated = store::users::update(
-        &mut *tx,
-        account_id,
-        id,
-        cur.version,
-        store::users::UserUpdate {
-            user_name: s.user_name.trim(),
-            email: s.email.as_deref(),
-            emails_json: emails_json.as_deref(),
-            first_name: &s.first_name,
-            last_name: &s.last_name,
-            status: &status,
-            source: "idp",
-            external_id: s.external_id.as_deref(),
-            end_sessions: !s.active && was_active,
-            now: &now,
-        },
-    )
-    .await;
-    match updated {
-        Err(e) if e.is_unique_violation() => return Err(user_taken(&s)),
-        Ok(false) => {
-            return Err(AppError::PreconditionFailed(
-                "the user changed during the update; retry".into(),
-            ))
-        }
-        other => {
-            other?;
-        }
-    }
-    let mut events: Vec<(&str, String)> = Vec::new();
-    if s.email != cur.email {
-        let show = |e: &Option<String>| e.clone().unwrap_or_else(|| "(none)".into());
-        events.push((
-            "user.email_changed",
-            format!("e-mail {} → {}", show(&cur.email), show(&s.email)),
-        ));
-    }
-    if s.user_name != cur.user_name {
-        events.push((
-            "user.user_name_changed",
-            format!("userName {} → {}", cur.user_name, s.user_name),
-        ));
-    }
-    if was_active && !s.active {
-        events.push(("user.suspended", "suspended; all sessions ended".into()));
-    } else if !was_active && s.active {
-        events.push(("user.reactivated", format!("reactivated ({status})")));
-    }
-    if s.first_name != cur.first_name || s.last_name != cur.last_name {
-        events.push((
-            "user.updated",
-            format!(
-                "name “{} {}” → “{} {}”",
-                cur.first_name, cur.last_name, s.first_name, s.last_name
-            ),
-        ));
-    }
-    if cur.source != "idp" {
-        events.push((
-            "user.adopted",
-            "now managed by the identity provider".into(),
-        ));
-    }
-    for (action, detail) in events {
-        audit::record(
-            &mut *tx,
-            account_id,
-            actor,
-            Event {
-                action,
-                target_kind: "user",
-                target_id: id,
-                target_label: &s.user_name,
-                detail,
-            },
-        )
-        .await?;
-    }
-    // Invites follow the user: a suspended user's invite is void; a user still to sign up gets
-    // a fresh one when reactivated or when their e-mail changes.
-    let invited_now = status == "invited";
-    let reactivated = !was_active && s.active;
-    if !s.active && was_active {
-        invites::void_in(&mut tx, id).await?;
-    } else if invited_now && (reactivated || s.email != cur.email) {
-        match &s.email {
-            Some(email) => {
-                invites::issue_in(
-                    &mut tx,
-                    mailer,
+    let (account_id, id) = (account_id.to_owned(), id.to_owned());
+    let actor = actor.clone();
+    let if_match = if_match.map(str::to_owned);
+    let outbox = mailer.outbox();
+    let record = db
+        .write(move |tx| {
+            Box::pin(async move {
+                let (account_id, id) = (account_id.as_str(), id.as_str());
+                let actor = &actor;
+                let if_match = if_match.as_deref();
+                let mailer = &outbox;
+                let cur = store::users::get_record(&mut *tx, account_id, id)
+                    .await?
+                    .ok_or_else(|| user_not_found(id))?;
+                check_if_match(if_match, cur.version)?;
+                let s = next(&cur)?;
+                check_user_state(&s)?;
+                let was_active = cur.status != "suspended";
+                let status = match (s.active, was_active) {
+                    (false, _) => "suspended".to_string(),
+                    (true, true) => cur.status.clone(),
+                    (true, false) => if store::users::has_password(&mut *tx, account_id, id).await?
+                    {
+                        "active"
+                    } else {
+                        "invited"
+                    }
+                    .to_string(),
+                };
+                let emails_json = s.emails_json();
+                let unchanged = s.user_name == cur.user_name
+                    && s.email == cur.email
+                    && emails_json == cur.emails_json
+                    && s.first_name == cur.first_name
+                    && s.last_name == cur.last_name
+                    && status == cur.status
+                    && s.external_id == cur.external_id
+                    && cur.source == "idp";
+                if unchanged {
+                    return Ok(cur);
+                }
+                let now = ids::now();
+                let updated = store::users::update(
+                    &mut *tx,
                     account_id,
                     id,
-                    email,
-                    &invites::inviter_label(actor),
+                    cur.version,
+                    store::users::UserUpdate {
+                        user_name: s.user_name.trim(),
+                        email: s.email.as_deref(),
+                        emails_json: emails_json.as_deref(),
+                        first_name: &s.first_name,
+                        last_name: &s.last_name,
+                        status: &status,
+                        source: "idp",
+                        external_id: s.external_id.as_deref(),
+                        end_sessions: !s.active && was_active,
+                        now: &now,
+                    },
                 )
-                .await?
-            }
-            None => {
-                invites::void_in(&mut tx, id).await?;
-            }
-        }
-    }
-    let record = store::users::get_record(&mut *tx, account_id, id)
-        .await?
-        .ok_or_else(|| user_not_found(id))?;
-    tx.commit().await?;
+                .await;
+                match updated {
+                    Err(e) if e.is_unique_violation() => return Err(user_taken(&s)),
+                    Ok(false) => {
+                        return Err(AppError::PreconditionFailed(
+                            "the user changed during the update; retry".into(),
+                        ))
+                    }
+                    other => {
+                        other?;
+                    }
+                }
+                let mut events: Vec<(&str, String)> = Vec::new();
+                if s.email != cur.email {
+                    let show = |e: &Option<String>| e.clone().unwrap_or_else(|| "(none)".into());
+                    events.push((
+                        "user.email_changed",
+                        format!("e-mail {} → {}", show(&cur.email), show(&s.email)),
+                    ));
+                }
+                if s.user_name != cur.user_name {
+                    events.push((
+                        "user.user_name_changed",
+                        format!("userName {} → {}", cur.user_name, s.user_name),
+                    ));
+                }
+                if was_active && !s.active {
+                    events.push(("user.suspended", "suspended; all sessions ended".into()));
+                } else if !was_active && s.active {
+                    events.push(("user.reactivated", format!("reactivated ({status})")));
+                }
+                if s.first_name != cur.first_name || s.last_name != cur.last_name {
+                    events.push((
+                        "user.updated",
+                        format!(
+                            "name “{} {}” → “{} {}”",
+                            cur.first_name, cur.last_name, s.first_name, s.last_name
+                        ),
+                    ));
+                }
+                if cur.source != "idp" {
+                    events.push((
+                        "user.adopted",
+                        "now managed by the identity provider".into(),
+                    ));
+                }
+                for (action, detail) in events {
+                    audit::record(
+                        &mut *tx,
+                        account_id,
+                        actor,
+                        Event {
+                            action,
+                            target_kind: "user",
+                            target_id: id,
+                            target_label: &s.user_name,
+                            detail,
+                        },
+                    )
+                    .await?;
+                }
+                // Invites follow the user: a suspended user's invite is void; a user still to sign up gets
+                // a fresh one when reactivated or when their e-mail changes.
+                let invited_now = status == "invited";
+                let reactivated = !was_active && s.active;
+                if !s.active && was_active {
+                    invites::void_in(&mut *tx, id).await?;
+                } else if invited_now && (reactivated || s.email != cur.email) {
+                    match &s.email {
+                        Some(email) => {
+                            invites::issue_in(
+                                &mut *tx,
+                                mailer,
+                                account_id,
+                                id,
+                                email,
+                                &invites::inviter_label(actor),
+                            )
+                            .await?
+                        }
+                        None => {
+                            invites::void_in(&mut *tx, id).await?;
+                        }
+                    }
+                }
+                let record = store::users::get_record(&mut *tx, account_id, id)
+                    .await?
+                    .ok_or_else(|| user_not_found(id))?;
+                Ok(record)
+            })
+        })
+        .await?;
     mailer.wake();
     Ok(record)
 }
@@ -401,26 +426,36 @@ pub async fn delete_user(
     id: &str,
     if_match: Option<&str>,
 ) -> AppResult<()> {
-    let (_write, mut tx) = store::begin_write(db).await?;
-    let cur = store::users::get_record(&mut *tx, account_id, id)
-        .await?
-        .ok_or_else(|| user_not_found(id))?;
-    check_if_match(if_match, cur.version)?;
-    store::users::delete(&mut *tx, account_id, id).await?;
-    audit::record(
-        &mut *tx,
-        account_id,
-        actor,
-        Event {
-            action: "user.deleted",
-            target_kind: "user",
-            target_id: id,
-            target_label: &cur.user_name,
-            detail: "removed from the account".into(),
-        },
-    )
+    let (account_id, id) = (account_id.to_owned(), id.to_owned());
+    let actor = actor.clone();
+    let if_match = if_match.map(str::to_owned);
+    db.write(move |tx| {
+        Box::pin(async move {
+            let (account_id, id) = (account_id.as_str(), id.as_str());
+            let actor = &actor;
+            let if_match = if_match.as_deref();
+            let cur = store::users::get_record(&mut *tx, account_id, id)
+                .await?
+                .ok_or_else(|| user_not_found(id))?;
+            check_if_match(if_match, cur.version)?;
+            store::users::delete(&mut *tx, account_id, id).await?;
+            audit::record(
+                &mut *tx,
+                account_id,
+                actor,
+                Event {
+                    action: "user.deleted",
+                    target_kind: "user",
+                    target_id: id,
+                    target_label: &cur.user_name,
+                    detail: "removed from the account".into(),
+                },
+            )
+            .await?;
+            Ok(())
+        })
+    })
     .await?;
-    tx.commit().await?;
     Ok(())
 }
 
@@ -481,7 +516,7 @@ fn name_taken(name: &str) -> AppError {
 
 /// Every member id must be a user of this account; otherwise 400 naming the unknown ones.
 async fn check_members(
-    tx: &mut store::Tx<'_>,
+    tx: &mut store::Conn,
     account_id: &str,
     members: &[String],
 ) -> AppResult<Vec<String>> {
@@ -491,7 +526,7 @@ async fn check_members(
         .filter(|m| seen.insert(m.as_str()))
         .cloned()
         .collect();
-    let found: HashSet<String> = store::users::existing_ids(&mut **tx, account_id, &unique)
+    let found: HashSet<String> = store::users::existing_ids(&mut *tx, account_id, &unique)
         .await?
         .into_iter()
         .collect();
@@ -549,7 +584,7 @@ fn group_record(row: store::groups::GroupRow, members: Vec<MemberRef>) -> GroupR
 }
 
 pub async fn get_group(db: &Db, account_id: &str, id: &str) -> AppResult<GroupRecord> {
-    let mut conn = db.acquire().await?;
+    let mut conn = db.reader().acquire().await?;
     load_group(&mut conn, account_id, id).await
 }
 
@@ -560,46 +595,55 @@ pub async fn create_group(
     s: GroupState,
 ) -> AppResult<GroupRecord> {
     check_group_name(&s.name)?;
-    let (_write, mut tx) = store::begin_write(db).await?;
-    let members = check_members(&mut tx, account_id, &s.members).await?;
-    let id = ids::new_uuid();
-    let now = ids::now();
-    let name = s.name.trim();
-    let inserted = store::groups::insert(
-        &mut *tx,
-        store::groups::NewGroup {
-            id: &id,
-            account_id,
-            name,
-            builtin: None,
-            source: "idp",
-            now: &now,
-        },
-    )
-    .await;
-    match inserted {
-        Err(e) if e.is_unique_violation() => return Err(name_taken(name)),
-        other => other?,
-    }
-    store::groups::set_external_id(&mut *tx, &id, s.external_id.as_deref()).await?;
-    for m in &members {
-        store::groups::add_member(&mut *tx, &id, m, &now).await?;
-    }
-    audit::record(
-        &mut *tx,
-        account_id,
-        actor,
-        Event {
-            action: "group.provisioned",
-            target_kind: "group",
-            target_id: &id,
-            target_label: name,
-            detail: format!("{} member(s)", members.len()),
-        },
-    )
-    .await?;
-    let record = load_group(&mut tx, account_id, &id).await?;
-    tx.commit().await?;
+    let (account_id,) = (account_id.to_owned(),);
+    let actor = actor.clone();
+    let record = db
+        .write(move |tx| {
+            Box::pin(async move {
+                let (account_id,) = (account_id.as_str(),);
+                let actor = &actor;
+                let members = check_members(&mut *tx, account_id, &s.members).await?;
+                let id = ids::new_uuid();
+                let now = ids::now();
+                let name = s.name.trim();
+                let inserted = store::groups::insert(
+                    &mut *tx,
+                    store::groups::NewGroup {
+                        id: &id,
+                        account_id,
+                        name,
+                        builtin: None,
+                        source: "idp",
+                        now: &now,
+                    },
+                )
+                .await;
+                match inserted {
+                    Err(e) if e.is_unique_violation() => return Err(name_taken(name)),
+                    other => other?,
+                }
+                store::groups::set_external_id(&mut *tx, &id, s.external_id.as_deref()).await?;
+                for m in &members {
+                    store::groups::add_member(&mut *tx, &id, m, &now).await?;
+                }
+                audit::record(
+                    &mut *tx,
+                    account_id,
+                    actor,
+                    Event {
+                        action: "group.provisioned",
+                        target_kind: "group",
+                        target_id: &id,
+                        target_label: name,
+                        detail: format!("{} member(s)", members.len()),
+                    },
+                )
+                .await?;
+                let record = load_group(&mut *tx, account_id, &id).await?;
+                Ok(record)
+            })
+        })
+        .await?;
     Ok(record)
 }
 
@@ -610,115 +654,127 @@ pub async fn update_group(
     actor: &Actor,
     id: &str,
     if_match: Option<&str>,
-    next: impl FnOnce(&GroupRecord) -> AppResult<GroupState>,
+    next: impl FnOnce(&GroupRecord) -> AppResult<GroupState> + Send + 'static,
 ) -> AppResult<GroupRecord> {
-    let (_write, mut tx) = store::begin_write(db).await?;
-    let cur = load_group(&mut tx, account_id, id).await?;
-    check_if_match(if_match, cur.version)?;
-    let s = next(&cur)?;
-    check_group_name(&s.name)?;
-    let name = s.name.trim();
-    let builtin = cur.builtin.is_some();
-    if builtin && name != cur.name {
-        return Err(scim(
-            400,
-            Some("mutability"),
-            format!("the built-in group '{}' cannot be renamed", cur.name),
-        ));
-    }
-    let wanted = check_members(&mut tx, account_id, &s.members).await?;
-    if builtin && wanted.is_empty() {
-        return Err(scim(
-            400,
-            Some("invalidValue"),
-            format!("the '{}' group must keep at least one member", cur.name),
-        ));
-    }
-    let before: HashSet<&str> = cur.members.iter().map(|m| m.user_id.as_str()).collect();
-    let after: HashSet<&str> = wanted.iter().map(String::as_str).collect();
-    let added: Vec<&str> = wanted
-        .iter()
-        .map(String::as_str)
-        .filter(|m| !before.contains(m))
-        .collect();
-    let removed: Vec<&str> = cur
-        .members
-        .iter()
-        .map(|m| m.user_id.as_str())
-        .filter(|m| !after.contains(m))
-        .collect();
-    let source = if builtin { cur.source.as_str() } else { "idp" };
-    let renamed = name != cur.name;
-    if !renamed
-        && added.is_empty()
-        && removed.is_empty()
-        && s.external_id == cur.external_id
-        && source == cur.source
-    {
-        return Ok(cur);
-    }
-    let now = ids::now();
-    match store::groups::update(
-        &mut *tx,
-        account_id,
-        id,
-        cur.version,
-        name,
-        source,
-        s.external_id.as_deref(),
-        &now,
-    )
-    .await
-    {
-        Err(e) if e.is_unique_violation() => return Err(name_taken(name)),
-        Ok(false) => {
-            return Err(AppError::PreconditionFailed(
-                "the group changed during the update; retry".into(),
-            ))
-        }
-        other => {
-            other?;
-        }
-    }
-    for m in &added {
-        store::groups::add_member(&mut *tx, id, m, &now).await?;
-    }
-    for m in &removed {
-        store::groups::remove_member(&mut *tx, id, m).await?;
-    }
-    if renamed {
-        audit::record(
-            &mut *tx,
-            account_id,
-            actor,
-            Event {
-                action: "group.renamed",
-                target_kind: "group",
-                target_id: id,
-                target_label: name,
-                detail: format!("“{}” → “{name}”", cur.name),
-            },
-        )
+    let (account_id, id) = (account_id.to_owned(), id.to_owned());
+    let actor = actor.clone();
+    let if_match = if_match.map(str::to_owned);
+    let record = db
+        .write(move |tx| {
+            Box::pin(async move {
+                let (account_id, id) = (account_id.as_str(), id.as_str());
+                let actor = &actor;
+                let if_match = if_match.as_deref();
+                let cur = load_group(&mut *tx, account_id, id).await?;
+                check_if_match(if_match, cur.version)?;
+                let s = next(&cur)?;
+                check_group_name(&s.name)?;
+                let name = s.name.trim();
+                let builtin = cur.builtin.is_some();
+                if builtin && name != cur.name {
+                    return Err(scim(
+                        400,
+                        Some("mutability"),
+                        format!("the built-in group '{}' cannot be renamed", cur.name),
+                    ));
+                }
+                let wanted = check_members(&mut *tx, account_id, &s.members).await?;
+                if builtin && wanted.is_empty() {
+                    return Err(scim(
+                        400,
+                        Some("invalidValue"),
+                        format!("the '{}' group must keep at least one member", cur.name),
+                    ));
+                }
+                let before: HashSet<&str> =
+                    cur.members.iter().map(|m| m.user_id.as_str()).collect();
+                let after: HashSet<&str> = wanted.iter().map(String::as_str).collect();
+                let added: Vec<&str> = wanted
+                    .iter()
+                    .map(String::as_str)
+                    .filter(|m| !before.contains(m))
+                    .collect();
+                let removed: Vec<&str> = cur
+                    .members
+                    .iter()
+                    .map(|m| m.user_id.as_str())
+                    .filter(|m| !after.contains(m))
+                    .collect();
+                let source = if builtin { cur.source.as_str() } else { "idp" };
+                let renamed = name != cur.name;
+                if !renamed
+                    && added.is_empty()
+                    && removed.is_empty()
+                    && s.external_id == cur.external_id
+                    && source == cur.source
+                {
+                    return Ok(cur);
+                }
+                let now = ids::now();
+                match store::groups::update(
+                    &mut *tx,
+                    account_id,
+                    id,
+                    cur.version,
+                    name,
+                    source,
+                    s.external_id.as_deref(),
+                    &now,
+                )
+                .await
+                {
+                    Err(e) if e.is_unique_violation() => return Err(name_taken(name)),
+                    Ok(false) => {
+                        return Err(AppError::PreconditionFailed(
+                            "the group changed during the update; retry".into(),
+                        ))
+                    }
+                    other => {
+                        other?;
+                    }
+                }
+                for m in &added {
+                    store::groups::add_member(&mut *tx, id, m, &now).await?;
+                }
+                for m in &removed {
+                    store::groups::remove_member(&mut *tx, id, m).await?;
+                }
+                if renamed {
+                    audit::record(
+                        &mut *tx,
+                        account_id,
+                        actor,
+                        Event {
+                            action: "group.renamed",
+                            target_kind: "group",
+                            target_id: id,
+                            target_label: name,
+                            detail: format!("“{}” → “{name}”", cur.name),
+                        },
+                    )
+                    .await?;
+                }
+                if !added.is_empty() || !removed.is_empty() {
+                    let detail = format!("{} added, {} removed", added.len(), removed.len());
+                    audit::record(
+                        &mut *tx,
+                        account_id,
+                        actor,
+                        Event {
+                            action: "group.members_changed",
+                            target_kind: "group",
+                            target_id: id,
+                            target_label: name,
+                            detail,
+                        },
+                    )
+                    .await?;
+                }
+                let record = load_group(&mut *tx, account_id, id).await?;
+                Ok(record)
+            })
+        })
         .await?;
-    }
-    if !added.is_empty() || !removed.is_empty() {
-        let detail = format!("{} added, {} removed", added.len(), removed.len());
-        audit::record(
-            &mut *tx,
-            account_id,
-            actor,
-            Event {
-                action: "group.members_changed",
-                target_kind: "group",
-                target_id: id,
-                target_label: name,
-                detail,
-            },
-        )
-        .await?;
-    }
-    let record = load_group(&mut tx, account_id, id).await?;
-    tx.commit().await?;
     Ok(record)
 }
 
@@ -729,33 +785,43 @@ pub async fn delete_group(
     id: &str,
     if_match: Option<&str>,
 ) -> AppResult<()> {
-    let (_write, mut tx) = store::begin_write(db).await?;
-    let cur = store::groups::get(&mut *tx, account_id, id)
-        .await?
-        .ok_or_else(|| group_not_found(id))?;
-    check_if_match(if_match, cur.version)?;
-    if cur.builtin.is_some() {
-        return Err(scim(
-            400,
-            Some("mutability"),
-            format!("the built-in group '{}' cannot be deleted", cur.name),
-        ));
-    }
-    store::groups::delete(&mut *tx, account_id, id).await?;
-    audit::record(
-        &mut *tx,
-        account_id,
-        actor,
-        Event {
-            action: "group.deleted",
-            target_kind: "group",
-            target_id: id,
-            target_label: &cur.name,
-            detail: String::new(),
-        },
-    )
+    let (account_id, id) = (account_id.to_owned(), id.to_owned());
+    let actor = actor.clone();
+    let if_match = if_match.map(str::to_owned);
+    db.write(move |tx| {
+        Box::pin(async move {
+            let (account_id, id) = (account_id.as_str(), id.as_str());
+            let actor = &actor;
+            let if_match = if_match.as_deref();
+            let cur = store::groups::get(&mut *tx, account_id, id)
+                .await?
+                .ok_or_else(|| group_not_found(id))?;
+            check_if_match(if_match, cur.version)?;
+            if cur.builtin.is_some() {
+                return Err(scim(
+                    400,
+                    Some("mutability"),
+                    format!("the built-in group '{}' cannot be deleted", cur.name),
+                ));
+            }
+            store::groups::delete(&mut *tx, account_id, id).await?;
+            audit::record(
+                &mut *tx,
+                account_id,
+                actor,
+                Event {
+                    action: "group.deleted",
+                    target_kind: "group",
+                    target_id: id,
+                    target_label: &cur.name,
+                    detail: String::new(),
+                },
+            )
+            .await?;
+            Ok(())
+        })
+    })
     .await?;
-    tx.commit().await?;
     Ok(())
 }
 

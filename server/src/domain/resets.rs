@@ -28,48 +28,48 @@ pub async fn request(db: &Db, mailer: &Mailer, email: &str) -> AppResult<()> {
         tracing::info!("password reset asked for an e-mail without an active account");
         return Ok(());
     }
-    let (_write, mut tx) = store::begin_write(db).await?;
-    for user in eligible {
-        let now_t = time::OffsetDateTime::now_utc();
-        let token = ids::random_base62(TOKEN_LEN);
-        let expires_at = ids::format_time(now_t + time::Duration::minutes(VALID_MINUTES));
-        store::invites::insert_reset(
-            &mut *tx,
-            NewToken {
-                id: &ids::new_uuid(),
-                account_id: &user.account_id,
-                user_id: &user.id,
-                token_sha256: &ids::sha256_hex(&token),
-                invited_by: "",
-                now: &ids::format_time(now_t),
-                expires_at: &expires_at,
-            },
-        )
-        .await?;
-        let account = store::accounts::get(&mut *tx, &user.account_id)
-            .await?
-            .map(|a| a.name)
-            .unwrap_or_default();
-        let link = format!("{}/reset/{token}", mailer.public_base);
-        let mail = templates::password_reset(
-            &account,
-            &link,
-            &expires_at
-                .get(..16)
-                .unwrap_or(&expires_at)
-                .replace('T', " "),
-        );
-        mailer
-            .enqueue(
-                &mut tx,
-                &user.account_id,
-                "password_reset",
-                email.trim(),
-                &mail,
-            )
-            .await?;
-    }
-    tx.commit().await?;
+    let outbox = mailer.outbox();
+    let to = email.trim().to_owned();
+    db.write(move |tx| {
+        Box::pin(async move {
+            for user in eligible {
+                let now_t = time::OffsetDateTime::now_utc();
+                let token = ids::random_base62(TOKEN_LEN);
+                let expires_at = ids::format_time(now_t + time::Duration::minutes(VALID_MINUTES));
+                store::invites::insert_reset(
+                    &mut *tx,
+                    NewToken {
+                        id: &ids::new_uuid(),
+                        account_id: &user.account_id,
+                        user_id: &user.id,
+                        token_sha256: &ids::sha256_hex(&token),
+                        invited_by: "",
+                        now: &ids::format_time(now_t),
+                        expires_at: &expires_at,
+                    },
+                )
+                .await?;
+                let account = store::accounts::get(&mut *tx, &user.account_id)
+                    .await?
+                    .map(|a| a.name)
+                    .unwrap_or_default();
+                let link = format!("{}/reset/{token}", outbox.public_base);
+                let mail = templates::password_reset(
+                    &account,
+                    &link,
+                    &expires_at
+                        .get(..16)
+                        .unwrap_or(&expires_at)
+                        .replace('T', " "),
+                );
+                outbox
+                    .enqueue(tx, &user.account_id, "password_reset", &to, &mail)
+                    .await?;
+            }
+            Ok(())
+        })
+    })
+    .await?;
     mailer.wake();
     Ok(())
 }
@@ -108,33 +108,40 @@ pub async fn complete(
     }
     problems.finish()?;
     let hash = passwords::hash(password.to_string()).await?;
-    let (_write, mut tx) = store::begin_write(db).await?;
-    let now = ids::now();
-    if !store::invites::mark_reset_used(&mut *tx, &row.id, &now).await? {
-        return Err(unusable());
-    }
-    store::invites::set_password(&mut *tx, &row.user_id, &hash, &now).await?;
-    store::users::record_login(&mut *tx, &row.account_id, &row.user_id, &now).await?;
-    let user = store::users::session_user(&mut *tx, &row.account_id, &row.user_id)
-        .await?
-        .ok_or_else(unusable)?;
-    audit::record(
-        &mut *tx,
-        &row.account_id,
-        &audit::Actor::user(&row.user_id, &email),
-        audit::Event {
-            action: "user.password_reset",
-            target_kind: "user",
-            target_id: &row.user_id,
-            target_label: &email,
-            detail: "password changed from a reset link; other sessions ended".into(),
-        },
-    )
-    .await?;
-    tx.commit().await?;
+    let user_id = row.user_id.clone();
+    let account_id = row.account_id.clone();
+    let epoch = db
+        .write(move |tx| {
+            Box::pin(async move {
+                let now = ids::now();
+                if !store::invites::mark_reset_used(&mut *tx, &row.id, &now).await? {
+                    return Err(unusable());
+                }
+                store::invites::set_password(&mut *tx, &row.user_id, &hash, &now).await?;
+                store::users::record_login(&mut *tx, &row.account_id, &row.user_id, &now).await?;
+                let user = store::users::session_user(&mut *tx, &row.account_id, &row.user_id)
+                    .await?
+                    .ok_or_else(unusable)?;
+                audit::record(
+                    &mut *tx,
+                    &row.account_id,
+                    &audit::Actor::user(&row.user_id, &email),
+                    audit::Event {
+                        action: "user.password_reset",
+                        target_kind: "user",
+                        target_id: &row.user_id,
+                        target_label: &email,
+                        detail: "password changed from a reset link; other sessions ended".into(),
+                    },
+                )
+                .await?;
+                Ok(user.auth_epoch)
+            })
+        })
+        .await?;
     Ok(SessionAuth {
-        account_id: row.account_id,
-        user_id: row.user_id,
-        epoch: user.auth_epoch,
+        account_id,
+        user_id,
+        epoch,
     })
 }

@@ -96,15 +96,21 @@ impl SetupGate {
         }
         problems.finish()?;
         let hash = passwords::hash(admin.password.clone()).await?;
-        let (_write, mut tx) = store::begin_write(db).await?;
-        if store::accounts::any_exists(&mut *tx).await? {
-            return Err(AppError::Conflict(
-                "Rollcall is already set up. Log in instead.".into(),
-            ));
-        }
-        let account_id = accounts::create_in(&mut tx, &input.account_name).await?;
-        let user_id = users::create_admin_in(&mut tx, &account_id, &admin, &hash).await?;
-        tx.commit().await?;
+        let account_name = input.account_name;
+        let (account_id, user_id) = db
+            .write(move |tx| {
+                Box::pin(async move {
+                    if store::accounts::any_exists(&mut *tx).await? {
+                        return Err(AppError::Conflict(
+                            "Rollcall is already set up. Log in instead.".into(),
+                        ));
+                    }
+                    let account_id = accounts::create_in(tx, &account_name).await?;
+                    let user_id = users::create_admin_in(tx, &account_id, &admin, &hash).await?;
+                    Ok((account_id, user_id))
+                })
+            })
+            .await?;
         self.finish();
         tracing::info!(%account_id, %user_id, "first-run set-up complete");
         auth::start_session(

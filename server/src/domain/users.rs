@@ -6,7 +6,7 @@ use crate::domain::{
 };
 use crate::error::{AppError, AppResult};
 use crate::ids;
-use crate::store::{self, users::NewUser, Db, Tx};
+use crate::store::{self, users::NewUser, Conn, Db};
 
 pub struct NewAdmin {
     pub email: String,
@@ -35,19 +35,19 @@ pub fn check_admin(input: &NewAdmin, problems: &mut Problems) {
 /// Creates an active user in the account's Account Administrator group inside `tx`.
 /// The password must already be hashed (hashing is slow; keep it outside the transaction).
 pub async fn create_admin_in(
-    tx: &mut Tx<'_>,
+    tx: &mut Conn,
     account_id: &str,
     input: &NewAdmin,
     password_hash: &str,
 ) -> AppResult<String> {
-    let group_id = store::groups::admin_group_id(&mut **tx, account_id)
+    let group_id = store::groups::admin_group_id(&mut *tx, account_id)
         .await?
         .ok_or_else(|| AppError::NotFound(format!("unknown account '{account_id}'")))?;
     let id = ids::new_uuid();
     let now = ids::now();
     let email = input.email.trim();
     let inserted = store::users::insert(
-        &mut **tx,
+        &mut *tx,
         NewUser {
             id: &id,
             account_id,
@@ -74,7 +74,7 @@ pub async fn create_admin_in(
             other?;
         }
     }
-    store::groups::add_member(&mut **tx, &group_id, &id, &now).await?;
+    store::groups::add_member(&mut *tx, &group_id, &id, &now).await?;
     Ok(id)
 }
 
@@ -85,8 +85,9 @@ pub async fn create_admin(db: &Db, account_id: &str, input: NewAdmin) -> AppResu
     check_admin(&input, &mut problems);
     problems.finish()?;
     let hash = passwords::hash(input.password.clone()).await?;
-    let (_write, mut tx) = store::begin_write(db).await?;
-    let id = create_admin_in(&mut tx, account_id, &input, &hash).await?;
-    tx.commit().await?;
-    Ok(id)
+    let account_id = account_id.to_owned();
+    db.write(move |tx| {
+        Box::pin(async move { create_admin_in(tx, &account_id, &input, &hash).await })
+    })
+    .await
 }

@@ -11,7 +11,7 @@ pub mod templates;
 
 use crate::error::{AppError, AppResult};
 use crate::ids;
-use crate::store::{self, outbox::NewMail, Db, Tx};
+use crate::store::{self, outbox::NewMail, Conn, Db};
 use lettre::message::{Mailbox, MultiPart};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use std::sync::Arc;
@@ -32,6 +32,16 @@ pub struct Mailer {
     transport: Transport,
     from: Mailbox,
     wake: Notify,
+    /// Public base URL for links in mail.
+    pub public_base: String,
+    pub invite_days: u32,
+}
+
+/// The part of the [`Mailer`] that write jobs use: how new mail is stored and what links in
+/// it point to. Cheap to clone into a job.
+#[derive(Debug, Clone)]
+pub struct Outbox {
+    status: &'static str,
     /// Public base URL for links in mail.
     pub public_base: String,
     pub invite_days: u32,
@@ -76,21 +86,38 @@ impl Mailer {
         }
     }
 
-    /// Writes a message to the outbox inside `tx`. Call [`Mailer::wake`] after committing.
+    /// What a write job needs to put mail in the outbox (owned: jobs run on the writer).
+    pub fn outbox(&self) -> Outbox {
+        Outbox {
+            status: match self.transport {
+                Transport::Smtp(_) => "pending",
+                Transport::OutboxOnly => "stored",
+            },
+            public_base: self.public_base.clone(),
+            invite_days: self.invite_days,
+        }
+    }
+
+    /// Tells the sender that new mail is waiting.
+    pub fn wake(&self) {
+        self.wake.notify_one();
+    }
+}
+
+impl Outbox {
+    /// Writes a message to the outbox inside the write job's transaction. Call
+    /// [`Mailer::wake`] once the write has returned.
     pub async fn enqueue(
         &self,
-        tx: &mut Tx<'_>,
+        tx: &mut Conn,
         account_id: &str,
         kind: &str,
         to: &str,
         m: &templates::Rendered,
     ) -> AppResult<i64> {
-        let status = match self.transport {
-            Transport::Smtp(_) => "pending",
-            Transport::OutboxOnly => "stored",
-        };
+        let status = self.status;
         let id = store::outbox::insert(
-            &mut **tx,
+            &mut *tx,
             NewMail {
                 account_id,
                 kind,
@@ -109,12 +136,9 @@ impl Mailer {
         }
         Ok(id)
     }
+}
 
-    /// Tells the sender that new mail is waiting.
-    pub fn wake(&self) {
-        self.wake.notify_one();
-    }
-
+impl Mailer {
     /// Starts the sender task (a no-op without SMTP).
     pub fn spawn_sender(self: &Arc<Self>, db: Db) {
         if let Transport::OutboxOnly = self.transport {
@@ -143,7 +167,14 @@ impl Mailer {
             for mail in due {
                 match self.deliver(smtp, &mail).await {
                     Ok(()) => {
-                        store::outbox::mark_sent(db, mail.id, &ids::now()).await?;
+                        let id = mail.id;
+                        db.writer()
+                            .write_queued(move |c| {
+                                Box::pin(async move {
+                                    store::outbox::mark_sent(&mut *c, id, &ids::now()).await
+                                })
+                            })
+                            .await?;
                         tracing::info!(id = mail.id, to = %mail.to_addr, "mail sent");
                     }
                     Err(e) => {
@@ -156,7 +187,15 @@ impl Mailer {
                             )
                         });
                         tracing::warn!(id = mail.id, to = %mail.to_addr, attempts, error = %e, retry_at = ?next, "mail not sent");
-                        store::outbox::mark_failed(db, mail.id, &e, next.as_deref()).await?;
+                        let id = mail.id;
+                        db.writer()
+                            .write_queued(move |c| {
+                                Box::pin(async move {
+                                    store::outbox::mark_failed(&mut *c, id, &e, next.as_deref())
+                                        .await
+                                })
+                            })
+                            .await?;
                     }
                 }
             }

@@ -106,13 +106,23 @@ async fn writer(
             };
         }
         if !batch.is_empty() {
-            match store::scim_activity::insert_batch(&db, &batch).await {
+            let rows = std::mem::take(&mut batch);
+            let written_rows = db
+                .writer()
+                .write_queued(move |c| {
+                    Box::pin(async move {
+                        store::scim_activity::insert_batch(c, &rows).await?;
+                        Ok(rows)
+                    })
+                })
+                .await;
+            match written_rows {
                 Err(e) => {
-                    tracing::error!(error = %e, rows = batch.len(), "could not write SCIM activity")
+                    tracing::error!(error = %e, "could not write SCIM activity")
                 }
-                Ok(()) => {
+                Ok(rows) => {
                     let accounts: std::collections::BTreeSet<&str> =
-                        batch.iter().map(|r| r.account_id.as_str()).collect();
+                        rows.iter().map(|r| r.account_id.as_str()).collect();
                     for account in accounts {
                         // No receiver is fine: nobody is watching.
                         let _ = written.send(Arc::from(account));
@@ -126,7 +136,14 @@ async fn writer(
             let cutoff = ids::format_time(
                 time::OffsetDateTime::now_utc() - time::Duration::days(i64::from(retention.days)),
             );
-            match store::scim_activity::prune(&db, &cutoff, retention.max_rows).await {
+            let keep = retention.max_rows;
+            let pruned = db
+                .writer()
+                .write_queued(move |c| {
+                    Box::pin(async move { store::scim_activity::prune(c, &cutoff, keep).await })
+                })
+                .await;
+            match pruned {
                 Ok(n) if n > 0 => tracing::info!(deleted = n, "pruned SCIM activity"),
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = %e, "could not prune SCIM activity"),

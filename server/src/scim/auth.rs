@@ -127,11 +127,11 @@ async fn authenticate(
         let previous = row.last_used_at.clone();
         tokio::spawn(async move {
             let used = api_keys::KeyUse {
-                account_id: &account,
-                key_id: &id,
-                key_name: &name,
-                previous: previous.as_deref(),
-                now: &now,
+                account_id: account,
+                key_id: id,
+                key_name: name,
+                previous,
+                now,
             };
             if let Err(e) = api_keys::record_use(&db, used).await {
                 tracing::warn!(error = %e, "could not record API key use");

@@ -393,7 +393,7 @@ impl ScimKind for Users {
             &auth.actor(),
             id,
             if_match.as_deref(),
-            |cur| match &ops {
+            move |cur| match &ops {
                 None => resources::read_user(&doc, Some(cur)),
                 Some(ops) => {
                     let mut next = resources::render_user(cur, &base);
@@ -460,7 +460,7 @@ impl ScimKind for Groups {
             &auth.actor(),
             id,
             if_match.as_deref(),
-            |cur| match &ops {
+            move |cur| match &ops {
                 None => resources::read_group(&doc),
                 Some(ops) => {
                     let mut next = resources::render_group(cur, &base, false);

@@ -13,17 +13,55 @@ pub mod scim_activity;
 pub mod scim_query;
 pub mod users;
 
+pub mod sessions;
+pub mod writer;
+
 use crate::error::{AppError, AppResult};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::SqlitePool;
+use futures_util::future::BoxFuture;
+use futures_util::stream::BoxStream;
+use sqlx::sqlite::{
+    Sqlite, SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePoolOptions,
+    SqliteQueryResult, SqliteRow, SqliteStatement, SqliteSynchronous, SqliteTypeInfo,
+};
+use sqlx::{Connection, Executor, SqlitePool};
 use std::str::FromStr;
 use std::time::Duration;
+pub use writer::{Conn, Writer};
 
-pub type Db = SqlitePool;
-pub type Tx<'a> = sqlx::Transaction<'a, sqlx::Sqlite>;
+/// The database: a pool of read-only connections for reads, and the [`Writer`] for every
+/// write. `&Db` is an executor for reads (it runs on the reader pool), so store functions
+/// read with `db` directly; writes go through [`Db::write`] and run on the writer task.
+#[derive(Clone, Debug)]
+pub struct Db {
+    read: SqlitePool,
+    writer: Writer,
+}
+
+/// How to open the database.
+#[derive(Debug, Clone)]
+pub struct OpenOptions {
+    /// Writes that may wait for the writer before callers are answered "busy" (503).
+    pub write_queue: usize,
+    /// Reader connections.
+    pub readers: u32,
+}
+
+impl Default for OpenOptions {
+    fn default() -> Self {
+        OpenOptions {
+            write_queue: writer::DEFAULT_QUEUE,
+            readers: 8,
+        }
+    }
+}
 
 /// Opens (creating if needed) the database and its folder, and runs the migrations.
 pub async fn open(database_url: &str) -> AppResult<Db> {
+    open_with(database_url, &OpenOptions::default()).await
+}
+
+/// [`open`] with explicit queue and pool sizes.
+pub async fn open_with(database_url: &str, opts: &OpenOptions) -> AppResult<Db> {
     let options = SqliteConnectOptions::from_str(database_url)
         .map_err(|e| {
             AppError::invalid(
@@ -46,34 +84,120 @@ pub async fn open(database_url: &str) -> AppResult<Db> {
             ))
         })?;
     }
-    let pool = SqlitePoolOptions::new()
-        .max_connections(8)
-        .connect_with(options)
+    let cannot_open = |e: sqlx::Error| {
+        AppError::Internal(format!("cannot open the database {}: {e}", path.display()))
+    };
+    // The writer's connection is the only read-write one; it migrates first.
+    let mut write_conn = SqliteConnection::connect_with(&options)
         .await
-        .map_err(|e| {
-            AppError::Internal(format!("cannot open the database {}: {e}", path.display()))
-        })?;
-    sqlx::migrate!("./migrations").run(&pool).await?;
-    Ok(pool)
+        .map_err(cannot_open)?;
+    sqlx::migrate!("./migrations").run(&mut write_conn).await?;
+    let read = SqlitePoolOptions::new()
+        .max_connections(opts.readers.max(1))
+        .after_release(released_clean)
+        .connect_with(options.clone().pragma("query_only", "ON"))
+        .await
+        .map_err(cannot_open)?;
+    let writer = Writer::spawn(write_conn, options, opts.write_queue);
+    Ok(Db { read, writer })
 }
 
-/// Starts a transaction that will write. `BEGIN IMMEDIATE` takes the write lock up front, so a
-/// transaction that reads before it writes waits its turn (busy timeout) instead of failing with
-/// SQLITE_BUSY_SNAPSHOT when another writer committed in between.
-///
-/// Writers also queue on an in-process gate first: SQLite's busy handler sleeps with growing
-/// back-off, which under load turns lock waits into long tail latencies; a fair async queue
-/// hands the lock over at once. Keep the returned guard alive for the transaction's life.
-pub async fn begin_write(db: &Db) -> AppResult<(WriteGuard, Tx<'static>)> {
-    let guard = WRITE_GATE.clone().lock_owned().await;
-    Ok((WriteGuard(guard), db.begin_with("BEGIN IMMEDIATE").await?))
+/// Defence in depth for the reader pool: a connection must come back in autocommit mode. If
+/// one is returned inside a transaction (a cancelled `BEGIN`), it is rolled back and closed,
+/// loudly, instead of pinning an old snapshot for whoever gets it next. `ROLLBACK` outside a
+/// transaction is an error, so the probe costs one statement and changes nothing when clean.
+pub(crate) fn released_clean(
+    conn: &mut SqliteConnection,
+    _: sqlx::pool::PoolConnectionMetadata,
+) -> BoxFuture<'_, Result<bool, sqlx::Error>> {
+    Box::pin(async move {
+        match conn.execute("ROLLBACK").await {
+            Err(_) => Ok(true),
+            Ok(_) => {
+                tracing::error!(
+                    "a database connection was returned inside an open transaction; rolled back and closed"
+                );
+                Ok(false)
+            }
+        }
+    })
 }
 
-static WRITE_GATE: std::sync::LazyLock<std::sync::Arc<tokio::sync::Mutex<()>>> =
-    std::sync::LazyLock::new(|| std::sync::Arc::new(tokio::sync::Mutex::new(())));
+impl Db {
+    /// Runs `work` on the writer (in a savepoint of a group commit) and returns its committed
+    /// result; [`AppError::Busy`] at once when the write queue is full. See [`writer`].
+    pub async fn write<T, F>(&self, work: F) -> AppResult<T>
+    where
+        F: for<'c> FnOnce(&'c mut Conn) -> BoxFuture<'c, AppResult<T>> + Send + 'static,
+        T: Send + 'static,
+    {
+        self.writer.write(work).await
+    }
 
-/// Holds this process's turn to write; released when dropped (after the transaction ends).
-pub struct WriteGuard(#[allow(dead_code)] tokio::sync::OwnedMutexGuard<()>);
+    /// The writer, for background tasks ([`Writer::write_queued`], [`Writer::write_detached`])
+    /// and shutdown.
+    pub fn writer(&self) -> &Writer {
+        &self.writer
+    }
+
+    /// The reader pool (read-only connections).
+    pub fn reader(&self) -> &SqlitePool {
+        &self.read
+    }
+
+    /// Writes what is queued and stops the writer; closes the readers (shutdown).
+    pub async fn close(&self) {
+        self.writer.stop().await;
+        self.read.close().await;
+    }
+}
+
+impl<'c> sqlx::Executor<'c> for &'c Db {
+    type Database = Sqlite;
+
+    fn fetch_many<'e, 'q: 'e, E>(
+        self,
+        query: E,
+    ) -> BoxStream<'e, Result<sqlx::Either<SqliteQueryResult, SqliteRow>, sqlx::Error>>
+    where
+        'c: 'e,
+        E: 'q + sqlx::Execute<'q, Sqlite>,
+    {
+        (&self.read).fetch_many(query)
+    }
+
+    fn fetch_optional<'e, 'q: 'e, E>(
+        self,
+        query: E,
+    ) -> BoxFuture<'e, Result<Option<SqliteRow>, sqlx::Error>>
+    where
+        'c: 'e,
+        E: 'q + sqlx::Execute<'q, Sqlite>,
+    {
+        (&self.read).fetch_optional(query)
+    }
+
+    fn prepare_with<'e, 'q: 'e>(
+        self,
+        sql: &'q str,
+        parameters: &'e [SqliteTypeInfo],
+    ) -> BoxFuture<'e, Result<SqliteStatement<'q>, sqlx::Error>>
+    where
+        'c: 'e,
+    {
+        (&self.read).prepare_with(sql, parameters)
+    }
+
+    fn describe<'e, 'q: 'e>(
+        self,
+        sql: &'q str,
+    ) -> BoxFuture<'e, Result<sqlx::Describe<Sqlite>, sqlx::Error>>
+    where
+        'c: 'e,
+    {
+        (&self.read).describe(sql)
+    }
+}
 
 /// Does the database answer? (`/healthz`)
 pub async fn ping(db: &Db) -> AppResult<()> {

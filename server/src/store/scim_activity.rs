@@ -1,7 +1,7 @@
 //! `scim_requests`: the provisioning activity log, written in batches and kept bounded.
 
 use crate::error::AppResult;
-use crate::store::Db;
+use crate::store::{Conn, Db};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ScimRequestRow {
@@ -19,11 +19,10 @@ pub struct ScimRequestRow {
     pub detail: Option<String>,
 }
 
-/// Inserts a batch in one transaction, many rows per statement (the activity log must keep up
-/// with the request rate; one statement per row could not).
-pub async fn insert_batch(db: &Db, rows: &[ScimRequestRow]) -> AppResult<()> {
+/// Inserts a batch (in the writer's transaction), many rows per statement: the activity log
+/// must keep up with the request rate; one statement per row could not.
+pub async fn insert_batch(tx: &mut Conn, rows: &[ScimRequestRow]) -> AppResult<()> {
     const ROWS_PER_STATEMENT: usize = 200; // 12 parameters each, well under SQLite's limit
-    let (_write, mut tx) = crate::store::begin_write(db).await?;
     for chunk in rows.chunks(ROWS_PER_STATEMENT) {
         let mut q = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
             "INSERT INTO scim_requests (account_id, at, method, path, status, outcome, duration_us, user_agent,
@@ -45,22 +44,21 @@ pub async fn insert_batch(db: &Db, rows: &[ScimRequestRow]) -> AppResult<()> {
         });
         q.build().execute(&mut *tx).await?;
     }
-    tx.commit().await?;
     Ok(())
 }
 
 /// Deletes entries older than `before` and beyond the newest `keep` rows; returns how many went.
-pub async fn prune(db: &Db, before: &str, keep: i64) -> AppResult<u64> {
+pub async fn prune(tx: &mut Conn, before: &str, keep: i64) -> AppResult<u64> {
     let old = sqlx::query("DELETE FROM scim_requests WHERE at < ?")
         .bind(before)
-        .execute(db)
+        .execute(&mut *tx)
         .await?
         .rows_affected();
     let over = sqlx::query(
         "DELETE FROM scim_requests WHERE id <= (SELECT id FROM scim_requests ORDER BY id DESC LIMIT 1 OFFSET ?)",
     )
     .bind(keep)
-    .execute(db)
+    .execute(&mut *tx)
     .await?
     .rows_affected();
     Ok(old + over)

@@ -1,0 +1,138 @@
+//! `sessions`: browser sessions for tower-sessions, stored so that writes go through the
+//! [`Writer`](super::Writer) like every other write. (The stock `SqliteStore` opens its own
+//! transactions on request futures — the cancellation hazard the writer exists to remove.)
+//! Same table and encoding (MessagePack records) as that store, so existing sessions survive.
+
+use crate::error::AppError;
+use crate::store::Db;
+use tower_sessions::session::{Id, Record};
+use tower_sessions::session_store::{self, ExpiredDeletion, SessionStore};
+
+#[derive(Clone, Debug)]
+pub struct DbSessionStore {
+    db: Db,
+}
+
+impl DbSessionStore {
+    pub fn new(db: Db) -> Self {
+        DbSessionStore { db }
+    }
+}
+
+fn backend(e: AppError) -> session_store::Error {
+    session_store::Error::Backend(e.to_string())
+}
+
+fn encode(record: &Record) -> session_store::Result<Vec<u8>> {
+    rmp_serde::to_vec(record).map_err(|e| session_store::Error::Encode(e.to_string()))
+}
+
+#[async_trait::async_trait]
+impl SessionStore for DbSessionStore {
+    async fn create(&self, record: &mut Record) -> session_store::Result<()> {
+        let mut candidate = record.clone();
+        let id = self
+            .db
+            .writer()
+            .write_queued(move |c| {
+                Box::pin(async move {
+                    loop {
+                        let data = encode(&candidate).map_err(|e| AppError::Internal(e.to_string()))?;
+                        let inserted = sqlx::query(
+                            "INSERT OR IGNORE INTO sessions (id, data, expiry_date) VALUES (?, ?, ?)",
+                        )
+                        .bind(candidate.id.to_string())
+                        .bind(data)
+                        .bind(candidate.expiry_date)
+                        .execute(&mut *c)
+                        .await?
+                        .rows_affected();
+                        if inserted == 1 {
+                            return Ok(candidate.id);
+                        }
+                        candidate.id = Id::default(); // taken: draw another
+                    }
+                })
+            })
+            .await
+            .map_err(backend)?;
+        record.id = id;
+        Ok(())
+    }
+
+    async fn save(&self, record: &Record) -> session_store::Result<()> {
+        let id = record.id.to_string();
+        let data = encode(record)?;
+        let expiry = record.expiry_date;
+        self.db
+            .writer()
+            .write_queued(move |c| {
+                Box::pin(async move {
+                    sqlx::query(
+                        "INSERT INTO sessions (id, data, expiry_date) VALUES (?, ?, ?)
+                         ON CONFLICT(id) DO UPDATE SET data = excluded.data, expiry_date = excluded.expiry_date",
+                    )
+                    .bind(id)
+                    .bind(data)
+                    .bind(expiry)
+                    .execute(&mut *c)
+                    .await?;
+                    Ok(())
+                })
+            })
+            .await
+            .map_err(backend)
+    }
+
+    async fn load(&self, session_id: &Id) -> session_store::Result<Option<Record>> {
+        let data: Option<Vec<u8>> =
+            sqlx::query_scalar("SELECT data FROM sessions WHERE id = ? AND expiry_date > ?")
+                .bind(session_id.to_string())
+                .bind(time::OffsetDateTime::now_utc())
+                .fetch_optional(&self.db)
+                .await
+                .map_err(|e| backend(e.into()))?;
+        match data {
+            // A record we cannot read is no session: the person logs in again.
+            Some(bytes) => Ok(rmp_serde::from_slice(&bytes).ok()),
+            None => Ok(None),
+        }
+    }
+
+    async fn delete(&self, session_id: &Id) -> session_store::Result<()> {
+        let id = session_id.to_string();
+        self.db
+            .writer()
+            .write_queued(move |c| {
+                Box::pin(async move {
+                    sqlx::query("DELETE FROM sessions WHERE id = ?")
+                        .bind(id)
+                        .execute(&mut *c)
+                        .await?;
+                    Ok(())
+                })
+            })
+            .await
+            .map_err(backend)
+    }
+}
+
+#[async_trait::async_trait]
+impl ExpiredDeletion for DbSessionStore {
+    async fn delete_expired(&self) -> session_store::Result<()> {
+        self.db
+            .writer()
+            .write_queued(|c| {
+                Box::pin(async move {
+                    sqlx::query(
+                        "DELETE FROM sessions WHERE datetime(expiry_date) < datetime('now')",
+                    )
+                    .execute(&mut *c)
+                    .await?;
+                    Ok(())
+                })
+            })
+            .await
+            .map_err(backend)
+    }
+}

@@ -1,0 +1,512 @@
+//! The one writer: a task that owns the only read-write connection and runs every write.
+//!
+//! Why: a request future is dropped at whatever `.await` it has reached when its client hangs
+//! up. If that request were driving a transaction itself, the connection could go back to the
+//! pool inside an open `BEGIN IMMEDIATE` (sqlx's `begin_with` is not cancel-safe), holding
+//! SQLite's write lock forever and swallowing later writes. Here a request only *sends* its
+//! work (a closure over the connection) through a bounded channel and awaits the answer;
+//! dropping the request drops the wait, never the work halfway.
+//!
+//! Group commit: the task takes every job that is waiting (up to [`MAX_BATCH`]), runs each in
+//! its own savepoint — a job that fails rolls back alone and gets its own error — and commits
+//! them together. A job's answer is sent only after the commit, so what is acknowledged is
+//! durable. When the queue is full the caller gets [`AppError::Busy`] at once (SCIM: 503 with
+//! `Retry-After`), never an unbounded wait.
+//!
+//! A job must only do database work on the connection it is given: it runs on the writer, so
+//! anything slow in it (hashing, network) would hold every other write back. Do that first.
+
+use crate::error::{AppError, AppResult};
+use futures_util::future::BoxFuture;
+use futures_util::FutureExt;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection};
+use sqlx::Connection;
+use std::panic::AssertUnwindSafe;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use tokio::sync::{mpsc, oneshot};
+
+/// The most jobs one transaction commits together.
+pub const MAX_BATCH: usize = 256;
+/// Default number of writes that may wait for the writer before callers are told "busy".
+pub const DEFAULT_QUEUE: usize = 1024;
+
+/// The connection a write job runs on (inside the batch's transaction, in its own savepoint).
+pub type Conn = SqliteConnection;
+
+/// A job as the writer sees it: run it on the connection, or tell its caller it failed.
+trait Work: Send {
+    /// Runs the job; returns whether it succeeded and how to answer once the batch is settled.
+    fn run<'c>(self: Box<Self>, conn: &'c mut Conn) -> BoxFuture<'c, Settle>;
+    /// Answers without running (the batch could not start, or the writer is stopping).
+    fn fail(self: Box<Self>, err: AppError);
+    /// Nobody waits for the answer any more (the client hung up before the job ran).
+    fn abandoned(&self) -> bool;
+}
+
+/// The outcome of one job, delivered after the batch commits (`None`) or fails (`Some`).
+struct Settle {
+    ok: bool,
+    deliver: Box<dyn FnOnce(Option<&str>) + Send>,
+}
+
+struct Task<F, T> {
+    work: F,
+    reply: Option<oneshot::Sender<AppResult<T>>>,
+}
+
+impl<F, T> Work for Task<F, T>
+where
+    F: for<'c> FnOnce(&'c mut Conn) -> BoxFuture<'c, AppResult<T>> + Send + 'static,
+    T: Send + 'static,
+{
+    fn run<'c>(self: Box<Self>, conn: &'c mut Conn) -> BoxFuture<'c, Settle> {
+        let Task { work, reply } = *self;
+        Box::pin(async move {
+            let result = work(conn).await;
+            if let Err(e) = &result {
+                if reply.is_none() {
+                    tracing::warn!(error = %e, "a background write failed");
+                }
+            }
+            Settle {
+                ok: result.is_ok(),
+                deliver: Box::new(move |commit_error: Option<&str>| {
+                    let answer = match (result, commit_error) {
+                        (Ok(_), Some(why)) => Err(AppError::Internal(format!(
+                            "the write was rolled back: {why}"
+                        ))),
+                        (result, _) => result,
+                    };
+                    if let Some(reply) = reply {
+                        let _ = reply.send(answer);
+                    }
+                }),
+            }
+        })
+    }
+
+    fn fail(self: Box<Self>, err: AppError) {
+        match self.reply {
+            Some(reply) => {
+                let _ = reply.send(Err(err));
+            }
+            None => tracing::warn!(error = %err, "a background write was not done"),
+        }
+    }
+
+    fn abandoned(&self) -> bool {
+        self.reply.as_ref().is_some_and(|r| r.is_closed())
+    }
+}
+
+enum Msg {
+    Job(Box<dyn Work>),
+    /// Finish everything queued, then stop and say so.
+    Stop(oneshot::Sender<()>),
+}
+
+/// Counters for operators and benchmarks.
+#[derive(Debug, Default)]
+pub struct WriterStats {
+    pub batches: AtomicU64,
+    pub jobs: AtomicU64,
+    pub failed_jobs: AtomicU64,
+    pub abandoned_jobs: AtomicU64,
+    pub busy_rejections: AtomicU64,
+}
+
+/// A handle to the writer task; cheap to clone.
+#[derive(Clone)]
+pub struct Writer {
+    tx: mpsc::Sender<Msg>,
+    pub stats: Arc<WriterStats>,
+}
+
+impl std::fmt::Debug for Writer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Writer")
+            .field("queued", &(self.tx.max_capacity() - self.tx.capacity()))
+            .finish()
+    }
+}
+
+impl Writer {
+    /// Starts the writer task on `conn` (reconnecting with `options` if the connection breaks).
+    pub fn spawn(conn: Conn, options: SqliteConnectOptions, queue: usize) -> Writer {
+        let (tx, rx) = mpsc::channel(queue.max(1));
+        let stats = Arc::new(WriterStats::default());
+        tokio::spawn(run(conn, options, rx, stats.clone()));
+        Writer { tx, stats }
+    }
+
+    /// Runs `work` on the writer and waits for its committed result. Fails at once with
+    /// [`AppError::Busy`] when the queue is full. Dropping the returned future only stops the
+    /// wait: the work runs whole or not at all (it is skipped if nobody waits when its turn
+    /// comes).
+    pub async fn write<T, F>(&self, work: F) -> AppResult<T>
+    where
+        F: for<'c> FnOnce(&'c mut Conn) -> BoxFuture<'c, AppResult<T>> + Send + 'static,
+        T: Send + 'static,
+    {
+        let (reply, answer) = oneshot::channel();
+        let job = Box::new(Task {
+            work,
+            reply: Some(reply),
+        });
+        match self.tx.try_send(Msg::Job(job)) {
+            Ok(()) => {}
+            Err(mpsc::error::TrySendError::Full(_)) => {
+                self.stats.busy_rejections.fetch_add(1, Ordering::Relaxed);
+                return Err(AppError::Busy(
+                    "the server is busy writing; try again in a moment".into(),
+                ));
+            }
+            Err(mpsc::error::TrySendError::Closed(_)) => return Err(stopped()),
+        }
+        answer.await.unwrap_or_else(|_| {
+            Err(AppError::Internal(
+                "the write did not complete (the writer stopped or the job panicked)".into(),
+            ))
+        })
+    }
+
+    /// Queues background work nobody waits for (last-used times, pruning); waits for room
+    /// rather than dropping it. Errors are logged by the writer.
+    pub async fn write_detached<F>(&self, work: F)
+    where
+        F: for<'c> FnOnce(&'c mut Conn) -> BoxFuture<'c, AppResult<()>> + Send + 'static,
+    {
+        let job: Box<dyn Work> = Box::new(Task::<F, ()> { work, reply: None });
+        if self.tx.send(Msg::Job(job)).await.is_err() {
+            tracing::warn!("a background write arrived after the writer stopped");
+        }
+    }
+
+    /// Like [`Writer::write`] but waits for room in the queue instead of failing when it is
+    /// full: for background tasks (the activity log, the outbox sender), never for requests.
+    pub async fn write_queued<T, F>(&self, work: F) -> AppResult<T>
+    where
+        F: for<'c> FnOnce(&'c mut Conn) -> BoxFuture<'c, AppResult<T>> + Send + 'static,
+        T: Send + 'static,
+    {
+        let (reply, answer) = oneshot::channel();
+        let job = Box::new(Task {
+            work,
+            reply: Some(reply),
+        });
+        if self.tx.send(Msg::Job(job)).await.is_err() {
+            return Err(stopped());
+        }
+        answer
+            .await
+            .unwrap_or_else(|_| Err(AppError::Internal("the write did not complete".into())))
+    }
+
+    /// Writes everything queued so far, then stops the task (shutdown). Later writes fail.
+    pub async fn stop(&self) {
+        let (done, wait) = oneshot::channel();
+        if self.tx.send(Msg::Stop(done)).await.is_ok() {
+            let _ = wait.await;
+        }
+    }
+
+    /// How many writes are waiting now.
+    pub fn queued(&self) -> usize {
+        self.tx.max_capacity() - self.tx.capacity()
+    }
+}
+
+fn stopped() -> AppError {
+    AppError::Busy("the server is shutting down; try again in a moment".into())
+}
+
+async fn run(
+    mut conn: Conn,
+    options: SqliteConnectOptions,
+    mut rx: mpsc::Receiver<Msg>,
+    stats: Arc<WriterStats>,
+) {
+    let mut msgs = Vec::with_capacity(MAX_BATCH);
+    let mut stops = Vec::new();
+    while rx.recv_many(&mut msgs, MAX_BATCH).await > 0 {
+        let mut jobs = Vec::with_capacity(msgs.len());
+        for msg in msgs.drain(..) {
+            match msg {
+                Msg::Job(job) if job.abandoned() => {
+                    stats.abandoned_jobs.fetch_add(1, Ordering::Relaxed);
+                }
+                Msg::Job(job) => jobs.push(job),
+                Msg::Stop(done) => {
+                    // Take nothing new; what is queued already still runs.
+                    rx.close();
+                    stops.push(done);
+                }
+            }
+        }
+        if !jobs.is_empty() {
+            stats.batches.fetch_add(1, Ordering::Relaxed);
+            stats.jobs.fetch_add(jobs.len() as u64, Ordering::Relaxed);
+            if let Err(broken) = run_batch(&mut conn, jobs, &stats).await {
+                tracing::error!(error = %broken, "the write connection failed; reconnecting");
+                match SqliteConnection::connect_with(&options).await {
+                    Ok(fresh) => conn = fresh,
+                    Err(e) => tracing::error!(error = %e, "cannot reopen the write connection"),
+                }
+            }
+        }
+    }
+    let _ = conn.close().await;
+    for done in stops {
+        let _ = done.send(());
+    }
+    tracing::debug!("writer stopped");
+}
+
+/// Runs one batch in one transaction. Returns an error only when the connection itself looks
+/// broken (every job has been answered either way).
+async fn run_batch(
+    conn: &mut Conn,
+    jobs: Vec<Box<dyn Work>>,
+    stats: &WriterStats,
+) -> Result<(), sqlx::Error> {
+    let mut tx = match conn.begin_with("BEGIN IMMEDIATE").await {
+        Ok(tx) => tx,
+        Err(e) => {
+            let busy = is_busy(&e);
+            let why = format!("cannot start a write transaction: {e}");
+            for job in jobs {
+                job.fail(if busy {
+                    AppError::Busy(
+                        "the database is locked by another process; try again in a moment".into(),
+                    )
+                } else {
+                    AppError::Internal(why.clone())
+                });
+            }
+            return if is_busy(&e) { Ok(()) } else { Err(e) };
+        }
+    };
+    let mut settled = Vec::with_capacity(jobs.len());
+    let mut broken = None;
+    let mut jobs = jobs.into_iter();
+    for job in jobs.by_ref() {
+        let mut sp = match tx.begin().await {
+            Ok(sp) => sp,
+            Err(e) => {
+                job.fail(AppError::Internal(format!("cannot open a savepoint: {e}")));
+                broken = Some(e);
+                break;
+            }
+        };
+        let outcome = AssertUnwindSafe(job.run(&mut sp)).catch_unwind().await;
+        let ok = matches!(&outcome, Ok(s) if s.ok);
+        let end = if ok {
+            sp.commit().await
+        } else {
+            sp.rollback().await
+        };
+        match outcome {
+            Ok(s) => {
+                if !s.ok {
+                    stats.failed_jobs.fetch_add(1, Ordering::Relaxed);
+                }
+                settled.push(s);
+            }
+            Err(_) => {
+                stats.failed_jobs.fetch_add(1, Ordering::Relaxed);
+                tracing::error!("a write job panicked; its savepoint was rolled back");
+            }
+        }
+        if let Err(e) = end {
+            broken = Some(e);
+            break;
+        }
+    }
+    if let Some(e) = broken {
+        let why = format!("the batch failed: {e}");
+        let _ = tx.rollback().await;
+        for s in settled {
+            (s.deliver)(Some(&why));
+        }
+        for job in jobs {
+            job.fail(AppError::Internal(why.clone()));
+        }
+        return Err(e);
+    }
+    match tx.commit().await {
+        Ok(()) => {
+            for s in settled {
+                (s.deliver)(None);
+            }
+            Ok(())
+        }
+        Err(e) => {
+            let why = format!("commit failed: {e}");
+            for s in settled {
+                (s.deliver)(Some(&why));
+            }
+            Err(e)
+        }
+    }
+}
+
+fn is_busy(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(d) if matches!(d.code().as_deref(), Some("5") | Some("6") | Some("517") | Some("261")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::str::FromStr;
+
+    async fn writer_on(dir: &tempfile::TempDir, queue: usize) -> (Writer, sqlx::SqlitePool) {
+        let url = format!("sqlite://{}/w.db", dir.path().display());
+        let options = SqliteConnectOptions::from_str(&url)
+            .unwrap()
+            .create_if_missing(true)
+            .journal_mode(sqlx::sqlite::SqliteJournalMode::Wal);
+        let mut conn = SqliteConnection::connect_with(&options).await.unwrap();
+        sqlx::query("CREATE TABLE t (k TEXT PRIMARY KEY)")
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        let pool = sqlx::SqlitePool::connect_with(options.clone())
+            .await
+            .unwrap();
+        (Writer::spawn(conn, options, queue), pool)
+    }
+
+    fn insert(
+        keys: Vec<&'static str>,
+    ) -> impl for<'c> FnOnce(&'c mut Conn) -> BoxFuture<'c, AppResult<()>> {
+        move |c: &mut Conn| {
+            Box::pin(async move {
+                for k in keys {
+                    sqlx::query("INSERT INTO t (k) VALUES (?)")
+                        .bind(k)
+                        .execute(&mut *c)
+                        .await?;
+                }
+                Ok(())
+            })
+        }
+    }
+
+    #[tokio::test]
+    async fn one_failing_job_in_a_batch_rolls_back_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let (w, pool) = writer_on(&dir, 64).await;
+        // Queue all four before the writer runs, so they share one batch: the third inserts
+        // "c" and then a duplicate "a", and must leave no trace ("c" rolled back with it).
+        let (a, b, bad, d) = tokio::join!(
+            w.write(insert(vec!["a"])),
+            w.write(insert(vec!["b"])),
+            w.write(insert(vec!["c", "a"])),
+            w.write(insert(vec!["d"])),
+        );
+        assert!(a.is_ok() && b.is_ok() && d.is_ok());
+        assert!(bad.unwrap_err().is_unique_violation());
+        let keys: Vec<String> = sqlx::query_scalar("SELECT k FROM t ORDER BY k")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+        assert_eq!(keys, ["a", "b", "d"]);
+        assert_eq!(
+            w.stats.batches.load(Ordering::Relaxed),
+            1,
+            "one group commit"
+        );
+        assert_eq!(w.stats.failed_jobs.load(Ordering::Relaxed), 1);
+    }
+
+    #[tokio::test]
+    async fn a_panicking_job_fails_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let (w, pool) = writer_on(&dir, 64).await;
+        fn boom(c: &mut Conn) -> BoxFuture<'_, AppResult<()>> {
+            Box::pin(async move {
+                sqlx::query("INSERT INTO t (k) VALUES ('p')")
+                    .execute(&mut *c)
+                    .await?;
+                panic!("bug in a job");
+            })
+        }
+        let (ok, panicked) = tokio::join!(w.write(insert(vec!["x"])), w.write(boom));
+        assert!(ok.is_ok());
+        assert!(matches!(panicked, Err(AppError::Internal(_))));
+        let keys: Vec<String> = sqlx::query_scalar("SELECT k FROM t ORDER BY k")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+        assert_eq!(keys, ["x"]);
+        // The writer is still alive.
+        w.write(insert(vec!["y"])).await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_full_queue_answers_busy_and_a_dropped_wait_loses_nothing_half_done() {
+        let dir = tempfile::tempdir().unwrap();
+        let (w, pool) = writer_on(&dir, 2).await;
+        // Hold the write lock from elsewhere so the writer stalls in BEGIN IMMEDIATE.
+        let mut blocker = pool.acquire().await.unwrap();
+        sqlx::query("BEGIN IMMEDIATE")
+            .execute(&mut *blocker)
+            .await
+            .unwrap();
+        let first = tokio::spawn({
+            let w = w.clone();
+            async move { w.write(insert(vec!["1"])).await }
+        });
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        // The writer holds "1" (waiting for the lock); two more fill the queue.
+        let q1 = tokio::spawn({
+            let w = w.clone();
+            async move { w.write(insert(vec!["2"])).await }
+        });
+        let q2 = tokio::spawn({
+            let w = w.clone();
+            async move { w.write(insert(vec!["3"])).await }
+        });
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        let busy = w.write(insert(vec!["4"])).await;
+        assert!(matches!(busy, Err(AppError::Busy(_))), "{busy:?}");
+        // A caller that gives up: its job is skipped whole, never half-applied.
+        q2.abort();
+        sqlx::query("ROLLBACK")
+            .execute(&mut *blocker)
+            .await
+            .unwrap();
+        drop(blocker);
+        first.await.unwrap().unwrap();
+        q1.await.unwrap().unwrap();
+        w.write(insert(vec!["5"])).await.unwrap();
+        let keys: Vec<String> = sqlx::query_scalar("SELECT k FROM t ORDER BY k")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+        assert_eq!(keys, ["1", "2", "5"]);
+    }
+
+    #[tokio::test]
+    async fn stop_writes_what_is_queued_then_refuses() {
+        let dir = tempfile::tempdir().unwrap();
+        let (w, pool) = writer_on(&dir, 64).await;
+        let pending = tokio::spawn({
+            let w = w.clone();
+            async move { w.write(insert(vec!["q"])).await }
+        });
+        tokio::task::yield_now().await;
+        w.stop().await;
+        pending.await.unwrap().unwrap();
+        assert!(matches!(
+            w.write(insert(vec!["late"])).await,
+            Err(AppError::Busy(_))
+        ));
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM t")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+        assert_eq!(n, 1);
+    }
+}
