@@ -273,3 +273,53 @@ where
     }
     Ok((q.fetch_one(db).await?, rows))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn one_reader() -> (tempfile::TempDir, Db) {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}/t.db", dir.path().display());
+        let db = open_with(
+            &url,
+            &OpenOptions {
+                readers: 1,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+        (dir, db)
+    }
+
+    #[tokio::test]
+    async fn a_reader_returned_inside_a_transaction_is_rolled_back_and_closed() {
+        let (_dir, db) = one_reader().await;
+        let mut conn = db.reader().acquire().await.unwrap();
+        sqlx::query("BEGIN").execute(&mut *conn).await.unwrap();
+        sqlx::query("SELECT COUNT(*) FROM accounts")
+            .execute(&mut *conn)
+            .await
+            .unwrap();
+        drop(conn); // back to the pool inside the transaction, as a cancelled request would
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        // With one reader, whoever acquires next would be inside that transaction (and BEGIN
+        // would fail with "cannot start a transaction within a transaction").
+        let mut next = db.reader().acquire().await.unwrap();
+        sqlx::query("BEGIN").execute(&mut *next).await.unwrap();
+        sqlx::query("ROLLBACK").execute(&mut *next).await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn readers_cannot_write_only_the_writer_can() {
+        let (_dir, db) = one_reader().await;
+        let err = sqlx::query("INSERT INTO accounts (id, name, created_at) VALUES ('x', 'x', 'x')")
+            .execute(&db)
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains("readonly"), "{err}");
+        let id = crate::domain::accounts::create(&db, "Acme").await.unwrap();
+        assert!(accounts::get(&db, &id).await.unwrap().is_some());
+    }
+}

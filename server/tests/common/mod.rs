@@ -156,6 +156,30 @@ impl Server {
         }
     }
 
+    /// Sends SIGTERM and waits (at most 30 s) for a clean exit.
+    pub fn terminate(mut self) {
+        let pid = self.child.id().to_string();
+        let sent = Command::new("kill").args(["-TERM", &pid]).status();
+        assert!(sent.is_ok_and(|s| s.success()), "could not send SIGTERM");
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        loop {
+            match self.child.try_wait().expect("wait") {
+                Some(status) => {
+                    assert!(
+                        status.success(),
+                        "exit after SIGTERM: {status}\n{}",
+                        self.log()
+                    );
+                    return;
+                }
+                None if std::time::Instant::now() > deadline => {
+                    panic!("no exit 30 s after SIGTERM:\n{}", self.log())
+                }
+                None => std::thread::sleep(Duration::from_millis(50)),
+            }
+        }
+    }
+
     pub fn log(&self) -> String {
         std::fs::read_to_string(&self.stderr_path).unwrap_or_default()
     }
