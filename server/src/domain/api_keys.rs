@@ -129,7 +129,7 @@ pub async fn create(
             account_id,
             name: name.trim(),
             secret_sha256: &secret_sha256,
-            created_by: created_by,
+            created_by,
             now: &now,
             expires_at: expires_at.as_deref(),
         },

@@ -44,10 +44,13 @@ trait Work: Send {
     fn abandoned(&self) -> bool;
 }
 
-/// The outcome of one job, delivered after the batch commits (`None`) or fails (`Some`).
+/// Answers a job's caller once its batch is settled: `None` committed, `Some(why)` rolled back.
+type Deliver = Box<dyn FnOnce(Option<&str>) + Send>;
+
+/// The outcome of one job, delivered after the batch commits or fails.
 struct Settle {
     ok: bool,
-    deliver: Box<dyn FnOnce(Option<&str>) + Send>,
+    deliver: Deliver,
 }
 
 struct Task<F, T> {
