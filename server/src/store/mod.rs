@@ -134,7 +134,7 @@ impl Db {
         self.writer.write(work).await
     }
 
-    /// The writer, for background tasks ([`Writer::write_queued`], [`Writer::write_detached`])
+    /// The writer, for background tasks ([`Writer::write_queued`])
     /// and shutdown.
     pub fn writer(&self) -> &Writer {
         &self.writer

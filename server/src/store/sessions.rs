@@ -3,8 +3,9 @@
 //! transactions on request futures — the cancellation hazard the writer exists to remove.)
 //! Same table and encoding (MessagePack records) as that store, so existing sessions survive.
 
-use crate::error::AppError;
-use crate::store::Db;
+use crate::error::{AppError, AppResult};
+use crate::store::{Conn, Db};
+use futures_util::future::BoxFuture;
 use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store::{self, ExpiredDeletion, SessionStore};
 
@@ -16,6 +17,15 @@ pub struct DbSessionStore {
 impl DbSessionStore {
     pub fn new(db: Db) -> Self {
         DbSessionStore { db }
+    }
+
+    /// Runs a session write on the writer (waiting for room: a session save must not be lost).
+    async fn write<T, F>(&self, work: F) -> session_store::Result<T>
+    where
+        F: for<'c> FnOnce(&'c mut Conn) -> BoxFuture<'c, AppResult<T>> + Send + 'static,
+        T: Send + 'static,
+    {
+        self.db.writer().write_queued(work).await.map_err(backend)
     }
 }
 
@@ -32,9 +42,7 @@ impl SessionStore for DbSessionStore {
     async fn create(&self, record: &mut Record) -> session_store::Result<()> {
         let mut candidate = record.clone();
         let id = self
-            .db
-            .writer()
-            .write_queued(move |c| {
+            .write(move |c| {
                 Box::pin(async move {
                     loop {
                         let data = encode(&candidate).map_err(|e| AppError::Internal(e.to_string()))?;
@@ -54,8 +62,7 @@ impl SessionStore for DbSessionStore {
                     }
                 })
             })
-            .await
-            .map_err(backend)?;
+            .await?;
         record.id = id;
         Ok(())
     }
@@ -64,9 +71,7 @@ impl SessionStore for DbSessionStore {
         let id = record.id.to_string();
         let data = encode(record)?;
         let expiry = record.expiry_date;
-        self.db
-            .writer()
-            .write_queued(move |c| {
+        self.write(move |c| {
                 Box::pin(async move {
                     sqlx::query(
                         "INSERT INTO sessions (id, data, expiry_date) VALUES (?, ?, ?)
@@ -81,7 +86,6 @@ impl SessionStore for DbSessionStore {
                 })
             })
             .await
-            .map_err(backend)
     }
 
     async fn load(&self, session_id: &Id) -> session_store::Result<Option<Record>> {
@@ -101,38 +105,30 @@ impl SessionStore for DbSessionStore {
 
     async fn delete(&self, session_id: &Id) -> session_store::Result<()> {
         let id = session_id.to_string();
-        self.db
-            .writer()
-            .write_queued(move |c| {
-                Box::pin(async move {
-                    sqlx::query("DELETE FROM sessions WHERE id = ?")
-                        .bind(id)
-                        .execute(&mut *c)
-                        .await?;
-                    Ok(())
-                })
+        self.write(move |c| {
+            Box::pin(async move {
+                sqlx::query("DELETE FROM sessions WHERE id = ?")
+                    .bind(id)
+                    .execute(&mut *c)
+                    .await?;
+                Ok(())
             })
-            .await
-            .map_err(backend)
+        })
+        .await
     }
 }
 
 #[async_trait::async_trait]
 impl ExpiredDeletion for DbSessionStore {
     async fn delete_expired(&self) -> session_store::Result<()> {
-        self.db
-            .writer()
-            .write_queued(|c| {
-                Box::pin(async move {
-                    sqlx::query(
-                        "DELETE FROM sessions WHERE datetime(expiry_date) < datetime('now')",
-                    )
+        self.write(|c| {
+            Box::pin(async move {
+                sqlx::query("DELETE FROM sessions WHERE datetime(expiry_date) < datetime('now')")
                     .execute(&mut *c)
                     .await?;
-                    Ok(())
-                })
+                Ok(())
             })
-            .await
-            .map_err(backend)
+        })
+        .await
     }
 }

@@ -55,7 +55,7 @@ struct Settle {
 
 struct Task<F, T> {
     work: F,
-    reply: Option<oneshot::Sender<AppResult<T>>>,
+    reply: oneshot::Sender<AppResult<T>>,
 }
 
 impl<F, T> Work for Task<F, T>
@@ -67,11 +67,6 @@ where
         let Task { work, reply } = *self;
         Box::pin(async move {
             let result = work(conn).await;
-            if let Err(e) = &result {
-                if reply.is_none() {
-                    tracing::warn!(error = %e, "a background write failed");
-                }
-            }
             Settle {
                 ok: result.is_ok(),
                 deliver: Box::new(move |commit_error: Option<&str>| {
@@ -81,25 +76,18 @@ where
                         ))),
                         (result, _) => result,
                     };
-                    if let Some(reply) = reply {
-                        let _ = reply.send(answer);
-                    }
+                    let _ = reply.send(answer);
                 }),
             }
         })
     }
 
     fn fail(self: Box<Self>, err: AppError) {
-        match self.reply {
-            Some(reply) => {
-                let _ = reply.send(Err(err));
-            }
-            None => tracing::warn!(error = %err, "a background write was not done"),
-        }
+        let _ = self.reply.send(Err(err));
     }
 
     fn abandoned(&self) -> bool {
-        self.reply.as_ref().is_some_and(|r| r.is_closed())
+        self.reply.is_closed()
     }
 }
 
@@ -129,7 +117,7 @@ pub struct Writer {
 impl std::fmt::Debug for Writer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Writer")
-            .field("queued", &(self.tx.max_capacity() - self.tx.capacity()))
+            .field("queued", &self.queued())
             .finish()
     }
 }
@@ -152,58 +140,49 @@ impl Writer {
         F: for<'c> FnOnce(&'c mut Conn) -> BoxFuture<'c, AppResult<T>> + Send + 'static,
         T: Send + 'static,
     {
+        self.submit(work, Admission::FailWhenFull).await
+    }
+
+    /// Like [`Writer::write`] but waits for room in the queue instead of failing when it is
+    /// full: for background tasks (the activity log, the outbox sender, sessions), never for
+    /// requests that an overloaded server should answer "busy".
+    pub async fn write_queued<T, F>(&self, work: F) -> AppResult<T>
+    where
+        F: for<'c> FnOnce(&'c mut Conn) -> BoxFuture<'c, AppResult<T>> + Send + 'static,
+        T: Send + 'static,
+    {
+        self.submit(work, Admission::WaitForRoom).await
+    }
+
+    async fn submit<T, F>(&self, work: F, admission: Admission) -> AppResult<T>
+    where
+        F: for<'c> FnOnce(&'c mut Conn) -> BoxFuture<'c, AppResult<T>> + Send + 'static,
+        T: Send + 'static,
+    {
         let (reply, answer) = oneshot::channel();
-        let job = Box::new(Task {
-            work,
-            reply: Some(reply),
-        });
-        match self.tx.try_send(Msg::Job(job)) {
-            Ok(()) => {}
-            Err(mpsc::error::TrySendError::Full(_)) => {
-                self.stats.busy_rejections.fetch_add(1, Ordering::Relaxed);
-                return Err(AppError::Busy(
-                    "the server is busy writing; try again in a moment".into(),
-                ));
+        let job = Msg::Job(Box::new(Task { work, reply }));
+        match admission {
+            Admission::WaitForRoom => {
+                if self.tx.send(job).await.is_err() {
+                    return Err(stopped());
+                }
             }
-            Err(mpsc::error::TrySendError::Closed(_)) => return Err(stopped()),
+            Admission::FailWhenFull => match self.tx.try_send(job) {
+                Ok(()) => {}
+                Err(mpsc::error::TrySendError::Full(_)) => {
+                    self.stats.busy_rejections.fetch_add(1, Ordering::Relaxed);
+                    return Err(AppError::Busy(
+                        "the server is busy writing; try again in a moment".into(),
+                    ));
+                }
+                Err(mpsc::error::TrySendError::Closed(_)) => return Err(stopped()),
+            },
         }
         answer.await.unwrap_or_else(|_| {
             Err(AppError::Internal(
                 "the write did not complete (the writer stopped or the job panicked)".into(),
             ))
         })
-    }
-
-    /// Queues background work nobody waits for (last-used times, pruning); waits for room
-    /// rather than dropping it. Errors are logged by the writer.
-    pub async fn write_detached<F>(&self, work: F)
-    where
-        F: for<'c> FnOnce(&'c mut Conn) -> BoxFuture<'c, AppResult<()>> + Send + 'static,
-    {
-        let job: Box<dyn Work> = Box::new(Task::<F, ()> { work, reply: None });
-        if self.tx.send(Msg::Job(job)).await.is_err() {
-            tracing::warn!("a background write arrived after the writer stopped");
-        }
-    }
-
-    /// Like [`Writer::write`] but waits for room in the queue instead of failing when it is
-    /// full: for background tasks (the activity log, the outbox sender), never for requests.
-    pub async fn write_queued<T, F>(&self, work: F) -> AppResult<T>
-    where
-        F: for<'c> FnOnce(&'c mut Conn) -> BoxFuture<'c, AppResult<T>> + Send + 'static,
-        T: Send + 'static,
-    {
-        let (reply, answer) = oneshot::channel();
-        let job = Box::new(Task {
-            work,
-            reply: Some(reply),
-        });
-        if self.tx.send(Msg::Job(job)).await.is_err() {
-            return Err(stopped());
-        }
-        answer
-            .await
-            .unwrap_or_else(|_| Err(AppError::Internal("the write did not complete".into())))
     }
 
     /// Writes everything queued so far, then stops the task (shutdown). Later writes fail.
@@ -218,6 +197,12 @@ impl Writer {
     pub fn queued(&self) -> usize {
         self.tx.max_capacity() - self.tx.capacity()
     }
+}
+
+/// What a caller does when the queue is full.
+enum Admission {
+    FailWhenFull,
+    WaitForRoom,
 }
 
 fn stopped() -> AppError {
