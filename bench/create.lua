@@ -14,3 +14,6 @@ function request()
   local body = string.format('{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"%s","name":{"givenName":"New","familyName":"User"},"emails":[{"value":"%s","type":"work","primary":true}],"active":true}', name, name)
   return wrk.format("POST", wrk.path .. "/Users", {["Content-Type"] = "application/scim+json", ["Authorization"] = "Bearer " .. os.getenv("TOKEN")}, body)
 end
+function done(summary, latency, requests)
+  io.write(string.format("non-2xx/3xx: %d\n", summary.errors.status))
+end

@@ -17,20 +17,31 @@ ROLLCALL_PASSWORD=copper-lantern-river-77 "$bin" admin create --account "$accoun
 export USERS
 echo "work dir: $work" >&2
 python3 bench/seed.py "$work/bench.db" "$account" "$USERS"
-ROLLCALL_LOG=warn "$bin" serve --listen 127.0.0.1:0 > "$work/stdout" 2> "$work/stderr" &
+ROLLCALL_ACTIVITY_MAX_ROWS=100000000 ROLLCALL_LOG=warn "$bin" serve --listen 127.0.0.1:0 > "$work/stdout" 2> "$work/stderr" &
 pid=$!
 for _ in $(seq 1 100); do url=$(sed -n 's/^Rollcall listening on //p' "$work/stdout"); [ -n "$url" ] && break; sleep 0.1; done
 base="$url/scim/account/$account"
 run() { wrk -t2 -c16 -d"${SECONDS_EACH}s" --latency -s "bench/$1.lua" "$base" | tee "$work/$1.out"; }
-PHASES=${PHASES:-create lookup toggle ui}
+PHASES=${PHASES:-create lookup toggle activity hangup ui}
+sql() { python3 -c "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute(sys.argv[2]).fetchone()[0])" "$work/bench.db" "$1"; }
 for phase in $PHASES; do
   case $phase in
     create) echo "== POST /Users (creates)" ;;
     lookup) echo "== GET /Users?filter=userName eq … (lookups at $USERS users)" ;;
     toggle) echo "== PATCH /Users/{id} active toggles" ;;
+    activity) echo "== Provisioning activity: every answered request recorded?" ;;
+    hangup) echo "== Hang-up storm: 16 clients abandon creates and patches (FIN/RST, 0-25 ms), 4 s" ;;
     ui) echo "== Users page, server-side rendered, as a logged-in administrator (4 clients)" ;;
   esac
-  if [ "$phase" = ui ]; then
+  if [ "$phase" = activity ]; then
+    sleep 1 # the recorder lingers up to 200 ms before it writes a batch
+    answered=0
+    for p in create lookup toggle; do [ -f "$work/$p.out" ] && answered=$(( answered + $(awk '/requests in/ {print $1}' "$work/$p.out") )); done
+    dropped=$(sed -n 's/.*dropped=\([0-9]*\).*/\1/p' "$work/stderr" | tail -1)
+    echo "ACTIVITY rows $(sql 'select count(*) from scim_requests') for $answered answered requests; dropped ${dropped:-0}" | tee "$work/activity.out"
+  elif [ "$phase" = hangup ]; then
+    python3 bench/hangup.py "$base" "$TOKEN" "$USERS" | tee "$work/hangup.out" || echo "HANGUP the server did not recover (see above)" | tee -a "$work/hangup.out"
+  elif [ "$phase" = ui ]; then
     cookie=$(curl -s -o /dev/null -D - -X POST -H "Origin: $url" --data "email=bench-admin%40bench.example&password=copper-lantern-river-77" "$url/api/login" \
       | sed -n 's/^[Ss]et-[Cc]ookie: \([^;]*\).*/\1/p' | tail -1)
     : > "$work/ui.out"
@@ -42,13 +53,15 @@ for phase in $PHASES; do
   fi
   touch "$work/$phase.out"
 done
-for phase in create lookup toggle ui; do touch "$work/$phase.out"; done
-created=$(python3 -c "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute(\"select count(*) from users where user_name like 'new-%'\").fetchone()[0])" "$work/bench.db")
+for phase in create lookup toggle activity hangup ui; do touch "$work/$phase.out"; done
+created=$(sql "select count(*) from users where user_name like 'new-%'")
 echo
 echo "summary (16 clients, ${SECONDS_EACH}s each, $USERS seeded users):"
-printf '  creates/s       %s  (users created: %s)\n' "$(awk '/Requests\/sec/ {print $2}' "$work/create.out")" "$created"
+printf '  creates/s       %s  p50 %s  p99 %s  non-2xx %s  (users created: %s)\n' "$(awk '/Requests\/sec/ {print $2}' "$work/create.out")" "$(awk '$1=="50%" {print $2}' "$work/create.out")" "$(awk '$1=="99%" {print $2}' "$work/create.out")" "$(awk '/non-2xx/ {print $2}' "$work/create.out")" "$created"
 printf '  lookups/s       %s  p50 %s  p99 %s\n' "$(awk '/Requests\/sec/ {print $2}' "$work/lookup.out")" "$(awk '$1=="50%" {print $2}' "$work/lookup.out")" "$(awk '$1=="99%" {print $2}' "$work/lookup.out")"
-printf '  active toggles/s %s  p99 %s\n' "$(awk '/Requests\/sec/ {print $2}' "$work/toggle.out")" "$(awk '$1=="99%" {print $2}' "$work/toggle.out")"
+printf '  active toggles/s %s  p50 %s  p99 %s  non-2xx %s\n' "$(awk '/Requests\/sec/ {print $2}' "$work/toggle.out")" "$(awk '$1=="50%" {print $2}' "$work/toggle.out")" "$(awk '$1=="99%" {print $2}' "$work/toggle.out")" "$(awk '/non-2xx/ {print $2}' "$work/toggle.out")"
+sed 's/^ACTIVITY /  activity log /' "$work/activity.out"
+sed 's/^HANGUP /  hang-up storm /' "$work/hangup.out"
 grep '^UI ' "$work/ui.out" | sed 's/^UI /  users page /' || true
 wasm=target/site/pkg/rollcall_bg.wasm
 [ -f "$wasm" ] && printf '  WASM (release)  %s KiB raw, %s KiB gzipped (gzip -9)\n' "$(( $(stat -c %s "$wasm") / 1024 ))" "$(( $(gzip -9 -c "$wasm" | wc -c) / 1024 ))"

@@ -431,10 +431,12 @@ pub async fn user_action(
                         invites::issue_in(
                             &mut *tx,
                             mailer,
-                            account_id,
-                            id,
-                            email,
-                            &invites::inviter_label(actor),
+                            invites::Invitation {
+                                account_id: account_id,
+                                user_id: id,
+                                email: email,
+                                invited_by: &invites::inviter_label(actor),
+                            },
                         )
                         .await?;
                     }

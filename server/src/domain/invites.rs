@@ -29,41 +29,68 @@ fn expires_text(at: &str) -> String {
         .unwrap_or_else(|| at.to_string())
 }
 
+/// Who an invite goes to, and from whom.
+pub struct Invitation<'a> {
+    pub account_id: &'a str,
+    pub user_id: &'a str,
+    pub email: &'a str,
+    pub invited_by: &'a str,
+}
+
 /// Voids the user's open invites and issues a new one to `email`, inside `tx`.
-pub async fn issue_in(
+pub async fn issue_in(tx: &mut Conn, mailer: &Outbox, to: Invitation<'_>) -> AppResult<()> {
+    store::invites::void_invites(&mut *tx, to.user_id, &ids::now()).await?;
+    let account = store::accounts::get(&mut *tx, to.account_id)
+        .await?
+        .map(|a| a.name)
+        .unwrap_or_default();
+    send_in(tx, mailer, &account, to).await
+}
+
+/// The first invite of a user created in this same transaction: there is nothing to void, and
+/// the caller read the account's name before it queued the write (every statement on the
+/// writer holds back every other write).
+pub async fn first_in(
     tx: &mut Conn,
     mailer: &Outbox,
-    account_id: &str,
-    user_id: &str,
-    email: &str,
-    invited_by: &str,
+    account_name: &str,
+    to: Invitation<'_>,
+) -> AppResult<()> {
+    send_in(tx, mailer, account_name, to).await
+}
+
+async fn send_in(
+    tx: &mut Conn,
+    mailer: &Outbox,
+    account_name: &str,
+    to: Invitation<'_>,
 ) -> AppResult<()> {
     let now_t = time::OffsetDateTime::now_utc();
     let now = ids::format_time(now_t);
-    store::invites::void_invites(&mut *tx, user_id, &now).await?;
     let token = ids::random_base62(TOKEN_LEN);
     let expires_at = ids::format_time(now_t + time::Duration::days(i64::from(mailer.invite_days)));
     store::invites::insert_invite(
         &mut *tx,
         NewToken {
             id: &ids::new_uuid(),
-            account_id,
-            user_id,
+            account_id: to.account_id,
+            user_id: to.user_id,
             token_sha256: &ids::sha256_hex(&token),
-            invited_by,
+            invited_by: to.invited_by,
             now: &now,
             expires_at: &expires_at,
         },
     )
     .await?;
-    let account = store::accounts::get(&mut *tx, account_id)
-        .await?
-        .map(|a| a.name)
-        .unwrap_or_default();
     let link = format!("{}/signup/{token}", mailer.public_base);
-    let mail = templates::invite(&account, invited_by, &link, &expires_text(&expires_at));
+    let mail = templates::invite(
+        account_name,
+        to.invited_by,
+        &link,
+        &expires_text(&expires_at),
+    );
     mailer
-        .enqueue(tx, account_id, "invite", email, &mail)
+        .enqueue(tx, to.account_id, "invite", to.email, &mail)
         .await?;
     Ok(())
 }
@@ -228,10 +255,12 @@ pub async fn resend(
             issue_in(
                 &mut *tx,
                 mailer,
-                account_id,
-                user_id,
-                &email,
-                &inviter_label(actor),
+                Invitation {
+                    account_id: account_id,
+                    user_id: user_id,
+                    email: &email,
+                    invited_by: &inviter_label(actor),
+                },
             )
             .await?;
             audit::record(
@@ -348,14 +377,7 @@ pub async fn invite_new(
         store::groups::add_member(&mut *tx, group_id, &id, &now).await?;
         store::groups::touch(&mut *tx, group_id, &now).await?;
     }
-    issue_in(
-        &mut *tx,
-        mailer,
-        account_id,
-        &id,
-        email,
-        &inviter_label(actor),
-    )
+    issue_in(&mut *tx, mailer, Invitation { account_id: account_id, user_id: &id, email: email, invited_by: &inviter_label(actor) })
     .await?;
     audit::record(
         &mut *tx,

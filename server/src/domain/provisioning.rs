@@ -177,6 +177,11 @@ pub async fn create_user(
     let id = ids::new_uuid();
     let now = ids::now();
     let emails_json = s.emails_json();
+    // For the invite mail; read here so that the writer does not (see `invites::first_in`).
+    let account_name = store::accounts::get(db, account_id)
+        .await?
+        .map(|a| a.name)
+        .unwrap_or_default();
     let (account_id,) = (account_id.to_owned(),);
     let actor = actor.clone();
     let outbox = mailer.outbox();
@@ -227,14 +232,7 @@ pub async fn create_user(
     )
     .await?;
     if let (true, Some(email)) = (s.active, &s.email) {
-        invites::issue_in(
-            &mut *tx,
-            mailer,
-            account_id,
-            &id,
-            email,
-            &invites::inviter_label(actor),
-        )
+        invites::first_in(&mut *tx, mailer, &account_name, invites::Invitation { account_id, user_id: &id, email, invited_by: &invites::inviter_label(actor) })
         .await?;
     }
                 Ok(record)
@@ -395,10 +393,12 @@ pub async fn update_user(
                             invites::issue_in(
                                 &mut *tx,
                                 mailer,
-                                account_id,
-                                id,
-                                email,
-                                &invites::inviter_label(actor),
+                                invites::Invitation {
+                                    account_id: account_id,
+                                    user_id: id,
+                                    email: email,
+                                    invited_by: &invites::inviter_label(actor),
+                                },
                             )
                             .await?
                         }

@@ -13,7 +13,9 @@ pub mod scim_activity;
 pub mod scim_query;
 pub mod users;
 
+mod affinity;
 pub mod sessions;
+mod spin;
 pub mod writer;
 
 use crate::error::{AppError, AppResult};
@@ -23,7 +25,7 @@ use sqlx::sqlite::{
     Sqlite, SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePoolOptions,
     SqliteQueryResult, SqliteRow, SqliteStatement, SqliteSynchronous, SqliteTypeInfo,
 };
-use sqlx::{Connection, Executor, SqlitePool};
+use sqlx::{Executor, SqlitePool};
 use std::str::FromStr;
 use std::time::Duration;
 pub use writer::{Conn, Writer};
@@ -88,17 +90,19 @@ pub async fn open_with(database_url: &str, opts: &OpenOptions) -> AppResult<Db> 
         AppError::Internal(format!("cannot open the database {}: {e}", path.display()))
     };
     // The writer's connection is the only read-write one; it migrates first.
-    let mut write_conn = SqliteConnection::connect_with(&options)
-        .await
-        .map_err(cannot_open)?;
-    sqlx::migrate!("./migrations").run(&mut write_conn).await?;
+    let writer = Writer::start(options.clone(), opts.write_queue, |c: &mut Conn| {
+        Box::pin(async move {
+            sqlx::migrate!("./migrations").run_direct(c).await?;
+            Ok(())
+        })
+    })
+    .await?;
     let read = SqlitePoolOptions::new()
         .max_connections(opts.readers.max(1))
         .after_release(released_clean)
-        .connect_with(options.clone().pragma("query_only", "ON"))
+        .connect_with(options.pragma("query_only", "ON"))
         .await
         .map_err(cannot_open)?;
-    let writer = Writer::spawn(write_conn, options, opts.write_queue);
     Ok(Db { read, writer })
 }
 

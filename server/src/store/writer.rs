@@ -123,12 +123,57 @@ impl std::fmt::Debug for Writer {
 }
 
 impl Writer {
-    /// Starts the writer task on `conn` (reconnecting with `options` if the connection breaks).
-    pub fn spawn(conn: Conn, options: SqliteConnectOptions, queue: usize) -> Writer {
+    /// Starts the writer on its own thread: opens the connection there, runs `setup` on it (the
+    /// migrations), and returns once both succeeded. A broken connection is reopened with
+    /// `options`.
+    ///
+    /// The thread polls the writer with a spinning executor (see `store::spin`) and is pinned
+    /// to the CPU it starts on *before* it opens the connection, so that sqlx's worker thread
+    /// for that connection (which runs every statement, and inherits the affinity) shares its
+    /// CPU. Measured on 2 cores: unpinned, each statement's hand-off woke the other CPU and
+    /// creates reached ~2,000/s; pinned, 3,400/s with a lower p99.
+    pub async fn start<S>(
+        options: SqliteConnectOptions,
+        queue: usize,
+        setup: S,
+    ) -> AppResult<Writer>
+    where
+        S: for<'c> FnOnce(&'c mut Conn) -> BoxFuture<'c, AppResult<()>> + Send + 'static,
+    {
         let (tx, rx) = mpsc::channel(queue.max(1));
         let stats = Arc::new(WriterStats::default());
-        tokio::spawn(run(conn, options, rx, stats.clone()));
-        Writer { tx, stats }
+        let task_stats = stats.clone();
+        let (ready, started) = oneshot::channel();
+        let runtime = tokio::runtime::Handle::current();
+        std::thread::Builder::new()
+            .name("rollcall-writer".into())
+            .spawn(move || {
+                let _context = runtime.enter();
+                super::affinity::pin_to_current_cpu();
+                super::spin::block_on(async move {
+                    let opened = match SqliteConnection::connect_with(&options).await {
+                        Ok(mut conn) => setup(&mut conn).await.map(|()| conn),
+                        Err(e) => Err(AppError::Internal(format!(
+                            "cannot open the database {}: {e}",
+                            options.get_filename().display()
+                        ))),
+                    };
+                    match opened {
+                        Ok(conn) => {
+                            let _ = ready.send(Ok(()));
+                            run(conn, options, rx, task_stats).await;
+                        }
+                        Err(e) => {
+                            let _ = ready.send(Err(e));
+                        }
+                    }
+                });
+            })
+            .map_err(|e| AppError::Internal(format!("cannot start the writer thread: {e}")))?;
+        started
+            .await
+            .map_err(|_| AppError::Internal("the writer thread stopped while starting".into()))??;
+        Ok(Writer { tx, stats })
     }
 
     /// Runs `work` on the writer and waits for its committed result. Fails at once with
@@ -248,52 +293,49 @@ async fn run(
     for done in stops {
         let _ = done.send(());
     }
-    tracing::debug!("writer stopped");
+    tracing::info!(
+        batches = stats.batches.load(Ordering::Relaxed),
+        jobs = stats.jobs.load(Ordering::Relaxed),
+        failed = stats.failed_jobs.load(Ordering::Relaxed),
+        abandoned = stats.abandoned_jobs.load(Ordering::Relaxed),
+        busy = stats.busy_rejections.load(Ordering::Relaxed),
+        "writer stopped"
+    );
 }
 
 /// Runs one batch in one transaction. Returns an error only when the connection itself looks
 /// broken (every job has been answered either way).
+///
+/// Each job runs inside the savepoint `job`. Every statement is a round trip to sqlx's worker
+/// thread — the writer's main cost — so the transaction statements ride together: `BEGIN` opens
+/// the first savepoint, releasing one job's savepoint opens the next, and the last release goes
+/// with `COMMIT`. (The writer is never cancelled, so it may drive the transaction by hand.)
 async fn run_batch(
     conn: &mut Conn,
     jobs: Vec<Box<dyn Work>>,
     stats: &WriterStats,
 ) -> Result<(), sqlx::Error> {
-    let mut tx = match conn.begin_with("BEGIN IMMEDIATE").await {
-        Ok(tx) => tx,
-        Err(e) => {
-            let busy = is_busy(&e);
-            let why = format!("cannot start a write transaction: {e}");
-            for job in jobs {
-                job.fail(if busy {
-                    AppError::Busy(
-                        "the database is locked by another process; try again in a moment".into(),
-                    )
-                } else {
-                    AppError::Internal(why.clone())
-                });
-            }
-            return if is_busy(&e) { Ok(()) } else { Err(e) };
+    if let Err(e) = sql(conn, "BEGIN IMMEDIATE; SAVEPOINT job").await {
+        rollback(conn).await;
+        let busy = is_busy(&e);
+        let why = format!("cannot start a write transaction: {e}");
+        for job in jobs {
+            job.fail(if busy {
+                AppError::Busy(
+                    "the database is locked by another process; try again in a moment".into(),
+                )
+            } else {
+                AppError::Internal(why.clone())
+            });
         }
-    };
+        return if busy { Ok(()) } else { Err(e) };
+    }
     let mut settled = Vec::with_capacity(jobs.len());
     let mut broken = None;
-    let mut jobs = jobs.into_iter();
-    for job in jobs.by_ref() {
-        let mut sp = match tx.begin().await {
-            Ok(sp) => sp,
-            Err(e) => {
-                job.fail(AppError::Internal(format!("cannot open a savepoint: {e}")));
-                broken = Some(e);
-                break;
-            }
-        };
-        let outcome = AssertUnwindSafe(job.run(&mut sp)).catch_unwind().await;
+    let mut jobs = jobs.into_iter().peekable();
+    while let Some(job) = jobs.next() {
+        let outcome = AssertUnwindSafe(job.run(conn)).catch_unwind().await;
         let ok = matches!(&outcome, Ok(s) if s.ok);
-        let end = if ok {
-            sp.commit().await
-        } else {
-            sp.rollback().await
-        };
         match outcome {
             Ok(s) => {
                 if !s.ok {
@@ -306,36 +348,49 @@ async fn run_batch(
                 tracing::error!("a write job panicked; its savepoint was rolled back");
             }
         }
-        if let Err(e) = end {
+        let step = match (ok, jobs.peek().is_some()) {
+            (true, true) => "RELEASE job; SAVEPOINT job",
+            (false, true) => "ROLLBACK TO job; RELEASE job; SAVEPOINT job",
+            (true, false) => "RELEASE job; COMMIT",
+            (false, false) => "ROLLBACK TO job; RELEASE job; COMMIT",
+        };
+        if let Err(e) = sql(conn, step).await {
             broken = Some(e);
             break;
         }
     }
-    if let Some(e) = broken {
-        let why = format!("the batch failed: {e}");
-        let _ = tx.rollback().await;
-        for s in settled {
-            (s.deliver)(Some(&why));
-        }
-        for job in jobs {
-            job.fail(AppError::Internal(why.clone()));
-        }
-        return Err(e);
-    }
-    match tx.commit().await {
-        Ok(()) => {
+    match broken {
+        None => {
             for s in settled {
                 (s.deliver)(None);
             }
             Ok(())
         }
-        Err(e) => {
-            let why = format!("commit failed: {e}");
+        Some(e) => {
+            rollback(conn).await;
+            let why = format!("the batch failed: {e}");
             for s in settled {
                 (s.deliver)(Some(&why));
             }
+            for job in jobs {
+                job.fail(AppError::Internal(why.clone()));
+            }
             Err(e)
         }
+    }
+}
+
+async fn sql(conn: &mut Conn, statements: &'static str) -> Result<(), sqlx::Error> {
+    sqlx::raw_sql(statements)
+        .execute(&mut *conn)
+        .await
+        .map(drop)
+}
+
+/// Ends whatever transaction is open after a failure (none is fine).
+async fn rollback(conn: &mut Conn) {
+    if let Err(e) = sql(conn, "ROLLBACK").await {
+        tracing::debug!(error = %e, "rollback after a failed batch");
     }
 }
 
@@ -354,15 +409,18 @@ mod tests {
             .unwrap()
             .create_if_missing(true)
             .journal_mode(sqlx::sqlite::SqliteJournalMode::Wal);
-        let mut conn = SqliteConnection::connect_with(&options).await.unwrap();
-        sqlx::query("CREATE TABLE t (k TEXT PRIMARY KEY)")
-            .execute(&mut conn)
-            .await
-            .unwrap();
-        let pool = sqlx::SqlitePool::connect_with(options.clone())
-            .await
-            .unwrap();
-        (Writer::spawn(conn, options, queue), pool)
+        let writer = Writer::start(options.clone(), queue, |c: &mut Conn| {
+            Box::pin(async move {
+                sqlx::query("CREATE TABLE t (k TEXT PRIMARY KEY)")
+                    .execute(&mut *c)
+                    .await?;
+                Ok(())
+            })
+        })
+        .await
+        .unwrap();
+        let pool = sqlx::SqlitePool::connect_with(options).await.unwrap();
+        (writer, pool)
     }
 
     fn insert(
