@@ -432,9 +432,9 @@ pub async fn user_action(
                             &mut *tx,
                             mailer,
                             invites::Invitation {
-                                account_id: account_id,
+                                account_id,
                                 user_id: id,
-                                email: email,
+                                email,
                                 invited_by: &invites::inviter_label(actor),
                             },
                         )

@@ -256,8 +256,8 @@ pub async fn resend(
                 &mut *tx,
                 mailer,
                 Invitation {
-                    account_id: account_id,
-                    user_id: user_id,
+                    account_id,
+                    user_id,
                     email: &email,
                     invited_by: &inviter_label(actor),
                 },
@@ -377,8 +377,13 @@ pub async fn invite_new(
         store::groups::add_member(&mut *tx, group_id, &id, &now).await?;
         store::groups::touch(&mut *tx, group_id, &now).await?;
     }
-    issue_in(&mut *tx, mailer, Invitation { account_id: account_id, user_id: &id, email: email, invited_by: &inviter_label(actor) })
-    .await?;
+    let to = Invitation {
+        account_id,
+        user_id: &id,
+        email,
+        invited_by: &inviter_label(actor),
+    };
+    issue_in(&mut *tx, mailer, to).await?;
     audit::record(
         &mut *tx,
         account_id,

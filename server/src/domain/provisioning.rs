@@ -394,9 +394,9 @@ pub async fn update_user(
                                 &mut *tx,
                                 mailer,
                                 invites::Invitation {
-                                    account_id: account_id,
+                                    account_id,
                                     user_id: id,
-                                    email: email,
+                                    email,
                                     invited_by: &invites::inviter_label(actor),
                                 },
                             )

@@ -14,6 +14,7 @@ pub mod scim_query;
 pub mod users;
 
 mod affinity;
+pub mod checkpoint;
 pub mod sessions;
 mod spin;
 pub mod writer;
@@ -103,6 +104,7 @@ pub async fn open_with(database_url: &str, opts: &OpenOptions) -> AppResult<Db> 
         .connect_with(options.pragma("query_only", "ON"))
         .await
         .map_err(cannot_open)?;
+    tokio::spawn(checkpoint::run(read.clone(), writer.clone()));
     Ok(Db { read, writer })
 }
 

@@ -238,9 +238,24 @@ impl Writer {
         }
     }
 
+    /// A handle that tells whether the writer still runs, without keeping it alive.
+    pub fn watch(&self) -> WriterWatch {
+        WriterWatch(self.tx.downgrade())
+    }
+
     /// How many writes are waiting now.
     pub fn queued(&self) -> usize {
         self.tx.max_capacity() - self.tx.capacity()
+    }
+}
+
+/// See [`Writer::watch`].
+pub struct WriterWatch(mpsc::WeakSender<Msg>);
+
+impl WriterWatch {
+    /// Whether the writer still takes writes (not stopped, some [`Writer`] handle alive).
+    pub fn running(&self) -> bool {
+        self.0.upgrade().is_some_and(|tx| !tx.is_closed())
     }
 }
 
@@ -443,25 +458,49 @@ mod tests {
     async fn one_failing_job_in_a_batch_rolls_back_alone() {
         let dir = tempfile::tempdir().unwrap();
         let (w, pool) = writer_on(&dir, 64).await;
-        // Queue all four before the writer runs, so they share one batch: the third inserts
-        // "c" and then a duplicate "a", and must leave no trace ("c" rolled back with it).
-        let (a, b, bad, d) = tokio::join!(
-            w.write(insert(vec!["a"])),
-            w.write(insert(vec!["b"])),
-            w.write(insert(vec!["c", "a"])),
-            w.write(insert(vec!["d"])),
-        );
+        // The writer runs on its own thread; to make four jobs share one batch, hold SQLite's
+        // write lock so that it waits in the `BEGIN` of a first batch (one job), queue the four
+        // meanwhile, then let go. The third inserts "c" and then a duplicate "a", and must leave
+        // no trace ("c" rolled back with it).
+        let mut lock = pool.acquire().await.unwrap();
+        sqlx::query("BEGIN IMMEDIATE")
+            .execute(&mut *lock)
+            .await
+            .unwrap();
+        let first = tokio::spawn({
+            let w = w.clone();
+            async move { w.write(insert(vec!["0"])).await }
+        });
+        tokio::time::sleep(std::time::Duration::from_millis(150)).await;
+        let four = tokio::spawn({
+            let w = w.clone();
+            async move {
+                tokio::join!(
+                    w.write(insert(vec!["a"])),
+                    w.write(insert(vec!["b"])),
+                    w.write(insert(vec!["c", "a"])),
+                    w.write(insert(vec!["d"])),
+                )
+            }
+        });
+        while w.queued() < 4 {
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+        sqlx::query("ROLLBACK").execute(&mut *lock).await.unwrap();
+        drop(lock);
+        first.await.unwrap().unwrap();
+        let (a, b, bad, d) = four.await.unwrap();
         assert!(a.is_ok() && b.is_ok() && d.is_ok());
         assert!(bad.unwrap_err().is_unique_violation());
         let keys: Vec<String> = sqlx::query_scalar("SELECT k FROM t ORDER BY k")
             .fetch_all(&pool)
             .await
             .unwrap();
-        assert_eq!(keys, ["a", "b", "d"]);
+        assert_eq!(keys, ["0", "a", "b", "d"]);
         assert_eq!(
             w.stats.batches.load(Ordering::Relaxed),
-            1,
-            "one group commit"
+            2,
+            "the first job, then the four in one group commit"
         );
         assert_eq!(w.stats.failed_jobs.load(Ordering::Relaxed), 1);
     }
