@@ -26,10 +26,7 @@ async fn admin(state: &AppState, session: &Session) -> Result<SessionUser, Respo
 }
 
 fn error_response(e: AppError) -> Response {
-    if e.status().is_server_error() {
-        tracing::error!(error = %e, "admin endpoint failed");
-    }
-    (e.status(), format!("{e}\n")).into_response()
+    e.into_plain_response()
 }
 
 /// `GET /live/activity`: an `activity` event whenever new SCIM requests of the administrator's

@@ -7,32 +7,55 @@ use rollcall_app::api::{ApiError, FieldError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
-    /// Input that breaks a rule, field by field: `(field, message)`.
+    /// Input that breaks a rule, field by field: `(field, message)`. SCIM: `invalidValue`.
     #[error("{}", .0.iter().map(|(f, m)| format!("{f}: {m}")).collect::<Vec<_>>().join("; "))]
     Invalid(Vec<(String, String)>),
+    /// A value that breaks a rule, not tied to one form field (SCIM `invalidValue`).
+    #[error("{0}")]
+    InvalidValue(String),
+    /// A body or parameter that cannot be read at all (SCIM `invalidSyntax`).
+    #[error("{0}")]
+    InvalidSyntax(String),
+    /// A filter that cannot be evaluated (SCIM `invalidFilter`).
+    #[error("{0}")]
+    InvalidFilter(String),
+    /// A PATCH path that is not well formed or names nothing changeable (SCIM `invalidPath`).
+    #[error("{0}")]
+    InvalidPath(String),
+    /// A PATCH `remove` or value filter that matches nothing (SCIM `noTarget`).
+    #[error("{0}")]
+    NoTarget(String),
+    /// An attempt to change what never changes, e.g. the built-in group's name (SCIM
+    /// `mutability`).
+    #[error("{0}")]
+    ReadOnly(String),
     /// A request that is wrong as a whole (an unknown filter value, a damaged link).
     #[error("{0}")]
     BadRequest(String),
     #[error("{0}")]
     NotFound(String),
+    /// A rule refuses the change in the current state (the last active administrator, a user
+    /// the identity provider manages): 409, with what to do in the message.
     #[error("{0}")]
     Conflict(String),
+    /// The name or address is already used (SCIM 409 `uniqueness`).
+    #[error("{0}")]
+    Taken(String),
+    /// No session (the browser).
     #[error("not logged in")]
     Unauthenticated,
+    /// Credentials that were sent but are not valid (a wrong bearer token), with why.
+    #[error("{0}")]
+    BadCredentials(String),
     #[error("{0}")]
     Forbidden(String),
+    #[error("{0}")]
+    MethodNotAllowed(String),
     #[error("{0}")]
     TooManyRequests(String),
     /// `If-Match` named another version.
     #[error("{0}")]
     PreconditionFailed(String),
-    /// A SCIM-specific client error with its RFC 7644 §3.12 `scimType`.
-    #[error("{detail}")]
-    Scim {
-        status: u16,
-        scim_type: Option<&'static str>,
-        detail: String,
-    },
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
     #[error("migration failed: {0}")]
@@ -60,17 +83,22 @@ impl AppError {
 
     pub fn status(&self) -> StatusCode {
         match self {
-            AppError::Invalid(_) | AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            AppError::Invalid(_)
+            | AppError::InvalidValue(_)
+            | AppError::InvalidSyntax(_)
+            | AppError::InvalidFilter(_)
+            | AppError::InvalidPath(_)
+            | AppError::NoTarget(_)
+            | AppError::ReadOnly(_)
+            | AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
-            AppError::Conflict(_) => StatusCode::CONFLICT,
-            AppError::Unauthenticated => StatusCode::UNAUTHORIZED,
+            AppError::Conflict(_) | AppError::Taken(_) => StatusCode::CONFLICT,
+            AppError::Unauthenticated | AppError::BadCredentials(_) => StatusCode::UNAUTHORIZED,
             AppError::Forbidden(_) => StatusCode::FORBIDDEN,
+            AppError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             AppError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             AppError::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
             AppError::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,
-            AppError::Scim { status, .. } => {
-                StatusCode::from_u16(*status).unwrap_or(StatusCode::BAD_REQUEST)
-            }
             AppError::Database(_)
             | AppError::Migration(_)
             | AppError::Session(_)
@@ -101,25 +129,22 @@ impl From<AppError> for ApiError {
                     .map(|(field, message)| FieldError { field, message })
                     .collect(),
             ),
-            AppError::BadRequest(m) => ApiError::Rejected(m),
+            AppError::BadRequest(m)
+            | AppError::InvalidValue(m)
+            | AppError::InvalidSyntax(m)
+            | AppError::InvalidFilter(m)
+            | AppError::InvalidPath(m)
+            | AppError::NoTarget(m)
+            | AppError::MethodNotAllowed(m) => ApiError::Rejected(m),
             AppError::NotFound(m) => ApiError::NotFound(m),
-            AppError::Conflict(m) => ApiError::Conflict(m),
-            AppError::Unauthenticated => ApiError::Unauthenticated,
+            AppError::Conflict(m)
+            | AppError::Taken(m)
+            | AppError::ReadOnly(m)
+            | AppError::PreconditionFailed(m) => ApiError::Conflict(m),
+            AppError::Unauthenticated | AppError::BadCredentials(_) => ApiError::Unauthenticated,
             AppError::Forbidden(_) => ApiError::Forbidden,
             AppError::TooManyRequests(m) => ApiError::TooManyRequests(m),
-            AppError::PreconditionFailed(m) => ApiError::Conflict(m),
             AppError::Busy(_) => ApiError::Busy,
-            AppError::Scim {
-                status: 404,
-                detail,
-                ..
-            } => ApiError::NotFound(detail),
-            AppError::Scim {
-                status: 409,
-                detail,
-                ..
-            } => ApiError::Conflict(detail),
-            AppError::Scim { detail, .. } => ApiError::Rejected(detail),
             AppError::Database(_)
             | AppError::Migration(_)
             | AppError::Session(_)
@@ -149,6 +174,28 @@ impl IntoResponse for AppError {
     }
 }
 
+impl AppError {
+    /// A plain-text answer (the CSV download, the live feed): the message for a client
+    /// mistake, a generic line for our own failures (the detail goes to the log only).
+    pub fn into_plain_response(self) -> Response {
+        let status = self.status();
+        let text = if self.is_internal() {
+            tracing::error!(error = %self, "request failed");
+            "internal error; see the server log\n".to_string()
+        } else {
+            format!("{self}\n")
+        };
+        let mut res = (status, text).into_response();
+        if matches!(self, AppError::Busy(_)) {
+            res.headers_mut().insert(
+                http::header::RETRY_AFTER,
+                http::HeaderValue::from_static(RETRY_AFTER_SECS),
+            );
+        }
+        res
+    }
+}
+
 /// Detail of the error a SCIM response carried, for the provisioning activity log.
 #[derive(Debug, Clone)]
 pub struct ScimErrorNote(pub String);
@@ -158,11 +205,14 @@ impl AppError {
     pub fn scim_parts(&self) -> (StatusCode, Option<&'static str>, String) {
         let status = self.status();
         match self {
-            AppError::Scim {
-                scim_type, detail, ..
-            } => (status, *scim_type, detail.clone()),
             AppError::Invalid(_) => (status, Some("invalidValue"), self.to_string()),
-            AppError::Conflict(m) => (status, Some("uniqueness"), m.clone()),
+            AppError::InvalidValue(m) => (status, Some("invalidValue"), m.clone()),
+            AppError::InvalidSyntax(m) => (status, Some("invalidSyntax"), m.clone()),
+            AppError::InvalidFilter(m) => (status, Some("invalidFilter"), m.clone()),
+            AppError::InvalidPath(m) => (status, Some("invalidPath"), m.clone()),
+            AppError::NoTarget(m) => (status, Some("noTarget"), m.clone()),
+            AppError::ReadOnly(m) => (status, Some("mutability"), m.clone()),
+            AppError::Taken(m) => (status, Some("uniqueness"), m.clone()),
             AppError::Unauthenticated => (
                 status,
                 None,
@@ -170,7 +220,10 @@ impl AppError {
             ),
             AppError::NotFound(m)
             | AppError::BadRequest(m)
+            | AppError::Conflict(m)
+            | AppError::BadCredentials(m)
             | AppError::Forbidden(m)
+            | AppError::MethodNotAllowed(m)
             | AppError::TooManyRequests(m)
             | AppError::PreconditionFailed(m)
             | AppError::Busy(m) => (status, None, m.clone()),
@@ -239,6 +292,61 @@ mod tests {
             api.field_message("email").as_deref(),
             Some("Enter an e-mail address.")
         );
+    }
+
+    #[tokio::test]
+    async fn plain_answers_hide_internal_detail_and_keep_client_messages() {
+        let body = |e: AppError| async move {
+            let res = e.into_plain_response();
+            let status = res.status();
+            let bytes = axum::body::to_bytes(res.into_body(), 1 << 16)
+                .await
+                .unwrap();
+            (status, String::from_utf8(bytes.to_vec()).unwrap())
+        };
+        let (status, text) =
+            body(AppError::Internal("no such table: users at /var/db".into())).await;
+        assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+        assert!(
+            !text.contains("/var/db") && !text.contains("table"),
+            "{text}"
+        );
+        let (status, text) = body(AppError::BadRequest("Unknown status 'x'.".into())).await;
+        assert_eq!(
+            (status, text.trim()),
+            (StatusCode::BAD_REQUEST, "Unknown status 'x'.")
+        );
+    }
+
+    #[test]
+    fn semantic_errors_map_to_their_scim_keyword() {
+        for (e, status, keyword) in [
+            (AppError::Taken("x".into()), 409, Some("uniqueness")),
+            (AppError::Conflict("x".into()), 409, None),
+            (AppError::ReadOnly("x".into()), 400, Some("mutability")),
+            (
+                AppError::InvalidFilter("x".into()),
+                400,
+                Some("invalidFilter"),
+            ),
+            (AppError::InvalidPath("x".into()), 400, Some("invalidPath")),
+            (AppError::NoTarget("x".into()), 400, Some("noTarget")),
+            (
+                AppError::InvalidSyntax("x".into()),
+                400,
+                Some("invalidSyntax"),
+            ),
+            (
+                AppError::InvalidValue("x".into()),
+                400,
+                Some("invalidValue"),
+            ),
+            (AppError::BadCredentials("x".into()), 401, None),
+            (AppError::MethodNotAllowed("x".into()), 405, None),
+        ] {
+            let (s, k, _) = e.scim_parts();
+            assert_eq!((s.as_u16(), k), (status, keyword), "{e:?}");
+        }
     }
 
     #[test]

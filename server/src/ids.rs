@@ -17,8 +17,11 @@ pub fn random_base62(len: usize) -> String {
         .collect()
 }
 
+/// Characters in an account id.
+pub const ACCOUNT_ID_LEN: usize = 22;
+
 pub fn new_account_id() -> String {
-    random_base62(22)
+    random_base62(ACCOUNT_ID_LEN)
 }
 
 pub fn new_uuid() -> String {
@@ -37,7 +40,7 @@ pub fn secure_eq(a: &str, b: &str) -> bool {
 
 /// Is `s` a plausible account id (before we ask the database)?
 pub fn looks_like_account_id(s: &str) -> bool {
-    s.len() == 22 && s.bytes().all(|b| b.is_ascii_alphanumeric())
+    s.len() == ACCOUNT_ID_LEN && s.bytes().all(|b| b.is_ascii_alphanumeric())
 }
 
 const TIMESTAMP: &[time::format_description::FormatItem<'static>] = time::macros::format_description!(

@@ -51,6 +51,19 @@ pub async fn build_app(settings: Settings, db: Db) -> AppResult<(Router, AppStat
     )?);
     mailer.spawn_sender(db.clone());
     let limiter: Arc<crate::domain::rate_limit::Limiter> = Arc::new(Default::default());
+    tokio::spawn({
+        let limiter = Arc::downgrade(&limiter);
+        async move {
+            let mut tick = tokio::time::interval(crate::domain::rate_limit::SWEEP_EVERY);
+            loop {
+                tick.tick().await;
+                match limiter.upgrade() {
+                    Some(l) => l.sweep(),
+                    None => break,
+                }
+            }
+        }
+    });
     let activity = ActivityRecorder::spawn(
         db.clone(),
         Retention {
@@ -98,6 +111,7 @@ pub async fn build_app(settings: Settings, db: Db) -> AppResult<(Router, AppStat
         settings: state.settings.clone(),
         keys: state.keys.clone(),
     }));
+    let https = settings.secure_cookies();
     let routes = generate_route_list(App);
     let app = Router::new()
         .route("/healthz", get(web::healthz))
@@ -108,13 +122,18 @@ pub async fn build_app(settings: Settings, db: Db) -> AppResult<(Router, AppStat
             move || shell(options.clone())
         })
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        // Forms are small; refuse a big body before anything reads it (SCIM has its own limit).
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(FORM_BODY_MAX))
         .layer(sessions)
         // SCIM uses bearer keys, not the browser session: merged after the session layer.
         .merge(crate::scim::router(&state))
         .layer(axum::middleware::from_fn(web::api_error_status))
         .layer(axum::middleware::from_fn(web::same_origin_writes))
         .layer(axum::middleware::from_fn(web::peer_address))
-        .layer(axum::middleware::from_fn(web::security_headers))
+        .layer(axum::middleware::from_fn_with_state(
+            https,
+            web::security_headers,
+        ))
         .with_state(state.clone());
     Ok((app, state))
 }
@@ -180,6 +199,9 @@ pub async fn serve(mut settings: Settings, db: Db) -> AppResult<()> {
     tracing::info!("stopped: every acknowledged write is on disk");
     served
 }
+
+/// The largest request body of the browser's pages and server functions (forms), in bytes.
+pub const FORM_BODY_MAX: usize = 64 * 1024;
 
 /// How long requests in flight may take to finish after SIGTERM / Ctrl-C.
 const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(10);

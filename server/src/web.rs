@@ -29,8 +29,10 @@ pub async fn peer_address(mut req: Request, next: Next) -> Response {
 }
 
 /// Refuses state-changing browser requests sent from another site (CSRF). Together with
-/// `SameSite=Lax` session cookies this protects every form: a request whose `Origin` (or, if
-/// absent, `Referer`) names another host is answered 403.
+/// `SameSite=Lax` session cookies this protects every form: a request must name where it comes
+/// from (`Origin`, or if absent `Referer` — browsers send one on every POST) and that must be
+/// this host. `Origin: null` (sandboxed frames, some redirects) and a request naming neither
+/// are refused too: a browser that hides its origin cannot be told apart from an attacker's page.
 pub async fn same_origin_writes(req: Request, next: Next) -> Response {
     if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS)
         || req.uri().path().starts_with("/scim/")
@@ -42,23 +44,55 @@ pub async fn same_origin_writes(req: Request, next: Next) -> Response {
     let source = headers
         .get(header::ORIGIN)
         .or_else(|| headers.get(header::REFERER))
-        .and_then(|h| h.to_str().ok())
-        .filter(|o| *o != "null");
-    if let (Some(source), Some(host)) = (source, host) {
-        let source_host = url::Url::parse(source).ok().map(|u| match u.port() {
+        .and_then(|h| h.to_str().ok());
+    let source_host = source
+        .filter(|o| *o != "null")
+        .and_then(|o| url::Url::parse(o).ok())
+        .map(|u| match u.port() {
             Some(p) => format!("{}:{p}", u.host_str().unwrap_or_default()),
             None => u.host_str().unwrap_or_default().to_string(),
         });
-        if source_host.as_deref() != Some(host) {
-            tracing::warn!(%source, %host, "cross-site write refused");
-            return (StatusCode::FORBIDDEN, "cross-site request refused\n").into_response();
+    match (source_host, host) {
+        (Some(from), Some(host)) if from == host => next.run(req).await,
+        (Some(_), _) => {
+            tracing::warn!(
+                source = source.unwrap_or_default(),
+                host = host.unwrap_or_default(),
+                "cross-site write refused"
+            );
+            (StatusCode::FORBIDDEN, "cross-site request refused\n").into_response()
+        }
+        (None, _) => {
+            tracing::warn!(
+                source = source.unwrap_or_default(),
+                "write without an origin refused"
+            );
+            (
+                StatusCode::FORBIDDEN,
+                "request refused: it does not say which site it comes from (no Origin or Referer header)\n",
+            )
+                .into_response()
         }
     }
-    next.run(req).await
 }
 
-/// Headers every response gets.
-pub async fn security_headers(req: Request, next: Next) -> Response {
+/// Whether a path is a static asset (cacheable); everything else may carry private data.
+fn is_asset(path: &str) -> bool {
+    path.starts_with("/pkg/")
+        || (!path.starts_with("/export/")
+            && path.rsplit_once('.').is_some_and(|(_, ext)| {
+                matches!(
+                    ext,
+                    "svg" | "png" | "ico" | "css" | "js" | "wasm" | "woff2" | "txt"
+                )
+            }))
+}
+
+/// Headers every response gets. Pages, server functions, feeds and SCIM answers are
+/// `Cache-Control: no-store` (they show what a session may see; a shared or back-button cache
+/// must not keep them); with an https public URL, `Strict-Transport-Security` too.
+pub async fn security_headers(State(https): State<bool>, req: Request, next: Next) -> Response {
+    let asset = is_asset(req.uri().path());
     let mut res = next.run(req).await;
     let h = res.headers_mut();
     h.insert(
@@ -73,6 +107,18 @@ pub async fn security_headers(req: Request, next: Next) -> Response {
         header::REFERRER_POLICY,
         http::HeaderValue::from_static("same-origin"),
     );
+    if !asset {
+        h.insert(
+            header::CACHE_CONTROL,
+            http::HeaderValue::from_static("no-store"),
+        );
+    }
+    if https {
+        h.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            http::HeaderValue::from_static("max-age=31536000; includeSubDomains"),
+        );
+    }
     res
 }
 

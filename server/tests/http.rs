@@ -262,6 +262,109 @@ async fn cross_site_posts_are_refused() {
     assert_eq!(res.status(), 403);
 }
 
+/// A write that hides where it comes from (`Origin: null`, or neither `Origin` nor `Referer`)
+/// is refused like a cross-site one: a logged-in administrator's session survives a log-out
+/// request of either kind, and neither kind can log in.
+#[tokio::test]
+async fn writes_without_an_origin_are_refused() {
+    let db = TempDb::new();
+    account_with_admin(&db, "ada@example.com");
+    let server = Server::start(&db);
+    let browser = server.client();
+    assert_eq!(
+        login(&server, &browser, "ada@example.com", PASSWORD)
+            .await
+            .status(),
+        200
+    );
+    // The same cookies, with the origin replaced: `Origin: null`.
+    let null = browser
+        .post(server.url("/api/logout"))
+        .header("Origin", "null")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(null.status(), 403);
+    assert_eq!(
+        whoami(&server, &browser).await["LoggedIn"]["email"],
+        "ada@example.com"
+    );
+    let bare = reqwest::Client::new();
+    for req in [
+        bare.post(server.url("/api/login")),
+        bare.post(server.url("/api/login")).header("Origin", "null"),
+        bare.post(server.url("/api/login"))
+            .header("Referer", "null"),
+    ] {
+        let res = req
+            .form(&[("email", "ada@example.com"), ("password", PASSWORD)])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 403);
+        assert!(res.headers().get("set-cookie").is_none());
+    }
+    // The same request with this site's Referer (no Origin) is fine.
+    let res = bare
+        .post(server.url("/api/login"))
+        .header("Referer", server.url("/login"))
+        .form(&[("email", "ada@example.com"), ("password", PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+}
+
+/// Oversized log-in input is refused before any work: a form body over the limit is 413, an
+/// e-mail over 254 characters or a password over 1 KiB is a field error, and 40 attempts with
+/// 1.9 MB e-mail addresses leave the server's memory where it was (they grew it by 250 MiB).
+#[tokio::test]
+async fn oversized_log_in_input_is_refused_before_any_work() {
+    let db = TempDb::new();
+    account_with_admin(&db, "ada@example.com");
+    let server = Server::start(&db);
+    let client = server.client();
+    let res = login(
+        &server,
+        &client,
+        &format!("{}@example.com", "a".repeat(300)),
+        PASSWORD,
+    )
+    .await;
+    assert_eq!(res.status(), 400);
+    assert!(res.text().await.unwrap().contains("at most 254"));
+    let res = login(&server, &client, "ada@example.com", &"p".repeat(1025)).await;
+    assert_eq!(res.status(), 400);
+    assert!(res.text().await.unwrap().contains("at most 1024"));
+    // Warm up (first requests allocate caches), then measure.
+    for _ in 0..3 {
+        login(&server, &client, "ada@example.com", "wrong password!!").await;
+    }
+    let before = server.rss_kib();
+    let huge = format!("{}@example.com", "a".repeat(1_900_000));
+    for _ in 0..40 {
+        // The server may answer 413 and close before it has read the whole body; the client
+        // then sees either the 413 or a reset while still sending. Never any other answer.
+        let sent = client
+            .post(server.url("/api/login"))
+            .form(&[("email", huge.as_str()), ("password", "whatever")])
+            .send()
+            .await;
+        if let Ok(res) = sent {
+            assert_eq!(res.status(), 413);
+        }
+    }
+    let grown = server.rss_kib().saturating_sub(before);
+    assert!(grown < 32 * 1024, "resident memory grew by {grown} KiB");
+    // The owner still logs in.
+    assert_eq!(
+        login(&server, &client, "ada@example.com", PASSWORD)
+            .await
+            .status(),
+        200
+    );
+}
+
 #[tokio::test]
 async fn unknown_pages_are_404_and_assets_are_served() {
     let db = TempDb::new();
@@ -294,4 +397,35 @@ async fn an_unreadable_form_is_a_400_not_a_500() {
             .contains("could not be read"),
         "{body}"
     );
+}
+
+/// Answers that may show what a session sees are never cached; assets may be; HSTS only when
+/// the public URL is https (a proxy terminates TLS in front).
+#[tokio::test]
+async fn cache_and_transport_headers() {
+    let db = TempDb::new();
+    account_with_admin(&db, "ada@example.com");
+    let server = Server::start(&db);
+    let client = server.client();
+    let page = client.get(server.url("/login")).send().await.unwrap();
+    assert_eq!(page.headers()["cache-control"], "no-store");
+    assert!(page.headers().get("strict-transport-security").is_none());
+    let api = client.post(server.url("/api/whoami")).send().await.unwrap();
+    assert_eq!(api.headers()["cache-control"], "no-store");
+    let asset = client.get(server.url("/favicon.svg")).send().await.unwrap();
+    assert_eq!(asset.status(), 200);
+    assert_ne!(
+        asset
+            .headers()
+            .get("cache-control")
+            .map(|v| v.to_str().unwrap()),
+        Some("no-store")
+    );
+    drop(server);
+    let server = Server::start_with(&db, &["--public-url", "https://rollcall.example"]);
+    let page = reqwest::get(server.url("/login")).await.unwrap();
+    assert!(page.headers()["strict-transport-security"]
+        .to_str()
+        .unwrap()
+        .starts_with("max-age="));
 }

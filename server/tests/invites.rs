@@ -40,6 +40,20 @@ fn world() -> World {
     }
 }
 
+/// A client logged in as the account's first administrator.
+async fn admin_session(server: &Server) -> reqwest::Client {
+    let client = server.client();
+    let r = post_form(
+        server,
+        &client,
+        "/api/login",
+        &[("email", "admin@example.com"), ("password", PASSWORD)],
+    )
+    .await;
+    assert_eq!(r.status(), 200);
+    client
+}
+
 async fn post_form(
     server: &Server,
     client: &reqwest::Client,
@@ -308,14 +322,7 @@ async fn links_expire_are_voided_by_resend_suspension_and_deletion() {
 #[tokio::test]
 async fn an_administrator_invites_a_person_who_can_set_their_name() {
     let w = world();
-    let admin = w.f.server.client();
-    post_form(
-        &w.f.server,
-        &admin,
-        "/api/login",
-        &[("email", "admin@example.com"), ("password", PASSWORD)],
-    )
-    .await;
+    let admin = admin_session(&w.f.server).await;
     let r = post_form(
         &w.f.server,
         &admin,
@@ -388,14 +395,7 @@ async fn password_reset_is_single_use_and_ends_other_sessions() {
     .json()
     .await
     .unwrap();
-    let other_session = w.f.server.client();
-    post_form(
-        &w.f.server,
-        &other_session,
-        "/api/login",
-        &[("email", "admin@example.com"), ("password", PASSWORD)],
-    )
-    .await;
+    let other_session = admin_session(&w.f.server).await;
     let known: Value = post_form(
         &w.f.server,
         &anonymous,
@@ -600,14 +600,7 @@ async fn mail_survives_an_smtp_outage_and_a_restart() {
 async fn without_smtp_mail_is_kept_in_the_outbox_for_administrators() {
     let f = fixture();
     f.scim.user("eli@example.com").await;
-    let admin = f.server.client();
-    post_form(
-        &f.server,
-        &admin,
-        "/api/login",
-        &[("email", "admin@example.com"), ("password", PASSWORD)],
-    )
-    .await;
+    let admin = admin_session(&f.server).await;
     let outbox: Value = admin
         .post(f.server.url("/api/outbox"))
         .send()
@@ -637,4 +630,83 @@ async fn without_smtp_mail_is_kept_in_the_outbox_for_administrators() {
             .status(),
         401
     );
+}
+
+/// Reset links stay with the person: a newer one voids the older, the Outbox page never shows
+/// one (any administrator could take the login over), with SMTP none is logged, and `/forgot`
+/// is limited per e-mail address.
+#[tokio::test]
+async fn reset_links_are_private_single_and_limited_per_address() {
+    let w = world();
+    let anonymous = w.f.server.client();
+    for _ in 0..2 {
+        let r = post_form(
+            &w.f.server,
+            &anonymous,
+            "/api/forgot",
+            &[("email", "admin@example.com")],
+        )
+        .await;
+        assert_eq!(r.status(), 200);
+    }
+    let first = w.smtp.wait_for(1).await;
+    let second = w.smtp.wait_for(2).await;
+    let (_, old) = link(&first, "/reset/");
+    let (_, new) = link(&second, "/reset/");
+    assert_ne!(old, new);
+    let view = |t: String| {
+        let s = &w.f.server;
+        let c = s.client();
+        async move {
+            post_form(s, &c, "/api/reset_view", &[("token", t.as_str())])
+                .await
+                .status()
+        }
+    };
+    assert_eq!(view(old.clone()).await, 409, "the older link is void");
+    assert_eq!(view(new.clone()).await, 200);
+    assert!(
+        !w.f.server.log().contains(&old) && !w.f.server.log().contains(&new),
+        "no link in the log"
+    );
+
+    let admin = admin_session(&w.f.server).await;
+    let outbox: Value = admin
+        .post(w.f.server.url("/api/outbox"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let resets: Vec<&Value> = outbox["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| i["kind"] == "password_reset")
+        .collect();
+    assert_eq!(resets.len(), 2);
+    for item in resets {
+        let text = item["text"].as_str().unwrap();
+        assert!(
+            !text.contains("/reset/") && text.contains("not shown"),
+            "{text}"
+        );
+    }
+
+    // Per e-mail: 5 in the window (2 used above), then 429 — from any address.
+    let forgot = |email: &'static str| {
+        let (s, c) = (&w.f.server, &anonymous);
+        async move {
+            post_form(s, c, "/api/forgot", &[("email", email)])
+                .await
+                .status()
+        }
+    };
+    for _ in 0..3 {
+        assert_eq!(forgot("Admin@Example.com").await, 200);
+    }
+    assert_eq!(forgot("admin@example.com").await, 429);
+    // The owner's password still works: a reset flood never locks anybody out.
+    admin_session(&w.f.server).await;
 }

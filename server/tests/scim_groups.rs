@@ -209,8 +209,13 @@ async fn the_account_administrator_group_is_protected() {
         .scim
         .patch(&path, json!([{"op": "remove", "path": "members"}]))
         .await;
-    assert_eq!(r.status, 400);
-    assert!(r.detail().contains("at least one member"), "{}", r.detail());
+    // Emptying it would remove the last active administrator: refused, saying so.
+    assert_eq!(r.status, 409);
+    assert!(
+        r.detail().contains("last active Account Administrator"),
+        "{}",
+        r.detail()
+    );
 }
 
 #[tokio::test]
@@ -409,4 +414,37 @@ async fn every_request_is_recorded_without_secrets() {
         dump.iter().all(|d| !d.contains(secret)),
         "no token in the log"
     );
+}
+
+/// Requests naming an account that does not exist are not stored in any activity log (anyone
+/// could write rows under any id); a wrong token for a real account is, so that its
+/// administrator sees "401".
+#[tokio::test]
+async fn unknown_accounts_leave_no_activity_rows() {
+    let f = fixture();
+    let c = reqwest::Client::new();
+    let base = f.server.url("/scim/account");
+    for account in ["AAAAAAAAAAAAAAAAAAAAAA", "not-an-account", &"z".repeat(500)] {
+        let r = c
+            .get(format!("{base}/{account}/Users"))
+            .bearer_auth("rc_nothing_here")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 401);
+    }
+    let r = c
+        .get(format!("{base}/{}/Users", f.account))
+        .bearer_auth("rc_nothing_here")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    tokio::time::sleep(std::time::Duration::from_millis(800)).await;
+    let db = pool(&f.db).await;
+    let rows: Vec<(String, i64)> = sqlx::query_as("SELECT account_id, status FROM scim_requests")
+        .fetch_all(&db)
+        .await
+        .unwrap();
+    assert_eq!(rows, vec![(f.account.clone(), 401)], "{rows:?}");
 }

@@ -189,6 +189,8 @@ async fn suspension_keeps_the_user_blocks_log_in_and_ends_sessions() {
         }
     };
     assert!(whoami(browser.clone()).await.get("LoggedIn").is_some());
+    // Someone else stays an active administrator (the last one cannot be suspended).
+    add_admin(&f.db, &f.account, "other@example.com");
 
     let id = f
         .scim
@@ -509,4 +511,135 @@ async fn lists_filter_sort_page_and_project() {
         f.scim.get("/Users?sortOrder=sideways").await.scim_type(),
         Some("invalidValue")
     );
+}
+
+/// The account's only active administrator (the one from set-up) cannot be suspended, deleted
+/// or removed from Account Administrator through SCIM; once a second administrator is active,
+/// each of those is allowed again.
+#[tokio::test]
+async fn scim_cannot_take_away_the_last_active_administrator() {
+    let f = fixture();
+    let admin = f
+        .scim
+        .filter("Users", r#"userName eq "admin@example.com""#)
+        .await;
+    let admin_id = admin.body["Resources"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let admins = f
+        .scim
+        .filter("Groups", r#"displayName eq "Account Administrator""#)
+        .await;
+    let group = format!(
+        "/Groups/{}",
+        admins.body["Resources"][0]["id"].as_str().unwrap()
+    );
+    let user = format!("/Users/{admin_id}");
+    let refused = |r: &Reply, what: &str| {
+        assert_eq!(r.status, 409, "{what}: {}", r.body);
+        assert_eq!(
+            r.body["schemas"][0],
+            "urn:ietf:params:scim:api:messages:2.0:Error"
+        );
+        assert!(
+            r.detail().contains("last active Account Administrator")
+                && r.detail().contains("first"),
+            "{what}: {}",
+            r.detail()
+        );
+    };
+    let suspend = json!([{"op": "replace", "value": {"active": false}}]);
+    refused(
+        &f.scim.patch(&user, suspend.clone()).await,
+        "PATCH active=false",
+    );
+    let put = json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+                     "userName": "admin@example.com", "active": false});
+    refused(&f.scim.put(&user, put).await, "PUT active=false");
+    refused(&f.scim.delete(&user).await, "DELETE");
+    let demote = json!([{"op": "remove", "path": format!("members[value eq \"{admin_id}\"]")}]);
+    refused(
+        &f.scim.patch(&group, demote.clone()).await,
+        "remove from the group",
+    );
+    // Nothing changed.
+    let still = f.scim.get(&user).await;
+    assert_eq!(still.body["active"], json!(true));
+    let g = f.scim.get(&group).await;
+    assert!(g.body["members"].to_string().contains(&admin_id));
+
+    // A second *active* administrator (set up through the CLI) lifts the refusal.
+    add_admin(&f.db, &f.account, "second@example.com");
+    let r = f.scim.patch(&group, demote).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    // The remaining one is the last again: suspending the second is refused.
+    let second = f
+        .scim
+        .filter("Users", r#"userName eq "second@example.com""#)
+        .await;
+    let second = format!(
+        "/Users/{}",
+        second.body["Resources"][0]["id"].as_str().unwrap()
+    );
+    refused(&f.scim.patch(&second, suspend).await, "PATCH the second");
+    // The first one, no longer an administrator, may now go.
+    assert_eq!(f.scim.delete(&user).await.status, 204);
+}
+
+/// Sizes are bounded: 1,000 e-mail addresses, or a name of 201 characters, is a 400
+/// `invalidValue` naming the attribute, and nothing is stored.
+#[tokio::test]
+async fn oversized_attributes_are_refused_by_name() {
+    let f = fixture();
+    let emails: Vec<Value> = (0..1000)
+        .map(|i| json!({"value": format!("a{i}@example.com"), "type": "work"}))
+        .collect();
+    let r = f
+        .scim
+        .post(
+            "/Users",
+            json!({"userName": "many@example.com", "emails": emails}),
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.scim_type()),
+        (400, Some("invalidValue")),
+        "{}",
+        r.body
+    );
+    assert!(
+        r.detail().contains("emails") && r.detail().contains("100"),
+        "{}",
+        r.detail()
+    );
+    let r = f
+        .scim
+        .post(
+            "/Users",
+            json!({"userName": "long@example.com", "name": {"givenName": "x".repeat(201)}}),
+        )
+        .await;
+    assert_eq!((r.status, r.scim_type()), (400, Some("invalidValue")));
+    assert!(r.detail().contains("name.givenName"), "{}", r.detail());
+    let r = f
+        .scim
+        .filter(
+            "Users",
+            r#"userName eq "many@example.com" or userName eq "long@example.com""#,
+        )
+        .await;
+    assert_eq!(r.body["totalResults"], 0);
+    // 100 addresses are fine.
+    let emails: Vec<Value> = (0..100)
+        .map(|i| json!({"value": format!("b{i}@example.com")}))
+        .collect();
+    let r = f
+        .scim
+        .post(
+            "/Users",
+            json!({"userName": "b0@example.com", "emails": emails}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
 }

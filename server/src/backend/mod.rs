@@ -3,7 +3,7 @@
 
 use crate::domain::rate_limit::Limiter;
 use crate::domain::{api_keys, audit::Actor, auth, directory, invites, resets, setup::SetupGate};
-use crate::mail::Mailer;
+use crate::mail::{self, Mailer};
 use crate::store::{self, Db};
 use rollcall_app::api::{
     ActivityPage, ActivityQuery, ApiError, ApiKeyRow, AuditPage, AuditQuery, CreatedKey,
@@ -152,16 +152,7 @@ impl Backend for ServerBackend {
     }
 
     async fn request_reset(&self, ctx: &RequestCtx, email: String) -> Result<String, ApiError> {
-        let ip = ctx.client_ip.map(|c| c.to_string()).unwrap_or_default();
-        let key = format!("reset:{ip}");
-        if let Some(secs) = self.limiter.blocked(&key, 20) {
-            return Err(ApiError::TooManyRequests(format!(
-                "Too many requests. Wait {} minute(s) and try again.",
-                secs.div_ceil(60)
-            )));
-        }
-        self.limiter.hit(&key);
-        resets::request(&self.db, &self.mailer, &email).await?;
+        resets::request(&self.db, &self.mailer, &self.limiter, &email, ctx.client_ip).await?;
         Ok("If an account uses this e-mail, we have sent it a link to choose a new password. It is valid for one hour.".into())
     }
 
@@ -216,10 +207,15 @@ impl Backend for ServerBackend {
                 .into_iter()
                 .map(|m| OutboxItem {
                     id: m.id,
+                    // A reset link would let any administrator take over the person's login.
+                    text: if m.kind == mail::RESET_KIND {
+                        mail::RESET_HIDDEN.to_string()
+                    } else {
+                        m.text_body
+                    },
                     kind: m.kind,
                     to: m.to_addr,
                     subject: m.subject,
-                    text: m.text_body,
                     created_at: m.created_at,
                     status: m.status,
                     attempts: m.attempts,

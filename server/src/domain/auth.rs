@@ -5,8 +5,8 @@
 //! on that very request. That is how "end all sessions at once" works without scanning the
 //! session table.
 
-use crate::domain::passwords;
 use crate::domain::rate_limit::{self, Limiter};
+use crate::domain::{passwords, validate};
 use crate::error::{AppError, AppResult};
 use crate::ids;
 use crate::store::{self, Db};
@@ -37,6 +37,25 @@ pub async fn login(
     password: &str,
     client: Option<std::net::IpAddr>,
 ) -> AppResult<SessionAuth> {
+    // Bounds first: nothing (throttling keys, lower-casing, hashing) works on an oversized input.
+    if email.len() > validate::EMAIL_MAX {
+        return Err(AppError::invalid(
+            "email",
+            format!(
+                "An e-mail address has at most {} characters.",
+                validate::EMAIL_MAX
+            ),
+        ));
+    }
+    if password.len() > passwords::MAX_BYTES {
+        return Err(AppError::invalid(
+            "password",
+            format!(
+                "A password has at most {} characters.",
+                passwords::MAX_BYTES
+            ),
+        ));
+    }
     let email_norm = email.trim().to_lowercase();
     if email_norm.is_empty() {
         return Err(AppError::invalid("email", "Enter your e-mail address."));

@@ -6,7 +6,8 @@
 //! group is never renamed, deleted or emptied. Every change is one audited transaction.
 
 use crate::domain::audit::{self, Actor, Event};
-use crate::domain::{invites, validate};
+use crate::domain::user_rules::{self, AdminLoss};
+use crate::domain::{group_rules, invites, validate};
 use crate::error::{AppError, AppResult};
 use crate::ids;
 use crate::mail::Mailer;
@@ -235,23 +236,6 @@ fn manual_only(user: &store::users::UserRecord) -> AppResult<()> {
     Ok(())
 }
 
-/// Refuses to take away the account's last active administrator.
-async fn keep_an_admin(
-    tx: &mut Conn,
-    account_id: &str,
-    user_id: &str,
-    what: &str,
-) -> AppResult<()> {
-    if dir::is_admin(&mut *tx, account_id, user_id).await?
-        && dir::other_active_admins(&mut *tx, account_id, user_id).await? == 0
-    {
-        return Err(AppError::Conflict(format!(
-            "This is the last active Account Administrator; add another administrator before you {what} this user."
-        )));
-    }
-    Ok(())
-}
-
 async fn write_user(
     tx: &mut Conn,
     account_id: &str,
@@ -373,7 +357,12 @@ pub async fn user_action(
                             "You cannot {verb} your own account."
                         )));
                     }
-                    keep_an_admin(&mut *tx, account_id, id, verb).await?;
+                    let loss = if action == "suspend" {
+                        AdminLoss::Suspend
+                    } else {
+                        AdminLoss::Delete
+                    };
+                    user_rules::keep_an_active_admin(&mut *tx, account_id, &[id], loss).await?;
                     if action == "delete" {
                         store::users::delete(&mut *tx, account_id, id).await?;
                         record(
@@ -474,11 +463,11 @@ pub async fn edit_user(
     let mut problems = validate::Problems::default();
     problems.check(
         "first_name",
-        validate::optional_name(first, "a first name", 100),
+        validate::optional_name(first, "a first name", user_rules::NAME_MAX),
     );
     problems.check(
         "last_name",
-        validate::optional_name(last, "a last name", 100),
+        validate::optional_name(last, "a last name", user_rules::NAME_MAX),
     );
     problems.finish()?;
     let (first, last) = (first.trim(), last.trim());
@@ -530,7 +519,7 @@ fn group_not_found() -> AppError {
 }
 
 fn check_group_name(name: &str) -> AppResult<()> {
-    validate::name(name, "a group name", 100).map_err(|m| AppError::invalid("name", m))
+    group_rules::check_name("name", name)
 }
 
 fn name_taken(name: &str) -> AppError {
@@ -651,10 +640,7 @@ pub async fn group_action(
             match action {
                 "rename" => {
                     if builtin {
-                        return Err(AppError::Conflict(format!(
-                            "“{}” is built in and keeps its name.",
-                            group.name
-                        )));
+                        return Err(group_rules::builtin_rename(&group.name));
                     }
                     check_group_name(value)?;
                     let name = value.trim();
@@ -686,10 +672,7 @@ pub async fn group_action(
                 }
                 "delete" => {
                     if builtin {
-                        return Err(AppError::Conflict(format!(
-                            "“{}” is built in and cannot be deleted.",
-                            group.name
-                        )));
+                        return Err(group_rules::builtin_delete(&group.name));
                     }
                     store::groups::delete(&mut *tx, account_id, id).await?;
                     group_event(
@@ -739,7 +722,18 @@ pub async fn group_action(
                         ));
                     }
                     if builtin {
-                        keep_an_admin(&mut *tx, account_id, value, "remove").await?;
+                        user_rules::keep_an_active_admin(
+                            &mut *tx,
+                            account_id,
+                            &[value],
+                            AdminLoss::Demote,
+                        )
+                        .await?;
+                        let members =
+                            store::groups::members_of(&mut *tx, &[id.to_string()]).await?;
+                        if members.len() <= 1 {
+                            return Err(group_rules::builtin_empty(&group.name));
+                        }
                     }
                     let label = store::users::get_record(&mut *tx, account_id, value)
                         .await?

@@ -160,11 +160,19 @@ pub async fn complete(
     if editable {
         problems.check(
             "first_name",
-            crate::domain::validate::optional_name(&input.first_name, "a first name", 100),
+            crate::domain::validate::optional_name(
+                &input.first_name,
+                "a first name",
+                crate::domain::user_rules::NAME_MAX,
+            ),
         );
         problems.check(
             "last_name",
-            crate::domain::validate::optional_name(&input.last_name, "a last name", 100),
+            crate::domain::validate::optional_name(
+                &input.last_name,
+                "a last name",
+                crate::domain::user_rules::NAME_MAX,
+            ),
         );
     }
     problems.finish()?;
@@ -311,11 +319,19 @@ pub async fn invite_new(
     problems.check("email", crate::domain::validate::email(email));
     problems.check(
         "first_name",
-        crate::domain::validate::optional_name(first, "a first name", 100),
+        crate::domain::validate::optional_name(
+            first,
+            "a first name",
+            crate::domain::user_rules::NAME_MAX,
+        ),
     );
     problems.check(
         "last_name",
-        crate::domain::validate::optional_name(last, "a last name", 100),
+        crate::domain::validate::optional_name(
+            last,
+            "a last name",
+            crate::domain::user_rules::NAME_MAX,
+        ),
     );
     problems.finish()?;
     let email = email.trim();

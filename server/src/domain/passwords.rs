@@ -8,6 +8,33 @@ use argon2::password_hash::{
 use argon2::Argon2;
 
 pub const MIN_LENGTH: usize = 12;
+/// The longest password accepted, in bytes: argon2 hashes any length, so without a bound one
+/// request could make it hash megabytes.
+pub const MAX_BYTES: usize = 1024;
+/// How long a log-in waits for a free hashing slot before it is answered "busy".
+const SLOT_WAIT: std::time::Duration = std::time::Duration::from_secs(3);
+
+/// At most this many argon2 computations run at once (each takes ~19 MiB and a core for tens of
+/// milliseconds); beyond, callers wait up to [`SLOT_WAIT`], then get [`AppError::Busy`].
+fn slots() -> &'static std::sync::Arc<tokio::sync::Semaphore> {
+    static SLOTS: std::sync::OnceLock<std::sync::Arc<tokio::sync::Semaphore>> =
+        std::sync::OnceLock::new();
+    SLOTS.get_or_init(|| {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        std::sync::Arc::new(tokio::sync::Semaphore::new(cores.clamp(2, 16)))
+    })
+}
+
+/// A hashing slot, held by the blocking task itself (a caller that hangs up does not free it
+/// while the work still runs).
+async fn slot() -> AppResult<tokio::sync::OwnedSemaphorePermit> {
+    match tokio::time::timeout(SLOT_WAIT, slots().clone().acquire_owned()).await {
+        Ok(Ok(permit)) => Ok(permit),
+        _ => Err(AppError::Busy(
+            "Too many log-ins are being checked at once; try again in a moment.".into(),
+        )),
+    }
+}
 
 /// Passwords long enough for the length rule that are still guessed first.
 const COMMON: &[&str] = &[
@@ -56,8 +83,8 @@ pub fn check_strength(password: &str, email: &str) -> Result<(), String> {
     if password.chars().count() < MIN_LENGTH {
         return Err(format!("Use at least {MIN_LENGTH} characters."));
     }
-    if password.len() > 1024 {
-        return Err("Use at most 1024 characters.".into());
+    if password.len() > MAX_BYTES {
+        return Err(format!("Use at most {MAX_BYTES} characters."));
     }
     let lower = password.to_lowercase();
     let email = email.trim().to_lowercase();
@@ -76,7 +103,9 @@ pub fn check_strength(password: &str, email: &str) -> Result<(), String> {
 }
 
 pub async fn hash(password: String) -> AppResult<String> {
+    let permit = slot().await?;
     tokio::task::spawn_blocking(move || {
+        let _permit = permit;
         let salt = SaltString::generate(&mut OsRng);
         Argon2::default()
             .hash_password(password.as_bytes(), &salt)
@@ -90,7 +119,9 @@ pub async fn hash(password: String) -> AppResult<String> {
 /// Verifies `password` against a stored PHC string; `None` runs a dummy verification so that
 /// unknown e-mails take as long as wrong passwords.
 pub async fn verify(password: String, stored: Option<String>) -> AppResult<bool> {
+    let permit = slot().await?;
     tokio::task::spawn_blocking(move || {
+        let _permit = permit;
         let known = stored.is_some();
         let stored = match stored {
             Some(s) => s,

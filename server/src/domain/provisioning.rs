@@ -10,7 +10,8 @@
 //! - The built-in Account Administrator group cannot be renamed, deleted or emptied.
 
 use crate::domain::audit::{self, Actor, Event};
-use crate::domain::{invites, validate};
+use crate::domain::user_rules::{self, AdminLoss};
+use crate::domain::{group_rules, invites, validate};
 use crate::error::{AppError, AppResult};
 use crate::ids;
 use crate::mail::Mailer;
@@ -87,20 +88,16 @@ pub struct Page<T> {
     pub items: Vec<T>,
 }
 
-fn scim(status: u16, scim_type: Option<&'static str>, detail: impl Into<String>) -> AppError {
-    AppError::Scim {
-        status,
-        scim_type,
-        detail: detail.into(),
-    }
+fn invalid(detail: impl Into<String>) -> AppError {
+    AppError::InvalidValue(detail.into())
 }
 
 fn user_not_found(id: &str) -> AppError {
-    scim(404, None, format!("User {id} not found"))
+    AppError::NotFound(format!("User {id} not found"))
 }
 
 fn group_not_found(id: &str) -> AppError {
-    scim(404, None, format!("Group {id} not found"))
+    AppError::NotFound(format!("Group {id} not found"))
 }
 
 /// `If-Match`: `*` or a list of ETags, one of which must be the current version.
@@ -123,28 +120,54 @@ pub fn check_if_match(if_match: Option<&str>, version: i64) -> AppResult<()> {
 }
 
 fn check_user_state(s: &UserState) -> AppResult<()> {
+    use user_rules::{EMAILS_MAX, EXTERNAL_ID_MAX, USER_NAME_MAX};
     let user_name = s.user_name.trim();
-    if user_name.is_empty() || user_name.len() > 256 || user_name.chars().any(char::is_control) {
-        return Err(scim(
-            400,
-            Some("invalidValue"),
-            "userName must be 1 to 256 printable characters",
-        ));
+    if user_name.is_empty()
+        || user_name.chars().count() > USER_NAME_MAX
+        || user_name.chars().any(char::is_control)
+    {
+        return Err(invalid(format!(
+            "userName must be 1 to {USER_NAME_MAX} printable characters"
+        )));
     }
     if let Some(email) = &s.email {
-        validate::email(email)
-            .map_err(|m| scim(400, Some("invalidValue"), format!("emails: {m}")))?;
+        validate::email(email).map_err(|m| invalid(format!("emails: {m}")))?;
     }
-    validate::optional_name(&s.first_name, "a first name", 200)
-        .map_err(|m| scim(400, Some("invalidValue"), m))?;
-    validate::optional_name(&s.last_name, "a last name", 200)
-        .map_err(|m| scim(400, Some("invalidValue"), m))?;
-    if s.external_id.as_ref().is_some_and(|e| e.len() > 512) {
-        return Err(scim(
-            400,
-            Some("invalidValue"),
-            "externalId has at most 512 characters",
-        ));
+    if let Some(list) = &s.emails {
+        if list.len() > EMAILS_MAX {
+            return Err(invalid(format!(
+                "emails: at most {EMAILS_MAX} addresses per user (this request has {})",
+                list.len()
+            )));
+        }
+        for (i, e) in list.iter().enumerate() {
+            let value = e.get("value").and_then(|v| v.as_str()).unwrap_or_default();
+            if value.chars().count() > validate::EMAIL_MAX {
+                return Err(invalid(format!(
+                    "emails[{i}].value has at most {} characters",
+                    validate::EMAIL_MAX
+                )));
+            }
+            let kind = e.get("type").and_then(|v| v.as_str()).unwrap_or_default();
+            if kind.chars().count() > user_rules::EMAIL_TYPE_MAX {
+                return Err(invalid(format!(
+                    "emails[{i}].type has at most {} characters",
+                    user_rules::EMAIL_TYPE_MAX
+                )));
+            }
+        }
+    }
+    validate::optional_name(&s.first_name, "a first name", user_rules::NAME_MAX)
+        .map_err(|m| invalid(format!("name.givenName: {m}")))?;
+    validate::optional_name(&s.last_name, "a last name", user_rules::NAME_MAX)
+        .map_err(|m| invalid(format!("name.familyName: {m}")))?;
+    if s.external_id
+        .as_ref()
+        .is_some_and(|e| e.chars().count() > EXTERNAL_ID_MAX)
+    {
+        return Err(invalid(format!(
+            "externalId has at most {EXTERNAL_ID_MAX} characters"
+        )));
     }
     Ok(())
 }
@@ -155,14 +178,10 @@ fn user_taken(s: &UserState) -> AppError {
         .as_deref()
         .map(|e| format!(" or e-mail '{e}'"))
         .unwrap_or_default();
-    scim(
-        409,
-        Some("uniqueness"),
-        format!(
-            "a user with userName '{}'{email} already exists in this account",
-            s.user_name
-        ),
-    )
+    AppError::Taken(format!(
+        "a user with userName '{}'{email} already exists in this account",
+        s.user_name
+    ))
 }
 
 /// Creates a provisioned user (Invited, or Suspended if created inactive).
@@ -278,17 +297,19 @@ pub async fn update_user(
                 let s = next(&cur)?;
                 check_user_state(&s)?;
                 let was_active = cur.status != "suspended";
-                let status = match (s.active, was_active) {
-                    (false, _) => "suspended".to_string(),
-                    (true, true) => cur.status.clone(),
-                    (true, false) => if store::users::has_password(&mut *tx, account_id, id).await?
-                    {
-                        "active"
-                    } else {
-                        "invited"
-                    }
-                    .to_string(),
-                };
+                if was_active && !s.active {
+                    user_rules::keep_an_active_admin(
+                        &mut *tx,
+                        account_id,
+                        &[id],
+                        AdminLoss::Suspend,
+                    )
+                    .await?;
+                }
+                let signed_up = !was_active
+                    && s.active
+                    && store::users::has_password(&mut *tx, account_id, id).await?;
+                let status = user_rules::status_after(&cur.status, s.active, signed_up).to_string();
                 let emails_json = s.emails_json();
                 let unchanged = s.user_name == cur.user_name
                     && s.email == cur.email
@@ -385,6 +406,10 @@ pub async fn update_user(
                 // a fresh one when reactivated or when their e-mail changes.
                 let invited_now = status == "invited";
                 let reactivated = !was_active && s.active;
+                if s.email != cur.email {
+                    // A reset link sent to the old address must not work any more.
+                    store::invites::void_resets(&mut *tx, id, &now).await?;
+                }
                 if !s.active && was_active {
                     invites::void_in(&mut *tx, id).await?;
                 } else if invited_now && (reactivated || s.email != cur.email) {
@@ -438,6 +463,8 @@ pub async fn delete_user(
                 .await?
                 .ok_or_else(|| user_not_found(id))?;
             check_if_match(if_match, cur.version)?;
+            user_rules::keep_an_active_admin(&mut *tx, account_id, &[id], AdminLoss::Delete)
+                .await?;
             store::users::delete(&mut *tx, account_id, id).await?;
             audit::record(
                 &mut *tx,
@@ -503,15 +530,13 @@ pub async fn list_users(db: &Db, account_id: &str, q: &ListQuery) -> AppResult<P
 // Groups
 
 fn check_group_name(name: &str) -> AppResult<()> {
-    validate::name(name, "a displayName", 200).map_err(|m| scim(400, Some("invalidValue"), m))
+    group_rules::check_name("displayName", name)
 }
 
 fn name_taken(name: &str) -> AppError {
-    scim(
-        409,
-        Some("uniqueness"),
-        format!("a group named '{name}' already exists in this account"),
-    )
+    AppError::Taken(format!(
+        "a group named '{name}' already exists in this account"
+    ))
 }
 
 /// Every member id must be a user of this account; otherwise 400 naming the unknown ones.
@@ -536,14 +561,10 @@ async fn check_members(
         .map(String::as_str)
         .collect();
     if !unknown.is_empty() {
-        return Err(scim(
-            400,
-            Some("invalidValue"),
-            format!(
-                "unknown member id(s): {}; nothing was changed",
-                unknown.join(", ")
-            ),
-        ));
+        return Err(invalid(format!(
+            "unknown member id(s): {}; nothing was changed",
+            unknown.join(", ")
+        )));
     }
     Ok(unique)
 }
@@ -672,20 +693,9 @@ pub async fn update_group(
                 let name = s.name.trim();
                 let builtin = cur.builtin.is_some();
                 if builtin && name != cur.name {
-                    return Err(scim(
-                        400,
-                        Some("mutability"),
-                        format!("the built-in group '{}' cannot be renamed", cur.name),
-                    ));
+                    return Err(group_rules::builtin_rename(&cur.name));
                 }
                 let wanted = check_members(&mut *tx, account_id, &s.members).await?;
-                if builtin && wanted.is_empty() {
-                    return Err(scim(
-                        400,
-                        Some("invalidValue"),
-                        format!("the '{}' group must keep at least one member", cur.name),
-                    ));
-                }
                 let before: HashSet<&str> =
                     cur.members.iter().map(|m| m.user_id.as_str()).collect();
                 let after: HashSet<&str> = wanted.iter().map(String::as_str).collect();
@@ -700,6 +710,18 @@ pub async fn update_group(
                     .map(|m| m.user_id.as_str())
                     .filter(|m| !after.contains(m))
                     .collect();
+                if builtin {
+                    user_rules::keep_an_active_admin(
+                        &mut *tx,
+                        account_id,
+                        &removed,
+                        AdminLoss::Demote,
+                    )
+                    .await?;
+                    if wanted.is_empty() {
+                        return Err(group_rules::builtin_empty(&cur.name));
+                    }
+                }
                 let source = if builtin { cur.source.as_str() } else { "idp" };
                 let renamed = name != cur.name;
                 if !renamed
@@ -798,11 +820,7 @@ pub async fn delete_group(
                 .ok_or_else(|| group_not_found(id))?;
             check_if_match(if_match, cur.version)?;
             if cur.builtin.is_some() {
-                return Err(scim(
-                    400,
-                    Some("mutability"),
-                    format!("the built-in group '{}' cannot be deleted", cur.name),
-                ));
+                return Err(group_rules::builtin_delete(&cur.name));
             }
             store::groups::delete(&mut *tx, account_id, id).await?;
             audit::record(

@@ -1,6 +1,7 @@
 //! "Forgot password?": a single-use link valid one hour. The answer is the same whether or not
 //! the e-mail belongs to someone. Using the link sets the password and ends every session.
 
+use crate::domain::rate_limit::Limiter;
 use crate::domain::{audit, auth::SessionAuth, passwords};
 use crate::error::{AppError, AppResult};
 use crate::ids;
@@ -10,15 +11,40 @@ use crate::store::{self, invites::NewToken, Db};
 const TOKEN_LEN: usize = 43;
 const VALID_MINUTES: i64 = 60;
 
-/// Sends a reset link to every active user with this e-mail (one per account).
-pub async fn request(db: &Db, mailer: &Mailer, email: &str) -> AppResult<()> {
-    let email_norm = email.trim().to_lowercase();
-    if crate::domain::validate::email(&email_norm).is_err() {
+/// Reset requests per client address, and per e-mail address, in a throttling window.
+pub const PER_IP: u32 = 20;
+pub const PER_EMAIL: u32 = 5;
+
+/// Sends a reset link to every active user with this e-mail (one per account); a new link
+/// voids the older ones. Throttled per client address and per e-mail (so nobody can fill a
+/// person's mailbox), after the address is checked.
+pub async fn request(
+    db: &Db,
+    mailer: &Mailer,
+    limiter: &Limiter,
+    email: &str,
+    client: Option<std::net::IpAddr>,
+) -> AppResult<()> {
+    if crate::domain::validate::email(email).is_err() {
         return Err(AppError::invalid(
             "email",
             "Enter the e-mail address you log in with.",
         ));
     }
+    let email_norm = email.trim().to_lowercase();
+    let ip = client.map(|c| c.to_string()).unwrap_or_default();
+    let (by_ip, by_email) = (format!("reset:{ip}"), format!("reset-email:{email_norm}"));
+    if let Some(secs) = limiter
+        .blocked(&by_ip, PER_IP)
+        .or_else(|| limiter.blocked(&by_email, PER_EMAIL))
+    {
+        return Err(AppError::TooManyRequests(format!(
+            "Too many requests. Wait {} minute(s) and try again.",
+            secs.div_ceil(60)
+        )));
+    }
+    limiter.hit(&by_ip);
+    limiter.hit(&by_email);
     let candidates = store::users::login_candidates(db, &email_norm).await?;
     let eligible: Vec<_> = candidates
         .into_iter()
@@ -36,6 +62,7 @@ pub async fn request(db: &Db, mailer: &Mailer, email: &str) -> AppResult<()> {
                 let now_t = time::OffsetDateTime::now_utc();
                 let token = ids::random_base62(TOKEN_LEN);
                 let expires_at = ids::format_time(now_t + time::Duration::minutes(VALID_MINUTES));
+                store::invites::void_resets(&mut *tx, &user.id, &ids::format_time(now_t)).await?;
                 store::invites::insert_reset(
                     &mut *tx,
                     NewToken {
@@ -63,7 +90,7 @@ pub async fn request(db: &Db, mailer: &Mailer, email: &str) -> AppResult<()> {
                         .replace('T', " "),
                 );
                 outbox
-                    .enqueue(tx, &user.account_id, "password_reset", &to, &mail)
+                    .enqueue(tx, &user.account_id, crate::mail::RESET_KIND, &to, &mail)
                     .await?;
             }
             Ok(())

@@ -1,7 +1,7 @@
 //! Users created by operators and the first-run page: active administrators with a password.
 
 use crate::domain::{
-    accounts, passwords,
+    accounts, passwords, user_rules,
     validate::{self, Problems},
 };
 use crate::error::{AppError, AppResult};
@@ -20,11 +20,11 @@ pub fn check_admin(input: &NewAdmin, problems: &mut Problems) {
     problems.check("email", validate::email(&input.email));
     problems.check(
         "first_name",
-        validate::optional_name(&input.first_name, "a first name", 100),
+        validate::optional_name(&input.first_name, "a first name", user_rules::NAME_MAX),
     );
     problems.check(
         "last_name",
-        validate::optional_name(&input.last_name, "a last name", 100),
+        validate::optional_name(&input.last_name, "a last name", user_rules::NAME_MAX),
     );
     problems.check(
         "password",
@@ -66,7 +66,7 @@ pub async fn create_admin_in(
     .await;
     match inserted {
         Err(e) if e.is_unique_violation() => {
-            return Err(AppError::Conflict(format!(
+            return Err(AppError::Taken(format!(
                 "a user with the e-mail '{email}' already exists in this account"
             )))
         }

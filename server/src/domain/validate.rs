@@ -41,13 +41,24 @@ pub fn one_of(field: &str, value: &str, allowed: &[&str]) -> Result<Option<Strin
 
 /// A deliberately simple e-mail check: one `@`, something on both sides, a dot in the domain,
 /// no spaces. Deliverability is proven by the invite, not by a regex.
+/// The longest e-mail address (RFC 5321's path limit less the angle brackets).
+pub const EMAIL_MAX: usize = 254;
+
 pub fn email(value: &str) -> Result<(), String> {
+    if value.len() > EMAIL_MAX * 4 {
+        // Far too long even with surrounding spaces: do not trim or echo it.
+        return Err(format!(
+            "An e-mail address has at most {EMAIL_MAX} characters."
+        ));
+    }
     let value = value.trim();
     if value.is_empty() {
         return Err("Enter an e-mail address.".into());
     }
-    if value.len() > 254 {
-        return Err("An e-mail address has at most 254 characters.".into());
+    if value.len() > EMAIL_MAX {
+        return Err(format!(
+            "An e-mail address has at most {EMAIL_MAX} characters."
+        ));
     }
     let ok = match value.split_once('@') {
         Some((local, domain)) => {

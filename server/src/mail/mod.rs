@@ -9,6 +9,11 @@
 
 pub mod templates;
 
+/// The outbox kind of password-reset mail.
+pub const RESET_KIND: &str = "password_reset";
+/// What the Outbox page shows instead of a reset mail's text.
+pub const RESET_HIDDEN: &str = "Password reset links are not shown here: anyone who saw one could set this person's password. The person receives it by e-mail; without SMTP, the server prints it on its standard error for the operator.";
+
 use crate::error::{AppError, AppResult};
 use crate::ids;
 use crate::store::{self, outbox::NewMail, Conn, Db};
@@ -130,8 +135,19 @@ impl Outbox {
             },
         )
         .await?;
-        if status == "stored" {
-            // No SMTP: the log (and the Outbox page) is how the link reaches the person.
+        if status == "stored" && kind == RESET_KIND {
+            // No SMTP: a reset link reaches only the operator's terminal (stderr), never a log
+            // line or the Outbox page, which other administrators can read.
+            eprintln!(
+                "\n  Password reset for {to} (no SMTP configured; pass the link on):\n{}\n",
+                m.text
+            );
+            tracing::info!(
+                to,
+                "password reset kept in the outbox; link printed on stderr only"
+            );
+        } else if status == "stored" {
+            // No SMTP: the log (and the Outbox page) is how the invite reaches the person.
             tracing::info!(to, subject = %m.subject, "mail kept in the outbox (no SMTP configured):\n{}", m.text);
         }
         Ok(id)

@@ -4,7 +4,7 @@
 
 use crate::error::{AppError, ScimErrorNote};
 use crate::ids;
-use crate::scim::auth::{account_in_path, ScimKeyNote};
+use crate::scim::auth::{account_in_path, ScimKeyNote, UnknownAccount};
 use crate::scim::handlers::ScimTarget;
 use crate::store::{self, scim_activity::ScimRequestRow, Db};
 use axum::extract::{Request, State};
@@ -37,6 +37,7 @@ enum Msg {
 pub struct ActivityRecorder {
     tx: mpsc::Sender<Msg>,
     dropped: Arc<AtomicU64>,
+    unknown: Arc<AtomicU64>,
     /// The account ids of every written batch, for the live feed.
     written: broadcast::Sender<Arc<str>>,
 }
@@ -50,6 +51,7 @@ impl ActivityRecorder {
         ActivityRecorder {
             tx,
             dropped: Arc::new(AtomicU64::new(0)),
+            unknown: Arc::new(AtomicU64::new(0)),
             written,
         }
     }
@@ -65,6 +67,17 @@ impl ActivityRecorder {
             if n.is_power_of_two() {
                 tracing::warn!(dropped = n, "SCIM activity log is behind; entries dropped");
             }
+        }
+    }
+
+    /// A request for an account that does not exist: counted and logged, never stored.
+    fn count_unknown(&self) {
+        let n = self.unknown.fetch_add(1, Ordering::Relaxed) + 1;
+        if n.is_power_of_two() {
+            tracing::warn!(
+                requests = n,
+                "SCIM requests for accounts that do not exist (not recorded in any activity log)"
+            );
         }
     }
 
@@ -196,14 +209,14 @@ pub async fn record(
     if res.status() == StatusCode::METHOD_NOT_ALLOWED
         && res.extensions().get::<ScimErrorNote>().is_none()
     {
-        res = AppError::Scim {
-            status: 405,
-            scim_type: None,
-            detail: format!("{method} is not supported on this endpoint"),
-        }
-        .into_scim_response();
+        res = AppError::MethodNotAllowed(format!("{method} is not supported on this endpoint"))
+            .into_scim_response();
     }
 
+    if res.extensions().get::<UnknownAccount>().is_some() {
+        recorder.count_unknown();
+        return res;
+    }
     let status = res.status();
     let target = res.extensions().get::<ScimTarget>().cloned();
     recorder.push(ScimRequestRow {

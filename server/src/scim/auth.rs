@@ -40,11 +40,7 @@ pub fn account_in_path(path: &str) -> Option<&str> {
 }
 
 fn unauthorized(detail: &str) -> AppError {
-    AppError::Scim {
-        status: 401,
-        scim_type: None,
-        detail: detail.to_string(),
-    }
+    AppError::BadCredentials(detail.to_string())
 }
 
 const UNKNOWN: &str = "the bearer token is not a valid API key for this account";
@@ -64,9 +60,26 @@ pub async fn require_bearer(
             res.extensions_mut().insert(ScimKeyNote(key));
             res
         }
-        Err(e) => e.into_scim_response(),
+        Err(e) => {
+            let unknown = match account_in_path(&path) {
+                Some(id) if ids::looks_like_account_id(id) => {
+                    matches!(store::accounts::get(&state.db, id).await, Ok(None))
+                }
+                _ => true,
+            };
+            let mut res = e.into_scim_response();
+            if unknown {
+                res.extensions_mut().insert(UnknownAccount);
+            }
+            res
+        }
     }
 }
+
+/// On a refused request whose URL names no existing account: the activity log does not store
+/// it (anyone could otherwise write rows under any id), it only counts it.
+#[derive(Debug, Clone, Copy)]
+pub struct UnknownAccount;
 
 async fn authenticate(
     state: &AppState,
@@ -109,11 +122,9 @@ async fn authenticate(
         return Err(unauthorized("this API key has expired; create a new one"));
     }
     if !row.is_admin {
-        return Err(AppError::Scim {
-            status: 403,
-            scim_type: None,
-            detail: "this API key does not inherit the Account Administrator group, which SCIM provisioning requires".into(),
-        });
+        return Err(AppError::Forbidden(
+            "this API key does not inherit the Account Administrator group, which SCIM provisioning requires".into(),
+        ));
     }
     // Record use at most once a minute per key, off the request path.
     let stale = row

@@ -283,14 +283,7 @@ pub async fn schema(
                 .is_some_and(|sid| sid.eq_ignore_ascii_case(&id))
         })
         .map(scim_json)
-        .unwrap_or_else(|| {
-            AppError::Scim {
-                status: 404,
-                scim_type: None,
-                detail: format!("no schema '{id}'"),
-            }
-            .into_scim_response()
-        })
+        .unwrap_or_else(|| AppError::NotFound(format!("no schema '{id}'")).into_scim_response())
 }
 
 pub async fn resource_types(
@@ -314,11 +307,6 @@ pub async fn resource_type(
         })
         .map(scim_json)
         .unwrap_or_else(|| {
-            AppError::Scim {
-                status: 404,
-                scim_type: None,
-                detail: format!("no resource type '{id}'"),
-            }
-            .into_scim_response()
+            AppError::NotFound(format!("no resource type '{id}'")).into_scim_response()
         })
 }

@@ -46,14 +46,6 @@ pub struct ScimTarget {
     pub id: String,
 }
 
-fn scim_error(status: u16, scim_type: &'static str, detail: impl Into<String>) -> AppError {
-    AppError::Scim {
-        status,
-        scim_type: Some(scim_type),
-        detail: detail.into(),
-    }
-}
-
 /// The SCIM base URL of an account.
 pub fn base_url(state: &AppState, account_id: &str) -> String {
     format!("{}/scim/account/{account_id}", state.settings.public_base())
@@ -97,19 +89,12 @@ fn resource(status: StatusCode, headers: &HeaderMap, doc: Value, target: ScimTar
 
 fn parse_body(body: &Bytes) -> AppResult<Value> {
     if body.iter().all(u8::is_ascii_whitespace) {
-        return Err(scim_error(
-            400,
-            "invalidSyntax",
-            "the request body is empty; send a JSON object",
+        return Err(AppError::InvalidSyntax(
+            "the request body is empty; send a JSON object".into(),
         ));
     }
-    serde_json::from_slice(body).map_err(|e| {
-        scim_error(
-            400,
-            "invalidSyntax",
-            format!("the request body is not valid JSON: {e}"),
-        )
-    })
+    serde_json::from_slice(body)
+        .map_err(|e| AppError::InvalidSyntax(format!("the request body is not valid JSON: {e}")))
 }
 
 fn if_match(headers: &HeaderMap) -> Option<String> {
@@ -152,11 +137,7 @@ impl ListParams {
 
     fn from_search(body: &Value) -> AppResult<Self> {
         let obj = body.as_object().ok_or_else(|| {
-            scim_error(
-                400,
-                "invalidSyntax",
-                "a SearchRequest must be a JSON object",
-            )
+            AppError::InvalidSyntax("a SearchRequest must be a JSON object".into())
         })?;
         let text = |k: &str| {
             patch::get_ci(obj, k).and_then(|v| match v {
@@ -190,11 +171,7 @@ impl ListParams {
             v.as_deref()
                 .map(|s| {
                     s.trim().parse::<i64>().map_err(|_| {
-                        scim_error(
-                            400,
-                            "invalidValue",
-                            format!("{name} must be an integer, not '{s}'"),
-                        )
+                        AppError::InvalidValue(format!("{name} must be an integer, not '{s}'"))
                     })
                 })
                 .transpose()
@@ -207,7 +184,7 @@ impl ListParams {
         {
             Some(f) => Some(
                 filter::parse_filter(f)
-                    .map_err(|e| scim_error(400, "invalidFilter", format!("filter: {e}")))?,
+                    .map_err(|e| AppError::InvalidFilter(format!("filter: {e}")))?,
             ),
             None => None,
         };
@@ -223,11 +200,7 @@ impl ListParams {
                     .filter(|p| p.filter.is_none())
                     .map(|p| p.attr)
                     .ok_or_else(|| {
-                        scim_error(
-                            400,
-                            "invalidValue",
-                            format!("sortBy '{s}' is not an attribute path"),
-                        )
+                        AppError::InvalidValue(format!("sortBy '{s}' is not an attribute path"))
                     })?,
             ),
             None => None,
@@ -241,11 +214,9 @@ impl ListParams {
             Some(s) if s.is_empty() || s == "ascending" => false,
             Some(s) if s == "descending" => true,
             Some(s) => {
-                return Err(scim_error(
-                    400,
-                    "invalidValue",
-                    format!("sortOrder must be ascending or descending, not '{s}'"),
-                ))
+                return Err(AppError::InvalidValue(format!(
+                    "sortOrder must be ascending or descending, not '{s}'"
+                )))
             }
         };
         Ok(ListQuery {
@@ -304,7 +275,7 @@ fn projected(mut doc: Value, p: &ListParams) -> Value {
 // Users and Groups: one set of endpoints, the differences in `ScimKind`.
 
 fn patch_error(e: patch::PatchError) -> AppError {
-    scim_error(400, e.scim_type, e.detail)
+    e.into()
 }
 
 /// What differs between the Users and Groups endpoints.
@@ -676,10 +647,7 @@ pub async fn search_all(
                 .map(|u| projected(resources::render_user(u, &base), &p))
                 .collect(),
         ),
-        Err(AppError::Scim {
-            scim_type: Some("invalidFilter"),
-            ..
-        }) => (0, Vec::new()),
+        Err(AppError::InvalidFilter(_)) => (0, Vec::new()),
         Err(e) => return Err(e.into()),
     };
     let group_q = ListQuery {
@@ -696,10 +664,7 @@ pub async fn search_all(
                 .map(|g| projected(resources::render_group(g, &base, p.wants_display()), &p))
                 .collect(),
         ),
-        Err(AppError::Scim {
-            scim_type: Some("invalidFilter"),
-            ..
-        }) if user_total > 0 || q.filter.is_none() => (0, Vec::new()),
+        Err(AppError::InvalidFilter(_)) if user_total > 0 || q.filter.is_none() => (0, Vec::new()),
         Err(e) => return Err(e.into()),
     };
     let docs = user_docs.into_iter().chain(group_docs).collect();
@@ -712,10 +677,8 @@ pub async fn search_all(
 }
 
 pub async fn no_such_endpoint(Path((_, rest)): Path<(String, String)>) -> ScimResult {
-    Err(AppError::Scim {
-        status: 404,
-        scim_type: None,
-        detail: format!("no SCIM endpoint at '{rest}': use Users, Groups, ServiceProviderConfig, Schemas or ResourceTypes"),
-    }
+    Err(AppError::NotFound(format!(
+        "no SCIM endpoint at '{rest}': use Users, Groups, ServiceProviderConfig, Schemas or ResourceTypes"
+    ))
     .into())
 }

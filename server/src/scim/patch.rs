@@ -8,6 +8,7 @@
 //! OneLogin's SCIM 1.1 body `{"members": [{"value": …, "operation": "delete"}]}`.
 //! Attribute names are matched case-insensitively, as SCIM requires.
 
+use crate::error::AppError;
 use crate::scim::filter::{self, AttrPath, CompValue, CompareOp, Filter, PatchPath};
 use serde_json::{Map, Value};
 
@@ -30,6 +31,20 @@ pub struct Operation {
 pub struct PatchError {
     pub scim_type: &'static str,
     pub detail: String,
+}
+
+impl From<PatchError> for AppError {
+    /// The meaning of each RFC 7644 keyword this module uses.
+    fn from(e: PatchError) -> Self {
+        match e.scim_type {
+            "invalidPath" => AppError::InvalidPath(e.detail),
+            "noTarget" => AppError::NoTarget(e.detail),
+            "mutability" => AppError::ReadOnly(e.detail),
+            "invalidSyntax" => AppError::InvalidSyntax(e.detail),
+            "invalidFilter" => AppError::InvalidFilter(e.detail),
+            _ => AppError::InvalidValue(e.detail),
+        }
+    }
 }
 
 fn err(scim_type: &'static str, detail: impl Into<String>) -> PatchError {

@@ -100,11 +100,7 @@ pub fn render_group(g: &GroupRecord, base: &str, with_display: bool) -> Value {
 }
 
 fn invalid(detail: impl Into<String>) -> AppError {
-    AppError::Scim {
-        status: 400,
-        scim_type: Some("invalidValue"),
-        detail: detail.into(),
-    }
+    AppError::InvalidValue(detail.into())
 }
 
 /// `true`, `false`, `"True"`, `"false"`, `1`, `0`.
@@ -461,11 +457,7 @@ mod tests {
             json!({"userName": "a@example.com", "name": 5}),
         ] {
             match read_user(&body, None) {
-                Err(AppError::Scim {
-                    status: 400,
-                    scim_type: Some("invalidValue"),
-                    ..
-                }) => {}
+                Err(AppError::InvalidValue(_)) => {}
                 other => panic!("{body}: {other:?}"),
             }
         }

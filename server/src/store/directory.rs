@@ -448,6 +448,23 @@ pub async fn is_admin(
     .await?)
 }
 
+/// Up to `limit` ids of the account's active Account Administrators.
+pub async fn active_admins(
+    db: impl SqliteExecutor<'_>,
+    account_id: &str,
+    limit: i64,
+) -> AppResult<Vec<String>> {
+    Ok(sqlx::query_scalar(
+        "SELECT gm.user_id FROM group_members gm JOIN user_groups g ON g.id = gm.group_id JOIN users u ON u.id = gm.user_id
+         WHERE g.account_id = ? AND g.builtin = ? AND u.status = 'active' LIMIT ?",
+    )
+    .bind(account_id)
+    .bind(crate::store::groups::ADMIN_BUILTIN)
+    .bind(limit)
+    .fetch_all(db)
+    .await?)
+}
+
 /// Active members of the Account Administrator group other than `user_id`.
 pub async fn other_active_admins(
     db: impl SqliteExecutor<'_>,

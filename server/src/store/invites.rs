@@ -121,6 +121,19 @@ pub async fn insert_reset(db: impl SqliteExecutor<'_>, t: NewToken<'_>) -> AppRe
     Ok(())
 }
 
+/// Ends a user's open reset links (they expire now): a newer link, or a new e-mail address.
+pub async fn void_resets(db: impl SqliteExecutor<'_>, user_id: &str, now: &str) -> AppResult<u64> {
+    Ok(sqlx::query(
+        "UPDATE password_resets SET expires_at = ? WHERE user_id = ? AND used_at IS NULL AND expires_at > ?",
+    )
+    .bind(now)
+    .bind(user_id)
+    .bind(now)
+    .execute(db)
+    .await?
+    .rows_affected())
+}
+
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ResetRow {
     pub id: String,

@@ -47,11 +47,7 @@ enum Kind {
 }
 
 fn invalid_filter(detail: impl Into<String>) -> AppError {
-    AppError::Scim {
-        status: 400,
-        scim_type: Some("invalidFilter"),
-        detail: detail.into(),
-    }
+    AppError::InvalidFilter(detail.into())
 }
 
 const USER_URN: &str = "urn:ietf:params:scim:schemas:core:2.0:user";
@@ -105,11 +101,7 @@ fn column(resource: Resource, path: &AttrPath, inside: Option<&str>) -> AppResul
 
 /// The SQL expression to sort by for `sortBy`.
 pub fn sort_column(resource: Resource, path: &AttrPath) -> AppResult<&'static str> {
-    let bad = || AppError::Scim {
-        status: 400,
-        scim_type: Some("invalidValue"),
-        detail: format!("sorting by '{path}' is not supported"),
-    };
+    let bad = || AppError::InvalidValue(format!("sorting by '{path}' is not supported"));
     Ok(match column(resource, path, None).map_err(|_| bad())? {
         Kind::LowerText(c) | Kind::Exact(c) | Kind::Time(c) | Kind::Bool(c) => c,
         Kind::Text(c) => c,
@@ -396,10 +388,7 @@ mod tests {
             "active gt true",
         ] {
             match compile(&parse_filter(f).unwrap(), Resource::Users) {
-                Err(AppError::Scim {
-                    scim_type: Some("invalidFilter"),
-                    ..
-                }) => {}
+                Err(AppError::InvalidFilter(_)) => {}
                 other => panic!("{f}: {other:?}"),
             }
         }

@@ -82,12 +82,17 @@ pub fn ok(db: &TempDb, args: &[&str], envs: &[(&str, &str)]) -> String {
 /// An account with one administrator (email, PASSWORD); returns the account id.
 pub fn account_with_admin(db: &TempDb, email: &str) -> String {
     let account = ok(db, &["account", "create", "--name", "Acme"], &[]);
+    add_admin(db, &account, email);
+    account
+}
+
+/// Another active administrator of an existing account (the CLI's `admin create`).
+pub fn add_admin(db: &TempDb, account: &str, email: &str) {
     ok(
         db,
-        &["admin", "create", "--account", &account, "--email", email],
+        &["admin", "create", "--account", account, "--email", email],
         &[("ROLLCALL_PASSWORD", PASSWORD)],
     );
-    account
 }
 
 /// A new API key (inheriting Account Administrator) for the account; returns the token.
@@ -156,6 +161,17 @@ impl Server {
         }
     }
 
+    /// The server process's resident memory, in KiB (Linux `/proc`).
+    pub fn rss_kib(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
+            .expect("/proc status");
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .expect("VmRSS")
+    }
+
     /// Sends SIGTERM and waits (at most 30 s) for a clean exit.
     pub fn terminate(mut self) {
         let pid = self.child.id().to_string();
@@ -188,9 +204,16 @@ impl Server {
         format!("{}{path}", self.base)
     }
 
-    /// A browser-like client with a cookie jar that does not follow redirects.
+    /// A browser-like client: keeps cookies, follows no redirects, and names this server as
+    /// the `Origin` of its requests (as browsers do on every POST; writes without one are refused).
     pub fn client(&self) -> reqwest::Client {
+        let mut origin = reqwest::header::HeaderMap::new();
+        origin.insert(
+            reqwest::header::ORIGIN,
+            self.url("").trim_end_matches('/').parse().expect("origin"),
+        );
         reqwest::Client::builder()
+            .default_headers(origin)
             .cookie_store(true)
             .redirect(reqwest::redirect::Policy::none())
             .build()
