@@ -80,6 +80,10 @@ struct ServeArgs {
     /// Writes that may wait before requests are answered 503 Busy (1-1000000) [default: 1024]
     #[arg(long, env = "ROLLCALL_WRITE_QUEUE")]
     write_queue: Option<u32>,
+    /// Reverse proxies whose X-Forwarded-For / Forwarded headers are believed, e.g.
+    /// "10.0.0.0/8,::1" [default: none: the connection's address is the client's]
+    #[arg(long, env = "ROLLCALL_TRUSTED_PROXIES")]
+    trusted_proxies: Option<String>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -194,6 +198,7 @@ async fn run(cli: Cli) -> AppResult<()> {
         over.mail_from = args.mail_from.clone();
         over.invite_days = args.invite_days;
         over.write_queue = args.write_queue;
+        over.trusted_proxies = args.trusted_proxies.clone();
     }
     let settings = Settings::resolve(over, file)?;
     let db = store::open_with(

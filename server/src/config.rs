@@ -32,6 +32,8 @@ pub struct FileConfig {
     pub mail_from: Option<String>,
     pub invite_days: Option<u32>,
     pub write_queue: Option<u32>,
+    /// Networks of reverse proxies, e.g. `["10.0.0.0/8"]`.
+    pub trusted_proxies: Option<Vec<String>>,
 }
 
 impl FileConfig {
@@ -72,6 +74,8 @@ pub struct Settings {
     pub invite_days: u32,
     /// Writes that may wait for the writer before requests are answered 503 (busy).
     pub write_queue: u32,
+    /// Proxies whose forwarding headers name the client (see `proxy`).
+    pub trusted_proxies: crate::proxy::TrustedProxies,
 }
 
 /// Values from flags or the environment (already merged by clap).
@@ -88,6 +92,8 @@ pub struct Overrides {
     pub mail_from: Option<String>,
     pub invite_days: Option<u32>,
     pub write_queue: Option<u32>,
+    /// Comma-separated networks.
+    pub trusted_proxies: Option<String>,
 }
 
 impl Settings {
@@ -147,8 +153,15 @@ impl Settings {
             DEFAULT_WRITE_QUEUE,
             1..=1_000_000,
         )?;
+        let trusted_proxies = match (over.trusted_proxies, file.trusted_proxies) {
+            (Some(list), _) => crate::proxy::TrustedProxies::parse(&list),
+            (None, Some(list)) => crate::proxy::TrustedProxies::parse(&list.join(",")),
+            (None, None) => Ok(Default::default()),
+        }
+        .map_err(|m| AppError::invalid("trusted-proxies", m))?;
         Ok(Settings {
             write_queue,
+            trusted_proxies,
             public_url_explicit,
             smtp_url: over
                 .smtp_url

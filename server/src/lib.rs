@@ -12,6 +12,7 @@ pub mod domain;
 pub mod error;
 pub mod ids;
 pub mod mail;
+pub mod proxy;
 pub mod scim;
 pub mod startup;
 pub mod store;

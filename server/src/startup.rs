@@ -129,7 +129,10 @@ pub async fn build_app(settings: Settings, db: Db) -> AppResult<(Router, AppStat
         .merge(crate::scim::router(&state))
         .layer(axum::middleware::from_fn(web::api_error_status))
         .layer(axum::middleware::from_fn(web::same_origin_writes))
-        .layer(axum::middleware::from_fn(web::peer_address))
+        .layer(axum::middleware::from_fn_with_state(
+            Arc::new(state.settings.trusted_proxies.clone()),
+            web::peer_address,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             https,
             web::security_headers,

@@ -1,6 +1,7 @@
 //! Plain HTTP pieces around the UI: `/healthz`, security headers, the peer address for the
 //! port, and the cross-site check on state-changing requests.
 
+use crate::proxy::TrustedProxies;
 use crate::store::{self, Db};
 use axum::extract::{ConnectInfo, Request, State};
 use axum::middleware::Next;
@@ -8,6 +9,7 @@ use axum::response::{IntoResponse, Response};
 use http::{header, Method, StatusCode};
 use rollcall_app::backend::axum_like::ConnectInfoAddr;
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 /// 200 when the database answers, 503 otherwise.
 pub async fn healthz(State(db): State<Db>) -> Response {
@@ -20,10 +22,17 @@ pub async fn healthz(State(db): State<Db>) -> Response {
     }
 }
 
-/// Copies the peer address into a type the UI crate knows (it does not depend on axum).
-pub async fn peer_address(mut req: Request, next: Next) -> Response {
+/// The client's address — the peer's, or what trusted proxies say it is (`proxy`) — in a type
+/// the UI crate knows (it does not depend on axum).
+pub async fn peer_address(
+    State(proxies): State<Arc<TrustedProxies>>,
+    mut req: Request,
+    next: Next,
+) -> Response {
     if let Some(ConnectInfo(addr)) = req.extensions().get::<ConnectInfo<SocketAddr>>().copied() {
-        req.extensions_mut().insert(ConnectInfoAddr(addr));
+        let client = proxies.client(addr.ip(), req.headers());
+        req.extensions_mut()
+            .insert(ConnectInfoAddr(SocketAddr::new(client, addr.port())));
     }
     next.run(req).await
 }

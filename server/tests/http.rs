@@ -429,3 +429,52 @@ async fn cache_and_transport_headers() {
         .unwrap()
         .starts_with("max-age="));
 }
+
+async fn login_from(server: &Server, from: &str, password: &str) -> u16 {
+    server
+        .client()
+        .post(server.url("/api/login"))
+        .header("X-Forwarded-For", from)
+        .form(&[("email", "ada@example.com"), ("password", password)])
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+/// Behind a trusted proxy each client is throttled on its own address; without
+/// `--trusted-proxies` the header is ignored (anyone could forge it). A guessing campaign
+/// against one e-mail from many addresses slows the guesses but never stops the owner typing
+/// the right password from an address that has not failed.
+#[tokio::test]
+async fn log_in_throttling_uses_the_client_address_from_trusted_proxies_only() {
+    let db = TempDb::new();
+    account_with_admin(&db, "ada@example.com");
+    let wrong = "not the password!";
+    {
+        let server = Server::start_with(&db, &["--trusted-proxies", "127.0.0.1/32, ::1"]);
+        for _ in 0..10 {
+            assert_eq!(login_from(&server, "203.0.113.1", wrong).await, 400);
+        }
+        assert_eq!(login_from(&server, "203.0.113.1", PASSWORD).await, 429);
+        assert_eq!(login_from(&server, "203.0.113.2", PASSWORD).await, 200);
+        // 50 failures for the e-mail from several addresses (9 each, under the per-address limit).
+        for i in 0..6 {
+            for _ in 0..9 {
+                login_from(&server, &format!("198.51.100.{i}"), wrong).await;
+            }
+        }
+        assert_eq!(login_from(&server, "192.0.2.77", wrong).await, 429);
+        assert_eq!(login_from(&server, "192.0.2.78", PASSWORD).await, 200);
+    }
+    let server = Server::start(&db);
+    for _ in 0..10 {
+        assert_eq!(login_from(&server, "203.0.113.1", wrong).await, 400);
+    }
+    assert_eq!(
+        login_from(&server, "203.0.113.2", PASSWORD).await,
+        429,
+        "without trusted proxies every request is the proxy's own address"
+    );
+}

@@ -71,16 +71,22 @@ pub async fn login(
         format!("login:{email_norm}"),
         format!("login-ip:{ip}"),
     );
-    let wait = limiter
-        .blocked(&pair, rate_limit::PER_EMAIL_AND_IP)
-        .or_else(|| limiter.blocked(&by_email, rate_limit::PER_EMAIL))
-        .or_else(|| limiter.blocked(&by_ip, rate_limit::PER_IP));
-    if let Some(secs) = wait {
-        return Err(AppError::TooManyRequests(format!(
+    let too_many = |secs: u64| {
+        AppError::TooManyRequests(format!(
             "Too many log-in attempts. Wait {} minute(s) and try again, or use “Forgot password?”.",
             secs.div_ceil(60)
-        )));
+        ))
+    };
+    // This address, or this address for this e-mail, failed too often: refused outright.
+    if let Some(secs) = limiter
+        .blocked(&pair, rate_limit::PER_EMAIL_AND_IP)
+        .or_else(|| limiter.blocked(&by_ip, rate_limit::PER_IP))
+    {
+        return Err(too_many(secs));
     }
+    // The e-mail failed too often from everywhere (someone is guessing): only the right
+    // password gets in, so the owner is never locked out from an address that has not failed.
+    let email_blocked = limiter.blocked(&by_email, rate_limit::PER_EMAIL);
     limiter.hit(&by_ip);
     let result = check_password(db, session, &email_norm, password).await;
     match &result {
@@ -88,6 +94,9 @@ pub async fn login(
         Err(AppError::Forbidden(_)) => {
             limiter.hit(&pair);
             limiter.hit(&by_email);
+            if let Some(secs) = email_blocked {
+                return Err(too_many(secs));
+            }
         }
         Err(_) => {}
     }
