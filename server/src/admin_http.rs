@@ -17,7 +17,7 @@ use tokio::sync::broadcast::error::RecvError;
 use tower_sessions::Session;
 
 async fn admin(state: &AppState, session: &Session) -> Result<SessionUser, Response> {
-    match auth::current_user(&state.db, session).await {
+    match auth::current_user(&state.db, session, state.settings.session_max_age()).await {
         Ok(Some(u)) if u.is_admin => Ok(u),
         Ok(Some(_)) => Err((StatusCode::FORBIDDEN, "administrators only\n").into_response()),
         Ok(None) => Err((StatusCode::UNAUTHORIZED, "log in first\n").into_response()),

@@ -61,6 +61,9 @@ struct ServeArgs {
     /// Log a browser session out after this many hours without a request [default: 12]
     #[arg(long, env = "ROLLCALL_SESSION_HOURS")]
     session_hours: Option<u32>,
+    /// End a browser session this many days after its log-in, however active (1-365) [default: 7]
+    #[arg(long, env = "ROLLCALL_SESSION_MAX_DAYS")]
+    session_max_days: Option<u32>,
     /// Keep provisioning activity (every SCIM request) this many days [default: 30]
     #[arg(long, env = "ROLLCALL_ACTIVITY_DAYS")]
     activity_days: Option<u32>,
@@ -192,6 +195,7 @@ async fn run(cli: Cli) -> AppResult<()> {
         over.public_url = args.public_url.clone();
         over.site_root = args.site_root.clone();
         over.session_hours = args.session_hours;
+        over.session_max_days = args.session_max_days;
         over.activity_days = args.activity_days;
         over.activity_max_rows = args.activity_max_rows;
         over.smtp_url = args.smtp_url.clone();

@@ -12,6 +12,7 @@ pub const DEFAULT_LISTEN: &str = "127.0.0.1:3000";
 pub const DEFAULT_SITE_ROOT: &str = "target/site";
 pub const DEFAULT_SESSION_HOURS: u32 = 12;
 pub const DEFAULT_ACTIVITY_DAYS: u32 = 30;
+pub const DEFAULT_SESSION_MAX_DAYS: u32 = 7;
 pub const DEFAULT_INVITE_DAYS: u32 = 7;
 pub const DEFAULT_MAIL_FROM: &str = "Rollcall <rollcall@localhost>";
 pub const DEFAULT_ACTIVITY_MAX_ROWS: i64 = 200_000;
@@ -26,6 +27,7 @@ pub struct FileConfig {
     pub public_url: Option<String>,
     pub site_root: Option<PathBuf>,
     pub session_hours: Option<u32>,
+    pub session_max_days: Option<u32>,
     pub activity_days: Option<u32>,
     pub activity_max_rows: Option<i64>,
     pub smtp_url: Option<String>,
@@ -63,6 +65,8 @@ pub struct Settings {
     /// The built UI (`pkg/rollcall.js`, `pkg/rollcall_bg.wasm`, `pkg/rollcall.css`, favicon).
     pub site_root: PathBuf,
     pub session_hours: u32,
+    /// A session ends this many days after its log-in, however active.
+    pub session_max_days: u32,
     /// Provisioning activity (SCIM requests) older than this is deleted.
     pub activity_days: u32,
     /// At most this many provisioning activity rows are kept.
@@ -86,6 +90,7 @@ pub struct Overrides {
     pub public_url: Option<String>,
     pub site_root: Option<PathBuf>,
     pub session_hours: Option<u32>,
+    pub session_max_days: Option<u32>,
     pub activity_days: Option<u32>,
     pub activity_max_rows: Option<i64>,
     pub smtp_url: Option<String>,
@@ -124,6 +129,13 @@ impl Settings {
             file.session_hours,
             DEFAULT_SESSION_HOURS,
             1..=24 * 90,
+        )?;
+        let session_max_days = layered(
+            "session-max-days",
+            over.session_max_days,
+            file.session_max_days,
+            DEFAULT_SESSION_MAX_DAYS,
+            1..=365,
         )?;
         let activity_days = layered(
             "activity-days",
@@ -182,7 +194,13 @@ impl Settings {
                 .or(file.site_root)
                 .unwrap_or_else(|| DEFAULT_SITE_ROOT.into()),
             session_hours,
+            session_max_days,
         })
+    }
+
+    /// The absolute session lifetime.
+    pub fn session_max_age(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(u64::from(self.session_max_days) * 86_400)
     }
 
     /// Cookies are `Secure` when we are served over HTTPS.

@@ -272,6 +272,31 @@ fn serve_refuses_a_bad_public_url_with_one_line() {
 }
 
 #[test]
+fn serve_refuses_bad_proxy_networks_and_session_lifetimes_with_one_line() {
+    let db = TempDb::new();
+    for (flag, value) in [
+        ("--trusted-proxies", "10.0.0.0/33"),
+        ("--trusted-proxies", "proxy.example"),
+        ("--session-max-days", "0"),
+        ("--session-max-days", "366"),
+    ] {
+        let out = rollcall(
+            &db,
+            &["serve", "--listen", "127.0.0.1:0", flag, value],
+            &[],
+            None,
+        );
+        assert_ne!(out.code, 0, "{flag} {value}");
+        let line = out.stderr.trim();
+        assert!(
+            line.starts_with(&format!("error: {flag}")),
+            "{flag} {value}: {line}"
+        );
+        assert_eq!(line.lines().count(), 1, "{line}");
+    }
+}
+
+#[test]
 fn every_command_has_help() {
     let db = TempDb::new();
     for args in [

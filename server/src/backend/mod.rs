@@ -62,7 +62,7 @@ impl ServerBackend {
     }
 
     async fn admin(&self, ctx: &RequestCtx) -> Result<store::users::SessionUser, ApiError> {
-        let user = auth::current_user(&self.db, &ctx.session)
+        let user = auth::current_user(&self.db, &ctx.session, self.settings.session_max_age())
             .await?
             .ok_or(ApiError::Unauthenticated)?;
         if !user.is_admin {
@@ -78,18 +78,22 @@ impl Backend for ServerBackend {
         if self.setup.pending(&self.db).await? {
             return Ok(Viewer::SetupRequired);
         }
-        Ok(match auth::current_user(&self.db, &ctx.session).await? {
-            None => Viewer::Anonymous,
-            Some(u) => Viewer::LoggedIn(CurrentUser {
-                id: u.id,
-                email: u.email,
-                first_name: u.first_name,
-                last_name: u.last_name,
-                account_id: u.account_id,
-                account_name: u.account_name,
-                is_admin: u.is_admin,
-            }),
-        })
+        Ok(
+            match auth::current_user(&self.db, &ctx.session, self.settings.session_max_age())
+                .await?
+            {
+                None => Viewer::Anonymous,
+                Some(u) => Viewer::LoggedIn(CurrentUser {
+                    id: u.id,
+                    email: u.email,
+                    first_name: u.first_name,
+                    last_name: u.last_name,
+                    account_id: u.account_id,
+                    account_name: u.account_name,
+                    is_admin: u.is_admin,
+                }),
+            },
+        )
     }
 
     async fn login(

@@ -23,6 +23,28 @@ pub struct SessionAuth {
     pub account_id: String,
     pub user_id: String,
     pub epoch: i64,
+    /// When the person logged in (Unix seconds); the session ends at `since` + the absolute
+    /// lifetime however active it is. Sessions from before this field existed read 0: ended.
+    #[serde(default)]
+    pub since: i64,
+}
+
+impl SessionAuth {
+    /// A session for `user_id` starting now.
+    pub fn new(account_id: String, user_id: String, epoch: i64) -> Self {
+        SessionAuth {
+            account_id,
+            user_id,
+            epoch,
+            since: time::OffsetDateTime::now_utc().unix_timestamp(),
+        }
+    }
+
+    /// Whether the absolute lifetime `max` has passed at `now` (Unix seconds).
+    pub fn outlived(&self, max: std::time::Duration, now: i64) -> bool {
+        let max = i64::try_from(max.as_secs()).unwrap_or(i64::MAX);
+        now.saturating_sub(self.since) >= max || self.since > now + 300
+    }
 }
 
 /// Checks e-mail + password; on success rotates the session id and stores the user in it.
@@ -127,11 +149,7 @@ async fn check_password(
             suspended = true;
             continue;
         }
-        let auth = SessionAuth {
-            account_id: candidate.account_id,
-            user_id: candidate.id,
-            epoch: candidate.auth_epoch,
-        };
+        let auth = SessionAuth::new(candidate.account_id, candidate.id, candidate.auth_epoch);
         session.cycle_id().await?;
         session.insert(SESSION_KEY, &auth).await?;
         record_login(db, &auth).await?;
@@ -190,14 +208,20 @@ pub async fn logout(session: &Session) -> AppResult<()> {
     Ok(())
 }
 
-/// The user behind this session, if the session is still valid; ends it otherwise.
+/// The user behind this session, if the session is still valid (the user active, the epoch
+/// unchanged, younger than `max_age`); ends it otherwise.
 pub async fn current_user(
     db: &Db,
     session: &Session,
+    max_age: std::time::Duration,
 ) -> AppResult<Option<store::users::SessionUser>> {
     let Some(auth) = session.get::<SessionAuth>(SESSION_KEY).await? else {
         return Ok(None);
     };
+    if auth.outlived(max_age, time::OffsetDateTime::now_utc().unix_timestamp()) {
+        session.flush().await?;
+        return Ok(None);
+    }
     let user = store::users::session_user(db, &auth.account_id, &auth.user_id).await?;
     match user {
         Some(u) if u.status == "active" && u.auth_epoch == auth.epoch => Ok(Some(u)),
@@ -205,5 +229,26 @@ pub async fn current_user(
             session.flush().await?;
             Ok(None)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_session_ends_at_its_absolute_lifetime_however_active() {
+        let week = std::time::Duration::from_secs(7 * 86_400);
+        let mut auth = SessionAuth::new("a".into(), "u".into(), 0);
+        let now = auth.since;
+        assert!(!auth.outlived(week, now));
+        assert!(!auth.outlived(week, now + 7 * 86_400 - 1));
+        assert!(auth.outlived(week, now + 7 * 86_400));
+        // A session stored before the field existed (since = 0) is over; one from the future
+        // (a clock set back by more than five minutes) too.
+        auth.since = 0;
+        assert!(auth.outlived(week, now));
+        auth.since = now + 3600;
+        assert!(auth.outlived(week, now));
     }
 }

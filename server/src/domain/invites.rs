@@ -218,11 +218,11 @@ pub async fn complete(
             })
         })
         .await?;
-    Ok(crate::domain::auth::SessionAuth {
-        account_id: row.account_id,
-        user_id: row.user_id,
-        epoch: user.auth_epoch,
-    })
+    Ok(crate::domain::auth::SessionAuth::new(
+        row.account_id,
+        row.user_id,
+        user.auth_epoch,
+    ))
 }
 
 /// Admin action: a new invite for a user who has not signed up; the old link stops working.

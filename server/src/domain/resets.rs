@@ -166,9 +166,5 @@ pub async fn complete(
             })
         })
         .await?;
-    Ok(SessionAuth {
-        account_id,
-        user_id,
-        epoch,
-    })
+    Ok(SessionAuth::new(account_id, user_id, epoch))
 }

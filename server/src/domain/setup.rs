@@ -113,15 +113,7 @@ impl SetupGate {
             .await?;
         self.finish();
         tracing::info!(%account_id, %user_id, "first-run set-up complete");
-        auth::start_session(
-            session,
-            &auth::SessionAuth {
-                account_id,
-                user_id,
-                epoch: 0,
-            },
-        )
-        .await
+        auth::start_session(session, &auth::SessionAuth::new(account_id, user_id, 0)).await
     }
 }
 
