@@ -643,3 +643,60 @@ async fn oversized_attributes_are_refused_by_name() {
         .await;
     assert_eq!(r.status, 201, "{}", r.body);
 }
+
+/// `displayName` is kept as sent (PUT and PATCH) and returned; without one it is derived from
+/// the name and keeps following it.
+#[tokio::test]
+async fn display_name_is_kept_as_sent() {
+    let f = fixture();
+    let r = f
+        .scim
+        .post(
+            "/Users",
+            json!({"userName": "ada@example.com", "name": {"givenName": "Ada", "familyName": "Lovelace"}}),
+        )
+        .await;
+    let path = format!("/Users/{}", r.body["id"].as_str().unwrap());
+    assert_eq!(r.body["displayName"], "Ada Lovelace", "derived");
+    // PATCH another attribute: the derived name follows the new name.
+    let r = f
+        .scim
+        .patch(
+            &path,
+            json!([{"op": "replace", "path": "name.givenName", "value": "Augusta"}]),
+        )
+        .await;
+    assert_eq!(r.body["displayName"], "Augusta Lovelace");
+    // PUT a displayName of its own: kept, and returned by GET.
+    let r = f
+        .scim
+        .put(
+            &path,
+            json!({"userName": "ada@example.com", "displayName": "Countess of Lovelace",
+                   "name": {"givenName": "Augusta", "familyName": "Lovelace"}}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(
+        f.scim.get(&path).await.body["displayName"],
+        "Countess of Lovelace"
+    );
+    // A later PATCH of the name leaves it alone; a PATCH of displayName changes it.
+    let r = f
+        .scim
+        .patch(
+            &path,
+            json!([{"op": "replace", "path": "name.givenName", "value": "Ada"}]),
+        )
+        .await;
+    assert_eq!(r.body["displayName"], "Countess of Lovelace");
+    let r = f
+        .scim
+        .patch(
+            &path,
+            json!([{"op": "replace", "path": "displayName", "value": "A. Lovelace"}]),
+        )
+        .await;
+    assert_eq!(r.body["displayName"], "A. Lovelace");
+    assert_eq!(f.scim.get(&path).await.body["displayName"], "A. Lovelace");
+}

@@ -259,6 +259,7 @@ async fn write_user(
             status,
             source: &cur.source,
             external_id: cur.external_id.as_deref(),
+            display_name: cur.display_name.as_deref(),
             end_sessions,
             now: &ids::now(),
         },

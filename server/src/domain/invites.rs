@@ -367,6 +367,7 @@ pub async fn invite_new(
             source: "manual",
             external_id: None,
             emails_json: None,
+            display_name: None,
             now: &now,
         },
     )

@@ -34,6 +34,8 @@ pub struct UserState {
     pub external_id: Option<String>,
     /// The `emails` list as the IdP sent it (value, type, primary), if it sent one.
     pub emails: Option<Vec<serde_json::Value>>,
+    /// `displayName` as sent, when it differs from the one derived from the name.
+    pub display_name: Option<String>,
 }
 
 impl UserState {
@@ -159,6 +161,10 @@ fn check_user_state(s: &UserState) -> AppResult<()> {
     }
     validate::optional_name(&s.first_name, "a first name", user_rules::NAME_MAX)
         .map_err(|m| invalid(format!("name.givenName: {m}")))?;
+    if let Some(d) = &s.display_name {
+        validate::optional_name(d, "a display name", user_rules::NAME_MAX)
+            .map_err(|m| invalid(format!("displayName: {m}")))?;
+    }
     validate::optional_name(&s.last_name, "a last name", user_rules::NAME_MAX)
         .map_err(|m| invalid(format!("name.familyName: {m}")))?;
     if s.external_id
@@ -224,6 +230,7 @@ pub async fn create_user(
             source: "idp",
             external_id: s.external_id.as_deref(),
             emails_json: emails_json.as_deref(),
+            display_name: s.display_name.as_deref(),
             now: &now,
         },
     )
@@ -318,6 +325,7 @@ pub async fn update_user(
                     && s.last_name == cur.last_name
                     && status == cur.status
                     && s.external_id == cur.external_id
+                    && s.display_name == cur.display_name
                     && cur.source == "idp";
                 if unchanged {
                     return Ok(cur);
@@ -337,6 +345,7 @@ pub async fn update_user(
                         status: &status,
                         source: "idp",
                         external_id: s.external_id.as_deref(),
+                        display_name: s.display_name.as_deref(),
                         end_sessions: !s.active && was_active,
                         now: &now,
                     },

@@ -60,6 +60,7 @@ pub async fn create_admin_in(
             source: "manual",
             external_id: None,
             emails_json: None,
+            display_name: None,
             now: &now,
         },
     )

@@ -21,15 +21,30 @@ pub fn etag(version: i64) -> String {
     format!("W/\"{version}\"")
 }
 
+/// The `displayName` derived when none was sent: the name, else the e-mail, else userName.
+fn derived_display(first: &str, last: &str, email: Option<&str>, user_name: &str) -> String {
+    let name = format!("{first} {last}").trim().to_string();
+    if name.is_empty() {
+        email.unwrap_or(user_name).to_string()
+    } else {
+        name
+    }
+}
+
 pub fn render_user(u: &UserRecord, base: &str) -> Value {
-    let display = format!("{} {}", u.first_name, u.last_name)
-        .trim()
-        .to_string();
+    let display = u.display_name.clone().unwrap_or_else(|| {
+        derived_display(
+            &u.first_name,
+            &u.last_name,
+            u.email.as_deref(),
+            &u.user_name,
+        )
+    });
     let mut doc = json!({
         "schemas": [USER_SCHEMA],
         "id": u.id,
         "userName": u.user_name,
-        "displayName": if display.is_empty() { u.email.clone().unwrap_or_else(|| u.user_name.clone()) } else { display.clone() },
+        "displayName": display,
         "active": u.status != "suspended",
         "meta": {
             "resourceType": "User",
@@ -223,14 +238,32 @@ pub fn read_user(doc: &Value, current: Option<&UserRecord>) -> AppResult<UserSta
         Some(v) => loose_bool(v)
             .ok_or_else(|| invalid(format!("'active' must be true or false, not {v}")))?,
     };
+    let first_name = given.unwrap_or_default();
+    let last_name = family.unwrap_or_default();
+    // Kept as sent; one equal to what would be derived is not stored, so that it keeps
+    // following the name (a PATCH of other attributes sends back the rendered value).
+    let derived = derived_display(&first_name, &last_name, email.as_deref(), &user_name);
+    // The value a PATCH document carries when none was stored: also "not sent".
+    let rendered = current.filter(|c| c.display_name.is_none()).map(|c| {
+        derived_display(
+            &c.first_name,
+            &c.last_name,
+            c.email.as_deref(),
+            &c.user_name,
+        )
+    });
+    let display_name = text(obj, "displayName")?
+        .map(|d| d.trim().to_string())
+        .filter(|d| !d.is_empty() && *d != derived && Some(d) != rendered.as_ref());
     Ok(UserState {
         user_name,
         email,
-        first_name: given.unwrap_or_default(),
-        last_name: family.unwrap_or_default(),
+        first_name,
+        last_name,
         active,
         external_id: text(obj, "externalId")?,
         emails,
+        display_name,
     })
 }
 
@@ -387,6 +420,7 @@ mod tests {
             source: "idp".into(),
             external_id: None,
             emails_json: None,
+            display_name: None,
             created_at: "2026-01-01T00:00:00.000Z".into(),
             updated_at: "2026-01-01T00:00:00.000Z".into(),
             version: 3,

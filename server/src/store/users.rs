@@ -17,6 +17,8 @@ pub struct NewUser<'a> {
     /// The IdP's externalId and `emails` as sent (JSON), for provisioned users.
     pub external_id: Option<&'a str>,
     pub emails_json: Option<&'a str>,
+    /// SCIM `displayName` as sent; `None` derives it.
+    pub display_name: Option<&'a str>,
     pub now: &'a str,
 }
 
@@ -24,8 +26,8 @@ pub struct NewUser<'a> {
 pub async fn insert(db: impl SqliteExecutor<'_>, u: NewUser<'_>) -> AppResult<UserRecord> {
     Ok(sqlx::query_as(&format!(
         "INSERT INTO users AS u (id, account_id, user_name, user_name_norm, email, email_norm, first_name, last_name,
-                            password_hash, status, source, external_id, emails_json, created_at, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING {}",
+                            password_hash, status, source, external_id, emails_json, display_name, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING {}",
         RECORD_COLUMNS.replace("u.", "")
     ))
     .bind(u.id)
@@ -41,6 +43,7 @@ pub async fn insert(db: impl SqliteExecutor<'_>, u: NewUser<'_>) -> AppResult<Us
     .bind(u.source)
     .bind(u.external_id)
     .bind(u.emails_json)
+    .bind(u.display_name)
     .bind(u.now)
     .bind(u.now)
     .fetch_one(db)
@@ -131,13 +134,14 @@ pub struct UserRecord {
     pub source: String,
     pub external_id: Option<String>,
     pub emails_json: Option<String>,
+    pub display_name: Option<String>,
     pub created_at: String,
     pub updated_at: String,
     pub version: i64,
 }
 
 const RECORD_COLUMNS: &str =
-    "u.id, u.user_name, u.email, u.first_name, u.last_name, u.status, u.source, u.external_id, u.emails_json, u.created_at, u.updated_at, u.version";
+    "u.id, u.user_name, u.email, u.first_name, u.last_name, u.status, u.source, u.external_id, u.emails_json, u.display_name, u.created_at, u.updated_at, u.version";
 
 pub async fn get_record(
     db: impl SqliteExecutor<'_>,
@@ -178,6 +182,7 @@ pub struct UserUpdate<'a> {
     pub status: &'a str,
     pub source: &'a str,
     pub external_id: Option<&'a str>,
+    pub display_name: Option<&'a str>,
     /// End every session of the user (suspension).
     pub end_sessions: bool,
     pub now: &'a str,
@@ -194,7 +199,7 @@ pub async fn update(
 ) -> AppResult<bool> {
     let done = sqlx::query(
         "UPDATE users SET user_name = ?, user_name_norm = ?, email = ?, email_norm = ?, emails_json = ?, first_name = ?, last_name = ?, status = ?, source = ?,
-                external_id = ?, auth_epoch = auth_epoch + ?, updated_at = ?, version = version + 1
+                external_id = ?, display_name = ?, auth_epoch = auth_epoch + ?, updated_at = ?, version = version + 1
          WHERE account_id = ? AND id = ? AND version = ?",
     )
     .bind(u.user_name)
@@ -207,6 +212,7 @@ pub async fn update(
     .bind(u.status)
     .bind(u.source)
     .bind(u.external_id)
+    .bind(u.display_name)
     .bind(i64::from(u.end_sessions))
     .bind(u.now)
     .bind(account_id)
