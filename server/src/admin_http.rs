@@ -29,6 +29,57 @@ fn error_response(e: AppError) -> Response {
     e.into_plain_response()
 }
 
+/// How often an open feed re-checks its session: a logged-out, suspended or demoted
+/// administrator's feed ends within this time.
+const RECHECK: Duration = Duration::from_secs(5);
+/// Open feeds per user (per server process); one more is answered 429.
+pub const STREAMS_PER_USER: usize = 4;
+
+/// Open feeds per user id; a [`StreamSlot`] gives its place back when the feed ends.
+fn open_streams() -> &'static std::sync::Mutex<std::collections::HashMap<String, usize>> {
+    static OPEN: std::sync::OnceLock<std::sync::Mutex<std::collections::HashMap<String, usize>>> =
+        std::sync::OnceLock::new();
+    OPEN.get_or_init(Default::default)
+}
+
+struct StreamSlot(String);
+
+impl StreamSlot {
+    fn take(user_id: &str) -> Option<StreamSlot> {
+        let mut open = open_streams().lock().ok()?;
+        let n = open.entry(user_id.to_string()).or_insert(0);
+        if *n >= STREAMS_PER_USER {
+            return None;
+        }
+        *n += 1;
+        Some(StreamSlot(user_id.to_string()))
+    }
+}
+
+impl Drop for StreamSlot {
+    fn drop(&mut self) {
+        if let Ok(mut open) = open_streams().lock() {
+            if let Some(n) = open.get_mut(&self.0) {
+                *n -= 1;
+                if *n == 0 {
+                    open.remove(&self.0);
+                }
+            }
+        }
+    }
+}
+
+/// Is the feed's session still an administrator's? (Its record may have been deleted by a
+/// log-out in another request: look in the store, not at this request's copy.)
+async fn still_admin(state: &AppState, session: &Session) -> bool {
+    use tower_sessions::SessionStore;
+    let Some(id) = session.id() else {
+        return false;
+    };
+    let store = crate::store::sessions::DbSessionStore::new(state.db.clone());
+    matches!(store.load(&id).await, Ok(Some(_))) && admin(state, session).await.is_ok()
+}
+
 /// `GET /live/activity`: an `activity` event whenever new SCIM requests of the administrator's
 /// account have been recorded; the page then loads the newest entries.
 pub async fn activity_stream(State(state): State<AppState>, session: Session) -> Response {
@@ -36,29 +87,48 @@ pub async fn activity_stream(State(state): State<AppState>, session: Session) ->
         Ok(u) => u,
         Err(r) => return r,
     };
+    let Some(slot) = StreamSlot::take(&user.id) else {
+        return (
+            StatusCode::TOO_MANY_REQUESTS,
+            "too many live feeds open for this user; close a tab\n",
+        )
+            .into_response();
+    };
     let rx = state.activity.subscribe();
     let account = user.account_id;
-    let events = stream::unfold(rx, move |mut rx| {
-        let account = account.clone();
-        async move {
-            loop {
-                match rx.recv().await {
-                    Ok(id) if *id == *account => {
-                        return Some((
-                            Ok::<_, Infallible>(Event::default().event("activity").data("new")),
-                            rx,
-                        ))
-                    }
-                    Ok(_) => continue,
-                    // Fell behind: some batches were missed, which is one more reason to reload.
-                    Err(RecvError::Lagged(_)) => {
-                        return Some((Ok(Event::default().event("activity").data("lagged")), rx))
-                    }
-                    Err(RecvError::Closed) => return None,
+    let mut recheck = tokio::time::interval(RECHECK);
+    recheck.tick().await;
+    let events = stream::unfold(
+        (rx, recheck, state, session, slot),
+        move |(mut rx, mut recheck, state, session, slot)| {
+            let account = account.clone();
+            async move {
+                loop {
+                    let event = tokio::select! {
+                        got = rx.recv() => match got {
+                            Ok(id) if *id == *account => Event::default().event("activity").data("new"),
+                            Ok(_) => continue,
+                            // Fell behind: some batches were missed, one more reason to reload.
+                            Err(RecvError::Lagged(_)) => Event::default().event("activity").data("lagged"),
+                            Err(RecvError::Closed) => return None,
+                        },
+                        _ = recheck.tick() => {
+                            if !still_admin(&state, &session).await {
+                                return None;
+                            }
+                            // A comment line: writing it is how a closed tab is noticed (and
+                            // its slot freed) within seconds.
+                            Event::default().comment("")
+                        }
+                    };
+                    return Some((
+                        Ok::<_, Infallible>(event),
+                        (rx, recheck, state, session, slot),
+                    ));
                 }
             }
-        }
-    });
+        },
+    );
     Sse::new(events)
         .keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
         .into_response()

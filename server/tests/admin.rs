@@ -583,6 +583,57 @@ async fn the_live_feed_announces_new_scim_requests() {
     );
 }
 
+/// An open feed follows its session: logging out (in another request) ends it within
+/// seconds; a user may hold only a few feeds at once.
+#[tokio::test]
+async fn the_live_feed_ends_with_its_session_and_is_capped_per_user() {
+    let f = fixture();
+    let admin = admin_client(&f).await;
+    let mut feeds = Vec::new();
+    for _ in 0..4 {
+        let feed = admin
+            .get(f.server.url("/live/activity"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(feed.status(), 200);
+        feeds.push(feed);
+    }
+    let fifth = admin
+        .get(f.server.url("/live/activity"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(fifth.status(), 429);
+    // Closing one gives its place back.
+    drop(feeds.pop());
+    let mut feed = tokio::time::timeout(Duration::from_secs(20), async {
+        loop {
+            let r = admin
+                .get(f.server.url("/live/activity"))
+                .send()
+                .await
+                .unwrap();
+            if r.status() == 200 {
+                return r;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    })
+    .await
+    .expect("a closed feed frees its slot");
+    let (status, _) = post(&f.server, &admin, "/api/logout", &[]).await;
+    assert_eq!(status, 200);
+    let ended = tokio::time::timeout(Duration::from_secs(12), async {
+        while let Ok(Some(_)) = feed.chunk().await {}
+    })
+    .await;
+    assert!(
+        ended.is_ok(),
+        "the feed outlived its session by more than 12 s"
+    );
+}
+
 #[tokio::test]
 async fn many_matches_walk_the_sort_order_and_page_the_same_way() {
     let f = fixture();
