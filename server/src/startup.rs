@@ -129,6 +129,12 @@ pub async fn build_app(settings: Settings, db: Db) -> AppResult<(Router, AppStat
         .merge(crate::scim::router(&state))
         .layer(axum::middleware::from_fn(web::api_error_status))
         .layer(axum::middleware::from_fn(web::same_origin_writes))
+        // No request holds a connection and its task forever (the head of a live feed or a
+        // CSV download is answered at once; their bodies are not limited by this).
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+            http::StatusCode::SERVICE_UNAVAILABLE,
+            REQUEST_TIMEOUT,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             Arc::new(state.settings.trusted_proxies.clone()),
             web::peer_address,
@@ -202,6 +208,9 @@ pub async fn serve(mut settings: Settings, db: Db) -> AppResult<()> {
     tracing::info!("stopped: every acknowledged write is on disk");
     served
 }
+
+/// The longest a request may take to be answered (503 after it).
+pub const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// The largest request body of the browser's pages and server functions (forms), in bytes.
 pub const FORM_BODY_MAX: usize = 64 * 1024;
