@@ -431,23 +431,6 @@ pub async fn groups_in_account(
     .await?)
 }
 
-/// Is the user in the account's Account Administrator group?
-pub async fn is_admin(
-    db: impl SqliteExecutor<'_>,
-    account_id: &str,
-    user_id: &str,
-) -> AppResult<bool> {
-    Ok(sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM group_members gm JOIN user_groups g ON g.id = gm.group_id
-                        WHERE gm.user_id = ? AND g.account_id = ? AND g.builtin = ?)",
-    )
-    .bind(user_id)
-    .bind(account_id)
-    .bind(crate::store::groups::ADMIN_BUILTIN)
-    .fetch_one(db)
-    .await?)
-}
-
 /// Up to `limit` ids of the account's active Account Administrators.
 pub async fn active_admins(
     db: impl SqliteExecutor<'_>,
@@ -462,22 +445,5 @@ pub async fn active_admins(
     .bind(crate::store::groups::ADMIN_BUILTIN)
     .bind(limit)
     .fetch_all(db)
-    .await?)
-}
-
-/// Active members of the Account Administrator group other than `user_id`.
-pub async fn other_active_admins(
-    db: impl SqliteExecutor<'_>,
-    account_id: &str,
-    user_id: &str,
-) -> AppResult<i64> {
-    Ok(sqlx::query_scalar(
-        "SELECT count(*) FROM group_members gm JOIN user_groups g ON g.id = gm.group_id JOIN users u ON u.id = gm.user_id
-         WHERE g.account_id = ? AND g.builtin = ? AND gm.user_id <> ? AND u.status = 'active'",
-    )
-    .bind(account_id)
-    .bind(crate::store::groups::ADMIN_BUILTIN)
-    .bind(user_id)
-    .fetch_one(db)
     .await?)
 }
