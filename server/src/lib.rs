@@ -11,6 +11,7 @@ pub mod config;
 pub mod domain;
 pub mod error;
 pub mod ids;
+pub mod listen;
 pub mod mail;
 pub mod proxy;
 pub mod scim;

@@ -15,7 +15,6 @@ use leptos::prelude::provide_context;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use rollcall_app::backend::BackendHandle;
 use rollcall_app::{shell, App};
-use std::net::SocketAddr;
 use std::sync::Arc;
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, SessionManagerLayer};
@@ -182,14 +181,16 @@ pub async fn serve(mut settings: Settings, db: Db) -> AppResult<()> {
         tracing::info!("open {public}/login");
     }
     let (stopping, mut stop_seen) = tokio::sync::watch::channel(false);
-    let server = axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(async move {
+    tokio::spawn(async move {
         shutdown_signal().await;
         let _ = stopping.send(true);
     });
+    let server = crate::listen::serve(
+        listener,
+        app,
+        crate::listen::MAX_CONNECTIONS,
+        stop_seen.clone(),
+    );
     // Stop accepting at the signal; give requests in flight a bounded time to finish (live
     // feeds never would), then write what is queued and exit.
     let grace = async move {
@@ -197,7 +198,7 @@ pub async fn serve(mut settings: Settings, db: Db) -> AppResult<()> {
         tokio::time::sleep(SHUTDOWN_GRACE).await;
     };
     let served = tokio::select! {
-        r = server => r.map_err(|e| AppError::Internal(format!("server error: {e}"))),
+        () = server => Ok(()),
         _ = grace => {
             tracing::warn!("requests still open after {} s; closing them", SHUTDOWN_GRACE.as_secs());
             Ok(())

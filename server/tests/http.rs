@@ -478,3 +478,42 @@ async fn log_in_throttling_uses_the_client_address_from_trusted_proxies_only() {
         "without trusted proxies every request is the proxy's own address"
     );
 }
+
+/// A client that trickles its request headers (slowloris) is cut off after the header
+/// deadline (10 s) instead of holding a connection forever; ordinary requests are unaffected.
+#[tokio::test]
+async fn a_slow_header_trickle_is_cut_off() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let db = TempDb::new();
+    let server = Server::start(&db);
+    let addr = server.base.trim_start_matches("http://").to_string();
+    let mut slow = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    slow.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+        .await
+        .unwrap();
+    let started = std::time::Instant::now();
+    let closed = tokio::time::timeout(std::time::Duration::from_secs(25), async {
+        let mut buf = [0u8; 512];
+        loop {
+            // One more header line every second: never finishing the head.
+            if slow.write_all(b"X-Slow: yes\r\n").await.is_err() {
+                return;
+            }
+            match tokio::time::timeout(std::time::Duration::from_secs(1), slow.read(&mut buf)).await
+            {
+                Ok(Ok(0)) | Ok(Err(_)) => return,
+                Ok(Ok(_)) => {} // e.g. a 408 answer; the close follows
+                Err(_) => {}
+            }
+        }
+    })
+    .await;
+    assert!(closed.is_ok(), "still open after 25 s");
+    assert!(
+        started.elapsed() >= std::time::Duration::from_secs(9),
+        "{:?}",
+        started.elapsed()
+    );
+    let res = reqwest::get(server.url("/healthz")).await.unwrap();
+    assert_eq!(res.status(), 200);
+}
