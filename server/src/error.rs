@@ -153,39 +153,20 @@ impl From<AppError> for ApiError {
     }
 }
 
-impl IntoResponse for AppError {
-    fn into_response(self) -> Response {
-        let status = self.status();
-        let message = if self.is_internal() {
+impl AppError {
+    /// What a client may read: the message for a client mistake, a generic line for our own
+    /// failures (whose detail goes to the log only, here).
+    fn public_message(&self) -> String {
+        if self.is_internal() {
             tracing::error!(error = %self, "request failed");
             "internal error; see the server log".to_string()
         } else {
             self.to_string()
-        };
-        let busy = matches!(self, AppError::Busy(_));
-        let mut res = (status, axum::Json(serde_json::json!({ "error": message }))).into_response();
-        if busy {
-            res.headers_mut().insert(
-                http::header::RETRY_AFTER,
-                http::HeaderValue::from_static(RETRY_AFTER_SECS),
-            );
         }
-        res
     }
-}
 
-impl AppError {
-    /// A plain-text answer (the CSV download, the live feed): the message for a client
-    /// mistake, a generic line for our own failures (the detail goes to the log only).
-    pub fn into_plain_response(self) -> Response {
-        let status = self.status();
-        let text = if self.is_internal() {
-            tracing::error!(error = %self, "request failed");
-            "internal error; see the server log\n".to_string()
-        } else {
-            format!("{self}\n")
-        };
-        let mut res = (status, text).into_response();
+    /// `Retry-After` on a [`AppError::Busy`] answer, whatever its form.
+    fn with_retry_after(&self, mut res: Response) -> Response {
         if matches!(self, AppError::Busy(_)) {
             res.headers_mut().insert(
                 http::header::RETRY_AFTER,
@@ -193,6 +174,20 @@ impl AppError {
             );
         }
         res
+    }
+
+    /// A plain-text answer (the CSV download, the live feed).
+    pub fn into_plain_response(self) -> Response {
+        let res = (self.status(), format!("{}\n", self.public_message())).into_response();
+        self.with_retry_after(res)
+    }
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        let body = axum::Json(serde_json::json!({ "error": self.public_message() }));
+        let res = (self.status(), body).into_response();
+        self.with_retry_after(res)
     }
 }
 
@@ -243,7 +238,6 @@ impl AppError {
 
     /// The SCIM error response (`application/scim+json`), with `WWW-Authenticate` on 401.
     pub fn into_scim_response(self) -> Response {
-        let busy = matches!(self, AppError::Busy(_));
         let (status, scim_type, detail) = self.scim_parts();
         let mut body = serde_json::json!({
             "schemas": ["urn:ietf:params:scim:api:messages:2.0:Error"],
@@ -268,14 +262,8 @@ impl AppError {
                 http::HeaderValue::from_static("Bearer realm=\"Rollcall SCIM\""),
             );
         }
-        if busy {
-            res.headers_mut().insert(
-                http::header::RETRY_AFTER,
-                http::HeaderValue::from_static(RETRY_AFTER_SECS),
-            );
-        }
         res.extensions_mut().insert(ScimErrorNote(detail));
-        res
+        self.with_retry_after(res)
     }
 }
 

@@ -84,14 +84,6 @@ impl TrustedProxies {
             .map(TrustedProxies)
     }
 
-    pub fn from_nets(nets: Vec<Net>) -> Self {
-        TrustedProxies(nets)
-    }
-
-    pub fn nets(&self) -> &[Net] {
-        &self.0
-    }
-
     fn trusted(&self, ip: IpAddr) -> bool {
         self.0.iter().any(|n| n.contains(ip))
     }

@@ -40,6 +40,14 @@ fn world() -> World {
     }
 }
 
+/// The Outbox page's data, as the account's first administrator sees it.
+async fn outbox_as_admin(server: &Server) -> Value {
+    let admin = admin_session(server).await;
+    let res = admin.post(server.url("/api/outbox")).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    res.json().await.unwrap()
+}
+
 /// A client logged in as the account's first administrator.
 async fn admin_session(server: &Server) -> reqwest::Client {
     let client = server.client();
@@ -600,15 +608,7 @@ async fn mail_survives_an_smtp_outage_and_a_restart() {
 async fn without_smtp_mail_is_kept_in_the_outbox_for_administrators() {
     let f = fixture();
     f.scim.user("eli@example.com").await;
-    let admin = admin_session(&f.server).await;
-    let outbox: Value = admin
-        .post(f.server.url("/api/outbox"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let outbox = outbox_as_admin(&f.server).await;
     assert_eq!(outbox["mode"], "outbox");
     let item = &outbox["items"][0];
     assert_eq!(
@@ -670,15 +670,7 @@ async fn reset_links_are_private_single_and_limited_per_address() {
         "no link in the log"
     );
 
-    let admin = admin_session(&w.f.server).await;
-    let outbox: Value = admin
-        .post(w.f.server.url("/api/outbox"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let outbox = outbox_as_admin(&w.f.server).await;
     let resets: Vec<&Value> = outbox["items"]
         .as_array()
         .unwrap()

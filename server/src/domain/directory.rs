@@ -406,7 +406,7 @@ pub async fn user_action(
                         return Err(AppError::Conflict("This user is not suspended.".into()));
                     }
                     let signed_up = store::users::has_password(&mut *tx, account_id, id).await?;
-                    let status = if signed_up { "active" } else { "invited" };
+                    let status = user_rules::status_after(&user.status, true, signed_up);
                     write_user(
                         &mut *tx,
                         account_id,

@@ -44,22 +44,13 @@ pub async fn issue_in(tx: &mut Conn, mailer: &Outbox, to: Invitation<'_>) -> App
         .await?
         .map(|a| a.name)
         .unwrap_or_default();
-    send_in(tx, mailer, &account, to).await
+    first_in(tx, mailer, &account, to).await
 }
 
-/// The first invite of a user created in this same transaction: there is nothing to void, and
-/// the caller read the account's name before it queued the write (every statement on the
-/// writer holds back every other write).
+/// Issues an invite without voiding older ones: for a user created in this same transaction
+/// (there is nothing to void), with the account's name read before the write was queued (every
+/// statement on the writer holds back every other write).
 pub async fn first_in(
-    tx: &mut Conn,
-    mailer: &Outbox,
-    account_name: &str,
-    to: Invitation<'_>,
-) -> AppResult<()> {
-    send_in(tx, mailer, account_name, to).await
-}
-
-async fn send_in(
     tx: &mut Conn,
     mailer: &Outbox,
     account_name: &str,

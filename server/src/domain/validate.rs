@@ -45,12 +45,6 @@ pub fn one_of(field: &str, value: &str, allowed: &[&str]) -> Result<Option<Strin
 pub const EMAIL_MAX: usize = 254;
 
 pub fn email(value: &str) -> Result<(), String> {
-    if value.len() > EMAIL_MAX * 4 {
-        // Far too long even with surrounding spaces: do not trim or echo it.
-        return Err(format!(
-            "An e-mail address has at most {EMAIL_MAX} characters."
-        ));
-    }
     let value = value.trim();
     if value.is_empty() {
         return Err("Enter an e-mail address.".into());

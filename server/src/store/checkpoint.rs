@@ -10,7 +10,7 @@
 //! keeps it because only a checkpoint that no commit races can finish, and a finished one is
 //! what lets the next commit restart the log from its beginning instead of growing the file.
 
-use crate::store::Writer;
+use crate::store::writer::WriterWatch;
 use sqlx::SqlitePool;
 use std::time::Duration;
 
@@ -18,9 +18,7 @@ use std::time::Duration;
 pub const EVERY: Duration = Duration::from_millis(100);
 
 /// Checkpoints until the writer has stopped or been dropped, or the pool is closed.
-pub async fn run(read: SqlitePool, writer: Writer) {
-    let alive = writer.watch();
-    drop(writer);
+pub async fn run(read: SqlitePool, alive: WriterWatch) {
     let mut tick = tokio::time::interval(EVERY);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {

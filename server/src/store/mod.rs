@@ -104,7 +104,7 @@ pub async fn open_with(database_url: &str, opts: &OpenOptions) -> AppResult<Db> 
         .connect_with(options.pragma("query_only", "ON"))
         .await
         .map_err(cannot_open)?;
-    tokio::spawn(checkpoint::run(read.clone(), writer.clone()));
+    tokio::spawn(checkpoint::run(read.clone(), writer.watch()));
     Ok(Db { read, writer })
 }
 
