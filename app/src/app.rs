@@ -29,6 +29,8 @@ use leptos_router::{
 
 /// The document around the app, rendered by the server for every page.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    crate::backend::content_security_policy();
     view! {
         <!DOCTYPE html>
         <html lang="en">

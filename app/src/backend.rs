@@ -41,6 +41,33 @@ impl RequestCtx {
 
 /// The server puts the peer address in the request extensions under this type, so the app does
 /// not need to depend on axum's `ConnectInfo`.
+/// The page's Content-Security-Policy: scripts only from this origin or carrying this page's
+/// nonce (Leptos puts it on the hydration and streamed-resource scripts it writes), WebAssembly
+/// allowed to compile, nothing inline otherwise, no framing, forms only to this origin.
+pub fn page_policy(nonce: &str) -> String {
+    format!(
+        "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; \
+         style-src 'self'; img-src 'self' data:; connect-src 'self'; font-src 'self'; \
+         object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+    )
+}
+
+/// Puts [`page_policy`] with this render's nonce on the page's response. Called by the shell,
+/// which runs before the first byte is sent. Responses that are not pages get the server's
+/// stricter default instead.
+pub fn content_security_policy() {
+    use leptos::prelude::use_context;
+    let (Some(nonce), Some(res)) = (
+        leptos::nonce::use_nonce(),
+        use_context::<leptos_axum::ResponseOptions>(),
+    ) else {
+        return;
+    };
+    if let Ok(value) = http::HeaderValue::from_str(&page_policy(&nonce)) {
+        res.insert_header(http::header::CONTENT_SECURITY_POLICY, value);
+    }
+}
+
 pub mod axum_like {
     #[derive(Debug, Clone, Copy)]
     pub struct ConnectInfoAddr(pub std::net::SocketAddr);

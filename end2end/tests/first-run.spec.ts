@@ -15,6 +15,10 @@ async function hydrated(page: Page) {
 }
 
 test('first run → log out → log in → shell → wrong password', async ({ page }, testInfo) => {
+  // The Content-Security-Policy is enforced: anything it blocks (a script without the page's
+  // nonce, the WASM) shows up here, and hydration would not happen.
+  const blocked: string[] = [];
+  page.on('console', (m) => { if (/Content Security Policy/i.test(m.text())) blocked.push(m.text()); });
   expect(server.setupCode, 'the server prints a set-up code on first run').toMatch(/^[A-Z0-9]{4}-[A-Z0-9]{4}-[A-Z0-9]{4}$/);
 
   // First run: "/" shows the set-up page.
@@ -87,6 +91,7 @@ test('first run → log out → log in → shell → wrong password', async ({ p
   await page.getByRole('button', { name: 'Log in' }).click();
   await expect(page).toHaveURL(/\/users$/);
   await expect(nav.getByRole('link', { name: 'Users' })).toBeVisible();
+  expect(blocked, 'nothing blocked by the Content-Security-Policy').toEqual([]);
 });
 
 test('the log-in page works without JavaScript too', async ({ browser }) => {

@@ -67,7 +67,7 @@ struct ServeArgs {
     /// Keep provisioning activity (every SCIM request) this many days [default: 30]
     #[arg(long, env = "ROLLCALL_ACTIVITY_DAYS")]
     activity_days: Option<u32>,
-    /// Keep at most this many provisioning activity entries [default: 200000]
+    /// Keep at most this many provisioning activity entries per account [default: 200000]
     #[arg(long, env = "ROLLCALL_ACTIVITY_MAX_ROWS")]
     activity_max_rows: Option<i64>,
     /// SMTP server for invites and password resets, e.g. smtp://user:pass@mail.example.com:587?tls=required
@@ -83,6 +83,10 @@ struct ServeArgs {
     /// Writes that may wait before requests are answered 503 Busy (1-1000000) [default: 1024]
     #[arg(long, env = "ROLLCALL_WRITE_QUEUE")]
     write_queue: Option<u32>,
+    /// Open client connections at most; a new one beyond it is closed at once (1-1000000)
+    /// [default: 4096]
+    #[arg(long, env = "ROLLCALL_MAX_CONNECTIONS")]
+    max_connections: Option<u32>,
     /// Reverse proxies whose X-Forwarded-For / Forwarded headers are believed, e.g.
     /// "10.0.0.0/8,::1" [default: none: the connection's address is the client's]
     #[arg(long, env = "ROLLCALL_TRUSTED_PROXIES")]
@@ -202,6 +206,7 @@ async fn run(cli: Cli) -> AppResult<()> {
         over.mail_from = args.mail_from.clone();
         over.invite_days = args.invite_days;
         over.write_queue = args.write_queue;
+        over.max_connections = args.max_connections;
         over.trusted_proxies = args.trusted_proxies.clone();
     }
     let settings = Settings::resolve(over, file)?;

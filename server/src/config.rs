@@ -17,6 +17,7 @@ pub const DEFAULT_INVITE_DAYS: u32 = 7;
 pub const DEFAULT_MAIL_FROM: &str = "Rollcall <rollcall@localhost>";
 pub const DEFAULT_ACTIVITY_MAX_ROWS: i64 = 200_000;
 pub const DEFAULT_WRITE_QUEUE: u32 = 1024;
+pub const DEFAULT_MAX_CONNECTIONS: u32 = 4096;
 
 /// What may be set in the optional `--config` TOML file; every key is optional.
 #[derive(Debug, Default, Deserialize)]
@@ -34,6 +35,7 @@ pub struct FileConfig {
     pub mail_from: Option<String>,
     pub invite_days: Option<u32>,
     pub write_queue: Option<u32>,
+    pub max_connections: Option<u32>,
     /// Networks of reverse proxies, e.g. `["10.0.0.0/8"]`.
     pub trusted_proxies: Option<Vec<String>>,
 }
@@ -69,7 +71,7 @@ pub struct Settings {
     pub session_max_days: u32,
     /// Provisioning activity (SCIM requests) older than this is deleted.
     pub activity_days: u32,
-    /// At most this many provisioning activity rows are kept.
+    /// At most this many provisioning activity rows are kept per account.
     pub activity_max_rows: i64,
     /// SMTP server for mail; `None` keeps mail in the outbox.
     pub smtp_url: Option<String>,
@@ -78,6 +80,8 @@ pub struct Settings {
     pub invite_days: u32,
     /// Writes that may wait for the writer before requests are answered 503 (busy).
     pub write_queue: u32,
+    /// Open client connections at most; beyond it a new connection is closed at once.
+    pub max_connections: u32,
     /// Proxies whose forwarding headers name the client (see `proxy`).
     pub trusted_proxies: crate::proxy::TrustedProxies,
 }
@@ -97,6 +101,7 @@ pub struct Overrides {
     pub mail_from: Option<String>,
     pub invite_days: Option<u32>,
     pub write_queue: Option<u32>,
+    pub max_connections: Option<u32>,
     /// Comma-separated networks.
     pub trusted_proxies: Option<String>,
 }
@@ -165,6 +170,13 @@ impl Settings {
             DEFAULT_WRITE_QUEUE,
             1..=1_000_000,
         )?;
+        let max_connections = layered(
+            "max-connections",
+            over.max_connections,
+            file.max_connections,
+            DEFAULT_MAX_CONNECTIONS,
+            1..=1_000_000,
+        )?;
         let trusted_proxies = match (over.trusted_proxies, file.trusted_proxies) {
             (Some(list), _) => crate::proxy::TrustedProxies::parse(&list),
             (None, Some(list)) => crate::proxy::TrustedProxies::parse(&list.join(",")),
@@ -173,6 +185,7 @@ impl Settings {
         .map_err(|m| AppError::invalid("trusted-proxies", m))?;
         Ok(Settings {
             write_queue,
+            max_connections,
             trusted_proxies,
             public_url_explicit,
             smtp_url: over

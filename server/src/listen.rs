@@ -16,10 +16,10 @@ use tokio::net::TcpListener;
 use tokio::sync::{watch, Semaphore};
 use tower::ServiceExt;
 
-/// How long a client may take to send a request's head (the request line and headers).
+/// How long a client may take to send a request's head (the request line and headers). The
+/// clock starts when the connection waits for a head, so it is also the keep-alive idle
+/// limit: a connection that sends nothing for this long after an answer is closed.
 pub const HEADER_READ: Duration = Duration::from_secs(10);
-/// Open connections at most.
-pub const MAX_CONNECTIONS: usize = 4096;
 
 /// Serves `app` on `listener` until `stop` turns true, then waits for open connections to
 /// finish their requests (the caller bounds that wait).

@@ -167,6 +167,7 @@ pub async fn serve(mut settings: Settings, db: Db) -> AppResult<()> {
         );
     }
     let public = settings.public_base();
+    let max_connections = settings.max_connections as usize;
     let (app, state) = build_app(settings, db).await?;
     // One line on stdout that scripts (and our tests) can read, even with port 0.
     println!("Rollcall listening on http://{local}");
@@ -185,12 +186,7 @@ pub async fn serve(mut settings: Settings, db: Db) -> AppResult<()> {
         shutdown_signal().await;
         let _ = stopping.send(true);
     });
-    let server = crate::listen::serve(
-        listener,
-        app,
-        crate::listen::MAX_CONNECTIONS,
-        stop_seen.clone(),
-    );
+    let server = crate::listen::serve(listener, app, max_connections, stop_seen.clone());
     // Stop accepting at the signal; give requests in flight a bounded time to finish (live
     // feeds never would), then write what is queued and exit.
     let grace = async move {

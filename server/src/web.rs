@@ -1,5 +1,6 @@
 //! Plain HTTP pieces around the UI: `/healthz`, security headers, the peer address for the
-//! port, and the cross-site check on state-changing requests.
+//! port, the security headers (Content-Security-Policy: pages set theirs in the shell, with
+//! the render's nonce), and the cross-site check on state-changing requests.
 
 use crate::proxy::TrustedProxies;
 use crate::store::{self, Db};
@@ -97,6 +98,11 @@ fn is_asset(path: &str) -> bool {
             }))
 }
 
+/// The Content-Security-Policy of every response that is not a page: SVG, CSV, JSON and error
+/// text may be opened in a tab, and then nothing in them may run or be framed.
+const NOTHING_RUNS: &str =
+    "default-src 'none'; style-src 'self'; img-src 'self'; frame-ancestors 'none'";
+
 /// Headers every response gets. Pages, server functions, feeds and SCIM answers are
 /// `Cache-Control: no-store` (they show what a session may see; a shared or back-button cache
 /// must not keep them); with an https public URL, `Strict-Transport-Security` too.
@@ -120,6 +126,13 @@ pub async fn security_headers(State(https): State<bool>, req: Request, next: Nex
         h.insert(
             header::CACHE_CONTROL,
             http::HeaderValue::from_static("no-store"),
+        );
+    }
+    if !h.contains_key(header::CONTENT_SECURITY_POLICY) {
+        // Pages carry their own nonce policy (the shell sets it); anything else runs nothing.
+        h.insert(
+            header::CONTENT_SECURITY_POLICY,
+            http::HeaderValue::from_static(NOTHING_RUNS),
         );
     }
     if https {

@@ -430,6 +430,59 @@ async fn cache_and_transport_headers() {
         .starts_with("max-age="));
 }
 
+/// Every page has a Content-Security-Policy whose nonce is fresh per response and is the one on
+/// every script the page carries (hydration still works: the browser suite checks that with the
+/// policy enforced); other answers run nothing.
+#[tokio::test]
+async fn content_security_policy() {
+    let db = TempDb::new();
+    account_with_admin(&db, "ada@example.com");
+    let server = Server::start(&db);
+    let client = server.client();
+    let mut nonces = Vec::new();
+    for _ in 0..2 {
+        let page = client.get(server.url("/login")).send().await.unwrap();
+        let policy = page.headers()["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .to_string();
+        let nonce = policy
+            .split("'nonce-")
+            .nth(1)
+            .and_then(|rest| rest.split('\'').next())
+            .unwrap_or_else(|| panic!("no nonce in {policy}"))
+            .to_string();
+        assert!(nonce.len() >= 16, "{nonce}");
+        for directive in [
+            "script-src 'self' 'nonce-",
+            "'wasm-unsafe-eval'",
+            "frame-ancestors 'none'",
+            "object-src 'none'",
+            "base-uri 'none'",
+        ] {
+            assert!(policy.contains(directive), "{directive} missing: {policy}");
+        }
+        assert!(!policy.contains("unsafe-inline"), "{policy}");
+        let html = page.text().await.unwrap();
+        let scripts: Vec<&str> = html.split("<script").skip(1).collect();
+        assert!(!scripts.is_empty(), "the page has scripts");
+        for script in scripts {
+            let tag = script.split('>').next().unwrap();
+            assert!(
+                tag.contains(&format!("nonce=\"{nonce}\"")),
+                "script without this page's nonce: <script{tag}>"
+            );
+        }
+        nonces.push(nonce);
+    }
+    assert_ne!(nonces[0], nonces[1], "a nonce is never reused");
+    let api = client.post(server.url("/api/whoami")).send().await.unwrap();
+    assert!(api.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .starts_with("default-src 'none'"));
+}
+
 async fn login_from(server: &Server, from: &str, password: &str) -> u16 {
     server
         .client()
@@ -480,13 +533,34 @@ async fn log_in_throttling_uses_the_client_address_from_trusted_proxies_only() {
 }
 
 /// A client that trickles its request headers (slowloris) is cut off after the header
-/// deadline (10 s) instead of holding a connection forever; ordinary requests are unaffected.
+/// deadline (10 s) instead of holding a connection forever, and so is a keep-alive connection
+/// left idle after its answer (both watched at once: one wait); ordinary requests are unaffected.
 #[tokio::test]
-async fn a_slow_header_trickle_is_cut_off() {
+async fn a_slow_header_trickle_and_an_idle_keep_alive_are_cut_off() {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let db = TempDb::new();
     let server = Server::start(&db);
     let addr = server.base.trim_start_matches("http://").to_string();
+    let mut idle = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    idle.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .unwrap();
+    let mut answer = [0u8; 512];
+    let n = idle.read(&mut answer).await.unwrap();
+    assert!(
+        answer[..n].starts_with(b"HTTP/1.1 200"),
+        "{:?}",
+        &answer[..n]
+    );
+    let idle_started = std::time::Instant::now();
+    let idle_closed = tokio::spawn(async move {
+        let mut buf = [0u8; 64];
+        let closed = tokio::time::timeout(std::time::Duration::from_secs(25), async {
+            matches!(idle.read(&mut buf).await, Ok(0) | Err(_))
+        })
+        .await;
+        (closed, idle_started.elapsed())
+    });
     let mut slow = tokio::net::TcpStream::connect(&addr).await.unwrap();
     slow.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
         .await
@@ -514,6 +588,60 @@ async fn a_slow_header_trickle_is_cut_off() {
         "{:?}",
         started.elapsed()
     );
+    let (idle_closed, idle_for) = idle_closed.await.unwrap();
+    assert_eq!(
+        idle_closed,
+        Ok(true),
+        "the idle keep-alive connection stayed open"
+    );
+    assert!(
+        idle_for >= std::time::Duration::from_secs(9),
+        "closed too early: {idle_for:?}"
+    );
     let res = reqwest::get(server.url("/healthz")).await.unwrap();
     assert_eq!(res.status(), 200);
+}
+
+/// Beyond `--max-connections` a new connection is closed at once without an answer; when one
+/// of the open ones ends, a new one is served again.
+#[tokio::test]
+async fn connections_beyond_the_cap_are_closed() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let db = TempDb::new();
+    let server = Server::start_with(&db, &["--max-connections", "3"]);
+    let addr = server.base.trim_start_matches("http://").to_string();
+    let mut held = Vec::new();
+    for _ in 0..3 {
+        let mut c = tokio::net::TcpStream::connect(&addr).await.unwrap();
+        c.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+            .await
+            .unwrap();
+        let mut buf = [0u8; 512];
+        let n = c.read(&mut buf).await.unwrap();
+        assert!(buf[..n].starts_with(b"HTTP/1.1 200"));
+        held.push(c);
+    }
+    let mut extra = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    let _ = extra
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await;
+    let mut buf = [0u8; 512];
+    let got = tokio::time::timeout(std::time::Duration::from_secs(5), extra.read(&mut buf))
+        .await
+        .expect("the fourth connection is closed at once, not left waiting");
+    assert!(matches!(got, Ok(0) | Err(_)), "answered: {got:?}");
+    drop(held.pop());
+    let mut served = None;
+    for _ in 0..50 {
+        if let Ok(res) = reqwest::get(server.url("/healthz")).await {
+            served = Some(res.status());
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert_eq!(
+        served,
+        Some(reqwest::StatusCode::OK),
+        "a freed slot serves again"
+    );
 }

@@ -448,3 +448,97 @@ async fn unknown_accounts_leave_no_activity_rows() {
         .unwrap();
     assert_eq!(rows, vec![(f.account.clone(), 401)], "{rows:?}");
 }
+
+async fn activity_rows(db: &TempDb, account: &str) -> Vec<(i64, Option<String>)> {
+    sqlx::query_as("SELECT status, detail FROM scim_requests WHERE account_id = ? ORDER BY id")
+        .bind(account)
+        .fetch_all(&pool(db).await)
+        .await
+        .unwrap()
+}
+
+/// A flood of wrong tokens at a real account: the first 20 of a minute are listed one by one
+/// (its administrator must see "401"), the rest become one summary row that keeps the count.
+#[tokio::test]
+async fn failed_authentications_beyond_twenty_a_minute_become_one_summary_row() {
+    let f = fixture();
+    let c = reqwest::Client::new();
+    for _ in 0..45 {
+        let r = c
+            .get(format!("{}/Users", f.scim.base))
+            .bearer_auth("rc_wrong_token")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 401);
+    }
+    f.scim.get("/Users").await; // a success is always recorded
+    let mut rows = Vec::new();
+    for _ in 0..100 {
+        rows = activity_rows(&f.db, &f.account).await;
+        let summary_done = rows
+            .iter()
+            .any(|(_, d)| d.as_deref().is_some_and(|d| d.starts_with("25 more")));
+        if rows.len() == 22 && summary_done {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        rows.len(),
+        22,
+        "20 failures, 1 summary, 1 success: {rows:?}"
+    );
+    assert_eq!(rows.iter().filter(|(s, _)| *s == 401).count(), 21);
+    let summary = rows
+        .iter()
+        .find_map(|(_, d)| d.as_deref().filter(|d| d.contains("more failed")))
+        .expect("a summary row");
+    assert!(
+        summary.starts_with("25 more failed authentications"),
+        "{summary}"
+    );
+    assert!(rows.iter().any(|(s, _)| *s == 200), "the success is listed");
+}
+
+/// Retention is per account: an account that floods its own log (past `--activity-max-rows`)
+/// loses only its own oldest rows, never another account's.
+#[tokio::test]
+async fn one_accounts_flood_never_evicts_anothers_activity() {
+    let db = TempDb::new();
+    let quiet = account_with_admin(&db, "quiet@example.com");
+    let loud = ok(&db, &["account", "create", "--name", "Loud"], &[]);
+    add_admin(&db, &loud, "loud@example.com");
+    let quiet_key = api_key(&db, &quiet);
+    let loud_key = api_key(&db, &loud);
+    let args = ["--activity-max-rows", "1000"];
+    let server = Server::start_with(&db, &args);
+    let quiet_scim = Scim::new(&server, &quiet, &quiet_key);
+    for _ in 0..3 {
+        assert_eq!(quiet_scim.get("/Users").await.status, 200);
+    }
+    let loud_scim = Scim::new(&server, &loud, &loud_key);
+    for _ in 0..1100 {
+        loud_scim.get("/Users?count=1").await;
+    }
+    server.terminate(); // flushes the log; the next start prunes first
+    let server = Server::start_with(&db, &args);
+    Scim::new(&server, &loud, &loud_key).get("/Users").await;
+    let mut loud_rows = 0;
+    for _ in 0..100 {
+        loud_rows = activity_rows(&db, &loud).await.len();
+        if loud_rows <= 1000 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(
+        loud_rows <= 1000,
+        "the loud account is pruned to its cap: {loud_rows}"
+    );
+    assert_eq!(
+        activity_rows(&db, &quiet).await.len(),
+        3,
+        "the quiet account keeps its history"
+    );
+}

@@ -700,3 +700,47 @@ async fn display_name_is_kept_as_sent() {
     assert_eq!(r.body["displayName"], "A. Lovelace");
     assert_eq!(f.scim.get(&path).await.body["displayName"], "A. Lovelace");
 }
+
+/// A user made by hand (here the CLI's administrator) that the IdP writes to becomes managed
+/// by the IdP, and that hand-over is in the audit log once, with who did it.
+#[tokio::test]
+async fn the_idp_adopting_a_manual_user_is_audited_once() {
+    let f = fixture();
+    add_admin(&f.db, &f.account, "grace@example.com");
+    let found = f
+        .scim
+        .filter("Users", "userName eq \"grace@example.com\"")
+        .await;
+    let id = found.body["Resources"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    for family in ["Hopper", "Murray"] {
+        let r = f
+            .scim
+            .patch(
+                &format!("/Users/{id}"),
+                json!([{"op": "replace", "path": "name.familyName", "value": family}]),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+    }
+    let db = pool(&f.db).await;
+    let events: Vec<(String, String, String)> = sqlx::query_as(
+        "SELECT actor_kind, action, detail FROM audit_events WHERE target_id = ? ORDER BY id",
+    )
+    .bind(&id)
+    .fetch_all(&db)
+    .await
+    .unwrap();
+    let adopted: Vec<_> = events.iter().filter(|e| e.1 == "user.adopted").collect();
+    assert_eq!(adopted.len(), 1, "{events:?}");
+    assert_eq!(adopted[0].0, "api_key");
+    assert!(adopted[0].2.contains("identity provider"), "{events:?}");
+    let source: String = sqlx::query_scalar("SELECT source FROM users WHERE id = ?")
+        .bind(&id)
+        .fetch_one(&db)
+        .await
+        .unwrap();
+    assert_eq!(source, "idp");
+}

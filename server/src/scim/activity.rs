@@ -1,9 +1,11 @@
 //! Records every SCIM request for the provisioning activity page without slowing it down:
 //! the middleware hands a row to a bounded channel (never waiting), and one background task
-//! writes rows in batches and prunes the table by age and count.
+//! writes rows in batches and prunes the table by age and count per account. Failed
+//! authentications beyond a few a minute become one summary row (`activity_cap`).
 
 use crate::error::{AppError, ScimErrorNote};
 use crate::ids;
+use crate::scim::activity_cap::FailedAuthCap;
 use crate::scim::auth::{account_in_path, ScimKeyNote, UnknownAccount};
 use crate::scim::handlers::ScimTarget;
 use crate::store::{self, scim_activity::ScimRequestRow, Db};
@@ -25,6 +27,7 @@ const LINGER: Duration = Duration::from_millis(200);
 #[derive(Debug, Clone, Copy)]
 pub struct Retention {
     pub days: u32,
+    /// Per account.
     pub max_rows: i64,
 }
 
@@ -97,6 +100,7 @@ async fn writer(
     written: broadcast::Sender<Arc<str>>,
 ) {
     let mut batch: Vec<ScimRequestRow> = Vec::with_capacity(BATCH);
+    let mut cap = FailedAuthCap::default();
     let mut last_prune = Instant::now() - PRUNE_EVERY;
     while let Some(first) = rx.recv().await {
         // Gather for up to LINGER (or until a batch is full, or someone asks for a flush) so
@@ -106,7 +110,7 @@ async fn writer(
         let mut next = Some(first);
         while let Some(msg) = next {
             match msg {
-                Msg::Row(row) => batch.push(*row),
+                Msg::Row(row) => batch.extend(cap.admit(*row, Instant::now())),
                 Msg::Flush(done) => flushes.push(done),
             }
             next = if batch.len() >= BATCH || !flushes.is_empty() {
@@ -118,14 +122,27 @@ async fn writer(
                     .flatten()
             };
         }
-        if !batch.is_empty() {
+        let summaries = cap.take_summaries();
+        if !batch.is_empty() || !summaries.is_empty() {
             let rows = std::mem::take(&mut batch);
             let written_rows = db
                 .writer()
                 .write_queued(move |c| {
                     Box::pin(async move {
                         store::scim_activity::insert_batch(c, &rows).await?;
-                        Ok(rows)
+                        let mut new_ids = Vec::new();
+                        for s in &summaries {
+                            match s.id {
+                                Some(id) => {
+                                    let detail = s.row.detail.as_deref().unwrap_or_default();
+                                    store::scim_activity::update_summary(c, id, &s.row.at, detail)
+                                        .await?
+                                }
+                                None => new_ids
+                                    .push(store::scim_activity::insert_summary(c, &s.row).await?),
+                            }
+                        }
+                        Ok((rows, summaries, new_ids))
                     })
                 })
                 .await;
@@ -133,16 +150,24 @@ async fn writer(
                 Err(e) => {
                     tracing::error!(error = %e, "could not write SCIM activity")
                 }
-                Ok(rows) => {
-                    let accounts: std::collections::BTreeSet<&str> =
-                        rows.iter().map(|r| r.account_id.as_str()).collect();
+                Ok((rows, summaries, new_ids)) => {
+                    let mut new_ids = new_ids.into_iter();
+                    for s in summaries.iter().filter(|s| s.id.is_none()) {
+                        if let Some(id) = new_ids.next() {
+                            cap.written(&s.row.account_id, s.window, id);
+                        }
+                    }
+                    let accounts: std::collections::BTreeSet<&str> = rows
+                        .iter()
+                        .chain(summaries.iter().map(|s| &s.row))
+                        .map(|r| r.account_id.as_str())
+                        .collect();
                     for account in accounts {
                         // No receiver is fine: nobody is watching.
                         let _ = written.send(Arc::from(account));
                     }
                 }
             }
-            batch.clear();
         }
         if last_prune.elapsed() >= PRUNE_EVERY {
             last_prune = Instant::now();

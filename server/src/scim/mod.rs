@@ -9,6 +9,7 @@
 //! - `activity`: every request recorded off the request path, for the activity page.
 
 pub mod activity;
+mod activity_cap;
 pub mod auth;
 pub mod discovery;
 pub mod filter;

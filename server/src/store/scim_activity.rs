@@ -47,21 +47,49 @@ pub async fn insert_batch(tx: &mut Conn, rows: &[ScimRequestRow]) -> AppResult<(
     Ok(())
 }
 
-/// Deletes entries older than `before` and beyond the newest `keep` rows; returns how many went.
-pub async fn prune(tx: &mut Conn, before: &str, keep: i64) -> AppResult<u64> {
-    let old = sqlx::query("DELETE FROM scim_requests WHERE at < ?")
+/// Inserts the row that stands for the failed authentications not recorded one by one; returns
+/// its id so later ones in the same minute update it instead of adding rows.
+pub async fn insert_summary(tx: &mut Conn, row: &ScimRequestRow) -> AppResult<i64> {
+    insert_batch(tx, std::slice::from_ref(row)).await?;
+    Ok(sqlx::query_scalar("SELECT last_insert_rowid()")
+        .fetch_one(&mut *tx)
+        .await?)
+}
+
+/// Brings a summary row up to date (its newest time and its count).
+pub async fn update_summary(tx: &mut Conn, id: i64, at: &str, detail: &str) -> AppResult<()> {
+    sqlx::query("UPDATE scim_requests SET at = ?, detail = ? WHERE id = ?")
+        .bind(at)
+        .bind(detail)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    Ok(())
+}
+
+/// Deletes entries older than `before`, then, account by account, those beyond its newest
+/// `keep_per_account`: one account's flood never evicts another's history. Returns how many went.
+pub async fn prune(tx: &mut Conn, before: &str, keep_per_account: i64) -> AppResult<u64> {
+    let mut gone = sqlx::query("DELETE FROM scim_requests WHERE at < ?")
         .bind(before)
         .execute(&mut *tx)
         .await?
         .rows_affected();
-    let over = sqlx::query(
-        "DELETE FROM scim_requests WHERE id <= (SELECT id FROM scim_requests ORDER BY id DESC LIMIT 1 OFFSET ?)",
-    )
-    .bind(keep)
-    .execute(&mut *tx)
-    .await?
-    .rows_affected();
-    Ok(old + over)
+    let accounts: Vec<String> = sqlx::query_scalar("SELECT id FROM accounts")
+        .fetch_all(&mut *tx)
+        .await?;
+    for account in accounts {
+        gone += sqlx::query(
+            "DELETE FROM scim_requests WHERE account_id = ?1 AND id <= (
+                 SELECT id FROM scim_requests WHERE account_id = ?1 ORDER BY id DESC LIMIT 1 OFFSET ?2)",
+        )
+        .bind(&account)
+        .bind(keep_per_account)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+    }
+    Ok(gone)
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
