@@ -10,6 +10,7 @@ pub mod cli;
 pub mod config;
 pub mod domain;
 pub mod error;
+pub mod filter;
 pub mod ids;
 pub mod listen;
 pub mod mail;

@@ -13,9 +13,9 @@ use crate::domain::audit::{self, Actor, Event};
 use crate::domain::user_rules::{self, AdminLoss};
 use crate::domain::{group_rules, invites, validate};
 use crate::error::{AppError, AppResult};
+use crate::filter::{AttrPath, Filter};
 use crate::ids;
 use crate::mail::Mailer;
-use crate::scim::filter::{AttrPath, Filter};
 use crate::store::{self, scim_query::Resource, Db};
 use std::collections::HashSet;
 
@@ -102,22 +102,22 @@ fn group_not_found(id: &str) -> AppError {
     AppError::NotFound(format!("Group {id} not found"))
 }
 
-/// `If-Match`: `*` or a list of ETags, one of which must be the current version.
-pub fn check_if_match(if_match: Option<&str>, version: i64) -> AppResult<()> {
-    let Some(header) = if_match else {
-        return Ok(());
-    };
-    let current = version.to_string();
-    let ok = header
-        .split(',')
-        .map(str::trim)
-        .any(|tag| tag == "*" || tag.trim_start_matches("W/").trim_matches('"') == current);
-    if ok {
-        Ok(())
-    } else {
-        Err(AppError::PreconditionFailed(format!(
+/// What a writer expects the resource's version to be (SCIM's `If-Match`, parsed by the door):
+/// any version, or one of those it names. A tag that is not one of our versions never matches.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Expected {
+    Any,
+    OneOf(Vec<i64>),
+}
+
+/// Refuses the change when the resource is no longer at a version the writer expects.
+pub fn check_expected(expected: Option<&Expected>, version: i64) -> AppResult<()> {
+    match expected {
+        None | Some(Expected::Any) => Ok(()),
+        Some(Expected::OneOf(versions)) if versions.contains(&version) => Ok(()),
+        Some(Expected::OneOf(_)) => Err(AppError::PreconditionFailed(format!(
             "the resource has changed (its version is now W/\"{version}\")"
-        )))
+        ))),
     }
 }
 
@@ -283,24 +283,22 @@ pub async fn update_user(
     account_id: &str,
     actor: &Actor,
     id: &str,
-    if_match: Option<&str>,
+    expected: Option<Expected>,
     next: impl FnOnce(&UserRecord) -> AppResult<UserState> + Send + 'static,
 ) -> AppResult<UserRecord> {
     let (account_id, id) = (account_id.to_owned(), id.to_owned());
     let actor = actor.clone();
-    let if_match = if_match.map(str::to_owned);
     let outbox = mailer.outbox();
     let record = db
         .write(move |tx| {
             Box::pin(async move {
                 let (account_id, id) = (account_id.as_str(), id.as_str());
                 let actor = &actor;
-                let if_match = if_match.as_deref();
                 let mailer = &outbox;
                 let cur = store::users::get_record(&mut *tx, account_id, id)
                     .await?
                     .ok_or_else(|| user_not_found(id))?;
-                check_if_match(if_match, cur.version)?;
+                check_expected(expected.as_ref(), cur.version)?;
                 let s = next(&cur)?;
                 check_user_state(&s)?;
                 let was_active = cur.status != "suspended";
@@ -458,20 +456,18 @@ pub async fn delete_user(
     account_id: &str,
     actor: &Actor,
     id: &str,
-    if_match: Option<&str>,
+    expected: Option<Expected>,
 ) -> AppResult<()> {
     let (account_id, id) = (account_id.to_owned(), id.to_owned());
     let actor = actor.clone();
-    let if_match = if_match.map(str::to_owned);
     db.write(move |tx| {
         Box::pin(async move {
             let (account_id, id) = (account_id.as_str(), id.as_str());
             let actor = &actor;
-            let if_match = if_match.as_deref();
             let cur = store::users::get_record(&mut *tx, account_id, id)
                 .await?
                 .ok_or_else(|| user_not_found(id))?;
-            check_if_match(if_match, cur.version)?;
+            check_expected(expected.as_ref(), cur.version)?;
             user_rules::keep_an_active_admin(&mut *tx, account_id, &[id], AdminLoss::Delete)
                 .await?;
             store::users::delete(&mut *tx, account_id, id).await?;
@@ -683,20 +679,18 @@ pub async fn update_group(
     account_id: &str,
     actor: &Actor,
     id: &str,
-    if_match: Option<&str>,
+    expected: Option<Expected>,
     next: impl FnOnce(&GroupRecord) -> AppResult<GroupState> + Send + 'static,
 ) -> AppResult<GroupRecord> {
     let (account_id, id) = (account_id.to_owned(), id.to_owned());
     let actor = actor.clone();
-    let if_match = if_match.map(str::to_owned);
     let record = db
         .write(move |tx| {
             Box::pin(async move {
                 let (account_id, id) = (account_id.as_str(), id.as_str());
                 let actor = &actor;
-                let if_match = if_match.as_deref();
                 let cur = load_group(&mut *tx, account_id, id).await?;
-                check_if_match(if_match, cur.version)?;
+                check_expected(expected.as_ref(), cur.version)?;
                 let s = next(&cur)?;
                 check_group_name(&s.name)?;
                 let name = s.name.trim();
@@ -814,20 +808,18 @@ pub async fn delete_group(
     account_id: &str,
     actor: &Actor,
     id: &str,
-    if_match: Option<&str>,
+    expected: Option<Expected>,
 ) -> AppResult<()> {
     let (account_id, id) = (account_id.to_owned(), id.to_owned());
     let actor = actor.clone();
-    let if_match = if_match.map(str::to_owned);
     db.write(move |tx| {
         Box::pin(async move {
             let (account_id, id) = (account_id.as_str(), id.as_str());
             let actor = &actor;
-            let if_match = if_match.as_deref();
             let cur = store::groups::get(&mut *tx, account_id, id)
                 .await?
                 .ok_or_else(|| group_not_found(id))?;
-            check_if_match(if_match, cur.version)?;
+            check_expected(expected.as_ref(), cur.version)?;
             if cur.builtin.is_some() {
                 return Err(group_rules::builtin_delete(&cur.name));
             }
@@ -902,14 +894,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn if_match_accepts_star_weak_and_strong_tags() {
-        assert!(check_if_match(None, 3).is_ok());
-        assert!(check_if_match(Some("*"), 3).is_ok());
-        assert!(check_if_match(Some("W/\"3\""), 3).is_ok());
-        assert!(check_if_match(Some("\"2\", W/\"3\""), 3).is_ok());
+    fn a_change_needs_an_expected_version() {
+        assert!(check_expected(None, 3).is_ok());
+        assert!(check_expected(Some(&Expected::Any), 3).is_ok());
+        assert!(check_expected(Some(&Expected::OneOf(vec![2, 3])), 3).is_ok());
         assert!(matches!(
-            check_if_match(Some("W/\"2\""), 3),
+            check_expected(Some(&Expected::OneOf(vec![2])), 3),
             Err(AppError::PreconditionFailed(_))
         ));
+        assert!(check_expected(Some(&Expected::OneOf(vec![])), 3).is_err());
     }
 }

@@ -4,8 +4,8 @@
 
 use crate::domain::provisioning::{self as prov, ListQuery};
 use crate::error::{AppError, AppResult};
+use crate::filter;
 use crate::scim::auth::ScimAuth;
-use crate::scim::filter;
 use crate::scim::patch;
 use crate::scim::resources::{self, attribute_list, project, LIST_SCHEMA};
 use crate::startup::AppState;
@@ -97,11 +97,17 @@ fn parse_body(body: &Bytes) -> AppResult<Value> {
         .map_err(|e| AppError::InvalidSyntax(format!("the request body is not valid JSON: {e}")))
 }
 
-fn if_match(headers: &HeaderMap) -> Option<String> {
-    headers
-        .get(header::IF_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string)
+/// `If-Match`: `*` or a list of (weak) ETags, which are our versions.
+fn if_match(headers: &HeaderMap) -> Option<prov::Expected> {
+    let header = headers.get(header::IF_MATCH)?.to_str().ok()?;
+    let tags = header.split(',').map(str::trim);
+    if tags.clone().any(|t| t == "*") {
+        return Some(prov::Expected::Any);
+    }
+    Some(prov::Expected::OneOf(
+        tags.filter_map(|t| t.trim_start_matches("W/").trim_matches('"').parse().ok())
+            .collect(),
+    ))
 }
 
 /// Paging, sorting, filtering and projection, from a query string or a SearchRequest body.
@@ -306,7 +312,7 @@ pub trait ScimKind: Send + Sync + 'static {
         state: &AppState,
         auth: &ScimAuth,
         id: &str,
-        if_match: Option<String>,
+        if_match: Option<prov::Expected>,
         doc: Value,
         ops: Option<Vec<patch::Operation>>,
     ) -> impl Future<Output = AppResult<Self::Record>> + Send;
@@ -314,7 +320,7 @@ pub trait ScimKind: Send + Sync + 'static {
         state: &AppState,
         auth: &ScimAuth,
         id: &str,
-        if_match: Option<String>,
+        if_match: Option<prov::Expected>,
     ) -> impl Future<Output = AppResult<()>> + Send;
 }
 
@@ -352,7 +358,7 @@ impl ScimKind for Users {
         state: &AppState,
         auth: &ScimAuth,
         id: &str,
-        if_match: Option<String>,
+        if_match: Option<prov::Expected>,
         doc: Value,
         ops: Option<Vec<patch::Operation>>,
     ) -> AppResult<Self::Record> {
@@ -363,7 +369,7 @@ impl ScimKind for Users {
             &auth.account_id,
             &auth.actor(),
             id,
-            if_match.as_deref(),
+            if_match,
             move |cur| match &ops {
                 None => resources::read_user(&doc, Some(cur)),
                 Some(ops) => {
@@ -379,16 +385,9 @@ impl ScimKind for Users {
         state: &AppState,
         auth: &ScimAuth,
         id: &str,
-        if_match: Option<String>,
+        if_match: Option<prov::Expected>,
     ) -> AppResult<()> {
-        prov::delete_user(
-            &state.db,
-            &auth.account_id,
-            &auth.actor(),
-            id,
-            if_match.as_deref(),
-        )
-        .await
+        prov::delete_user(&state.db, &auth.account_id, &auth.actor(), id, if_match).await
     }
 }
 
@@ -420,7 +419,7 @@ impl ScimKind for Groups {
         state: &AppState,
         auth: &ScimAuth,
         id: &str,
-        if_match: Option<String>,
+        if_match: Option<prov::Expected>,
         doc: Value,
         ops: Option<Vec<patch::Operation>>,
     ) -> AppResult<Self::Record> {
@@ -430,7 +429,7 @@ impl ScimKind for Groups {
             &auth.account_id,
             &auth.actor(),
             id,
-            if_match.as_deref(),
+            if_match,
             move |cur| match &ops {
                 None => resources::read_group(&doc),
                 Some(ops) => {
@@ -446,16 +445,9 @@ impl ScimKind for Groups {
         state: &AppState,
         auth: &ScimAuth,
         id: &str,
-        if_match: Option<String>,
+        if_match: Option<prov::Expected>,
     ) -> AppResult<()> {
-        prov::delete_group(
-            &state.db,
-            &auth.account_id,
-            &auth.actor(),
-            id,
-            if_match.as_deref(),
-        )
-        .await
+        prov::delete_group(&state.db, &auth.account_id, &auth.actor(), id, if_match).await
     }
 }
 
@@ -681,4 +673,26 @@ pub async fn no_such_endpoint(Path((_, rest)): Path<(String, String)>) -> ScimRe
         "no SCIM endpoint at '{rest}': use Users, Groups, ServiceProviderConfig, Schemas or ResourceTypes"
     ))
     .into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn if_match_reads_star_weak_and_strong_tags() {
+        let read = |v: &str| {
+            let mut h = HeaderMap::new();
+            h.insert(header::IF_MATCH, HeaderValue::from_str(v).unwrap());
+            if_match(&h)
+        };
+        assert_eq!(if_match(&HeaderMap::new()), None);
+        assert_eq!(read("*"), Some(prov::Expected::Any));
+        assert_eq!(read("W/\"3\""), Some(prov::Expected::OneOf(vec![3])));
+        assert_eq!(
+            read("\"2\", W/\"3\""),
+            Some(prov::Expected::OneOf(vec![2, 3]))
+        );
+        assert_eq!(read("\"abc\""), Some(prov::Expected::OneOf(vec![])));
+    }
 }

@@ -12,7 +12,6 @@ pub mod activity;
 mod activity_cap;
 pub mod auth;
 pub mod discovery;
-pub mod filter;
 pub mod handlers;
 pub mod patch;
 pub mod resources;

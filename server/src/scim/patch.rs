@@ -9,7 +9,7 @@
 //! Attribute names are matched case-insensitively, as SCIM requires.
 
 use crate::error::AppError;
-use crate::scim::filter::{self, AttrPath, CompValue, CompareOp, Filter, PatchPath};
+use crate::filter::{self, AttrPath, CompValue, CompareOp, Filter, PatchPath};
 use serde_json::{Map, Value};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

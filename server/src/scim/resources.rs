@@ -6,6 +6,7 @@
 
 use crate::domain::provisioning::{GroupRecord, GroupState, UserRecord, UserState};
 use crate::error::{AppError, AppResult};
+use crate::filter::loose_bool;
 use crate::scim::patch::get_ci;
 use serde_json::{json, Map, Value};
 
@@ -116,24 +117,6 @@ pub fn render_group(g: &GroupRecord, base: &str, with_display: bool) -> Value {
 
 fn invalid(detail: impl Into<String>) -> AppError {
     AppError::InvalidValue(detail.into())
-}
-
-/// `true`, `false`, `"True"`, `"false"`, `1`, `0`.
-pub fn loose_bool(v: &Value) -> Option<bool> {
-    match v {
-        Value::Bool(b) => Some(*b),
-        Value::String(s) => match s.trim().to_ascii_lowercase().as_str() {
-            "true" | "1" | "yes" => Some(true),
-            "false" | "0" | "no" => Some(false),
-            _ => None,
-        },
-        Value::Number(n) => n.as_i64().and_then(|i| match i {
-            1 => Some(true),
-            0 => Some(false),
-            _ => None,
-        }),
-        _ => None,
-    }
 }
 
 /// A string attribute; `""`, `null` and absence all mean "not given".

@@ -6,7 +6,7 @@
 //! `externalId` and `id` are case-exact, as RFC 7643 defines them.
 
 use crate::error::{AppError, AppResult};
-use crate::scim::filter::{AttrPath, CompValue, CompareOp, Filter};
+use crate::filter::{AttrPath, CompValue, CompareOp, Filter};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Resource {
@@ -278,12 +278,10 @@ fn compare(
         Kind::Bool(expr) => {
             let b = match value {
                 CompValue::Bool(b) => *b,
-                CompValue::Str(s) => {
-                    crate::scim::resources::loose_bool(&serde_json::Value::String(s.clone()))
-                        .ok_or_else(|| {
-                            invalid_filter(format!("'{path}' compares with true or false"))
-                        })?
-                }
+                CompValue::Str(s) => crate::filter::loose_bool(&serde_json::Value::String(
+                    s.clone(),
+                ))
+                .ok_or_else(|| invalid_filter(format!("'{path}' compares with true or false")))?,
                 _ => {
                     return Err(invalid_filter(format!(
                         "'{path}' compares with true or false"
@@ -331,7 +329,7 @@ fn compare(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scim::filter::parse_filter;
+    use crate::filter::parse_filter;
 
     fn sql(f: &str, r: Resource) -> SqlWhere {
         compile(&parse_filter(f).unwrap(), r).unwrap()

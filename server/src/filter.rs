@@ -6,6 +6,9 @@
 //! path rules serve both the filter compiler (`store::scim_query`) and the PATCH engine.
 //! Keywords and operators are case-insensitive; attribute names keep their case and are compared
 //! case-insensitively by their users.
+//!
+//! It lives outside the SCIM front door because the domain and the store work on the AST too
+//! (arrows one way: `scim` parses the wire into it, `store::scim_query` compiles it to SQL).
 
 use serde_json::Value;
 use std::fmt;
@@ -489,17 +492,15 @@ fn compare(actual: Option<&Value>, op: CompareOp, expected: &CompValue) -> bool 
             _ => false,
         },
         // Tolerate "true"/"false" strings on either side.
-        (Value::String(a), CompValue::Bool(e)) => {
-            crate::scim::resources::loose_bool(&Value::String(a.clone()))
-                .map(|a| {
-                    if matches!(op, Ne) {
-                        a != *e
-                    } else {
-                        matches!(op, Eq) && a == *e
-                    }
-                })
-                .unwrap_or(false)
-        }
+        (Value::String(a), CompValue::Bool(e)) => loose_bool(&Value::String(a.clone()))
+            .map(|a| {
+                if matches!(op, Ne) {
+                    a != *e
+                } else {
+                    matches!(op, Eq) && a == *e
+                }
+            })
+            .unwrap_or(false),
         (Value::Number(a), CompValue::Num(e)) => {
             let (Some(a), Some(e)) = (a.as_f64(), e.as_f64()) else {
                 return false;
@@ -515,6 +516,25 @@ fn compare(actual: Option<&Value>, op: CompareOp, expected: &CompValue) -> bool 
             }
         }
         _ => matches!(op, Ne),
+    }
+}
+
+/// A boolean as IdPs send one: `true`, `false`, `"True"`, `"false"`, `1`, `0`. Used for
+/// attribute values and filter comparison values alike.
+pub fn loose_bool(v: &Value) -> Option<bool> {
+    match v {
+        Value::Bool(b) => Some(*b),
+        Value::String(s) => match s.trim().to_ascii_lowercase().as_str() {
+            "true" | "1" | "yes" => Some(true),
+            "false" | "0" | "no" => Some(false),
+            _ => None,
+        },
+        Value::Number(n) => n.as_i64().and_then(|i| match i {
+            1 => Some(true),
+            0 => Some(false),
+            _ => None,
+        }),
+        _ => None,
     }
 }
 
