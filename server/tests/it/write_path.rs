@@ -2,9 +2,8 @@
 //! acknowledged writes survive `kill -9`, overload is answered 503 + `Retry-After`, and one bad
 //! request in a group commit fails alone.
 
-mod common;
-use common::scim::*;
-use common::*;
+use crate::common::scim::*;
+use crate::common::*;
 use rand::Rng;
 use serde_json::json;
 use std::time::{Duration, Instant};

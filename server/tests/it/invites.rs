@@ -1,10 +1,9 @@
 //! Invite → sign-up → log-in, password reset, session revocation and log-in throttling, with a
 //! real SMTP server process (aiosmtpd) and the real binary.
 
-mod common;
-use common::scim::*;
-use common::smtp::*;
-use common::*;
+use crate::common::scim::*;
+use crate::common::smtp::*;
+use crate::common::*;
 use serde_json::{json, Value};
 
 const NEW_PASSWORD: &str = "copper-lantern-river-77";

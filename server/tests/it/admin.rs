@@ -2,9 +2,8 @@
 //! filters and cursor pages, the read-only rules, API keys made in the UI, the CSV export, the
 //! live activity feed, the audit trail, and that every endpoint re-checks the administrator.
 
-mod common;
-use common::scim::*;
-use common::*;
+use crate::common::scim::*;
+use crate::common::*;
 use serde_json::{json, Value};
 use std::time::Duration;
 

@@ -1,7 +1,6 @@
 //! The real binary serving on port 0: health, first-run set-up, log-in, sessions, CSRF.
 
-mod common;
-use common::*;
+use crate::common::*;
 use serde_json::Value;
 
 async fn whoami(server: &Server, client: &reqwest::Client) -> Value {

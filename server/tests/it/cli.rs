@@ -1,7 +1,6 @@
 //! The `rollcall` command-line contract, run as the real binary on a real SQLite file.
 
-mod common;
-use common::*;
+use crate::common::*;
 
 #[test]
 fn account_create_prints_only_a_22_char_base62_id_and_creates_the_database_folder() {

@@ -1,8 +1,7 @@
 //! SCIM Users over HTTP against the real binary: every product rule and tolerant-reader item.
 
-mod common;
-use common::scim::*;
-use common::*;
+use crate::common::scim::*;
+use crate::common::*;
 use serde_json::{json, Value};
 
 #[tokio::test]

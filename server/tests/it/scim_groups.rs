@@ -1,8 +1,7 @@
 //! SCIM Groups, auth, discovery and the activity log over HTTP against the real binary.
 
-mod common;
-use common::scim::*;
-use common::*;
+use crate::common::scim::*;
+use crate::common::*;
 use serde_json::{json, Value};
 
 fn members(body: &Value) -> Vec<String> {

@@ -1,0 +1,14 @@
+//! The one integration-test binary: every suite runs the real `rollcall` binary (CLI calls on
+//! temporary SQLite files, servers on port 0) through its public surface. One binary links
+//! once and lets the suites' tests run side by side; `common` holds the shared helpers.
+//! Run one suite with `cargo test --release -p rollcall-server --test it -- scim_users::`.
+
+mod common;
+
+mod admin;
+mod cli;
+mod http;
+mod invites;
+mod scim_groups;
+mod scim_users;
+mod write_path;
