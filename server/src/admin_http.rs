@@ -230,8 +230,8 @@ pub async fn users_csv(
                         &r.last_name,
                         r.email.as_deref().unwrap_or(""),
                         &r.user_name,
-                        &r.status,
-                        &r.source,
+                        r.status.as_str(),
+                        r.source.as_str(),
                         &groups,
                         r.last_login_at.as_deref().unwrap_or(""),
                     ];

@@ -18,6 +18,7 @@ pub mod proxy;
 pub mod scim;
 pub mod startup;
 pub mod store;
+pub mod vocab;
 pub mod web;
 
 pub use error::AppError;

@@ -5,6 +5,7 @@ use crate::domain::rate_limit::Limiter;
 use crate::domain::{api_keys, audit::Actor, auth, directory, invites, resets, setup::SetupGate};
 use crate::mail::{self, Mailer};
 use crate::store::{self, Db};
+use crate::vocab::Source;
 use rollcall_app::api::{
     ActivityPage, ActivityQuery, ApiError, ApiKeyRow, AuditPage, AuditQuery, CreatedKey,
     CurrentUser, GroupDetail, GroupSummary, InviteInput, NewKeyInput, Outbox, OutboxItem,
@@ -138,7 +139,7 @@ impl Backend for ServerBackend {
             email: row.email.unwrap_or_default(),
             first_name: row.first_name,
             last_name: row.last_name,
-            names_editable: row.source == "manual",
+            names_editable: row.source == Source::Manual,
             account_name: row.account_name,
         })
     }
@@ -298,7 +299,7 @@ impl Backend for ServerBackend {
             .map(|g| GroupSummary {
                 id: g.id,
                 name: g.name,
-                source: g.source,
+                source: g.source.into(),
                 builtin: g.builtin.is_some(),
                 members: g.members,
             })
@@ -314,7 +315,7 @@ impl Backend for ServerBackend {
         Ok(GroupDetail {
             id: group.id,
             name: group.name,
-            source: group.source,
+            source: group.source.into(),
             builtin: group.builtin.is_some(),
             external_id: group.external_id,
             created_at: group.created_at,

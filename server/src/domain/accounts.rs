@@ -4,6 +4,7 @@ use crate::domain::validate;
 use crate::error::{AppError, AppResult};
 use crate::ids;
 use crate::store::{self, groups::NewGroup, Conn, Db};
+use crate::vocab::Source;
 
 pub const ADMIN_GROUP_NAME: &str = "Account Administrator";
 
@@ -25,7 +26,7 @@ pub async fn create_in(tx: &mut Conn, name: &str) -> AppResult<String> {
             account_id: &id,
             name: ADMIN_GROUP_NAME,
             builtin: Some(store::groups::ADMIN_BUILTIN),
-            source: "manual",
+            source: Source::Manual,
             now: &now,
         },
     )

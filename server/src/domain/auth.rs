@@ -10,6 +10,7 @@ use crate::domain::{passwords, validate};
 use crate::error::{AppError, AppResult};
 use crate::ids;
 use crate::store::{self, Db};
+use crate::vocab::UserStatus;
 use serde::{Deserialize, Serialize};
 use tower_sessions::Session;
 
@@ -145,7 +146,7 @@ async fn check_password(
         if !passwords::verify(password.to_string(), candidate.password_hash.clone()).await? {
             continue;
         }
-        if candidate.status != "active" {
+        if candidate.status != UserStatus::Active {
             suspended = true;
             continue;
         }
@@ -224,7 +225,7 @@ pub async fn current_user(
     }
     let user = store::users::session_user(db, &auth.account_id, &auth.user_id).await?;
     match user {
-        Some(u) if u.status == "active" && u.auth_epoch == auth.epoch => Ok(Some(u)),
+        Some(u) if u.status == UserStatus::Active && u.auth_epoch == auth.epoch => Ok(Some(u)),
         _ => {
             session.flush().await?;
             Ok(None)

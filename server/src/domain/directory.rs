@@ -12,6 +12,7 @@ use crate::error::{AppError, AppResult};
 use crate::ids;
 use crate::mail::Mailer;
 use crate::store::{self, directory as dir, Conn, Db};
+use crate::vocab::{Source, UserStatus};
 use std::collections::HashMap;
 
 pub const PAGE_SIZE: i64 = 50;
@@ -230,7 +231,7 @@ async fn load_user(
 }
 
 fn manual_only(user: &store::users::UserRecord) -> AppResult<()> {
-    if user.source == "idp" {
+    if user.source == Source::Idp {
         return Err(AppError::Conflict(IDP_USER.into()));
     }
     Ok(())
@@ -242,7 +243,7 @@ async fn write_user(
     cur: &store::users::UserRecord,
     first: &str,
     last: &str,
-    status: &str,
+    status: UserStatus,
     end_sessions: bool,
 ) -> AppResult<()> {
     let done = store::users::update(
@@ -257,7 +258,7 @@ async fn write_user(
             first_name: first,
             last_name: last,
             status,
-            source: &cur.source,
+            source: cur.source,
             external_id: cur.external_id.as_deref(),
             display_name: cur.display_name.as_deref(),
             end_sessions,
@@ -375,7 +376,7 @@ pub async fn user_action(
                             "deleted by an administrator",
                         )
                         .await?;
-                    } else if user.status == "suspended" {
+                    } else if user.status == UserStatus::Suspended {
                         return Err(AppError::Conflict("This user is already suspended.".into()));
                     } else {
                         write_user(
@@ -384,7 +385,7 @@ pub async fn user_action(
                             &user,
                             &user.first_name,
                             &user.last_name,
-                            "suspended",
+                            UserStatus::Suspended,
                             true,
                         )
                         .await?;
@@ -402,11 +403,11 @@ pub async fn user_action(
                 }
                 "reactivate" => {
                     manual_only(&user)?;
-                    if user.status != "suspended" {
+                    if user.status != UserStatus::Suspended {
                         return Err(AppError::Conflict("This user is not suspended.".into()));
                     }
                     let signed_up = store::users::has_password(&mut *tx, account_id, id).await?;
-                    let status = user_rules::status_after(&user.status, true, signed_up);
+                    let status = user_rules::status_after(user.status, true, signed_up);
                     write_user(
                         &mut *tx,
                         account_id,
@@ -493,16 +494,7 @@ pub async fn edit_user(
             if user.first_name == first && user.last_name == last {
                 return Ok(());
             }
-            write_user(
-                &mut *tx,
-                account_id,
-                &user,
-                first,
-                last,
-                &user.status,
-                false,
-            )
-            .await?;
+            write_user(&mut *tx, account_id, &user, first, last, user.status, false).await?;
             let detail = format!(
                 "name “{} {}” → “{first} {last}”",
                 user.first_name, user.last_name
@@ -578,7 +570,7 @@ pub async fn create_group(
                         account_id,
                         name,
                         builtin: None,
-                        source: "manual",
+                        source: Source::Manual,
                         now: &ids::now(),
                     },
                 )
@@ -633,7 +625,7 @@ pub async fn group_action(
             let group = store::groups::get(&mut *tx, account_id, id)
                 .await?
                 .ok_or_else(group_not_found)?;
-            if group.source == "idp" {
+            if group.source == Source::Idp {
                 return Err(AppError::Conflict(IDP_GROUP.into()));
             }
             let builtin = group.builtin.is_some();
@@ -651,7 +643,7 @@ pub async fn group_action(
                         id,
                         group.version,
                         name,
-                        "manual",
+                        Source::Manual,
                         group.external_id.as_deref(),
                         &now,
                     )

@@ -10,6 +10,7 @@ use crate::error::{AppError, AppResult};
 use crate::ids;
 use crate::mail::{templates, Mailer, Outbox};
 use crate::store::{self, invites::NewToken, Conn, Db};
+use crate::vocab::{Source, UserStatus};
 
 pub const TOKEN_LEN: usize = 43;
 
@@ -95,7 +96,7 @@ pub async fn void_in(tx: &mut Conn, user_id: &str) -> AppResult<bool> {
 pub fn unusable(row: &store::invites::InviteRow, now: &str) -> Option<&'static str> {
     if row.used_at.is_some() || row.has_password {
         Some("This invite has already been used. Log in with your e-mail and password, or use “Forgot password?”.")
-    } else if row.voided_at.is_some() || row.status == "suspended" {
+    } else if row.voided_at.is_some() || row.status == UserStatus::Suspended {
         Some("This invite is no longer valid (a newer one was sent, or your account was suspended). Ask your administrator to resend the invite.")
     } else if row.expires_at.as_str() <= now {
         Some("This invite has expired. Ask your administrator to resend the invite.")
@@ -147,7 +148,7 @@ pub async fn complete(
     if input.password != input.password_confirm {
         problems.add("password_confirm", "The two passwords do not match.");
     }
-    let editable = row.source == "manual";
+    let editable = row.source == Source::Manual;
     if editable {
         problems.check(
             "first_name",
@@ -235,18 +236,18 @@ pub async fn resend(
             let user = store::users::get_record(&mut *tx, account_id, user_id)
                 .await?
                 .ok_or_else(|| AppError::NotFound("no such user".into()))?;
-            match user.status.as_str() {
-                "suspended" => {
+            match user.status {
+                UserStatus::Suspended => {
                     return Err(AppError::Conflict(
                         "This user is suspended; reactivate them before inviting.".into(),
                     ))
                 }
-                "active" => {
+                UserStatus::Active => {
                     return Err(AppError::Conflict(
                         "This user has already signed up.".into(),
                     ))
                 }
-                _ => {}
+                UserStatus::Invited => {}
             }
             let email = user.email.clone().ok_or_else(|| {
                 AppError::Conflict("This user has no e-mail address to invite.".into())
@@ -354,8 +355,8 @@ pub async fn invite_new(
             first_name: first.trim(),
             last_name: last.trim(),
             password_hash: None,
-            status: "invited",
-            source: "manual",
+            status: UserStatus::Invited,
+            source: Source::Manual,
             external_id: None,
             emails_json: None,
             display_name: None,

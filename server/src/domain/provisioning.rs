@@ -17,6 +17,7 @@ use crate::filter::{AttrPath, Filter};
 use crate::ids;
 use crate::mail::Mailer;
 use crate::store::{self, scim_query::Resource, Db};
+use crate::vocab::{Source, UserStatus};
 use std::collections::HashSet;
 
 pub use crate::store::users::UserRecord;
@@ -58,7 +59,7 @@ pub struct GroupRecord {
     pub id: String,
     pub name: String,
     pub builtin: Option<String>,
-    pub source: String,
+    pub source: Source,
     pub external_id: Option<String>,
     pub created_at: String,
     pub updated_at: String,
@@ -226,8 +227,12 @@ pub async fn create_user(
             first_name: &s.first_name,
             last_name: &s.last_name,
             password_hash: None,
-            status: if s.active { "invited" } else { "suspended" },
-            source: "idp",
+            status: if s.active {
+                UserStatus::Invited
+            } else {
+                UserStatus::Suspended
+            },
+            source: Source::Idp,
             external_id: s.external_id.as_deref(),
             emails_json: emails_json.as_deref(),
             display_name: s.display_name.as_deref(),
@@ -301,7 +306,7 @@ pub async fn update_user(
                 check_expected(expected.as_ref(), cur.version)?;
                 let s = next(&cur)?;
                 check_user_state(&s)?;
-                let was_active = cur.status != "suspended";
+                let was_active = cur.status != UserStatus::Suspended;
                 if was_active && !s.active {
                     user_rules::keep_an_active_admin(
                         &mut *tx,
@@ -314,7 +319,7 @@ pub async fn update_user(
                 let signed_up = !was_active
                     && s.active
                     && store::users::has_password(&mut *tx, account_id, id).await?;
-                let status = user_rules::status_after(&cur.status, s.active, signed_up).to_string();
+                let status = user_rules::status_after(cur.status, s.active, signed_up);
                 let emails_json = s.emails_json();
                 let unchanged = s.user_name == cur.user_name
                     && s.email == cur.email
@@ -324,7 +329,7 @@ pub async fn update_user(
                     && status == cur.status
                     && s.external_id == cur.external_id
                     && s.display_name == cur.display_name
-                    && cur.source == "idp";
+                    && cur.source == Source::Idp;
                 if unchanged {
                     return Ok(cur);
                 }
@@ -340,8 +345,8 @@ pub async fn update_user(
                         emails_json: emails_json.as_deref(),
                         first_name: &s.first_name,
                         last_name: &s.last_name,
-                        status: &status,
-                        source: "idp",
+                        status,
+                        source: Source::Idp,
                         external_id: s.external_id.as_deref(),
                         display_name: s.display_name.as_deref(),
                         end_sessions: !s.active && was_active,
@@ -388,7 +393,7 @@ pub async fn update_user(
                         ),
                     ));
                 }
-                if cur.source != "idp" {
+                if cur.source != Source::Idp {
                     events.push((
                         "user.adopted",
                         "now managed by the identity provider".into(),
@@ -411,7 +416,7 @@ pub async fn update_user(
                 }
                 // Invites follow the user: a suspended user's invite is void; a user still to sign up gets
                 // a fresh one when reactivated or when their e-mail changes.
-                let invited_now = status == "invited";
+                let invited_now = status == UserStatus::Invited;
                 let reactivated = !was_active && s.active;
                 if s.email != cur.email {
                     // A reset link sent to the old address must not work any more.
@@ -639,7 +644,7 @@ pub async fn create_group(
                         account_id,
                         name,
                         builtin: None,
-                        source: "idp",
+                        source: Source::Idp,
                         now: &now,
                     },
                 )
@@ -725,7 +730,7 @@ pub async fn update_group(
                         return Err(group_rules::builtin_empty(&cur.name));
                     }
                 }
-                let source = if builtin { cur.source.as_str() } else { "idp" };
+                let source = if builtin { cur.source } else { Source::Idp };
                 let renamed = name != cur.name;
                 if !renamed
                     && added.is_empty()

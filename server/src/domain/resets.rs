@@ -7,6 +7,7 @@ use crate::error::{AppError, AppResult};
 use crate::ids;
 use crate::mail::{templates, Mailer};
 use crate::store::{self, invites::NewToken, Db};
+use crate::vocab::UserStatus;
 
 const TOKEN_LEN: usize = 43;
 const VALID_MINUTES: i64 = 60;
@@ -48,7 +49,7 @@ pub async fn request(
     let candidates = store::users::login_candidates(db, &email_norm).await?;
     let eligible: Vec<_> = candidates
         .into_iter()
-        .filter(|c| c.status == "active" && c.password_hash.is_some())
+        .filter(|c| c.status == UserStatus::Active && c.password_hash.is_some())
         .collect();
     if eligible.is_empty() {
         tracing::info!("password reset asked for an e-mail without an active account");
@@ -113,7 +114,7 @@ pub async fn check(db: &Db, token: &str) -> AppResult<store::invites::ResetRow> 
     let row = store::invites::reset_by_token(db, &ids::sha256_hex(token))
         .await?
         .ok_or_else(unusable)?;
-    if row.used_at.is_some() || row.expires_at <= ids::now() || row.status != "active" {
+    if row.used_at.is_some() || row.expires_at <= ids::now() || row.status != UserStatus::Active {
         return Err(unusable());
     }
     Ok(row)

@@ -4,6 +4,7 @@
 
 use crate::error::{AppError, AppResult};
 use crate::store::{directory as dir, Conn};
+use crate::vocab::UserStatus;
 
 /// The longest first, last or display name, in characters (SCIM and the UI alike).
 pub const NAME_MAX: usize = 200;
@@ -69,12 +70,12 @@ pub async fn keep_an_active_admin(
 /// The status after an identity provider (or an administrator) sets `active`: inactive is
 /// Suspended; reactivated is Active for someone who has signed up, else Invited; otherwise
 /// unchanged.
-pub fn status_after(current: &str, active: bool, signed_up: bool) -> &str {
-    match (active, current == "suspended") {
-        (false, _) => "suspended",
-        (true, false) => current,
-        (true, true) if signed_up => "active",
-        (true, true) => "invited",
+pub fn status_after(current: UserStatus, active: bool, signed_up: bool) -> UserStatus {
+    match (active, current) {
+        (false, _) => UserStatus::Suspended,
+        (true, UserStatus::Suspended) if signed_up => UserStatus::Active,
+        (true, UserStatus::Suspended) => UserStatus::Invited,
+        (true, unchanged) => unchanged,
     }
 }
 
@@ -84,12 +85,13 @@ mod tests {
 
     #[test]
     fn status_transitions() {
-        assert_eq!(status_after("active", false, true), "suspended");
-        assert_eq!(status_after("invited", false, false), "suspended");
-        assert_eq!(status_after("active", true, true), "active");
-        assert_eq!(status_after("invited", true, false), "invited");
-        assert_eq!(status_after("suspended", true, true), "active");
-        assert_eq!(status_after("suspended", true, false), "invited");
+        use UserStatus::*;
+        assert_eq!(status_after(Active, false, true), Suspended);
+        assert_eq!(status_after(Invited, false, false), Suspended);
+        assert_eq!(status_after(Active, true, true), Active);
+        assert_eq!(status_after(Invited, true, false), Invited);
+        assert_eq!(status_after(Suspended, true, true), Active);
+        assert_eq!(status_after(Suspended, true, false), Invited);
     }
 
     #[test]

@@ -7,6 +7,7 @@ use crate::domain::{
 use crate::error::{AppError, AppResult};
 use crate::ids;
 use crate::store::{self, users::NewUser, Conn, Db};
+use crate::vocab::{Source, UserStatus};
 
 pub struct NewAdmin {
     pub email: String,
@@ -56,8 +57,8 @@ pub async fn create_admin_in(
             first_name: input.first_name.trim(),
             last_name: input.last_name.trim(),
             password_hash: Some(password_hash),
-            status: "active",
-            source: "manual",
+            status: UserStatus::Active,
+            source: Source::Manual,
             external_id: None,
             emails_json: None,
             display_name: None,

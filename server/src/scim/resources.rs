@@ -8,6 +8,7 @@ use crate::domain::provisioning::{GroupRecord, GroupState, UserRecord, UserState
 use crate::error::{AppError, AppResult};
 use crate::filter::loose_bool;
 use crate::scim::patch::get_ci;
+use crate::vocab::UserStatus;
 use serde_json::{json, Map, Value};
 
 pub const USER_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
@@ -46,7 +47,7 @@ pub fn render_user(u: &UserRecord, base: &str) -> Value {
         "id": u.id,
         "userName": u.user_name,
         "displayName": display,
-        "active": u.status != "suspended",
+        "active": u.status != UserStatus::Suspended,
         "meta": {
             "resourceType": "User",
             "created": u.created_at,
@@ -214,10 +215,12 @@ pub fn read_user(doc: &Value, current: Option<&UserRecord>) -> AppResult<UserSta
     let given = name.map(|n| text(n, "givenName")).transpose()?.flatten();
     let family = name.map(|n| text(n, "familyName")).transpose()?.flatten();
     let active = match get_ci(obj, "active") {
-        None | Some(Value::Null) => current.map(|c| c.status != "suspended").unwrap_or(true),
-        Some(Value::String(s)) if s.trim().is_empty() => {
-            current.map(|c| c.status != "suspended").unwrap_or(true)
-        }
+        None | Some(Value::Null) => current
+            .map(|c| c.status != UserStatus::Suspended)
+            .unwrap_or(true),
+        Some(Value::String(s)) if s.trim().is_empty() => current
+            .map(|c| c.status != UserStatus::Suspended)
+            .unwrap_or(true),
         Some(v) => loose_bool(v)
             .ok_or_else(|| invalid(format!("'active' must be true or false, not {v}")))?,
     };
@@ -399,8 +402,8 @@ mod tests {
             email: Some("ada@example.com".into()),
             first_name: "Ada".into(),
             last_name: "Lovelace".into(),
-            status: "active".into(),
-            source: "idp".into(),
+            status: crate::vocab::UserStatus::Active,
+            source: crate::vocab::Source::Idp,
             external_id: None,
             emails_json: None,
             display_name: None,
@@ -501,7 +504,7 @@ mod tests {
     #[test]
     fn rendered_users_have_meta_and_string_free_booleans() {
         let mut cur = current();
-        cur.status = "suspended".into();
+        cur.status = crate::vocab::UserStatus::Suspended;
         let doc = render_user(&cur, "http://h/scim/account/a");
         assert_eq!(doc["active"], json!(false));
         assert_eq!(doc["meta"]["location"], "http://h/scim/account/a/Users/u1");

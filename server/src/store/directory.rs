@@ -2,6 +2,7 @@
 //! pagination that stays fast at millions of rows), group lists and members, each in one query.
 
 use crate::error::AppResult;
+use crate::vocab::{Source, UserStatus};
 use sqlx::{QueryBuilder, Sqlite, SqliteExecutor};
 
 /// Which column the Users page is ordered by; each has an index `(account_id, key, id)`.
@@ -71,8 +72,10 @@ pub struct AdminUserRow {
     pub email: Option<String>,
     pub first_name: String,
     pub last_name: String,
-    pub status: String,
-    pub source: String,
+    #[sqlx(try_from = "String")]
+    pub status: UserStatus,
+    #[sqlx(try_from = "String")]
+    pub source: Source,
     pub last_login_at: Option<String>,
     /// The value of the sort column (for the cursor).
     pub sort_value: String,
@@ -318,7 +321,8 @@ pub struct GroupSummaryRow {
     pub id: String,
     pub name: String,
     pub builtin: Option<String>,
-    pub source: String,
+    #[sqlx(try_from = "String")]
+    pub source: Source,
     pub members: i64,
 }
 
@@ -343,7 +347,8 @@ pub struct MemberDetailRow {
     pub first_name: String,
     pub last_name: String,
     pub email: String,
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub status: UserStatus,
 }
 
 /// Members of a group with what the UI shows about them, first `limit` by e-mail.

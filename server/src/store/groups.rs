@@ -1,6 +1,7 @@
 //! `user_groups` and `group_members`.
 
 use crate::error::AppResult;
+use crate::vocab::Source;
 use sqlx::SqliteExecutor;
 
 pub const ADMIN_BUILTIN: &str = "account_admin";
@@ -10,7 +11,7 @@ pub struct NewGroup<'a> {
     pub account_id: &'a str,
     pub name: &'a str,
     pub builtin: Option<&'a str>,
-    pub source: &'a str,
+    pub source: Source,
     pub now: &'a str,
 }
 
@@ -24,7 +25,7 @@ pub async fn insert(db: impl SqliteExecutor<'_>, g: NewGroup<'_>) -> AppResult<(
     .bind(g.name)
     .bind(g.name.to_lowercase())
     .bind(g.builtin)
-    .bind(g.source)
+    .bind(g.source.as_str())
     .bind(g.now)
     .bind(g.now)
     .execute(db)
@@ -68,7 +69,8 @@ pub struct GroupRow {
     pub id: String,
     pub name: String,
     pub builtin: Option<String>,
-    pub source: String,
+    #[sqlx(try_from = "String")]
+    pub source: Source,
     pub external_id: Option<String>,
     pub created_at: String,
     pub updated_at: String,
@@ -113,7 +115,7 @@ pub async fn update(
     id: &str,
     expected_version: i64,
     name: &str,
-    source: &str,
+    source: Source,
     external_id: Option<&str>,
     now: &str,
 ) -> AppResult<bool> {
@@ -123,7 +125,7 @@ pub async fn update(
     )
     .bind(name)
     .bind(name.to_lowercase())
-    .bind(source)
+    .bind(source.as_str())
     .bind(external_id)
     .bind(now)
     .bind(account_id)

@@ -1,6 +1,7 @@
 //! `invites` and `password_resets`: single-use tokens, stored as hashes.
 
 use crate::error::AppResult;
+use crate::vocab::{Source, UserStatus};
 use sqlx::SqliteExecutor;
 
 pub struct NewToken<'a> {
@@ -50,8 +51,10 @@ pub struct InviteRow {
     pub email: Option<String>,
     pub first_name: String,
     pub last_name: String,
-    pub source: String,
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub source: Source,
+    #[sqlx(try_from = "String")]
+    pub status: UserStatus,
     pub has_password: bool,
     pub expires_at: String,
     pub used_at: Option<String>,
@@ -140,7 +143,8 @@ pub struct ResetRow {
     pub account_id: String,
     pub user_id: String,
     pub email: Option<String>,
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub status: UserStatus,
     pub expires_at: String,
     pub used_at: Option<String>,
 }

@@ -2,6 +2,7 @@
 
 use crate::error::AppResult;
 use crate::store::groups::ADMIN_BUILTIN;
+use crate::vocab::{Source, UserStatus};
 use sqlx::SqliteExecutor;
 
 pub struct NewUser<'a> {
@@ -12,8 +13,8 @@ pub struct NewUser<'a> {
     pub first_name: &'a str,
     pub last_name: &'a str,
     pub password_hash: Option<&'a str>,
-    pub status: &'a str,
-    pub source: &'a str,
+    pub status: UserStatus,
+    pub source: Source,
     /// The IdP's externalId and `emails` as sent (JSON), for provisioned users.
     pub external_id: Option<&'a str>,
     pub emails_json: Option<&'a str>,
@@ -39,8 +40,8 @@ pub async fn insert(db: impl SqliteExecutor<'_>, u: NewUser<'_>) -> AppResult<Us
     .bind(u.first_name)
     .bind(u.last_name)
     .bind(u.password_hash)
-    .bind(u.status)
-    .bind(u.source)
+    .bind(u.status.as_str())
+    .bind(u.source.as_str())
     .bind(u.external_id)
     .bind(u.emails_json)
     .bind(u.display_name)
@@ -56,7 +57,8 @@ pub struct LoginCandidate {
     pub id: String,
     pub account_id: String,
     pub password_hash: Option<String>,
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub status: UserStatus,
     pub auth_epoch: i64,
 }
 
@@ -95,7 +97,8 @@ pub struct SessionUser {
     pub email: String,
     pub first_name: String,
     pub last_name: String,
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub status: UserStatus,
     pub auth_epoch: i64,
     pub account_id: String,
     pub account_name: String,
@@ -130,8 +133,10 @@ pub struct UserRecord {
     pub email: Option<String>,
     pub first_name: String,
     pub last_name: String,
-    pub status: String,
-    pub source: String,
+    #[sqlx(try_from = "String")]
+    pub status: UserStatus,
+    #[sqlx(try_from = "String")]
+    pub source: Source,
     pub external_id: Option<String>,
     pub emails_json: Option<String>,
     pub display_name: Option<String>,
@@ -179,8 +184,8 @@ pub struct UserUpdate<'a> {
     pub emails_json: Option<&'a str>,
     pub first_name: &'a str,
     pub last_name: &'a str,
-    pub status: &'a str,
-    pub source: &'a str,
+    pub status: UserStatus,
+    pub source: Source,
     pub external_id: Option<&'a str>,
     pub display_name: Option<&'a str>,
     /// End every session of the user (suspension).
@@ -209,8 +214,8 @@ pub async fn update(
     .bind(u.emails_json)
     .bind(u.first_name)
     .bind(u.last_name)
-    .bind(u.status)
-    .bind(u.source)
+    .bind(u.status.as_str())
+    .bind(u.source.as_str())
     .bind(u.external_id)
     .bind(u.display_name)
     .bind(i64::from(u.end_sessions))
@@ -281,8 +286,10 @@ pub struct UserSummaryRow {
     pub email: Option<String>,
     pub first_name: String,
     pub last_name: String,
-    pub status: String,
-    pub source: String,
+    #[sqlx(try_from = "String")]
+    pub status: UserStatus,
+    #[sqlx(try_from = "String")]
+    pub source: Source,
     pub last_login_at: Option<String>,
 }
 
