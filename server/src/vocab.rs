@@ -37,6 +37,8 @@ macro_rules! words {
     ($ty:ident { $($variant:ident = $text:literal),+ $(,)? }) => {
         impl $ty {
             pub const ALL: &'static [$ty] = &[$($ty::$variant),+];
+            /// The texts of [`Self::ALL`], in the same order.
+            pub const TEXTS: &'static [&'static str] = &[$($text),+];
 
             /// The text stored in the database and sent on the wire.
             pub fn as_str(self) -> &'static str {
@@ -86,9 +88,10 @@ mod tests {
 
     #[test]
     fn words_round_trip_and_unknown_ones_are_refused() {
-        for s in Source::ALL {
-            assert_eq!(s.as_str().parse::<Source>().unwrap(), *s);
+        for (s, text) in Source::ALL.iter().zip(Source::TEXTS) {
+            assert_eq!(text.parse::<Source>().unwrap(), *s);
         }
+        assert_eq!(UserStatus::TEXTS, ["invited", "active", "suspended"]);
         for s in UserStatus::ALL {
             assert_eq!(UserStatus::try_from(s.to_string()).unwrap(), *s);
         }

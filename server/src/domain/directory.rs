@@ -120,8 +120,8 @@ pub async fn users_page(
 ) -> AppResult<UsersPage> {
     let filter = dir::UserFilter {
         search: q.q.to_string(),
-        status: validate::one_of("status", q.status, &["invited", "active", "suspended"])?,
-        source: validate::one_of("source", q.source, &["idp", "manual"])?,
+        status: validate::one_of("status", q.status, UserStatus::TEXTS)?,
+        source: validate::one_of("source", q.source, Source::TEXTS)?,
     };
     let (descending, key) = match q.sort.strip_prefix('-') {
         Some(k) => (true, k),

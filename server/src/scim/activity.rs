@@ -130,19 +130,21 @@ async fn writer(
                 .write_queued(move |c| {
                     Box::pin(async move {
                         store::scim_activity::insert_batch(c, &rows).await?;
-                        let mut new_ids = Vec::new();
-                        for s in &summaries {
+                        let mut summaries = summaries;
+                        for s in &mut summaries {
                             match s.id {
                                 Some(id) => {
                                     let detail = s.row.detail.as_deref().unwrap_or_default();
                                     store::scim_activity::update_summary(c, id, &s.row.at, detail)
                                         .await?
                                 }
-                                None => new_ids
-                                    .push(store::scim_activity::insert_summary(c, &s.row).await?),
+                                None => {
+                                    s.id =
+                                        Some(store::scim_activity::insert_summary(c, &s.row).await?)
+                                }
                             }
                         }
-                        Ok((rows, summaries, new_ids))
+                        Ok((rows, summaries))
                     })
                 })
                 .await;
@@ -150,10 +152,9 @@ async fn writer(
                 Err(e) => {
                     tracing::error!(error = %e, "could not write SCIM activity")
                 }
-                Ok((rows, summaries, new_ids)) => {
-                    let mut new_ids = new_ids.into_iter();
-                    for s in summaries.iter().filter(|s| s.id.is_none()) {
-                        if let Some(id) = new_ids.next() {
+                Ok((rows, summaries)) => {
+                    for s in &summaries {
+                        if let Some(id) = s.id {
                             cap.written(&s.row.account_id, s.window, id);
                         }
                     }

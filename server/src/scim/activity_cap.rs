@@ -59,25 +59,13 @@ impl FailedAuthCap {
         let window = self
             .windows
             .entry(row.account_id.clone())
-            .or_insert_with(|| Window {
-                started: now,
-                kept: 0,
-                suppressed: 0,
-                summary_id: None,
-                newest: None,
-            });
+            .or_insert_with(|| Window::new(now));
         if now.duration_since(window.started) >= WINDOW {
             // A new minute: a new summary row too, if one is needed.
             if let Some(summary) = window.summary() {
                 self.ended.push(summary);
             }
-            *window = Window {
-                started: now,
-                kept: 0,
-                suppressed: 0,
-                summary_id: None,
-                newest: None,
-            };
+            *window = Window::new(now);
         }
         if window.kept < FAILED_AUTH_PER_MINUTE {
             window.kept += 1;
@@ -95,7 +83,7 @@ impl FailedAuthCap {
         out
     }
 
-    /// Notes the id a new summary row was written under (ignored once its minute is over).
+    /// Notes the id a summary row was written under (ignored once its minute is over).
     pub fn written(&mut self, account_id: &str, window: Instant, id: i64) {
         if let Some(w) = self.windows.get_mut(account_id) {
             if w.started == window {
@@ -106,6 +94,16 @@ impl FailedAuthCap {
 }
 
 impl Window {
+    fn new(started: Instant) -> Self {
+        Window {
+            started,
+            kept: 0,
+            suppressed: 0,
+            summary_id: None,
+            newest: None,
+        }
+    }
+
     /// The summary's new state, when requests were counted into it since it was last written.
     fn summary(&mut self) -> Option<Summary> {
         let mut row = self.newest.take()?;

@@ -531,6 +531,23 @@ async fn log_in_throttling_uses_the_client_address_from_trusted_proxies_only() {
     );
 }
 
+/// A raw connection that has had one `/healthz` answered (200) and is kept alive.
+async fn kept_alive_after_one_answer(addr: &str) -> tokio::net::TcpStream {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut c = tokio::net::TcpStream::connect(addr).await.unwrap();
+    c.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .unwrap();
+    let mut answer = [0u8; 512];
+    let n = c.read(&mut answer).await.unwrap();
+    assert!(
+        answer[..n].starts_with(b"HTTP/1.1 200"),
+        "{:?}",
+        &answer[..n]
+    );
+    c
+}
+
 /// A client that trickles its request headers (slowloris) is cut off after the header
 /// deadline (10 s) instead of holding a connection forever, and so is a keep-alive connection
 /// left idle after its answer (both watched at once: one wait); ordinary requests are unaffected.
@@ -540,17 +557,7 @@ async fn a_slow_header_trickle_and_an_idle_keep_alive_are_cut_off() {
     let db = TempDb::new();
     let server = Server::start(&db);
     let addr = server.base.trim_start_matches("http://").to_string();
-    let mut idle = tokio::net::TcpStream::connect(&addr).await.unwrap();
-    idle.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
-        .await
-        .unwrap();
-    let mut answer = [0u8; 512];
-    let n = idle.read(&mut answer).await.unwrap();
-    assert!(
-        answer[..n].starts_with(b"HTTP/1.1 200"),
-        "{:?}",
-        &answer[..n]
-    );
+    let mut idle = kept_alive_after_one_answer(&addr).await;
     let idle_started = std::time::Instant::now();
     let idle_closed = tokio::spawn(async move {
         let mut buf = [0u8; 64];
@@ -611,14 +618,7 @@ async fn connections_beyond_the_cap_are_closed() {
     let addr = server.base.trim_start_matches("http://").to_string();
     let mut held = Vec::new();
     for _ in 0..3 {
-        let mut c = tokio::net::TcpStream::connect(&addr).await.unwrap();
-        c.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
-            .await
-            .unwrap();
-        let mut buf = [0u8; 512];
-        let n = c.read(&mut buf).await.unwrap();
-        assert!(buf[..n].starts_with(b"HTTP/1.1 200"));
-        held.push(c);
+        held.push(kept_alive_after_one_answer(&addr).await);
     }
     let mut extra = tokio::net::TcpStream::connect(&addr).await.unwrap();
     let _ = extra
