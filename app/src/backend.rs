@@ -104,7 +104,7 @@ pub trait Backend: Send + Sync + 'static {
         &self,
         ctx: &RequestCtx,
         id: String,
-        action: String,
+        action: crate::vocab::UserCommand,
     ) -> Result<(), ApiError>;
     async fn edit_user(
         &self,
@@ -120,7 +120,7 @@ pub trait Backend: Send + Sync + 'static {
         &self,
         ctx: &RequestCtx,
         id: String,
-        action: String,
+        action: crate::vocab::GroupCommand,
         value: String,
     ) -> Result<(), ApiError>;
     async fn api_keys(&self, ctx: &RequestCtx) -> Result<Vec<ApiKeyRow>, ApiError>;

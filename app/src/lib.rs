@@ -11,6 +11,7 @@ pub mod app;
 pub mod backend;
 pub mod components;
 pub mod pages;
+pub mod vocab;
 
 pub use app::{shell, App};
 

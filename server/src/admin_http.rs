@@ -6,11 +6,13 @@ use crate::domain::{auth, directory};
 use crate::error::AppError;
 use crate::startup::AppState;
 use crate::store::users::SessionUser;
+use crate::vocab::UserQuery;
 use axum::extract::{Query, State};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use futures_util::stream;
 use http::{header, StatusCode};
+use std::collections::HashMap;
 use std::convert::Infallible;
 use std::time::Duration;
 use tokio::sync::broadcast::error::RecvError;
@@ -134,27 +136,12 @@ pub async fn activity_stream(State(state): State<AppState>, session: Session) ->
         .into_response()
 }
 
-/// The Users page's URL parameters.
-#[derive(Debug, Clone, Default, serde::Deserialize)]
-#[serde(default)]
-pub struct UsersCsvQuery {
-    q: String,
-    status: String,
-    source: String,
-    sort: String,
-}
-
-impl UsersCsvQuery {
-    /// The Users page's query for the rows after `after` ("" = from the start).
-    fn page<'a>(&'a self, after: &'a str) -> directory::UserQuery<'a> {
-        directory::UserQuery {
-            q: &self.q,
-            status: &self.status,
-            source: &self.source,
-            sort: &self.sort,
-            after,
-            before: "",
-        }
+/// The Users page's query for the rows after `after` ("" = from the start).
+fn page_after(q: &UserQuery, after: &str) -> UserQuery {
+    UserQuery {
+        after: after.to_string(),
+        before: String::new(),
+        ..q.clone()
     }
 }
 
@@ -181,17 +168,22 @@ const CSV_HEADER: &str =
 pub async fn users_csv(
     State(state): State<AppState>,
     session: Session,
-    Query(q): Query<UsersCsvQuery>,
+    Query(params): Query<HashMap<String, String>>,
 ) -> Response {
     let user = match admin(&state, &session).await {
         Ok(u) => u,
         Err(r) => return r,
     };
+    let param = |name: &'static str| params.get(name).cloned().unwrap_or_default();
+    let q = match UserQuery::from_params(param) {
+        Ok(q) => q,
+        Err(e) => return error_response(e.into()),
+    };
     // Validate the filters before the first byte, so a bad link is a clear 400, not a cut file.
     let first = match directory::users_page(
         &state.db,
         &user.account_id,
-        &q.page(""),
+        &page_after(&q, ""),
         directory::EXPORT_CHUNK,
     )
     .await
@@ -241,7 +233,7 @@ pub async fn users_csv(
                 let next = match &page.next {
                     None => None,
                     Some(after) => {
-                        let query = q.page(after);
+                        let query = page_after(&q, after);
                         match directory::users_page(&db, &account, &query, directory::EXPORT_CHUNK)
                             .await
                         {

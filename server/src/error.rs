@@ -117,6 +117,13 @@ impl AppError {
     }
 }
 
+/// A word outside its vocabulary (a hand-edited link, a bad parameter) is the request's fault.
+impl From<crate::vocab::UnknownWord> for AppError {
+    fn from(err: crate::vocab::UnknownWord) -> Self {
+        AppError::BadRequest(err.to_string())
+    }
+}
+
 impl From<AppError> for ApiError {
     fn from(err: AppError) -> Self {
         if err.is_internal() {

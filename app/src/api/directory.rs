@@ -2,25 +2,13 @@
 //! groups. Every one re-checks that the caller is an administrator (in the backend).
 
 use super::ApiError;
+use crate::vocab::{
+    ActorKind, AuditAction, GroupCommand, Source, TargetKind, UserCommand, UserStatus,
+};
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
-/// The Users page's state, exactly as it is in the URL (`?q=&status=&source=&sort=&after=`).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct UserQuery {
-    /// Prefix of the e-mail / userName, the full name or the last name.
-    pub q: String,
-    /// "" (any), invited, active or suspended
-    pub status: String,
-    /// "" (any), idp or manual
-    pub source: String,
-    /// email (default), name, created; a leading '-' sorts descending
-    pub sort: String,
-    /// Opaque cursors: the page after / before this row.
-    pub after: String,
-    pub before: String,
-}
+pub use crate::vocab::UserQuery;
 
 /// A row of the Users page.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -28,10 +16,9 @@ pub struct UserRow {
     pub id: String,
     pub name: String,
     pub email: String,
-    /// invited, active or suspended
-    pub status: String,
-    /// idp (managed by the identity provider) or manual
-    pub source: String,
+    pub status: UserStatus,
+    /// Idp: managed by the identity provider.
+    pub source: Source,
     pub groups: Vec<String>,
     pub last_login_at: Option<String>,
 }
@@ -67,13 +54,12 @@ pub struct InviteInfo {
 pub struct AuditItem {
     pub id: i64,
     pub at: String,
-    /// user, api_key or system
-    pub actor_kind: String,
+    pub actor_kind: ActorKind,
     pub actor: String,
-    pub action: String,
-    pub target_kind: Option<String>,
-    pub target_id: Option<String>,
-    pub target: Option<String>,
+    pub action: AuditAction,
+    pub target_kind: TargetKind,
+    pub target_id: String,
+    pub target: String,
     pub detail: String,
 }
 
@@ -84,8 +70,8 @@ pub struct UserDetail {
     pub email: Option<String>,
     pub first_name: String,
     pub last_name: String,
-    pub status: String,
-    pub source: String,
+    pub status: UserStatus,
+    pub source: Source,
     pub external_id: Option<String>,
     pub created_at: String,
     pub updated_at: String,
@@ -102,7 +88,7 @@ pub struct UserDetail {
 pub struct GroupSummary {
     pub id: String,
     pub name: String,
-    pub source: String,
+    pub source: Source,
     /// The built-in Account Administrator group.
     pub builtin: bool,
     pub members: i64,
@@ -113,14 +99,14 @@ pub struct GroupMember {
     pub user_id: String,
     pub name: String,
     pub email: String,
-    pub status: String,
+    pub status: UserStatus,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GroupDetail {
     pub id: String,
     pub name: String,
-    pub source: String,
+    pub source: Source,
     pub builtin: bool,
     pub external_id: Option<String>,
     pub created_at: String,
@@ -143,7 +129,7 @@ pub async fn load_user(id: String) -> Result<UserDetail, ApiError> {
 
 /// Administrators: suspend, reactivate, delete, resend_invite or revoke_invite.
 #[server(prefix = "/api", endpoint = "user_action")]
-pub async fn user_action(id: String, action: String) -> Result<(), ApiError> {
+pub async fn user_action(id: String, action: UserCommand) -> Result<(), ApiError> {
     let (backend, ctx) = super::ssr::context().await?;
     super::ssr::respond(backend.user_action(&ctx, id, action).await)
 }
@@ -179,7 +165,7 @@ pub async fn create_group(name: String) -> Result<String, ApiError> {
 /// Administrators: change a manual group: `rename` (with `value` = the name), `delete`,
 /// `add_member` (`value` = an e-mail) or `remove_member` (`value` = a user id).
 #[server(prefix = "/api", endpoint = "group_action")]
-pub async fn group_action(id: String, action: String, value: String) -> Result<(), ApiError> {
+pub async fn group_action(id: String, action: GroupCommand, value: String) -> Result<(), ApiError> {
     let (backend, ctx) = super::ssr::context().await?;
     super::ssr::respond(backend.group_action(&ctx, id, action, value).await)
 }

@@ -113,3 +113,10 @@ mod tests {
         assert_eq!(back, err);
     }
 }
+
+/// A hand-edited link with a word that is not one: the page says what to use instead.
+impl From<crate::vocab::UnknownWord> for ApiError {
+    fn from(e: crate::vocab::UnknownWord) -> Self {
+        ApiError::Rejected(e.to_string())
+    }
+}

@@ -2,6 +2,7 @@
 //! log (who did what to whom).
 
 use super::{ApiError, AuditItem};
+use crate::vocab::{any, ActorKind, AuditCategory};
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -50,10 +51,12 @@ pub struct ActivityPage {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct AuditQuery {
-    /// "" (all), user, group, api_key or session
-    pub category: String,
-    /// "" (all), user, api_key or system
-    pub actor: String,
+    /// None: every category.
+    #[serde(with = "any")]
+    pub category: Option<AuditCategory>,
+    /// None: every kind of actor.
+    #[serde(with = "any")]
+    pub actor: Option<ActorKind>,
     pub before: String,
 }
 

@@ -3,6 +3,7 @@
 
 use super::ErrorPanel;
 use crate::api::ApiError;
+use crate::vocab::Source;
 use leptos::prelude::*;
 
 /// Shows "Loading…" while `resource` loads, the error panel if it failed, else `render(value)`.
@@ -46,11 +47,10 @@ pub fn StatusBadge(#[prop(into)] status: String) -> impl IntoView {
 
 /// Identity provider / Manual.
 #[component]
-pub fn SourceBadge(#[prop(into)] source: String) -> impl IntoView {
-    let (class, label) = if source == "idp" {
-        ("badge source-idp", "Identity provider")
-    } else {
-        ("badge source-manual", "Manual")
+pub fn SourceBadge(source: Source) -> impl IntoView {
+    let (class, label) = match source {
+        Source::Idp => ("badge source-idp", "Identity provider"),
+        Source::Manual => ("badge source-manual", "Manual"),
     };
     view! { <span class=class>{label}</span> }
 }

@@ -3,6 +3,7 @@
 
 use crate::api::{load_audit, AuditItem, AuditPage, AuditQuery};
 use crate::components::{link, url_params, when, FilterSelect, Loaded, LogPager};
+use crate::vocab::{any_of, TargetKind, UnknownWord};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::Form;
@@ -24,12 +25,14 @@ const ACTORS: [(&str, &str); 4] = [
 #[component]
 pub fn AuditPage() -> impl IntoView {
     let param = url_params();
-    let current = move || AuditQuery {
-        category: param("category").get(),
-        actor: param("actor").get(),
-        before: param("before").get(),
+    let current = move || -> Result<AuditQuery, UnknownWord> {
+        Ok(AuditQuery {
+            category: any_of(&param("category").get())?,
+            actor: any_of(&param("actor").get())?,
+            before: param("before").get(),
+        })
     };
-    let data = Resource::new(current, load_audit);
+    let data = Resource::new(current, |q| async move { load_audit(q?).await });
     view! {
         <Title text="Audit Log"/>
         <header class="page-header"><h1>"Audit Log"</h1></header>
@@ -39,9 +42,11 @@ pub fn AuditPage() -> impl IntoView {
             <button type="submit" class="button secondary">"Apply"</button>
         </Form>
         <Loaded resource=data render={move |page: AuditPage| {
-            let q = current();
-            let older = page.older.map(|id| link("/audit", &[("category", &q.category), ("actor", &q.actor), ("before", &id.to_string())]));
-            let newest = (!q.before.is_empty()).then(|| link("/audit", &[("category", &q.category), ("actor", &q.actor)]));
+            let q = current().unwrap_or_default();
+            let category = q.category.map(String::from).unwrap_or_default();
+            let actor = q.actor.map(String::from).unwrap_or_default();
+            let older = page.older.map(|id| link("/audit", &[("category", &category), ("actor", &actor), ("before", &id.to_string())]));
+            let newest = (!q.before.is_empty()).then(|| link("/audit", &[("category", &category), ("actor", &actor)]));
             view! {
                 <div class="card"><AuditList items=page.items show_target=true/></div>
                 <LogPager newest older/>
@@ -67,16 +72,17 @@ pub fn AuditList(items: Vec<AuditItem>, show_target: bool) -> impl IntoView {
                 </tr></thead>
                 <tbody>
                     {items.into_iter().map(|e| {
-                        let target = match (e.target_kind.as_deref(), e.target_id.clone(), e.target.clone()) {
-                            (Some("user"), Some(id), Some(label)) => view! { <a href=format!("/users/{id}")>{label}</a> }.into_any(),
-                            (Some("group"), Some(id), Some(label)) => view! { <a href=format!("/groups/{id}")>{label}</a> }.into_any(),
-                            (_, _, label) => view! { <span>{label.unwrap_or_default()}</span> }.into_any(),
+                        let (id, label) = (e.target_id.clone(), e.target.clone());
+                        let target = match e.target_kind {
+                            TargetKind::User => view! { <a href=format!("/users/{id}")>{label}</a> }.into_any(),
+                            TargetKind::Group => view! { <a href=format!("/groups/{id}")>{label}</a> }.into_any(),
+                            TargetKind::ApiKey => view! { <span>{label}</span> }.into_any(),
                         };
                         view! {
-                            <tr data-action=e.action.clone()>
+                            <tr data-action=e.action.as_str()>
                                 <td class="nowrap">{when(&e.at)}</td>
                                 <td class="break">{e.actor.clone()}</td>
-                                <td><code>{e.action.clone()}</code></td>
+                                <td><code>{e.action.as_str()}</code></td>
                                 {show_target.then(|| view! { <td class="break">{target}</td> })}
                                 <td>{e.detail.clone()}</td>
                             </tr>

@@ -7,6 +7,7 @@ use crate::components::{
     go_after, successes, when, Confirm, Field, FormError, Loaded, NamedField, SourceBadge,
     StatusBadge,
 };
+use crate::vocab::{GroupCommand, Source};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
@@ -33,7 +34,7 @@ pub fn GroupsPage() -> impl IntoView {
                         {groups.into_iter().map(|g| view! {
                             <tr>
                                 <td><a href=format!("/groups/{}", g.id)>{g.name.clone()}</a>{g.builtin.then(|| view! { " " <span class="badge">"Built in"</span> })}</td>
-                                <td><SourceBadge source=g.source.clone()/></td>
+                                <td><SourceBadge source=g.source/></td>
                                 <td>{g.members}</td>
                             </tr>
                         }).collect_view()}
@@ -73,7 +74,7 @@ fn GroupView(
     act: ServerAction<GroupAction>,
     deleting: RwSignal<Option<usize>>,
 ) -> impl IntoView {
-    let editable = g.source == "manual";
+    let editable = g.source == Source::Manual;
     let error = Signal::derive(move || act.value().get().and_then(Result::err));
     let field = move |name: &'static str| {
         Signal::derive(move || error.get().and_then(|e| e.field_message(name)))
@@ -92,7 +93,7 @@ fn GroupView(
             deleting.set(None);
             act.dispatch(GroupAction {
                 id: gid.clone(),
-                action: "remove_member".into(),
+                action: GroupCommand::RemoveMember,
                 value: user_id.clone(),
             });
         })
@@ -102,7 +103,7 @@ fn GroupView(
         deleting.set(Some(act.version().get_untracked()));
         act.dispatch(GroupAction {
             id: gid.clone(),
-            action: "delete".into(),
+            action: GroupCommand::Delete,
             value: String::new(),
         });
     });
@@ -111,7 +112,7 @@ fn GroupView(
         <nav class="breadcrumbs" aria-label="Breadcrumbs"><a href="/groups">"User Groups"</a> " / " <span aria-current="page">{g.name.clone()}</span></nav>
         <header class="page-header">
             <h1>{g.name.clone()}</h1>
-            <div class="badges"><SourceBadge source=g.source.clone()/>{g.builtin.then(|| view! { " " <span class="badge">"Built in"</span> })}</div>
+            <div class="badges"><SourceBadge source=g.source/>{g.builtin.then(|| view! { " " <span class="badge">"Built in"</span> })}</div>
         </header>
         {(!editable).then(|| view! {
             <p class="callout" role="note"><strong>"Read-only: pushed by your identity provider. "</strong>"This group and its members come from SCIM; change them in OneLogin (or your IdP)."</p>
@@ -135,7 +136,7 @@ fn GroupView(
                                     <tr data-email=m.email.clone()>
                                         <td><a href=format!("/users/{}", m.user_id)>{if m.name.is_empty() { m.email.clone() } else { m.name.clone() }}</a></td>
                                         <td class="break">{m.email.clone()}</td>
-                                        <td><StatusBadge status=m.status.clone()/></td>
+                                        <td><StatusBadge status=m.status/></td>
                                         {editable.then(|| view! {
                                             <td><button type="button" class="button secondary" disabled=move || pending.get() aria-label=format!("Remove {}", m.email) on:click={let r = remove(m.user_id.clone()); move |_| r.run(())}>"Remove"</button></td>
                                         })}

@@ -8,6 +8,7 @@ use crate::components::{
     StatusBadge,
 };
 use crate::pages::audit::AuditList;
+use crate::vocab::{Source, UserCommand, UserStatus};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
@@ -50,15 +51,15 @@ fn UserView(
         }
     };
     let label = u.email.clone().unwrap_or_else(|| u.user_name.clone());
-    let manual = u.source == "manual";
+    let manual = u.source == Source::Manual;
     let id = u.id.clone();
-    let run = move |action: &'static str| {
+    let run = move |action: UserCommand| {
         let id = id.clone();
         Callback::new(move |_| {
-            deleting.set((action == "delete").then(|| act.version().get_untracked()));
+            deleting.set((action == UserCommand::Delete).then(|| act.version().get_untracked()));
             act.dispatch(UserAction {
                 id: id.clone(),
-                action: action.to_string(),
+                action,
             });
         })
     };
@@ -66,7 +67,7 @@ fn UserView(
     let pending = act.pending();
     let invite_block = u.invite.clone().map(|i| {
         let can_revoke = i.state == "pending";
-        let can_resend = u.status == "invited";
+        let can_resend = u.status == UserStatus::Invited;
         view! {
             <dl class="facts">
                 <dt>"Invite"</dt><dd><StatusBadge status=i.state.clone()/></dd>
@@ -74,18 +75,18 @@ fn UserView(
                 <dt>"Link valid until"</dt><dd>{when(&i.expires_at)}</dd>
             </dl>
             <div class="actions">
-                {can_resend.then(|| view! { <button type="button" class="button secondary" disabled=move || pending.get() on:click={let r = run("resend_invite"); move |_| r.run(())}>"Resend invite"</button> })}
-                {can_revoke.then(|| view! { <Confirm label="Revoke invite" question=format!("Revoke the invite of {label}? The link stops working.") on_confirm=run("revoke_invite") pending/> })}
+                {can_resend.then(|| view! { <button type="button" class="button secondary" disabled=move || pending.get() on:click={let r = run(UserCommand::ResendInvite); move |_| r.run(())}>"Resend invite"</button> })}
+                {can_revoke.then(|| view! { <Confirm label="Revoke invite" question=format!("Revoke the invite of {label}? The link stops working.") on_confirm=run(UserCommand::RevokeInvite) pending/> })}
             </div>
         }
     });
-    let suspended = u.status == "suspended";
+    let suspended = u.status == UserStatus::Suspended;
     view! {
         <Title text=title.clone()/>
         <nav class="breadcrumbs" aria-label="Breadcrumbs"><a href="/users">"Users"</a> " / " <span aria-current="page">{title.clone()}</span></nav>
         <header class="page-header">
             <h1>{title.clone()}</h1>
-            <div class="badges"><StatusBadge status=u.status.clone()/> <SourceBadge source=u.source.clone()/></div>
+            <div class="badges"><StatusBadge status=u.status/> <SourceBadge source=u.source/></div>
         </header>
         {(!manual).then(|| view! {
             <p class="callout" role="note">
@@ -134,11 +135,11 @@ fn UserView(
                         view! {
                             <div class="actions">
                                 {if suspended {
-                                    view! { <button type="button" class="button secondary" disabled=move || pending.get() on:click={let r = run("reactivate"); move |_| r.run(())}>"Reactivate"</button> }.into_any()
+                                    view! { <button type="button" class="button secondary" disabled=move || pending.get() on:click={let r = run(UserCommand::Reactivate); move |_| r.run(())}>"Reactivate"</button> }.into_any()
                                 } else {
-                                    view! { <Confirm label="Suspend" question=format!("Suspend {who}? They are logged out at once and cannot log in until reactivated.") on_confirm=run("suspend") pending/> }.into_any()
+                                    view! { <Confirm label="Suspend" question=format!("Suspend {who}? They are logged out at once and cannot log in until reactivated.") on_confirm=run(UserCommand::Suspend) pending/> }.into_any()
                                 }}
-                                <Confirm label="Delete user" danger=true question=format!("Delete {label}? This cannot be undone.") on_confirm=run("delete") pending/>
+                                <Confirm label="Delete user" danger=true question=format!("Delete {label}? This cannot be undone.") on_confirm=run(UserCommand::Delete) pending/>
                             </div>
                         }.into_any()
                     }}

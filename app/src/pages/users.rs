@@ -7,6 +7,7 @@ use crate::components::{
     link, successes, url_params, when_or, Field, FilterSelect, FormError, Loaded, SourceBadge,
     StatusBadge,
 };
+use crate::vocab::Source;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::Form;
@@ -34,32 +35,18 @@ const SORTS: [(&str, &str); 6] = [
 #[component]
 pub fn UsersPage() -> impl IntoView {
     let param = url_params();
-    let current = move || UserQuery {
-        q: param("q").get(),
-        status: param("status").get(),
-        source: param("source").get(),
-        sort: param("sort").get(),
-        after: param("after").get(),
-        before: param("before").get(),
-    };
+    let current = move || UserQuery::from_params(|name| param(name).get());
     let invite = ServerAction::<InviteUser>::new();
     let invite_done = successes(invite);
     let users = Resource::new(
         move || (current(), invite_done.get()),
-        |(q, _)| load_users(q),
+        |(q, _)| async move { load_users(q?).await },
     );
     let show_invite = RwSignal::new(false);
     let csv = move || {
-        let q = current();
-        link(
-            "/export/users.csv",
-            &[
-                ("q", &q.q),
-                ("status", &q.status),
-                ("source", &q.source),
-                ("sort", &q.sort),
-            ],
-        )
+        let params = current().unwrap_or_default().filter_params();
+        let pairs: Vec<(&str, &str)> = params.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        link("/export/users.csv", &pairs)
     };
     view! {
         <Title text="Users"/>
@@ -86,7 +73,7 @@ pub fn UsersPage() -> impl IntoView {
             <FilterSelect name="sort" label="Sort" options=&SORTS current=param("sort")/>
             <button type="submit" class="button secondary">"Apply"</button>
         </Form>
-        <Loaded resource=users render={move |page: UserPage| view! { <UserTable page query=current()/> }}/>
+        <Loaded resource=users render={move |page: UserPage| view! { <UserTable page query=current().unwrap_or_default()/> }}/>
     }
 }
 
@@ -99,12 +86,7 @@ fn UserTable(page: UserPage, query: UserQuery) -> impl IntoView {
     } else {
         format!("{} users", page.total)
     };
-    let base = [
-        ("q", query.q.clone()),
-        ("status", query.status.clone()),
-        ("source", query.source.clone()),
-        ("sort", query.sort.clone()),
-    ];
+    let base = query.filter_params();
     let page_link = move |key: &'static str, cursor: &str| {
         let mut pairs: Vec<(&str, &str)> = base.iter().map(|(k, v)| (*k, v.as_str())).collect();
         pairs.push((key, cursor));
@@ -140,8 +122,8 @@ fn UserTable(page: UserPage, query: UserQuery) -> impl IntoView {
                             <tr data-email=u.email.clone()>
                                 <td><a href=href>{label}</a></td>
                                 <td class="break">{u.email.clone()}</td>
-                                <td><StatusBadge status=u.status.clone()/></td>
-                                <td><SourceBadge source=u.source.clone()/></td>
+                                <td><StatusBadge status=u.status/></td>
+                                <td><SourceBadge source=u.source/></td>
                                 <td>{if u.groups.is_empty() { "—".to_string() } else { u.groups.join(", ") }}</td>
                                 <td>{when_or(&u.last_login_at, "Never")}</td>
                             </tr>
@@ -204,7 +186,7 @@ fn InvitePanel(
                 <fieldset class="checks">
                     <legend>"Groups"</legend>
                     <Loaded resource=groups render={|groups: Vec<crate::api::GroupSummary>| {
-                        let manual: Vec<_> = groups.into_iter().filter(|g| g.source == "manual").collect();
+                        let manual: Vec<_> = groups.into_iter().filter(|g| g.source == Source::Manual).collect();
                         if manual.is_empty() {
                             view! { <p class="hint">"No manual groups yet."</p> }.into_any()
                         } else {

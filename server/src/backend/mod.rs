@@ -5,7 +5,7 @@ use crate::domain::rate_limit::Limiter;
 use crate::domain::{api_keys, audit::Actor, auth, directory, invites, resets, setup::SetupGate};
 use crate::mail::{self, Mailer};
 use crate::store::{self, Db};
-use crate::vocab::Source;
+use crate::vocab::{GroupCommand, Source, UserCommand};
 use rollcall_app::api::{
     ActivityPage, ActivityQuery, ApiError, ApiKeyRow, AuditPage, AuditQuery, CreatedKey,
     CurrentUser, GroupDetail, GroupSummary, InviteInput, NewKeyInput, Outbox, OutboxItem,
@@ -233,17 +233,8 @@ impl Backend for ServerBackend {
 
     async fn users_page(&self, ctx: &RequestCtx, q: UserQuery) -> Result<UserPage, ApiError> {
         let admin = self.admin(ctx).await?;
-        let query = directory::UserQuery {
-            q: &q.q,
-            status: &q.status,
-            source: &q.source,
-            sort: &q.sort,
-            after: &q.after,
-            before: &q.before,
-        };
         let mut page =
-            directory::users_page(&self.db, &admin.account_id, &query, directory::PAGE_SIZE)
-                .await?;
+            directory::users_page(&self.db, &admin.account_id, &q, directory::PAGE_SIZE).await?;
         Ok(UserPage {
             rows: views::user_rows(&mut page),
             total: page.total,
@@ -263,7 +254,7 @@ impl Backend for ServerBackend {
         &self,
         ctx: &RequestCtx,
         id: String,
-        action: String,
+        action: UserCommand,
     ) -> Result<(), ApiError> {
         let (admin, actor) = self.admin_actor(ctx).await?;
         let (db, mailer) = (&self.db, &self.mailer);
@@ -274,7 +265,7 @@ impl Backend for ServerBackend {
             &actor,
             &admin.id,
             &id,
-            &action,
+            action,
         )
         .await?)
     }
@@ -299,7 +290,7 @@ impl Backend for ServerBackend {
             .map(|g| GroupSummary {
                 id: g.id,
                 name: g.name,
-                source: g.source.into(),
+                source: g.source,
                 builtin: g.builtin.is_some(),
                 members: g.members,
             })
@@ -315,7 +306,7 @@ impl Backend for ServerBackend {
         Ok(GroupDetail {
             id: group.id,
             name: group.name,
-            source: group.source.into(),
+            source: group.source,
             builtin: group.builtin.is_some(),
             external_id: group.external_id,
             created_at: group.created_at,
@@ -332,12 +323,12 @@ impl Backend for ServerBackend {
         &self,
         ctx: &RequestCtx,
         id: String,
-        action: String,
+        action: GroupCommand,
         value: String,
     ) -> Result<(), ApiError> {
         let (admin, actor) = self.admin_actor(ctx).await?;
         let account = &admin.account_id;
-        Ok(directory::group_action(&self.db, account, &actor, &id, &action, &value).await?)
+        Ok(directory::group_action(&self.db, account, &actor, &id, action, &value).await?)
     }
 
     async fn api_keys(&self, ctx: &RequestCtx) -> Result<Vec<ApiKeyRow>, ApiError> {
@@ -397,12 +388,8 @@ impl Backend for ServerBackend {
     async fn audit(&self, ctx: &RequestCtx, q: AuditQuery) -> Result<AuditPage, ApiError> {
         let admin = self.admin(ctx).await?;
         let filter = store::audit::EventFilter {
-            category: one_of(
-                "category",
-                &q.category,
-                &["user", "group", "api_key", "session"],
-            )?,
-            actor_kind: one_of("actor", &q.actor, &["user", "api_key", "system"])?,
+            category: q.category,
+            actor_kind: q.actor,
             target_id: None,
             before: before_id(&q.before)?,
         };

@@ -18,8 +18,8 @@ pub fn user_rows(page: &mut directory::UsersPage) -> Vec<UserRow> {
             email: u.email.unwrap_or(u.user_name),
             groups: page.groups.remove(&u.id).unwrap_or_default(),
             id: u.id,
-            status: u.status.into(),
-            source: u.source.into(),
+            status: u.status,
+            source: u.source,
             last_login_at: u.last_login_at,
         })
         .collect()
@@ -48,8 +48,8 @@ pub fn user_detail(d: directory::UserDetail, viewer_id: &str) -> UserDetail {
         email: u.email,
         first_name: u.first_name,
         last_name: u.last_name,
-        status: u.status.into(),
-        source: u.source.into(),
+        status: u.status,
+        source: u.source,
         external_id: u.external_id,
         created_at: u.created_at,
         updated_at: u.updated_at,
@@ -73,7 +73,7 @@ pub fn member(m: store::directory::MemberDetailRow) -> GroupMember {
         name: full_name(&m.first_name, &m.last_name),
         user_id: m.user_id,
         email: m.email,
-        status: m.status.into(),
+        status: m.status,
     }
 }
 

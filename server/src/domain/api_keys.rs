@@ -10,6 +10,7 @@ use crate::domain::{accounts, validate};
 use crate::error::{AppError, AppResult};
 use crate::ids;
 use crate::store::{self, api_keys::NewApiKey, Db};
+use crate::vocab::{AuditAction, TargetKind};
 
 pub const TOKEN_PREFIX: &str = "rc_";
 const KEY_ID_LEN: usize = 16;
@@ -146,8 +147,8 @@ pub async fn create(
         account_id,
         actor,
         Event {
-            action: "api_key.created",
-            target_kind: "api_key",
+            action: AuditAction::ApiKeyCreated,
+            target_kind: TargetKind::ApiKey,
             target_id: &id,
             target_label: name.trim(),
             detail: expiry,
@@ -196,8 +197,8 @@ pub async fn revoke(db: &Db, account_id: &str, actor: &Actor, id: &str) -> AppRe
                 account_id,
                 actor,
                 Event {
-                    action: "api_key.revoked",
-                    target_kind: "api_key",
+                    action: AuditAction::ApiKeyRevoked,
+                    target_kind: TargetKind::ApiKey,
                     target_id: id,
                     target_label: &name,
                     detail: "revoked; requests with it are refused".into(),
@@ -250,8 +251,8 @@ pub async fn record_use(db: &Db, u: KeyUse) -> AppResult<()> {
                         account_id,
                         &Actor::api_key(key_id, key_name),
                         Event {
-                            action: "api_key.used",
-                            target_kind: "api_key",
+                            action: AuditAction::ApiKeyUsed,
+                            target_kind: TargetKind::ApiKey,
                             target_id: key_id,
                             target_label: key_name,
                             detail: match previous {

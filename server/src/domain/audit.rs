@@ -3,12 +3,13 @@
 use crate::error::AppResult;
 use crate::ids;
 use crate::store::{self, audit::NewEvent};
+use crate::vocab::{ActorKind, AuditAction, TargetKind};
 use sqlx::SqliteExecutor;
 
 /// Who is acting.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Actor {
-    pub kind: &'static str,
+    pub kind: ActorKind,
     pub id: Option<String>,
     pub label: String,
 }
@@ -16,14 +17,14 @@ pub struct Actor {
 impl Actor {
     pub fn api_key(id: &str, name: &str) -> Self {
         Actor {
-            kind: "api_key",
+            kind: ActorKind::ApiKey,
             id: Some(id.to_string()),
             label: format!("API key “{name}”"),
         }
     }
     pub fn user(id: &str, email: &str) -> Self {
         Actor {
-            kind: "user",
+            kind: ActorKind::User,
             id: Some(id.to_string()),
             label: email.to_string(),
         }
@@ -31,14 +32,14 @@ impl Actor {
     /// The `rollcall` command line (run by whoever operates the server).
     pub fn cli() -> Self {
         Actor {
-            kind: "system",
+            kind: ActorKind::System,
             id: None,
             label: "Command line".into(),
         }
     }
     pub fn system() -> Self {
         Actor {
-            kind: "system",
+            kind: ActorKind::System,
             id: None,
             label: "Rollcall".into(),
         }
@@ -47,8 +48,8 @@ impl Actor {
 
 /// What happened to which target.
 pub struct Event<'a> {
-    pub action: &'a str,
-    pub target_kind: &'a str,
+    pub action: AuditAction,
+    pub target_kind: TargetKind,
     pub target_id: &'a str,
     pub target_label: &'a str,
     pub detail: String,
@@ -68,9 +69,9 @@ pub async fn record(
             actor_id: actor.id.as_deref(),
             actor_label: &actor.label,
             action: e.action,
-            target_kind: Some(e.target_kind),
-            target_id: Some(e.target_id),
-            target_label: Some(e.target_label),
+            target_kind: e.target_kind,
+            target_id: e.target_id,
+            target_label: e.target_label,
             detail: &e.detail,
             now: &ids::now(),
         },

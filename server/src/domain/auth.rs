@@ -10,7 +10,7 @@ use crate::domain::{passwords, validate};
 use crate::error::{AppError, AppResult};
 use crate::ids;
 use crate::store::{self, Db};
-use crate::vocab::UserStatus;
+use crate::vocab::{AuditAction, TargetKind, UserStatus};
 use serde::{Deserialize, Serialize};
 use tower_sessions::Session;
 
@@ -182,8 +182,8 @@ async fn record_login(db: &Db, auth: &SessionAuth) -> AppResult<()> {
                     &auth.account_id,
                     &crate::domain::audit::Actor::user(&auth.user_id, &label),
                     crate::domain::audit::Event {
-                        action: "session.login",
-                        target_kind: "user",
+                        action: AuditAction::SessionLogin,
+                        target_kind: TargetKind::User,
                         target_id: &auth.user_id,
                         target_label: &label,
                         detail: "logged in with e-mail and password".into(),

@@ -12,7 +12,9 @@ use crate::error::{AppError, AppResult};
 use crate::ids;
 use crate::mail::Mailer;
 use crate::store::{self, directory as dir, Conn, Db};
-use crate::vocab::{Source, UserStatus};
+use crate::vocab::{
+    AuditAction, GroupCommand, Source, TargetKind, UserCommand, UserQuery, UserStatus,
+};
 use std::collections::HashMap;
 
 pub const PAGE_SIZE: i64 = 50;
@@ -23,18 +25,6 @@ pub const COUNT_CAP: i64 = 10_000;
 
 pub const IDP_USER: &str = "Managed by your identity provider. Delete or change this user in OneLogin (or your IdP); the change reaches Rollcall through SCIM.";
 pub const IDP_GROUP: &str = "This group is pushed by your identity provider through SCIM. Change it in OneLogin (or your IdP).";
-
-/// The Users page's request as it is in the URL; empty strings mean "any" / "first page".
-#[derive(Debug, Clone, Copy, Default)]
-pub struct UserQuery<'a> {
-    pub q: &'a str,
-    pub status: &'a str,
-    pub source: &'a str,
-    /// email, name or created; a leading '-' sorts descending.
-    pub sort: &'a str,
-    pub after: &'a str,
-    pub before: &'a str,
-}
 
 /// One page of the Users page with the cursors around it.
 pub struct UsersPage {
@@ -115,30 +105,17 @@ fn parse_cursor(field: &str, raw: &str) -> AppResult<Option<dir::Cursor>> {
 pub async fn users_page(
     db: &Db,
     account_id: &str,
-    q: &UserQuery<'_>,
+    q: &UserQuery,
     page_size: i64,
 ) -> AppResult<UsersPage> {
     let filter = dir::UserFilter {
-        search: q.q.to_string(),
-        status: validate::one_of("status", q.status, UserStatus::TEXTS)?,
-        source: validate::one_of("source", q.source, Source::TEXTS)?,
+        search: q.q.clone(),
+        status: q.status,
+        source: q.source,
     };
-    let (descending, key) = match q.sort.strip_prefix('-') {
-        Some(k) => (true, k),
-        None => (false, q.sort),
-    };
-    let sort = match key {
-        "" | "email" => dir::SortKey::Email,
-        "name" => dir::SortKey::Name,
-        "created" => dir::SortKey::Created,
-        other => {
-            return Err(AppError::BadRequest(format!(
-                "Unknown sort '{other}': use email, name or created (with '-' for descending)."
-            )))
-        }
-    };
-    let after = parse_cursor("after", q.after)?;
-    let before = parse_cursor("before", q.before)?;
+    let (sort, descending) = (q.sort.key, q.sort.descending);
+    let after = parse_cursor("after", &q.after)?;
+    let before = parse_cursor("before", &q.before)?;
     let backwards = before.is_some();
     let cursor = before.as_ref().or(after.as_ref());
     let (total, capped, plan) = plan(db, account_id, &filter, sort).await?;
@@ -279,7 +256,7 @@ async fn record(
     account_id: &str,
     actor: &Actor,
     user: &store::users::UserRecord,
-    action: &str,
+    action: AuditAction,
     detail: &str,
 ) -> AppResult<()> {
     audit::record(
@@ -288,7 +265,7 @@ async fn record(
         actor,
         Event {
             action,
-            target_kind: "user",
+            target_kind: TargetKind::User,
             target_id: &user.id,
             target_label: user.email.as_deref().unwrap_or(&user.user_name),
             detail: detail.to_string(),
@@ -306,32 +283,21 @@ pub async fn user_action(
     actor: &Actor,
     actor_user: &str,
     id: &str,
-    action: &str,
+    action: UserCommand,
 ) -> AppResult<()> {
-    if action == "resend_invite" {
-        return invites::resend(db, mailer, account_id, actor, id).await;
-    }
-    let (account_id, actor_user, id, action) = (
-        account_id.to_owned(),
-        actor_user.to_owned(),
-        id.to_owned(),
-        action.to_owned(),
-    );
+    let (account_id, actor_user, id) =
+        (account_id.to_owned(), actor_user.to_owned(), id.to_owned());
     let actor = actor.clone();
     let outbox = mailer.outbox();
     db.write(move |tx| {
         Box::pin(async move {
-            let (account_id, actor_user, id, action) = (
-                account_id.as_str(),
-                actor_user.as_str(),
-                id.as_str(),
-                action.as_str(),
-            );
+            let (account_id, actor_user, id) =
+                (account_id.as_str(), actor_user.as_str(), id.as_str());
             let actor = &actor;
             let mailer = &outbox;
             let user = load_user(&mut *tx, account_id, id).await?;
             match action {
-                "revoke_invite" => {
+                UserCommand::RevokeInvite => {
                     if !invites::void_in(&mut *tx, id).await? {
                         return Err(AppError::Conflict(
                             "There is no open invite to revoke.".into(),
@@ -342,37 +308,33 @@ pub async fn user_action(
                         account_id,
                         actor,
                         &user,
-                        "user.invite_revoked",
+                        AuditAction::UserInviteRevoked,
                         "the invite link no longer works",
                     )
                     .await?;
                 }
-                "suspend" | "delete" => {
+                UserCommand::Suspend | UserCommand::Delete => {
                     manual_only(&user)?;
-                    let verb = if action == "suspend" {
-                        "suspend"
-                    } else {
-                        "delete"
-                    };
+                    let verb = action.as_str();
                     if id == actor_user {
                         return Err(AppError::Conflict(format!(
                             "You cannot {verb} your own account."
                         )));
                     }
-                    let loss = if action == "suspend" {
+                    let loss = if action == UserCommand::Suspend {
                         AdminLoss::Suspend
                     } else {
                         AdminLoss::Delete
                     };
                     user_rules::keep_an_active_admin(&mut *tx, account_id, &[id], loss).await?;
-                    if action == "delete" {
+                    if action == UserCommand::Delete {
                         store::users::delete(&mut *tx, account_id, id).await?;
                         record(
                             &mut *tx,
                             account_id,
                             actor,
                             &user,
-                            "user.deleted",
+                            AuditAction::UserDeleted,
                             "deleted by an administrator",
                         )
                         .await?;
@@ -395,13 +357,13 @@ pub async fn user_action(
                             account_id,
                             actor,
                             &user,
-                            "user.suspended",
+                            AuditAction::UserSuspended,
                             "suspended; all sessions ended",
                         )
                         .await?;
                     }
                 }
-                "reactivate" => {
+                UserCommand::Reactivate => {
                     manual_only(&user)?;
                     if user.status != UserStatus::Suspended {
                         return Err(AppError::Conflict("This user is not suspended.".into()));
@@ -436,13 +398,13 @@ pub async fn user_action(
                         account_id,
                         actor,
                         &user,
-                        "user.reactivated",
+                        AuditAction::UserReactivated,
                         &format!("reactivated ({status})"),
                     )
                     .await?;
                 }
-                other => {
-                    return Err(AppError::BadRequest(format!("Unknown action '{other}'.")));
+                UserCommand::ResendInvite => {
+                    invites::resend_in(&mut *tx, mailer, account_id, actor, &user).await?;
                 }
             }
             Ok(())
@@ -499,7 +461,15 @@ pub async fn edit_user(
                 "name “{} {}” → “{first} {last}”",
                 user.first_name, user.last_name
             );
-            record(&mut *tx, account_id, actor, &user, "user.updated", &detail).await?;
+            record(
+                &mut *tx,
+                account_id,
+                actor,
+                &user,
+                AuditAction::UserUpdated,
+                &detail,
+            )
+            .await?;
             Ok(())
         })
     })
@@ -528,7 +498,7 @@ async fn group_event(
     actor: &Actor,
     group_id: &str,
     name: &str,
-    action: &str,
+    action: AuditAction,
     detail: String,
 ) -> AppResult<()> {
     audit::record(
@@ -537,7 +507,7 @@ async fn group_event(
         actor,
         Event {
             action,
-            target_kind: "group",
+            target_kind: TargetKind::Group,
             target_id: group_id,
             target_label: name,
             detail,
@@ -585,7 +555,7 @@ pub async fn create_group(
                     actor,
                     &id,
                     name,
-                    "group.created",
+                    AuditAction::GroupCreated,
                     String::new(),
                 )
                 .await?;
@@ -603,24 +573,14 @@ pub async fn group_action(
     account_id: &str,
     actor: &Actor,
     id: &str,
-    action: &str,
+    action: GroupCommand,
     value: &str,
 ) -> AppResult<()> {
-    let (account_id, id, action, value) = (
-        account_id.to_owned(),
-        id.to_owned(),
-        action.to_owned(),
-        value.to_owned(),
-    );
+    let (account_id, id, value) = (account_id.to_owned(), id.to_owned(), value.to_owned());
     let actor = actor.clone();
     db.write(move |tx| {
         Box::pin(async move {
-            let (account_id, id, action, value) = (
-                account_id.as_str(),
-                id.as_str(),
-                action.as_str(),
-                value.as_str(),
-            );
+            let (account_id, id, value) = (account_id.as_str(), id.as_str(), value.as_str());
             let actor = &actor;
             let group = store::groups::get(&mut *tx, account_id, id)
                 .await?
@@ -631,7 +591,7 @@ pub async fn group_action(
             let builtin = group.builtin.is_some();
             let now = ids::now();
             match action {
-                "rename" => {
+                GroupCommand::Rename => {
                     if builtin {
                         return Err(group_rules::builtin_rename(&group.name));
                     }
@@ -658,12 +618,12 @@ pub async fn group_action(
                         actor,
                         id,
                         name,
-                        "group.renamed",
+                        AuditAction::GroupRenamed,
                         format!("“{}” → “{name}”", group.name),
                     )
                     .await?;
                 }
-                "delete" => {
+                GroupCommand::Delete => {
                     if builtin {
                         return Err(group_rules::builtin_delete(&group.name));
                     }
@@ -674,12 +634,12 @@ pub async fn group_action(
                         actor,
                         id,
                         &group.name,
-                        "group.deleted",
+                        AuditAction::GroupDeleted,
                         String::new(),
                     )
                     .await?;
                 }
-                "add_member" => {
+                GroupCommand::AddMember => {
                     validate::email(value).map_err(|m| AppError::invalid("email", m))?;
                     let user_id = dir::user_id_by_email(&mut *tx, account_id, value)
                         .await?
@@ -703,12 +663,12 @@ pub async fn group_action(
                         actor,
                         id,
                         &group.name,
-                        "group.member_added",
+                        AuditAction::GroupMemberAdded,
                         format!("added {}", value.trim()),
                     )
                     .await?;
                 }
-                "remove_member" => {
+                GroupCommand::RemoveMember => {
                     if !dir::is_member(&mut *tx, id, value).await? {
                         return Err(AppError::NotFound(
                             "That user is not a member of this group.".into(),
@@ -740,12 +700,11 @@ pub async fn group_action(
                         actor,
                         id,
                         &group.name,
-                        "group.member_removed",
+                        AuditAction::GroupMemberRemoved,
                         format!("removed {label}"),
                     )
                     .await?;
                 }
-                other => return Err(AppError::BadRequest(format!("Unknown action '{other}'."))),
             }
             Ok(())
         })

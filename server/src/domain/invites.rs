@@ -10,16 +10,16 @@ use crate::error::{AppError, AppResult};
 use crate::ids;
 use crate::mail::{templates, Mailer, Outbox};
 use crate::store::{self, invites::NewToken, Conn, Db};
-use crate::vocab::{Source, UserStatus};
+use crate::vocab::{ActorKind, AuditAction, Source, TargetKind, UserStatus};
 
 pub const TOKEN_LEN: usize = 43;
 
 /// Who sent the invite, as the mail says it.
 pub fn inviter_label(actor: &audit::Actor) -> String {
     match actor.kind {
-        "api_key" => "your identity provider".to_string(),
-        "user" => actor.label.clone(),
-        _ => "Rollcall".to_string(),
+        ActorKind::ApiKey => "your identity provider".to_string(),
+        ActorKind::User => actor.label.clone(),
+        ActorKind::System => "Rollcall".to_string(),
     }
 }
 
@@ -198,8 +198,8 @@ pub async fn complete(
                     &row.account_id,
                     &audit::Actor::user(&row.user_id, &email),
                     audit::Event {
-                        action: "user.signed_up",
-                        target_kind: "user",
+                        action: AuditAction::UserSignedUp,
+                        target_kind: TargetKind::User,
                         target_id: &row.user_id,
                         target_label: &email,
                         detail: "signed up from the invite".into(),
@@ -230,58 +230,68 @@ pub async fn resend(
     let outbox = mailer.outbox();
     db.write(move |tx| {
         Box::pin(async move {
-            let (account_id, user_id) = (account_id.as_str(), user_id.as_str());
-            let actor = &actor;
-            let mailer = &outbox;
-            let user = store::users::get_record(&mut *tx, account_id, user_id)
+            let user = store::users::get_record(&mut *tx, &account_id, &user_id)
                 .await?
-                .ok_or_else(|| AppError::NotFound("no such user".into()))?;
-            match user.status {
-                UserStatus::Suspended => {
-                    return Err(AppError::Conflict(
-                        "This user is suspended; reactivate them before inviting.".into(),
-                    ))
-                }
-                UserStatus::Active => {
-                    return Err(AppError::Conflict(
-                        "This user has already signed up.".into(),
-                    ))
-                }
-                UserStatus::Invited => {}
-            }
-            let email = user.email.clone().ok_or_else(|| {
-                AppError::Conflict("This user has no e-mail address to invite.".into())
-            })?;
-            issue_in(
-                &mut *tx,
-                mailer,
-                Invitation {
-                    account_id,
-                    user_id,
-                    email: &email,
-                    invited_by: &inviter_label(actor),
-                },
-            )
-            .await?;
-            audit::record(
-                &mut *tx,
-                account_id,
-                actor,
-                audit::Event {
-                    action: "user.invite_resent",
-                    target_kind: "user",
-                    target_id: user_id,
-                    target_label: &email,
-                    detail: "a new invite was sent; the old link no longer works".into(),
-                },
-            )
-            .await?;
-            Ok(())
+                .ok_or_else(|| {
+                    AppError::NotFound("There is no such user in this account.".into())
+                })?;
+            resend_in(tx, &outbox, &account_id, &actor, &user).await
         })
     })
     .await?;
     mailer.wake();
     Ok(())
+}
+
+/// [`resend`] inside the caller's transaction (the caller wakes the mailer after commit).
+pub async fn resend_in(
+    tx: &mut Conn,
+    mailer: &Outbox,
+    account_id: &str,
+    actor: &audit::Actor,
+    user: &store::users::UserRecord,
+) -> AppResult<()> {
+    match user.status {
+        UserStatus::Suspended => {
+            return Err(AppError::Conflict(
+                "This user is suspended; reactivate them before inviting.".into(),
+            ))
+        }
+        UserStatus::Active => {
+            return Err(AppError::Conflict(
+                "This user has already signed up.".into(),
+            ))
+        }
+        UserStatus::Invited => {}
+    }
+    let email = user
+        .email
+        .clone()
+        .ok_or_else(|| AppError::Conflict("This user has no e-mail address to invite.".into()))?;
+    issue_in(
+        &mut *tx,
+        mailer,
+        Invitation {
+            account_id,
+            user_id: &user.id,
+            email: &email,
+            invited_by: &inviter_label(actor),
+        },
+    )
+    .await?;
+    audit::record(
+        &mut *tx,
+        account_id,
+        actor,
+        audit::Event {
+            action: AuditAction::UserInviteResent,
+            target_kind: TargetKind::User,
+            target_id: &user.id,
+            target_label: &email,
+            detail: "a new invite was sent; the old link no longer works".into(),
+        },
+    )
+    .await
 }
 
 /// The person an administrator invites.
@@ -398,8 +408,8 @@ pub async fn invite_new(
         account_id,
         actor,
         audit::Event {
-            action: "user.invited",
-            target_kind: "user",
+            action: AuditAction::UserInvited,
+            target_kind: TargetKind::User,
             target_id: &id,
             target_label: email,
             detail: "invited by an administrator".into(),

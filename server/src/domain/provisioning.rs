@@ -17,7 +17,7 @@ use crate::filter::{AttrPath, Filter};
 use crate::ids;
 use crate::mail::Mailer;
 use crate::store::{self, scim_query::Resource, Db};
-use crate::vocab::{Source, UserStatus};
+use crate::vocab::{AuditAction, Source, TargetKind, UserStatus};
 use std::collections::HashSet;
 
 pub use crate::store::users::UserRecord;
@@ -254,8 +254,8 @@ pub async fn create_user(
         account_id,
         actor,
         Event {
-            action: "user.provisioned",
-            target_kind: "user",
+            action: AuditAction::UserProvisioned,
+            target_kind: TargetKind::User,
             target_id: &id,
             target_label: &s.user_name,
             detail: detail.into(),
@@ -365,28 +365,34 @@ pub async fn update_user(
                         other?;
                     }
                 }
-                let mut events: Vec<(&str, String)> = Vec::new();
+                let mut events: Vec<(AuditAction, String)> = Vec::new();
                 if s.email != cur.email {
                     let show = |e: &Option<String>| e.clone().unwrap_or_else(|| "(none)".into());
                     events.push((
-                        "user.email_changed",
+                        AuditAction::UserEmailChanged,
                         format!("e-mail {} → {}", show(&cur.email), show(&s.email)),
                     ));
                 }
                 if s.user_name != cur.user_name {
                     events.push((
-                        "user.user_name_changed",
+                        AuditAction::UserUserNameChanged,
                         format!("userName {} → {}", cur.user_name, s.user_name),
                     ));
                 }
                 if was_active && !s.active {
-                    events.push(("user.suspended", "suspended; all sessions ended".into()));
+                    events.push((
+                        AuditAction::UserSuspended,
+                        "suspended; all sessions ended".into(),
+                    ));
                 } else if !was_active && s.active {
-                    events.push(("user.reactivated", format!("reactivated ({status})")));
+                    events.push((
+                        AuditAction::UserReactivated,
+                        format!("reactivated ({status})"),
+                    ));
                 }
                 if s.first_name != cur.first_name || s.last_name != cur.last_name {
                     events.push((
-                        "user.updated",
+                        AuditAction::UserUpdated,
                         format!(
                             "name “{} {}” → “{} {}”",
                             cur.first_name, cur.last_name, s.first_name, s.last_name
@@ -395,7 +401,7 @@ pub async fn update_user(
                 }
                 if cur.source != Source::Idp {
                     events.push((
-                        "user.adopted",
+                        AuditAction::UserAdopted,
                         "now managed by the identity provider".into(),
                     ));
                 }
@@ -406,7 +412,7 @@ pub async fn update_user(
                         actor,
                         Event {
                             action,
-                            target_kind: "user",
+                            target_kind: TargetKind::User,
                             target_id: id,
                             target_label: &s.user_name,
                             detail,
@@ -481,8 +487,8 @@ pub async fn delete_user(
                 account_id,
                 actor,
                 Event {
-                    action: "user.deleted",
-                    target_kind: "user",
+                    action: AuditAction::UserDeleted,
+                    target_kind: TargetKind::User,
                     target_id: id,
                     target_label: &cur.user_name,
                     detail: "removed from the account".into(),
@@ -662,8 +668,8 @@ pub async fn create_group(
                     account_id,
                     actor,
                     Event {
-                        action: "group.provisioned",
-                        target_kind: "group",
+                        action: AuditAction::GroupProvisioned,
+                        target_kind: TargetKind::Group,
                         target_id: &id,
                         target_label: name,
                         detail: format!("{} member(s)", members.len()),
@@ -775,8 +781,8 @@ pub async fn update_group(
                         account_id,
                         actor,
                         Event {
-                            action: "group.renamed",
-                            target_kind: "group",
+                            action: AuditAction::GroupRenamed,
+                            target_kind: TargetKind::Group,
                             target_id: id,
                             target_label: name,
                             detail: format!("“{}” → “{name}”", cur.name),
@@ -791,8 +797,8 @@ pub async fn update_group(
                         account_id,
                         actor,
                         Event {
-                            action: "group.members_changed",
-                            target_kind: "group",
+                            action: AuditAction::GroupMembersChanged,
+                            target_kind: TargetKind::Group,
                             target_id: id,
                             target_label: name,
                             detail,
@@ -834,8 +840,8 @@ pub async fn delete_group(
                 account_id,
                 actor,
                 Event {
-                    action: "group.deleted",
-                    target_kind: "group",
+                    action: AuditAction::GroupDeleted,
+                    target_kind: TargetKind::Group,
                     target_id: id,
                     target_label: &cur.name,
                     detail: String::new(),

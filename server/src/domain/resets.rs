@@ -7,7 +7,7 @@ use crate::error::{AppError, AppResult};
 use crate::ids;
 use crate::mail::{templates, Mailer};
 use crate::store::{self, invites::NewToken, Db};
-use crate::vocab::UserStatus;
+use crate::vocab::{AuditAction, TargetKind, UserStatus};
 
 const TOKEN_LEN: usize = 43;
 const VALID_MINUTES: i64 = 60;
@@ -155,8 +155,8 @@ pub async fn complete(
                     &row.account_id,
                     &audit::Actor::user(&row.user_id, &email),
                     audit::Event {
-                        action: "user.password_reset",
-                        target_kind: "user",
+                        action: AuditAction::UserPasswordReset,
+                        target_kind: TargetKind::User,
                         target_id: &row.user_id,
                         target_label: &email,
                         detail: "password changed from a reset link; other sessions ended".into(),

@@ -1,17 +1,18 @@
 //! `audit_events`: who did what to whom.
 
 use crate::error::AppResult;
+use crate::vocab::{ActorKind, AuditAction, AuditCategory, TargetKind};
 use sqlx::SqliteExecutor;
 
 pub struct NewEvent<'a> {
     pub account_id: &'a str,
-    pub actor_kind: &'a str,
+    pub actor_kind: ActorKind,
     pub actor_id: Option<&'a str>,
     pub actor_label: &'a str,
-    pub action: &'a str,
-    pub target_kind: Option<&'a str>,
-    pub target_id: Option<&'a str>,
-    pub target_label: Option<&'a str>,
+    pub action: AuditAction,
+    pub target_kind: TargetKind,
+    pub target_id: &'a str,
+    pub target_label: &'a str,
     pub detail: &'a str,
     pub now: &'a str,
 }
@@ -23,11 +24,11 @@ pub async fn insert(db: impl SqliteExecutor<'_>, e: NewEvent<'_>) -> AppResult<(
     )
     .bind(e.account_id)
     .bind(e.now)
-    .bind(e.actor_kind)
+    .bind(e.actor_kind.as_str())
     .bind(e.actor_id)
     .bind(e.actor_label)
-    .bind(e.action)
-    .bind(e.target_kind)
+    .bind(e.action.as_str())
+    .bind(e.target_kind.as_str())
     .bind(e.target_id)
     .bind(e.target_label)
     .bind(e.detail)
@@ -40,12 +41,15 @@ pub async fn insert(db: impl SqliteExecutor<'_>, e: NewEvent<'_>) -> AppResult<(
 pub struct EventRow {
     pub id: i64,
     pub at: String,
-    pub actor_kind: String,
+    #[sqlx(try_from = "String")]
+    pub actor_kind: ActorKind,
     pub actor_label: String,
-    pub action: String,
-    pub target_kind: Option<String>,
-    pub target_id: Option<String>,
-    pub target_label: Option<String>,
+    #[sqlx(try_from = "String")]
+    pub action: AuditAction,
+    #[sqlx(try_from = "String")]
+    pub target_kind: TargetKind,
+    pub target_id: String,
+    pub target_label: String,
     pub detail: String,
 }
 
@@ -55,9 +59,9 @@ const EVENT_COLUMNS: &str =
 /// What the audit log is filtered by; `None` means any.
 #[derive(Debug, Clone, Default)]
 pub struct EventFilter {
-    /// The part of the action before the dot: user, group, api_key, session.
-    pub category: Option<String>,
-    pub actor_kind: Option<String>,
+    /// The part of the action before the dot.
+    pub category: Option<AuditCategory>,
+    pub actor_kind: Option<ActorKind>,
     pub target_id: Option<String>,
     /// Only events older than this id.
     pub before: Option<i64>,
@@ -82,7 +86,7 @@ pub async fn list(
             .push_bind(format!("{category}/"));
     }
     if let Some(kind) = &f.actor_kind {
-        q.push(" AND actor_kind = ").push_bind(kind.clone());
+        q.push(" AND actor_kind = ").push_bind(kind.as_str());
     }
     if let Some(target) = &f.target_id {
         q.push(" AND target_id = ").push_bind(target.clone());

@@ -5,33 +5,24 @@ use crate::error::AppResult;
 use crate::vocab::{Source, UserStatus};
 use sqlx::{QueryBuilder, Sqlite, SqliteExecutor};
 
-/// Which column the Users page is ordered by; each has an index `(account_id, key, id)`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SortKey {
-    /// userName (normally the e-mail), lower-cased.
-    Email,
-    /// "first last", lower-cased.
-    Name,
-    /// Creation order (ids are UUID v7, so time-ordered).
-    Created,
+pub use crate::vocab::SortKey;
+
+/// The column the Users page is ordered by for `key`; each has an index `(account_id, key, id)`:
+/// userName (normally the e-mail) and "first last" lower-cased, creation order by id (UUID v7).
+fn column(key: SortKey) -> &'static str {
+    match key {
+        SortKey::Email => "u.user_name_norm",
+        SortKey::Name => "u.name_norm",
+        SortKey::Created => "u.id",
+    }
 }
 
-impl SortKey {
-    fn column(self) -> &'static str {
-        match self {
-            SortKey::Email => "u.user_name_norm",
-            SortKey::Name => "u.name_norm",
-            SortKey::Created => "u.id",
-        }
-    }
-
-    /// The index that reads users of an account in this order.
-    fn index(self) -> &'static str {
-        match self {
-            SortKey::Email => "users_account_user_name",
-            SortKey::Name => "users_account_name",
-            SortKey::Created => "users_account_id",
-        }
+/// The index that reads users of an account in `key`'s order.
+fn index(key: SortKey) -> &'static str {
+    match key {
+        SortKey::Email => "users_account_user_name",
+        SortKey::Name => "users_account_name",
+        SortKey::Created => "users_account_id",
     }
 }
 
@@ -54,8 +45,8 @@ pub enum Plan {
 #[derive(Debug, Clone, Default)]
 pub struct UserFilter {
     pub search: String,
-    pub status: Option<String>,
-    pub source: Option<String>,
+    pub status: Option<UserStatus>,
+    pub source: Option<Source>,
 }
 
 /// A position in the ordered list: the sort value and the id of a row.
@@ -120,7 +111,7 @@ fn push_filter(q: &mut QueryBuilder<'_, Sqlite>, account_id: &str, f: &UserFilte
     q.push(" FROM users u");
     match plan {
         Plan::SortOrder(key) => {
-            q.push(format!(" INDEXED BY {}", key.index()));
+            q.push(format!(" INDEXED BY {}", index(key)));
         }
         // Without this, SQLite prefers the search indexes (a common term: many rows).
         Plan::FilterFirst if f.status.is_some() => {
@@ -134,10 +125,10 @@ fn push_filter(q: &mut QueryBuilder<'_, Sqlite>, account_id: &str, f: &UserFilte
     q.push(" WHERE u.account_id = ")
         .push_bind(account_id.to_string());
     if let Some(status) = &f.status {
-        q.push(" AND u.status = ").push_bind(status.clone());
+        q.push(" AND u.status = ").push_bind(status.as_str());
     }
     if let Some(source) = &f.source {
-        q.push(" AND u.source = ").push_bind(source.clone());
+        q.push(" AND u.source = ").push_bind(source.as_str());
     }
     let term = f.search.trim();
     if term.is_empty() {
@@ -228,7 +219,7 @@ pub async fn user_page(
     account_id: &str,
     r: &PageRequest<'_>,
 ) -> AppResult<Vec<AdminUserRow>> {
-    let key = r.sort.column();
+    let key = column(r.sort);
     let mut q = QueryBuilder::<Sqlite>::new(format!(
         "SELECT u.id, u.user_name, u.email, u.first_name, u.last_name, u.status, u.source, u.last_login_at, {key} AS sort_value"
     ));
