@@ -7,6 +7,7 @@
 pub mod admin_http;
 pub mod backend;
 pub mod cli;
+pub mod clock;
 pub mod config;
 pub mod domain;
 pub mod error;

@@ -47,6 +47,7 @@ pub async fn build_app(settings: Settings, db: Db) -> AppResult<(Router, AppStat
         &settings.mail_from,
         &settings.public_base(),
         settings.invite_days,
+        db.clock().clone(),
     )?);
     mailer.spawn_sender(db.clone());
     let limiter: Arc<crate::domain::rate_limit::Limiter> = Arc::new(Default::default());

@@ -87,7 +87,7 @@ pub async fn create(
     }
     let id = ids::random_base62(KEY_ID_LEN);
     let secret = ids::random_base62(SECRET_LEN);
-    let now_t = time::OffsetDateTime::now_utc();
+    let now_t = db.clock().now();
     let expires_at = key
         .expires_in_days
         .map(|d| ids::format_time(now_t + time::Duration::days(i64::from(d))));

@@ -5,6 +5,7 @@
 //! on that very request. That is how "end all sessions at once" works without scanning the
 //! session table.
 
+use crate::clock::Clock;
 use crate::domain::rate_limit::{self, Limiter};
 use crate::domain::{passwords, validate};
 use crate::error::{AppError, AppResult};
@@ -31,13 +32,13 @@ pub struct SessionAuth {
 }
 
 impl SessionAuth {
-    /// A session for `user_id` starting now.
-    pub fn new(account_id: String, user_id: String, epoch: i64) -> Self {
+    /// A session for `user_id` starting now by `clock`.
+    pub fn new(account_id: String, user_id: String, epoch: i64, clock: &Clock) -> Self {
         SessionAuth {
             account_id,
             user_id,
             epoch,
-            since: time::OffsetDateTime::now_utc().unix_timestamp(),
+            since: clock.unix(),
         }
     }
 
@@ -150,7 +151,12 @@ async fn check_password(
             suspended = true;
             continue;
         }
-        let auth = SessionAuth::new(candidate.account_id, candidate.id, candidate.auth_epoch);
+        let auth = SessionAuth::new(
+            candidate.account_id,
+            candidate.id,
+            candidate.auth_epoch,
+            db.clock(),
+        );
         session.cycle_id().await?;
         session.insert(SESSION_KEY, &auth).await?;
         record_login(db, &auth).await?;
@@ -219,7 +225,7 @@ pub async fn current_user(
     let Some(auth) = session.get::<SessionAuth>(SESSION_KEY).await? else {
         return Ok(None);
     };
-    if auth.outlived(max_age, time::OffsetDateTime::now_utc().unix_timestamp()) {
+    if auth.outlived(max_age, db.clock().unix()) {
         session.flush().await?;
         return Ok(None);
     }
@@ -240,7 +246,7 @@ mod tests {
     #[test]
     fn a_session_ends_at_its_absolute_lifetime_however_active() {
         let week = std::time::Duration::from_secs(7 * 86_400);
-        let mut auth = SessionAuth::new("a".into(), "u".into(), 0);
+        let mut auth = SessionAuth::new("a".into(), "u".into(), 0, &Clock::system());
         let now = auth.since;
         assert!(!auth.outlived(week, now));
         assert!(!auth.outlived(week, now + 7 * 86_400 - 1));

@@ -712,3 +712,180 @@ pub async fn group_action(
     .await?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::fixture::World;
+
+    async fn act(w: &World, id: &str, action: UserCommand) -> AppResult<()> {
+        user_action(&w.db, &w.mailer, &w.account, &w.actor, &w.admin, id, action).await
+    }
+
+    async fn status(w: &World, id: &str) -> UserStatus {
+        store::users::get_record(&w.db, &w.account, id)
+            .await
+            .unwrap()
+            .unwrap()
+            .status
+    }
+
+    fn conflict(r: AppResult<()>) -> String {
+        match r {
+            Err(AppError::Conflict(m)) => m,
+            other => panic!("expected a conflict, got {other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn administrators_cannot_suspend_or_delete_themselves() {
+        let w = World::new().await;
+        let m = conflict(act(&w, &w.admin, UserCommand::Suspend).await);
+        assert_eq!(m, "You cannot suspend your own account.");
+        let m = conflict(act(&w, &w.admin, UserCommand::Delete).await);
+        assert_eq!(m, "You cannot delete your own account.");
+        assert_eq!(status(&w, &w.admin).await, UserStatus::Active);
+    }
+
+    #[tokio::test]
+    async fn suspend_and_reactivate_follow_the_transitions() {
+        let w = World::new().await;
+        let bo = w.another_admin("bo@example.com").await;
+        act(&w, &bo, UserCommand::Suspend).await.unwrap();
+        assert_eq!(status(&w, &bo).await, UserStatus::Suspended);
+        let m = conflict(act(&w, &bo, UserCommand::Suspend).await);
+        assert_eq!(m, "This user is already suspended.");
+        act(&w, &bo, UserCommand::Reactivate).await.unwrap();
+        // Bo has a password: back to Active, not Invited.
+        assert_eq!(status(&w, &bo).await, UserStatus::Active);
+        let m = conflict(act(&w, &bo, UserCommand::Reactivate).await);
+        assert_eq!(m, "This user is not suspended.");
+        // Someone who never signed up goes back to Invited, with a fresh invite.
+        let cy = w.invited("cy@example.com").await;
+        let first = w.token_in_mail("cy@example.com", "/signup/").await;
+        act(&w, &cy, UserCommand::Suspend).await.unwrap();
+        act(&w, &cy, UserCommand::Reactivate).await.unwrap();
+        assert_eq!(status(&w, &cy).await, UserStatus::Invited);
+        let second = w.token_in_mail("cy@example.com", "/signup/").await;
+        assert_ne!(first, second);
+        assert!(invites::lookup(&w.db, &first).await.is_err());
+        assert!(invites::lookup(&w.db, &second).await.is_ok());
+    }
+
+    #[tokio::test]
+    async fn invite_follow_ups_only_while_invited() {
+        let w = World::new().await;
+        let cy = w.invited("cy@example.com").await;
+        let first = w.token_in_mail("cy@example.com", "/signup/").await;
+        act(&w, &cy, UserCommand::ResendInvite).await.unwrap();
+        let second = w.token_in_mail("cy@example.com", "/signup/").await;
+        assert!(
+            invites::lookup(&w.db, &first).await.is_err(),
+            "resend voids the old link"
+        );
+        assert!(invites::lookup(&w.db, &second).await.is_ok());
+        act(&w, &cy, UserCommand::RevokeInvite).await.unwrap();
+        assert!(invites::lookup(&w.db, &second).await.is_err());
+        let m = conflict(act(&w, &cy, UserCommand::RevokeInvite).await);
+        assert_eq!(m, "There is no open invite to revoke.");
+        let bo = w.another_admin("bo@example.com").await;
+        let m = conflict(act(&w, &bo, UserCommand::ResendInvite).await);
+        assert_eq!(m, "This user has already signed up.");
+    }
+
+    #[tokio::test]
+    async fn users_the_identity_provider_manages_are_read_only_here() {
+        let w = World::new().await;
+        let ida = w.provisioned("ida@example.com").await;
+        let before = status(&w, &ida).await;
+        for action in [
+            UserCommand::Suspend,
+            UserCommand::Delete,
+            UserCommand::Reactivate,
+        ] {
+            assert_eq!(conflict(act(&w, &ida, action).await), IDP_USER);
+        }
+        let edit = edit_user(&w.db, &w.account, &w.actor, &ida, "New", "Name").await;
+        assert_eq!(conflict(edit), IDP_USER);
+        assert_eq!(status(&w, &ida).await, before);
+    }
+
+    #[tokio::test]
+    async fn the_built_in_group_keeps_its_name_and_an_active_member() {
+        let w = World::new().await;
+        let g = w.builtin_group().await;
+        let rename = group_action(&w.db, &w.account, &w.actor, &g, GroupCommand::Rename, "X").await;
+        assert!(matches!(rename, Err(AppError::ReadOnly(_))), "{rename:?}");
+        let delete = group_action(&w.db, &w.account, &w.actor, &g, GroupCommand::Delete, "").await;
+        assert!(matches!(delete, Err(AppError::ReadOnly(_))), "{delete:?}");
+        // The only active administrator cannot be removed, whoever asks.
+        let remove = |who: String| {
+            let (db, account, actor, g) =
+                (w.db.clone(), w.account.clone(), w.actor.clone(), g.clone());
+            async move {
+                group_action(&db, &account, &actor, &g, GroupCommand::RemoveMember, &who).await
+            }
+        };
+        let m = conflict(remove(w.admin.clone()).await);
+        assert!(m.contains("last active Account Administrator"), "{m}");
+        // With a second, suspended administrator, still refused: suspended people cannot log in.
+        let bo = w.another_admin("bo@example.com").await;
+        act(&w, &bo, UserCommand::Suspend).await.unwrap();
+        let m = conflict(remove(w.admin.clone()).await);
+        assert!(m.contains("last active Account Administrator"), "{m}");
+        // Once Bo is active again, Ada may leave the group.
+        act(&w, &bo, UserCommand::Reactivate).await.unwrap();
+        remove(w.admin.clone()).await.unwrap();
+    }
+
+    /// The Users page's keyset paging against a plain sort of every user, both directions.
+    #[tokio::test]
+    async fn users_pages_walk_forward_and_back_in_order() {
+        let w = World::new().await;
+        for i in 0..23 {
+            w.invited(&format!("u{i:02}@example.com")).await;
+        }
+        let sort: crate::vocab::UserSort = "-email".parse().unwrap();
+        let mut q = UserQuery {
+            sort,
+            status: Some(UserStatus::Invited),
+            ..Default::default()
+        };
+        let mut seen = Vec::new();
+        let mut pages = Vec::new();
+        loop {
+            let page = users_page(&w.db, &w.account, &q, 10).await.unwrap();
+            assert_eq!(page.total, 23);
+            let emails: Vec<String> = page.rows.iter().map(|r| r.user_name.clone()).collect();
+            seen.extend(emails.clone());
+            pages.push((emails, page.prev.clone()));
+            match page.next {
+                Some(next) => q.after = next,
+                None => break,
+            }
+        }
+        let mut expected: Vec<String> = (0..23).map(|i| format!("u{i:02}@example.com")).collect();
+        expected.reverse();
+        assert_eq!(seen, expected);
+        // Back from the last page: the page before it, exactly.
+        let (_, prev) = pages.last().unwrap().clone();
+        let back = UserQuery {
+            after: String::new(),
+            before: prev.unwrap(),
+            ..q.clone()
+        };
+        let page = users_page(&w.db, &w.account, &back, 10).await.unwrap();
+        let emails: Vec<String> = page.rows.iter().map(|r| r.user_name.clone()).collect();
+        assert_eq!(emails, pages[pages.len() - 2].0);
+        // A damaged cursor is the request's fault, in words.
+        let bad = UserQuery {
+            after: "no-tilde".into(),
+            ..Default::default()
+        };
+        let err = users_page(&w.db, &w.account, &bad, 10).await.err().unwrap();
+        assert!(
+            matches!(err, AppError::BadRequest(ref m) if m.contains("damaged")),
+            "{err:?}"
+        );
+    }
+}

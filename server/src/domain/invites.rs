@@ -57,7 +57,7 @@ pub async fn first_in(
     account_name: &str,
     to: Invitation<'_>,
 ) -> AppResult<()> {
-    let now_t = time::OffsetDateTime::now_utc();
+    let now_t = mailer.clock.now();
     let now = ids::format_time(now_t);
     let token = ids::random_base62(TOKEN_LEN);
     let expires_at = ids::format_time(now_t + time::Duration::days(i64::from(mailer.invite_days)));
@@ -118,7 +118,7 @@ pub async fn lookup(db: &Db, token: &str) -> AppResult<store::invites::InviteRow
     let row = store::invites::invite_by_token(db, &ids::sha256_hex(token))
         .await?
         .ok_or_else(unknown)?;
-    if let Some(why) = unusable(&row, &ids::now()) {
+    if let Some(why) = unusable(&row, &db.clock().now_text()) {
         return Err(AppError::Conflict(why.into()));
     }
     Ok(row)
@@ -214,6 +214,7 @@ pub async fn complete(
         row.account_id,
         row.user_id,
         user.auth_epoch,
+        db.clock(),
     ))
 }
 
@@ -422,4 +423,78 @@ pub async fn invite_new(
         .await?;
     mailer.wake();
     Ok(id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::fixture::{World, PASSWORD};
+
+    fn signup() -> Signup {
+        Signup {
+            password: PASSWORD.into(),
+            password_confirm: PASSWORD.into(),
+            first_name: "Cy".into(),
+            last_name: "Invited".into(),
+        }
+    }
+
+    #[tokio::test]
+    async fn signing_up_uses_the_link_once_and_makes_the_user_active() {
+        let w = World::new().await;
+        let cy = w.invited("cy@example.com").await;
+        let token = w.token_in_mail("cy@example.com", "/signup/").await;
+        let auth = complete(&w.db, &token, signup()).await.unwrap();
+        assert_eq!(auth.user_id, cy);
+        let user = store::users::get_record(&w.db, &w.account, &cy)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(user.status, UserStatus::Active);
+        assert_eq!(user.first_name, "Cy");
+        let again = complete(&w.db, &token, signup()).await;
+        assert!(
+            matches!(again, Err(AppError::Conflict(ref m)) if m.contains("already been used")),
+            "{again:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_bad_password_changes_nothing_and_keeps_the_link() {
+        let w = World::new().await;
+        let cy = w.invited("cy@example.com").await;
+        let token = w.token_in_mail("cy@example.com", "/signup/").await;
+        let weak = Signup {
+            password: "short".into(),
+            password_confirm: "other".into(),
+            ..signup()
+        };
+        match complete(&w.db, &token, weak).await {
+            Err(AppError::Invalid(fields)) => {
+                let names: Vec<&str> = fields.iter().map(|(f, _)| f.as_str()).collect();
+                assert_eq!(names, ["password", "password_confirm"]);
+            }
+            other => panic!("expected field errors, got {other:?}"),
+        }
+        let user = store::users::get_record(&w.db, &w.account, &cy)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(user.status, UserStatus::Invited);
+        assert!(lookup(&w.db, &token).await.is_ok(), "the link still works");
+    }
+
+    #[tokio::test]
+    async fn links_are_checked_before_the_database_is_asked() {
+        let w = World::new().await;
+        for token in [
+            "",
+            "short",
+            &"x".repeat(TOKEN_LEN + 1),
+            &"!".repeat(TOKEN_LEN),
+        ] {
+            let r = lookup(&w.db, token).await;
+            assert!(matches!(r, Err(AppError::NotFound(_))), "{token}: {r:?}");
+        }
+    }
 }

@@ -6,6 +6,8 @@ pub mod api_keys;
 pub mod audit;
 pub mod auth;
 pub mod directory;
+#[cfg(test)]
+pub mod fixture;
 pub mod group_rules;
 pub mod invites;
 pub mod passwords;

@@ -60,7 +60,7 @@ pub async fn request(
     db.write(move |tx| {
         Box::pin(async move {
             for user in eligible {
-                let now_t = time::OffsetDateTime::now_utc();
+                let now_t = outbox.clock.now();
                 let token = ids::random_base62(TOKEN_LEN);
                 let expires_at = ids::format_time(now_t + time::Duration::minutes(VALID_MINUTES));
                 store::invites::void_resets(&mut *tx, &user.id, &ids::format_time(now_t)).await?;
@@ -114,7 +114,8 @@ pub async fn check(db: &Db, token: &str) -> AppResult<store::invites::ResetRow> 
     let row = store::invites::reset_by_token(db, &ids::sha256_hex(token))
         .await?
         .ok_or_else(unusable)?;
-    if row.used_at.is_some() || row.expires_at <= ids::now() || row.status != UserStatus::Active {
+    let now = db.clock().now_text();
+    if row.used_at.is_some() || row.expires_at <= now || row.status != UserStatus::Active {
         return Err(unusable());
     }
     Ok(row)
@@ -167,5 +168,69 @@ pub async fn complete(
             })
         })
         .await?;
-    Ok(SessionAuth::new(account_id, user_id, epoch))
+    Ok(SessionAuth::new(account_id, user_id, epoch, db.clock()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::fixture::{World, PASSWORD};
+
+    async fn ask(w: &World, limiter: &Limiter) -> String {
+        request(&w.db, &w.mailer, limiter, "ada@example.com", None)
+            .await
+            .unwrap();
+        w.token_in_mail("ada@example.com", "/reset/").await
+    }
+
+    #[tokio::test]
+    async fn a_reset_link_is_single_use_and_a_newer_one_voids_it() {
+        let w = World::new().await;
+        let limiter = Limiter::default();
+        let first = ask(&w, &limiter).await;
+        let second = ask(&w, &limiter).await;
+        assert_ne!(first, second);
+        assert!(
+            check(&w.db, &first).await.is_err(),
+            "the newer link voids the older"
+        );
+        let new_password = "a-brand-new-long-password-9";
+        complete(&w.db, &second, new_password, new_password)
+            .await
+            .unwrap();
+        assert!(check(&w.db, &second).await.is_err(), "used once");
+        let again = complete(&w.db, &second, PASSWORD, PASSWORD).await;
+        assert!(again.is_err());
+    }
+
+    #[tokio::test]
+    async fn a_reset_link_expires_by_the_clock() {
+        let w = World::new().await;
+        let limiter = Limiter::default();
+        let token = ask(&w, &limiter).await;
+        let minute = std::time::Duration::from_secs(60);
+        let valid = minute * u32::try_from(VALID_MINUTES).unwrap();
+        w.db.clock().advance(valid - minute);
+        assert!(check(&w.db, &token).await.is_ok());
+        w.db.clock().advance(2 * minute);
+        assert!(check(&w.db, &token).await.is_err());
+    }
+
+    #[tokio::test]
+    async fn asking_is_limited_per_e_mail_without_telling_who_exists() {
+        let w = World::new().await;
+        let limiter = Limiter::default();
+        let mut refused = None;
+        for i in 0..20 {
+            if let Err(e) = request(&w.db, &w.mailer, &limiter, "nobody@example.com", None).await {
+                refused = Some((i, e));
+                break;
+            }
+        }
+        let (n, e) = refused.expect("the per-e-mail limit applies to unknown addresses too");
+        assert!(matches!(e, AppError::TooManyRequests(_)), "{e:?}");
+        assert!(n >= 1, "the first request is answered");
+        let mail = store::outbox::recent(&w.db, &w.account, 100).await.unwrap();
+        assert!(mail.is_empty(), "nothing is sent for an address nobody has");
+    }
 }

@@ -113,7 +113,11 @@ impl SetupGate {
             .await?;
         self.finish();
         tracing::info!(%account_id, %user_id, "first-run set-up complete");
-        auth::start_session(session, &auth::SessionAuth::new(account_id, user_id, 0)).await
+        auth::start_session(
+            session,
+            &auth::SessionAuth::new(account_id, user_id, 0, db.clock()),
+        )
+        .await
     }
 }
 

@@ -14,6 +14,7 @@ pub const RESET_KIND: &str = "password_reset";
 /// What the Outbox page shows instead of a reset mail's text.
 pub const RESET_HIDDEN: &str = "Password reset links are not shown here: anyone who saw one could set this person's password. The person receives it by e-mail; without SMTP, the server prints it on its standard error for the operator.";
 
+use crate::clock::Clock;
 use crate::error::{AppError, AppResult};
 use crate::ids;
 use crate::store::{self, outbox::NewMail, Conn, Db};
@@ -40,6 +41,7 @@ pub struct Mailer {
     /// Public base URL for links in mail.
     pub public_base: String,
     pub invite_days: u32,
+    clock: Clock,
 }
 
 /// The part of the [`Mailer`] that write jobs use: how new mail is stored and what links in
@@ -50,6 +52,8 @@ pub struct Outbox {
     /// Public base URL for links in mail.
     pub public_base: String,
     pub invite_days: u32,
+    /// The clock link lifetimes are computed with.
+    pub clock: Clock,
 }
 
 impl Mailer {
@@ -58,6 +62,7 @@ impl Mailer {
         from: &str,
         public_base: &str,
         invite_days: u32,
+        clock: Clock,
     ) -> AppResult<Self> {
         let from: Mailbox = from.parse().map_err(|e| {
             AppError::invalid(
@@ -80,6 +85,7 @@ impl Mailer {
             wake: Notify::new(),
             public_base: public_base.to_string(),
             invite_days,
+            clock,
         })
     }
 
@@ -100,6 +106,7 @@ impl Mailer {
             },
             public_base: self.public_base.clone(),
             invite_days: self.invite_days,
+            clock: self.clock.clone(),
         }
     }
 
@@ -273,20 +280,27 @@ mod tests {
 
     #[test]
     fn bad_settings_are_clear_errors() {
-        assert!(Mailer::new(None, "not an address", "http://x", 7).is_err());
+        assert!(Mailer::new(None, "not an address", "http://x", 7, Clock::system()).is_err());
         let err = Mailer::new(
             Some("ftp://user:secret@x"),
             "Rollcall <r@example.com>",
             "http://x",
             7,
+            Clock::system(),
         )
         .err()
         .unwrap();
         assert!(!err.to_string().contains("secret"), "{err}");
         assert_eq!(
-            Mailer::new(None, "Rollcall <r@example.com>", "http://x", 7)
-                .unwrap()
-                .mode(),
+            Mailer::new(
+                None,
+                "Rollcall <r@example.com>",
+                "http://x",
+                7,
+                Clock::system()
+            )
+            .unwrap()
+            .mode(),
             "outbox"
         );
     }

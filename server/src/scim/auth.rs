@@ -114,7 +114,7 @@ async fn authenticate(
     if !ids::secure_eq(&presented, &row.secret_sha256) || row.account_id != account_id {
         return Err(unauthorized(UNKNOWN));
     }
-    let now = ids::now();
+    let now = state.db.clock().now_text();
     if row.revoked_at.is_some() {
         return Err(unauthorized("this API key has been revoked"));
     }

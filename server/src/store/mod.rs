@@ -19,6 +19,7 @@ pub mod sessions;
 mod spin;
 pub mod writer;
 
+use crate::clock::Clock;
 use crate::error::{AppError, AppResult};
 use futures_util::future::BoxFuture;
 use futures_util::stream::BoxStream;
@@ -38,6 +39,7 @@ pub use writer::{Conn, Writer};
 pub struct Db {
     read: SqlitePool,
     writer: Writer,
+    clock: Clock,
 }
 
 /// How to open the database.
@@ -47,6 +49,8 @@ pub struct OpenOptions {
     pub write_queue: usize,
     /// Reader connections.
     pub readers: u32,
+    /// The clock deadlines are decided by (tests move it; see [`crate::clock`]).
+    pub clock: Clock,
 }
 
 impl Default for OpenOptions {
@@ -54,6 +58,7 @@ impl Default for OpenOptions {
         OpenOptions {
             write_queue: writer::DEFAULT_QUEUE,
             readers: 8,
+            clock: Clock::system(),
         }
     }
 }
@@ -105,7 +110,11 @@ pub async fn open_with(database_url: &str, opts: &OpenOptions) -> AppResult<Db> 
         .await
         .map_err(cannot_open)?;
     tokio::spawn(checkpoint::run(read.clone(), writer.watch()));
-    Ok(Db { read, writer })
+    Ok(Db {
+        read,
+        writer,
+        clock: opts.clock.clone(),
+    })
 }
 
 /// Defence in depth for the reader pool: a connection must come back in autocommit mode. If
@@ -144,6 +153,11 @@ impl Db {
     /// and shutdown.
     pub fn writer(&self) -> &Writer {
         &self.writer
+    }
+
+    /// The clock every deadline is decided by.
+    pub fn clock(&self) -> &Clock {
+        &self.clock
     }
 
     /// The reader pool (read-only connections).

@@ -1,5 +1,6 @@
-//! The one integration-test binary: every suite runs the real `rollcall` binary (CLI calls on
-//! temporary SQLite files, servers on port 0) through its public surface. One binary links
+//! The one integration-test binary: the suites run the real `rollcall` binary (CLI calls on
+//! temporary SQLite files, servers on port 0) through its public surface; `lifetimes` builds
+//! the application in this process instead (`common::inproc`), where the test owns the clock. One binary links
 //! once and lets the suites' tests run side by side; `common` holds the shared helpers.
 //! Run one suite with `cargo test --release -p rollcall-server --test it -- scim_users::`.
 
@@ -9,6 +10,7 @@ mod admin;
 mod cli;
 mod http;
 mod invites;
+mod lifetimes;
 mod scim_groups;
 mod scim_users;
 mod write_path;

@@ -2,6 +2,7 @@
 //! server on port 0 whose address is read from its stdout.
 #![allow(dead_code)]
 
+pub mod inproc;
 pub mod scim;
 pub mod smtp;
 
