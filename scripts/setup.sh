@@ -9,6 +9,14 @@ what=${1:-all}
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 
 # --- build tools --------------------------------------------------------------------------
+# SAML signatures are verified by libxmlsec1 (samael's xmlsec feature builds its bindings with
+# bindgen, hence libclang); the test IdP signs with the xmlsec1 and openssl programs.
+saml_pkgs="libxmlsec1-dev libxml2-dev libclang-dev pkg-config libssl-dev xmlsec1 openssl"
+missing=$(for p in $saml_pkgs; do dpkg -s "$p" >/dev/null 2>&1 || echo "$p"; done)
+if [ -n "$missing" ]; then
+  say "installing the XML-security libraries from Debian:" $missing
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing
+fi
 if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
   say "adding the wasm32-unknown-unknown target"
   rustup target add wasm32-unknown-unknown

@@ -117,7 +117,7 @@ words!(
 );
 words!(
     /// What an audit event is about.
-    TargetKind ("target") { User = "user", Group = "group", ApiKey = "api_key" }
+    TargetKind ("target") { User = "user", Group = "group", ApiKey = "api_key", Account = "account" }
 );
 words!(
     /// What an administrator asks of a user on the user's page.
@@ -144,7 +144,7 @@ words!(
 );
 words!(
     /// The audit log's categories: the part of an action before its dot.
-    AuditCategory ("category") { User = "user", Group = "group", ApiKey = "api_key", Session = "session" }
+    AuditCategory ("category") { User = "user", Group = "group", ApiKey = "api_key", Session = "session", Sso = "sso" }
 );
 words!(
     /// Every event the audit log records.
@@ -173,6 +173,7 @@ words!(
         ApiKeyRevoked = "api_key.revoked",
         ApiKeyUsed = "api_key.used",
         SessionLogin = "session.login",
+        SsoConfigured = "sso.configured",
     }
 );
 

@@ -3,7 +3,7 @@
 //! a non-zero exit code on failure.
 
 use crate::config::{FileConfig, Overrides, Settings};
-use crate::domain::{accounts, api_keys, users};
+use crate::domain::{accounts, api_keys, sso, users};
 use crate::error::{AppError, AppResult};
 use crate::{startup, store};
 use clap::{Args, Parser, Subcommand};
@@ -43,6 +43,40 @@ enum Command {
     /// Manage API keys (SCIM bearer tokens)
     #[command(subcommand, name = "api-key")]
     ApiKey(ApiKeyCommand),
+    /// Set up SAML single sign-on for an account
+    #[command(subcommand)]
+    Saml(SamlCommand),
+}
+
+#[derive(Subcommand, Debug)]
+enum SamlCommand {
+    /// Trust an identity provider (from its SAML metadata XML: entity id, SSO URL, signing
+    /// certificates) and switch single sign-on on, off or to enforced
+    Configure {
+        /// Account id (22 characters)
+        #[arg(long)]
+        account: String,
+        /// The IdP's metadata XML file (OneLogin: the app's SSO tab → More Actions → SAML
+        /// Metadata); omit to keep the current IdP and change only --enforce / --disable
+        #[arg(long)]
+        idp_metadata: Option<PathBuf>,
+        /// IdP-managed users may log in only by single sign-on (manual administrators keep
+        /// their password as the break-glass path)
+        #[arg(long, conflicts_with = "disable")]
+        enforce: bool,
+        /// Switch single sign-on off (the settings are kept)
+        #[arg(long)]
+        disable: bool,
+    },
+    /// Print the values an IdP administrator pastes (entity id, ACS URL, …) and the IdP trusted
+    Show {
+        /// Account id (22 characters)
+        #[arg(long)]
+        account: String,
+        /// The URL people use to reach this server [default: the config file's, else http://127.0.0.1:3000]
+        #[arg(long, env = "ROLLCALL_PUBLIC_URL")]
+        public_url: Option<String>,
+    },
 }
 
 #[derive(Args, Debug)]
@@ -209,6 +243,9 @@ async fn run(cli: Cli) -> AppResult<()> {
         over.max_connections = args.max_connections;
         over.trusted_proxies = args.trusted_proxies.clone();
     }
+    if let Command::Saml(SamlCommand::Show { public_url, .. }) = &cli.command {
+        over.public_url = public_url.clone();
+    }
     let settings = Settings::resolve(over, file)?;
     let db = store::open_with(
         &settings.database_url,
@@ -266,7 +303,87 @@ async fn run(cli: Cli) -> AppResult<()> {
             println!("{}", key.token);
             Ok(())
         }
+        Command::Saml(SamlCommand::Configure {
+            account,
+            idp_metadata,
+            enforce,
+            disable,
+        }) => {
+            let idp = match idp_metadata {
+                Some(path) => {
+                    let xml = std::fs::read_to_string(&path).map_err(|e| {
+                        AppError::invalid(
+                            "idp_metadata",
+                            format!("cannot read {}: {e}", path.display()),
+                        )
+                    })?;
+                    Some(crate::saml::metadata::parse_idp_metadata(&xml)?)
+                }
+                None => None,
+            };
+            let change = sso::Change {
+                idp,
+                enabled: Some(!disable),
+                enforced: Some(enforce),
+            };
+            let row =
+                sso::configure(&db, &account, &crate::domain::audit::Actor::cli(), change).await?;
+            print!("{}", saml_summary(&row));
+            Ok(())
+        }
+        Command::Saml(SamlCommand::Show { account, .. }) => {
+            crate::domain::accounts::require(&db, &account).await?;
+            let sp = sso::sp_values(&settings.public_base(), &account);
+            println!("Audience (EntityID):        {}", sp.entity_id);
+            println!("Recipient:                  {}", sp.acs_url);
+            println!("ACS (Consumer) URL:         {}", sp.acs_url);
+            println!("ACS (Consumer) URL Validator: {}", sp.acs_validator);
+            println!("SAML nameID format:         Email");
+            println!("SAML signature element:     Assertion (or Both)");
+            println!("Signature algorithm:        SHA-256");
+            println!("SP metadata:                {}", sp.metadata_url);
+            println!("Log-in URL:                 {}", sp.login_url);
+            match crate::store::saml::config(&db, &account).await? {
+                Some(row) => print!("{}", saml_summary(&row)),
+                None => println!("Single sign-on:             not set up (rollcall saml configure --account {account} --idp-metadata FILE)"),
+            }
+            Ok(())
+        }
     }
+}
+
+/// The IdP an account trusts, as `saml configure` and `saml show` print it.
+fn saml_summary(row: &crate::store::saml::ConfigRow) -> String {
+    let mut out = format!(
+        "Single sign-on:             {}\nIdP entity id:              {}\nIdP SSO URL:                {}\n",
+        match (row.enabled, row.enforced) {
+            (false, _) => "off",
+            (true, false) => "on (passwords still allowed)",
+            (true, true) => "on, enforced for IdP-managed users (manual administrators keep passwords)",
+        },
+        row.idp_entity_id,
+        row.sso_url,
+    );
+    let now = time::OffsetDateTime::now_utc();
+    for der in sso::certificates(row) {
+        match sso::describe(&der, now) {
+            Ok(c) => out.push_str(&format!(
+                "IdP certificate:            {} (SHA-256 {}), expires {}{}\n",
+                c.subject,
+                c.fingerprint,
+                c.not_after,
+                if c.expired {
+                    " — EXPIRED"
+                } else if c.expires_soon {
+                    " — expires soon: upload the new certificate"
+                } else {
+                    ""
+                }
+            )),
+            Err(_) => out.push_str("IdP certificate:            unreadable\n"),
+        }
+    }
+    out
 }
 
 fn read_password(from_stdin: bool) -> AppResult<String> {

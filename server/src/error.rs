@@ -190,6 +190,36 @@ impl AppError {
     }
 }
 
+/// A minimal HTML page: the browser-facing answer of doors that are not the Leptos app (the
+/// SAML endpoints), with a way back to the log-in page.
+pub fn html_page(status: StatusCode, title: &str, message: &str) -> Response {
+    let esc = |s: &str| {
+        s.replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+            .replace('"', "&quot;")
+    };
+    let body = format!(
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{t} · Rollcall</title><link rel=\"stylesheet\" href=\"/pkg/rollcall.css\"></head><body><main class=\"auth-card\"><h1>{t}</h1><p role=\"alert\">{m}</p><p><a href=\"/login\">Back to log in</a></p></main></body></html>",
+        t = esc(title),
+        m = esc(message)
+    );
+    let mut res = (status, axum::response::Html(body)).into_response();
+    res.headers_mut().insert(
+        http::header::CACHE_CONTROL,
+        http::HeaderValue::from_static("no-store"),
+    );
+    res
+}
+
+impl AppError {
+    /// An HTML page saying what went wrong (SAML log-in failures).
+    pub fn into_html_response(self, title: &str) -> Response {
+        let res = html_page(self.status(), title, &self.public_message());
+        self.with_retry_after(res)
+    }
+}
+
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         let body = axum::Json(serde_json::json!({ "error": self.public_message() }));

@@ -16,6 +16,7 @@ pub mod ids;
 pub mod listen;
 pub mod mail;
 pub mod proxy;
+pub mod saml;
 pub mod scim;
 pub mod startup;
 pub mod store;

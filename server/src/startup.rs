@@ -121,6 +121,8 @@ pub async fn build_app(settings: Settings, db: Db) -> AppResult<(Router, AppStat
             let options = leptos_options.clone();
             move || shell(options.clone())
         })
+        // SAML needs the session (the ACS starts one) but no CSRF origin check (see web.rs).
+        .merge(crate::saml::router())
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         // Forms are small; refuse a big body before anything reads it (SCIM has its own limit).
         .layer(tower_http::limit::RequestBodyLimitLayer::new(FORM_BODY_MAX))

@@ -43,9 +43,18 @@ pub async fn peer_address(
 /// from (`Origin`, or if absent `Referer` — browsers send one on every POST) and that must be
 /// this host. `Origin: null` (sandboxed frames, some redirects) and a request naming neither
 /// are refused too: a browser that hides its origin cannot be told apart from an attacker's page.
+/// The SAML ACS receives a cross-site POST from the IdP by design (HTTP-POST binding); what
+/// makes it safe is the IdP's signature over the assertion, not the origin.
+fn is_saml_acs(path: &str) -> bool {
+    path.strip_prefix("/saml/account/")
+        .and_then(|rest| rest.strip_suffix("/acs"))
+        .is_some_and(|account| !account.contains('/'))
+}
+
 pub async fn same_origin_writes(req: Request, next: Next) -> Response {
     if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS)
         || req.uri().path().starts_with("/scim/")
+        || is_saml_acs(req.uri().path())
     {
         return next.run(req).await;
     }

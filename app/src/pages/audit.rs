@@ -8,12 +8,13 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::Form;
 
-const CATEGORIES: [(&str, &str); 5] = [
+const CATEGORIES: [(&str, &str); 6] = [
     ("", "Everything"),
     ("user", "Users"),
     ("group", "Groups"),
     ("api_key", "API keys"),
     ("session", "Log-ins"),
+    ("sso", "Single sign-on"),
 ];
 const ACTORS: [(&str, &str); 4] = [
     ("", "Anyone"),
@@ -76,7 +77,7 @@ pub fn AuditList(items: Vec<AuditItem>, show_target: bool) -> impl IntoView {
                         let target = match e.target_kind {
                             TargetKind::User => view! { <a href=format!("/users/{id}")>{label}</a> }.into_any(),
                             TargetKind::Group => view! { <a href=format!("/groups/{id}")>{label}</a> }.into_any(),
-                            TargetKind::ApiKey => view! { <span>{label}</span> }.into_any(),
+                            TargetKind::ApiKey | TargetKind::Account => view! { <span>{label}</span> }.into_any(),
                         };
                         view! {
                             <tr data-action=e.action.as_str()>

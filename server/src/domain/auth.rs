@@ -11,7 +11,7 @@ use crate::domain::{passwords, validate};
 use crate::error::{AppError, AppResult};
 use crate::ids;
 use crate::store::{self, Db};
-use crate::vocab::{AuditAction, TargetKind, UserStatus};
+use crate::vocab::{AuditAction, Source, TargetKind, UserStatus};
 use serde::{Deserialize, Serialize};
 use tower_sessions::Session;
 
@@ -19,6 +19,8 @@ const SESSION_KEY: &str = "auth";
 
 pub const BAD_CREDENTIALS: &str = "E-mail or password is incorrect.";
 pub const SUSPENDED: &str = "Your account is suspended. Ask your administrator to reactivate it.";
+/// A correct password of an IdP-managed user where the account enforces single sign-on.
+pub const SSO_ONLY: &str = "Your organisation signs you in through its identity provider: use “Log in with single sign-on”.";
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct SessionAuth {
@@ -150,6 +152,11 @@ async fn check_password(
         if candidate.status != UserStatus::Active {
             suspended = true;
             continue;
+        }
+        if candidate.source == Source::Idp
+            && crate::domain::sso::enforced(db, &candidate.account_id).await?
+        {
+            return Err(AppError::Forbidden(SSO_ONLY.into()));
         }
         let auth = SessionAuth::new(
             candidate.account_id,

@@ -15,6 +15,7 @@ pub mod provisioning;
 pub mod rate_limit;
 pub mod resets;
 pub mod setup;
+pub mod sso;
 pub mod user_rules;
 pub mod users;
 pub mod validate;

@@ -9,6 +9,7 @@ pub mod directory;
 pub mod groups;
 pub mod invites;
 pub mod outbox;
+pub mod saml;
 pub mod scim_activity;
 pub mod scim_query;
 pub mod users;

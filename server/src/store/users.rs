@@ -59,6 +59,8 @@ pub struct LoginCandidate {
     pub password_hash: Option<String>,
     #[sqlx(try_from = "String")]
     pub status: UserStatus,
+    #[sqlx(try_from = "String")]
+    pub source: Source,
     pub auth_epoch: i64,
 }
 
@@ -67,7 +69,7 @@ pub async fn login_candidates(
     email_norm: &str,
 ) -> AppResult<Vec<LoginCandidate>> {
     Ok(sqlx::query_as(
-        "SELECT id, account_id, password_hash, status, auth_epoch FROM users
+        "SELECT id, account_id, password_hash, status, source, auth_epoch FROM users
          WHERE email_norm = ? ORDER BY last_login_at DESC LIMIT 20",
     )
     .bind(email_norm)
@@ -313,4 +315,42 @@ pub async fn summaries(
     .bind(limit)
     .fetch_all(db)
     .await?)
+}
+
+/// The account's user whose e-mail or userName is `name_norm` (lower-cased): who a SAML NameID
+/// names. Both columns are unique per account; the e-mail wins if they name different users.
+pub async fn by_login_name(
+    db: impl SqliteExecutor<'_>,
+    account_id: &str,
+    name_norm: &str,
+) -> AppResult<Option<UserRecord>> {
+    Ok(sqlx::query_as(&format!(
+        "SELECT {RECORD_COLUMNS} FROM users u WHERE u.account_id = ?1 AND u.email_norm = ?2
+         UNION ALL
+         SELECT {RECORD_COLUMNS} FROM users u WHERE u.account_id = ?1 AND u.user_name_norm = ?2
+         LIMIT 1"
+    ))
+    .bind(account_id)
+    .bind(name_norm)
+    .fetch_optional(db)
+    .await?)
+}
+
+/// An invited user who signed in through their IdP becomes Active (no password needed).
+pub async fn activate(
+    db: impl SqliteExecutor<'_>,
+    account_id: &str,
+    user_id: &str,
+    now: &str,
+) -> AppResult<()> {
+    sqlx::query(
+        "UPDATE users SET status = 'active', updated_at = ?, version = version + 1
+         WHERE account_id = ? AND id = ? AND status = 'invited'",
+    )
+    .bind(now)
+    .bind(account_id)
+    .bind(user_id)
+    .execute(db)
+    .await?;
+    Ok(())
 }

@@ -11,6 +11,7 @@ mod cli;
 mod http;
 mod invites;
 mod lifetimes;
+mod saml;
 mod scim_groups;
 mod scim_users;
 mod write_path;

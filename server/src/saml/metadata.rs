@@ -1,0 +1,118 @@
+//! The SAML documents Rollcall writes (its SP metadata, the AuthnRequest of the HTTP-Redirect
+//! binding) and the one it reads from an administrator (the IdP's metadata).
+
+use crate::domain::sso::IdpSettings;
+use crate::error::{AppError, AppResult};
+use samael::metadata::{EntityDescriptor, HTTP_POST_BINDING, HTTP_REDIRECT_BINDING};
+use samael::service_provider::ServiceProvider;
+use std::io::Write;
+
+pub const NAME_ID_EMAIL: &str = "urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress";
+/// The largest IdP metadata we read (OneLogin's is ~3 KB; federations' aggregates are refused).
+pub const IDP_METADATA_MAX: usize = 256 * 1024;
+
+/// Escapes text for an XML attribute or element.
+pub fn escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&apos;")
+}
+
+/// This account's SP metadata: what an IdP administrator can import instead of typing.
+pub fn sp_metadata(entity_id: &str, acs_url: &str) -> String {
+    format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?>
+<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" entityID="{e}">
+  <md:SPSSODescriptor AuthnRequestsSigned="false" WantAssertionsSigned="true" protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol">
+    <md:NameIDFormat>{NAME_ID_EMAIL}</md:NameIDFormat>
+    <md:AssertionConsumerService Binding="{HTTP_POST_BINDING}" Location="{a}" index="0" isDefault="true"/>
+  </md:SPSSODescriptor>
+</md:EntityDescriptor>
+"#,
+        e = escape(entity_id),
+        a = escape(acs_url),
+    )
+}
+
+/// The IdP-bound URL of an AuthnRequest (HTTP-Redirect binding: deflated, base64, in the query).
+pub fn authn_request_url(
+    sso_url: &str,
+    request_id: &str,
+    entity_id: &str,
+    acs_url: &str,
+    relay_state: &str,
+    now: &str,
+) -> AppResult<String> {
+    use base64::Engine;
+    let xml = format!(
+        r#"<samlp:AuthnRequest xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="{id}" Version="2.0" IssueInstant="{now}" Destination="{d}" AssertionConsumerServiceURL="{a}" ProtocolBinding="{HTTP_POST_BINDING}"><saml:Issuer>{e}</saml:Issuer><samlp:NameIDPolicy Format="{NAME_ID_EMAIL}" AllowCreate="false"/></samlp:AuthnRequest>"#,
+        id = escape(request_id),
+        d = escape(sso_url),
+        a = escape(acs_url),
+        e = escape(entity_id),
+    );
+    let mut deflate =
+        flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::default());
+    deflate
+        .write_all(xml.as_bytes())
+        .and_then(|()| deflate.flush())
+        .map_err(|e| AppError::Internal(format!("deflate: {e}")))?;
+    let deflated = deflate
+        .finish()
+        .map_err(|e| AppError::Internal(format!("deflate: {e}")))?;
+    let request = base64::engine::general_purpose::STANDARD.encode(deflated);
+    let mut url = url::Url::parse(sso_url)
+        .map_err(|_| AppError::Internal("the stored SSO URL is not a URL".into()))?;
+    url.query_pairs_mut().append_pair("SAMLRequest", &request);
+    if !relay_state.is_empty() {
+        url.query_pairs_mut().append_pair("RelayState", relay_state);
+    }
+    Ok(url.into())
+}
+
+/// The IdP settings in an IdP metadata document: entity id, HTTP-Redirect SSO URL, signing
+/// certificates. Wrong or missing pieces are field errors on `idp_metadata`.
+pub fn parse_idp_metadata(xml: &str) -> AppResult<IdpSettings> {
+    let bad = |m: &str| AppError::invalid("idp_metadata", m);
+    if xml.len() > IDP_METADATA_MAX {
+        return Err(bad(
+            "This file is too large to be one IdP's metadata (at most 256 KB).",
+        ));
+    }
+    if xml.contains("<!DOCTYPE") || xml.contains("<!ENTITY") {
+        return Err(bad(
+            "The metadata contains a DTD; IdP metadata never needs one.",
+        ));
+    }
+    let descriptor: EntityDescriptor = xml.trim_start_matches('\u{feff}').parse().map_err(|_| {
+        bad("This is not SAML metadata (an EntityDescriptor). In OneLogin: the app's SSO tab → More Actions → SAML Metadata.")
+    })?;
+    let entity_id = descriptor
+        .entity_id
+        .clone()
+        .filter(|e| !e.trim().is_empty())
+        .ok_or_else(|| bad("The metadata has no entityID."))?;
+    let sp = ServiceProvider {
+        idp_metadata: descriptor,
+        ..Default::default()
+    };
+    let sso_url = sp
+        .sso_binding_location(HTTP_REDIRECT_BINDING)
+        .ok_or_else(|| {
+            bad("The metadata has no SingleSignOnService with the HTTP-Redirect binding.")
+        })?;
+    let certificates: Vec<Vec<u8>> = sp
+        .idp_signing_certs()
+        .map_err(|_| bad("A signing certificate in the metadata cannot be read."))?
+        .unwrap_or_default()
+        .iter()
+        .map(|c| c.der_data().to_vec())
+        .collect();
+    Ok(IdpSettings {
+        entity_id,
+        sso_url,
+        certificates,
+    })
+}
