@@ -5,6 +5,7 @@ service provider must refuse. Standard library only, plus the `openssl` and `xml
 
     saml_idp.py keygen DIR --sso-url URL     key.pem, cert.pem and metadata.xml in DIR
     saml_idp.py response DIR < spec.json      prints a base64 SAMLResponse
+    saml_idp.py serve DIR --port N            a live IdP for the browser (see `serve`)
 
 spec.json (every key optional except acs, audience, name_id):
     acs, audience, name_id, in_response_to, issuer, destination, recipient,
@@ -160,12 +161,78 @@ def response(directory, spec):
     return base64.b64encode(xml.encode()).decode()
 
 
+def serve(directory, port):
+    """A live IdP for browser tests, on 127.0.0.1:PORT.
+
+    GET  /sso?SAMLRequest=…&RelayState=…   (SP-initiated) the IdP's sign-in page: an e-mail field
+    POST /sso                               signs that person in: an auto-submitting form to the ACS
+    GET  /start?acs=…&audience=…&email=…    (IdP-initiated, the app tile) the same, unsolicited
+    """
+    import html
+    import urllib.parse
+    import zlib
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    def page(handler, body):
+        data = f"<!DOCTYPE html><html><head><title>Test IdP</title></head><body>{body}</body></html>".encode()
+        handler.send_response(200)
+        handler.send_header("Content-Type", "text/html; charset=utf-8")
+        handler.send_header("Content-Length", str(len(data)))
+        handler.end_headers()
+        handler.wfile.write(data)
+
+    def post_back(handler, acs, audience, email, in_response_to, relay):
+        spec = {"acs": acs, "audience": audience, "name_id": email}
+        if in_response_to:
+            spec["in_response_to"] = in_response_to
+        saml = response(directory, spec)
+        relay_field = f'<input type="hidden" name="RelayState" value="{html.escape(relay)}">' if relay else ""
+        page(handler, f'<p>Signing you in…</p><form id="f" method="post" action="{html.escape(acs)}">'
+                      f'<input type="hidden" name="SAMLResponse" value="{saml}">{relay_field}'
+                      f'<button type="submit">Continue</button></form>'
+                      f'<script>document.getElementById("f").submit()</script>')
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+        def do_GET(self):
+            url = urllib.parse.urlparse(self.path)
+            q = dict(urllib.parse.parse_qsl(url.query))
+            if url.path == "/sso":
+                xml = zlib.decompress(base64.b64decode(q["SAMLRequest"]), -15).decode()
+                attr = lambda name: xml.split(f' {name}="', 1)[1].split('"', 1)[0]
+                issuer = xml.split("Issuer>", 1)[1].split("<", 1)[0]
+                hidden = "".join(
+                    f'<input type="hidden" name="{k}" value="{html.escape(v)}">'
+                    for k, v in {"acs": attr("AssertionConsumerServiceURL"), "audience": issuer,
+                                 "irt": attr("ID"), "relay": q.get("RelayState", "")}.items())
+                page(self, f'<h1>Test IdP</h1><form method="post" action="/sso">{hidden}'
+                           f'<label>E-mail <input name="email" type="email"></label>'
+                           f'<button type="submit">Sign in</button></form>')
+            elif url.path == "/start":
+                post_back(self, q["acs"], q["audience"], q["email"], None, q.get("relay", ""))
+            else:
+                self.send_error(404)
+
+        def do_POST(self):
+            length = int(self.headers.get("Content-Length", "0"))
+            form = dict(urllib.parse.parse_qsl(self.rfile.read(length).decode()))
+            post_back(self, form["acs"], form["audience"], form["email"], form["irt"], form.get("relay", ""))
+
+    server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+    print(f"idp listening on http://127.0.0.1:{server.server_address[1]}", flush=True)
+    server.serve_forever()
+
+
 def main():
     cmd = sys.argv[1]
     if cmd == "keygen":
         keygen(sys.argv[2], sys.argv[sys.argv.index("--sso-url") + 1])
     elif cmd == "response":
         print(response(sys.argv[2], json.load(sys.stdin)))
+    elif cmd == "serve":
+        serve(sys.argv[2], int(sys.argv[sys.argv.index("--port") + 1]))
     else:
         sys.exit(f"unknown command {cmd}")
 

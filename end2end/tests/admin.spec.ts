@@ -4,7 +4,7 @@
 // the dark theme. Screenshots are written as test artifacts (docs/screenshots has three).
 import { test, expect, Page } from '@playwright/test';
 import { axe } from './axe';
-import { startServer, cli, Running } from './server';
+import { startServer, cli, Running, scimRequest } from './server';
 
 const ADMIN = 'admin@example.com';
 const PASSWORD = 'violet-harbour-engine-42';
@@ -15,12 +15,7 @@ let token: string;
 let page: Page;
 
 async function scim(method: string, path: string, body?: unknown, bearer = token) {
-  const res = await fetch(`${server.url}/scim/account/${account}${path}`, {
-    method,
-    headers: { Authorization: `Bearer ${bearer}`, 'Content-Type': 'application/scim+json' },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  return { status: res.status, body: await res.json().catch(() => null) };
+  return scimRequest(server.url, account, bearer, method, path, body);
 }
 
 async function open(path: string) {

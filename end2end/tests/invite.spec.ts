@@ -1,5 +1,5 @@
 import { test, expect } from '@playwright/test';
-import { startServer, cli, Running } from './server';
+import { startServer, cli, Running, scimRequest, scimUser, SUSPEND } from './server';
 import { startSmtp, linkIn, Sink } from './smtp';
 import { axe } from './axe';
 
@@ -22,22 +22,11 @@ test.beforeAll(async () => {
 test.afterAll(async () => { await server?.stop(); smtp?.stop(); });
 
 async function scim(method: string, path: string, body?: unknown) {
-  const res = await fetch(`${server.url}/scim/account/${account}${path}`, {
-    method,
-    headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/scim+json' },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  return { status: res.status, body: await res.json().catch(() => null) };
+  return scimRequest(server.url, account, token, method, path, body);
 }
 
 test('SCIM user → invite mail → sign up → logged in → Active; suspension logs the browser out', async ({ browser }, testInfo) => {
-  const created = await scim('POST', '/Users', {
-    schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'],
-    userName: 'grace@example.com',
-    name: { givenName: 'Grace', familyName: 'Hopper' },
-    emails: [{ value: 'grace@example.com', type: 'work', primary: true }],
-    active: true,
-  });
+  const created = await scim('POST', '/Users', scimUser('grace@example.com', 'Grace', 'Hopper'));
   expect(created.status).toBe(201);
 
   // The invite arrives at the real SMTP server.
@@ -84,10 +73,7 @@ test('SCIM user → invite mail → sign up → logged in → Active; suspension
   await admin.screenshot({ path: testInfo.outputPath('05-users.png'), fullPage: true });
 
   // The IdP suspends Grace: her browser is logged out on its next navigation.
-  const suspended = await scim('PATCH', `/Users/${created.body.id}`, {
-    schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'],
-    Operations: [{ op: 'replace', path: 'active', value: false }],
-  });
+  const suspended = await scim('PATCH', `/Users/${created.body.id}`, SUSPEND);
   expect(suspended.status).toBe(200);
   await page.goto(`${server.url}/profile`);
   await expect(page).toHaveURL(/\/login$/);

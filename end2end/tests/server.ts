@@ -54,3 +54,30 @@ export async function cli(databaseUrl: string, args: string[], env: Record<strin
     child.on('exit', (code) => (code === 0 ? ok(out.trim()) : fail(new Error(`rollcall ${args.join(' ')}: ${err}`))));
   });
 }
+
+/** One SCIM request to an account of `base` with a bearer token; the JSON body if any. */
+export async function scimRequest(base: string, account: string, token: string, method: string, path: string, body?: unknown) {
+  const res = await fetch(`${base}/scim/account/${account}${path}`, {
+    method,
+    headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/scim+json' },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  return { status: res.status, body: await res.json().catch(() => null) };
+}
+
+/** A SCIM User as OneLogin sends it: userName = the e-mail, a name, one primary work e-mail. */
+export function scimUser(email: string, givenName: string, familyName: string) {
+  return {
+    schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'],
+    userName: email,
+    name: { givenName, familyName },
+    emails: [{ value: email, type: 'work', primary: true }],
+    active: true,
+  };
+}
+
+/** A PATCH that suspends (active = false). */
+export const SUSPEND = {
+  schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'],
+  Operations: [{ op: 'replace', path: 'active', value: false }],
+};

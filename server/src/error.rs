@@ -190,26 +190,36 @@ impl AppError {
     }
 }
 
-/// A minimal HTML page: the browser-facing answer of doors that are not the Leptos app (the
-/// SAML endpoints), with a way back to the log-in page.
-pub fn html_page(status: StatusCode, title: &str, message: &str) -> Response {
-    let esc = |s: &str| {
-        s.replace('&', "&amp;")
-            .replace('<', "&lt;")
-            .replace('>', "&gt;")
-            .replace('"', "&quot;")
-    };
-    let body = format!(
-        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{t} · Rollcall</title><link rel=\"stylesheet\" href=\"/pkg/rollcall.css\"></head><body><main class=\"auth-card\"><h1>{t}</h1><p role=\"alert\">{m}</p><p><a href=\"/login\">Back to log in</a></p></main></body></html>",
-        t = esc(title),
-        m = esc(message)
+/// Escapes text for HTML.
+pub fn escape_html(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// A minimal HTML page around `body` (already HTML) for doors that are not the Leptos app (the
+/// SAML endpoints), styled like the log-in page and never cached.
+pub fn html_document(status: StatusCode, title: &str, body: &str) -> Response {
+    let page = format!(
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{t} · Rollcall</title><link rel=\"stylesheet\" href=\"/pkg/rollcall.css\"></head><body><main id=\"main\" class=\"centered\"><section class=\"card auth-card\"><h1>{t}</h1>{body}</section></main></body></html>",
+        t = escape_html(title),
     );
-    let mut res = (status, axum::response::Html(body)).into_response();
+    let mut res = (status, axum::response::Html(page)).into_response();
     res.headers_mut().insert(
         http::header::CACHE_CONTROL,
         http::HeaderValue::from_static("no-store"),
     );
     res
+}
+
+/// A page that says what went wrong, with a way back to the log-in page.
+pub fn html_page(status: StatusCode, title: &str, message: &str) -> Response {
+    let body = format!(
+        "<p role=\"alert\">{}</p><p><a href=\"/login\">Back to log in</a></p>",
+        escape_html(message)
+    );
+    html_document(status, title, &body)
 }
 
 impl AppError {

@@ -39,6 +39,7 @@ pub fn LoginPage() -> impl IntoView {
                     </button>
                 </ActionForm>
                 <p class="aside"><a href="/forgot">"Forgot password?"</a></p>
+                <p class="aside"><a href="/sso" rel="external">"Log in with single sign-on"</a></p>
             </section>
         </main>
     }

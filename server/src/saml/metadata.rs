@@ -13,11 +13,7 @@ pub const IDP_METADATA_MAX: usize = 256 * 1024;
 
 /// Escapes text for an XML attribute or element.
 pub fn escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-        .replace('\'', "&apos;")
+    crate::error::escape_html(s).replace('\'', "&apos;")
 }
 
 /// This account's SP metadata: what an IdP administrator can import instead of typing.

@@ -14,7 +14,7 @@ pub mod metadata;
 pub mod verify;
 
 use crate::domain::{auth, sso};
-use crate::error::AppError;
+use crate::error::{html_document, AppError};
 use crate::startup::AppState;
 use axum::extract::{Form, Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -188,7 +188,7 @@ async fn choose_account(
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
     let email = q.get("email").map(|e| e.trim()).unwrap_or("");
-    let esc = metadata::escape;
+    let esc = crate::error::escape_html;
     let mut body = String::from(
         "<form method=\"get\" action=\"/sso\"><label for=\"email\">E-mail</label> \
          <input id=\"email\" name=\"email\" type=\"email\" autocomplete=\"username\" required maxlength=\"254\"",
@@ -220,13 +220,6 @@ async fn choose_account(
             }
         }
     }
-    let page = format!(
-        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>Log in with single sign-on · Rollcall</title><link rel=\"stylesheet\" href=\"/pkg/rollcall.css\"></head><body><main class=\"auth-card\"><h1>Log in with single sign-on</h1>{body}<p><a href=\"/login\">Log in with a password instead</a></p></main></body></html>"
-    );
-    let mut res = (StatusCode::OK, axum::response::Html(page)).into_response();
-    res.headers_mut().insert(
-        header::CACHE_CONTROL,
-        http::HeaderValue::from_static("no-store"),
-    );
-    res
+    body.push_str("<p class=\"aside\"><a href=\"/login\">Log in with a password instead</a></p>");
+    html_document(StatusCode::OK, "Log in with single sign-on", &body)
 }

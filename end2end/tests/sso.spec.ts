@@ -1,0 +1,86 @@
+// SAML single sign-on in Chromium with a live IdP process that signs with a real key
+// (end2end/saml_idp.py serve): SCIM provisions a person → "Log in with single sign-on" → the
+// IdP → back at the ACS → logged in; the IdP-initiated path (the app tile); SCIM suspension
+// ends the SSO session.
+import { test, expect, Page } from '@playwright/test';
+import { spawn, ChildProcess, execFileSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startServer, cli, Running, ROOT, scimRequest, scimUser, SUSPEND } from './server';
+import { axe } from './axe';
+
+const SCRIPT = join(ROOT, 'end2end', 'saml_idp.py');
+let server: Running;
+let account: string;
+let token: string;
+let idp: ChildProcess;
+let idpUrl: string;
+
+test.beforeAll(async () => {
+  server = await startServer();
+  account = await cli(server.databaseUrl, ['account', 'create', '--name', 'Acme']);
+  await cli(server.databaseUrl, ['admin', 'create', '--account', account, '--email', 'admin@example.com'], { ROLLCALL_PASSWORD: 'violet-harbour-engine-42' });
+  token = await cli(server.databaseUrl, ['api-key', 'create', '--account', account, '--name', 'OneLogin']);
+  const dir = mkdtempSync(join(tmpdir(), 'rollcall-idp-'));
+  idp = spawn('python3', [SCRIPT, 'serve', dir, '--port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  idpUrl = await new Promise<string>((ok, fail) => {
+    const timer = setTimeout(() => fail(new Error('the test IdP did not start')), 10_000);
+    idp.stdout!.on('data', (d) => {
+      const m = d.toString().match(/idp listening on (http:\/\/\S+)/);
+      if (m) { clearTimeout(timer); ok(m[1]); }
+    });
+  });
+  execFileSync('python3', [SCRIPT, 'keygen', dir, '--sso-url', `${idpUrl}/sso`]);
+  await cli(server.databaseUrl, ['saml', 'configure', '--account', account, '--idp-metadata', join(dir, 'metadata.xml')]);
+});
+test.afterAll(async () => { idp?.kill(); await server?.stop(); });
+
+async function scim(method: string, path: string, body?: unknown) {
+  return scimRequest(server.url, account, token, method, path, body);
+}
+
+async function whoami(page: Page) {
+  return page.evaluate(() => fetch('/api/whoami', { method: 'POST' }).then((r) => r.json()));
+}
+
+test('SCIM user → "Log in with single sign-on" → IdP → ACS → logged in; the app tile; suspension ends it', async ({ browser }) => {
+  const created = await scim('POST', '/Users', scimUser('grace@example.com', 'Grace', 'Hopper'));
+  expect(created.status).toBe(201);
+
+  // SP-initiated, from the log-in page.
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.goto(`${server.url}/login`);
+  await page.getByRole('link', { name: 'Log in with single sign-on' }).click();
+  await expect(page.getByRole('heading', { name: 'Log in with single sign-on' })).toBeVisible();
+  await axe(page);
+  await page.getByLabel('E-mail').fill('grace@example.com');
+  await page.getByRole('button', { name: 'Continue' }).click();
+  await page.getByRole('link', { name: 'Continue to Acme' }).click();
+  await expect(page.getByRole('heading', { name: 'Test IdP' })).toBeVisible();
+  expect(page.url().startsWith(idpUrl)).toBe(true);
+  await page.getByLabel('E-mail').fill('grace@example.com');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.waitForURL(`${server.url}/`);
+  expect((await whoami(page)).LoggedIn?.email).toBe('grace@example.com');
+  await context.close();
+
+  // IdP-initiated (the OneLogin app tile): an unsolicited response, then the page asked for.
+  const tile = await browser.newContext();
+  const tilePage = await tile.newPage();
+  const entity = `${server.url}/saml/account/${account}`;
+  const start = `${idpUrl}/start?acs=${encodeURIComponent(entity + '/acs')}&audience=${encodeURIComponent(entity)}&email=grace%40example.com&relay=%2Fprofile`;
+  await tilePage.goto(start);
+  await tilePage.waitForURL(`${server.url}/profile`);
+  expect((await whoami(tilePage)).LoggedIn?.email).toBe('grace@example.com');
+
+  // Suspended by the IdP: the SSO session ends at once, and SSO refuses them with the reason.
+  const off = await scim('PATCH', `/Users/${created.body.id}`, SUSPEND);
+  expect(off.status).toBe(200);
+  expect(await whoami(tilePage)).toBe('Anonymous');
+  await tilePage.goto(start);
+  await expect(tilePage.getByRole('alert')).toContainText('suspended');
+  await axe(tilePage);
+  await tile.close();
+});
