@@ -16,6 +16,7 @@ use crate::pages::{
     settings::SettingsPage,
     setup::SetupPage,
     signup::SignupPage,
+    sso::SsoPage,
     user_detail::UserDetailPage,
     users::UsersPage,
     NotFound,
@@ -75,6 +76,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/groups/:id") view=GroupDetailPage/>
                     <Route path=path!("/api-keys") view=ApiKeysPage/>
                     <Route path=path!("/scim") view=ScimPage/>
+                    <Route path=path!("/single-sign-on") view=SsoPage/>
                     <Route path=path!("/activity") view=ActivityPage/>
                     <Route path=path!("/audit") view=AuditPage/>
                     <Route path=path!("/settings") view=SettingsPage/>

@@ -7,7 +7,8 @@
 use crate::api::{
     ActivityPage, ActivityQuery, ApiError, ApiKeyRow, AuditPage, AuditQuery, CreatedKey,
     GroupDetail, GroupSummary, InviteInput, NewKeyInput, Outbox, ScimSetup, SettingsView,
-    SetupInput, SignupInput, SignupView, UserDetail, UserPage, UserQuery, Viewer,
+    SetupInput, SignupInput, SignupView, SsoInput, SsoSetup, UserDetail, UserPage, UserQuery,
+    Viewer,
 };
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -138,6 +139,8 @@ pub trait Backend: Send + Sync + 'static {
     async fn audit(&self, ctx: &RequestCtx, query: AuditQuery) -> Result<AuditPage, ApiError>;
     async fn scim_setup(&self, ctx: &RequestCtx) -> Result<ScimSetup, ApiError>;
     async fn settings(&self, ctx: &RequestCtx) -> Result<SettingsView, ApiError>;
+    async fn sso_setup(&self, ctx: &RequestCtx) -> Result<SsoSetup, ApiError>;
+    async fn configure_sso(&self, ctx: &RequestCtx, input: SsoInput) -> Result<(), ApiError>;
 }
 
 /// Cheap to clone; what the server provides as Leptos context.

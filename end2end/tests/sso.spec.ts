@@ -4,7 +4,7 @@
 // ends the SSO session.
 import { test, expect, Page } from '@playwright/test';
 import { spawn, ChildProcess, execFileSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startServer, cli, Running, ROOT, scimRequest, scimUser, SUSPEND } from './server';
@@ -16,6 +16,7 @@ let account: string;
 let token: string;
 let idp: ChildProcess;
 let idpUrl: string;
+let idpDir: string;
 
 test.beforeAll(async () => {
   server = await startServer();
@@ -23,6 +24,7 @@ test.beforeAll(async () => {
   await cli(server.databaseUrl, ['admin', 'create', '--account', account, '--email', 'admin@example.com'], { ROLLCALL_PASSWORD: 'violet-harbour-engine-42' });
   token = await cli(server.databaseUrl, ['api-key', 'create', '--account', account, '--name', 'OneLogin']);
   const dir = mkdtempSync(join(tmpdir(), 'rollcall-idp-'));
+  idpDir = dir;
   idp = spawn('python3', [SCRIPT, 'serve', dir, '--port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
   idpUrl = await new Promise<string>((ok, fail) => {
     const timer = setTimeout(() => fail(new Error('the test IdP did not start')), 10_000);
@@ -83,4 +85,35 @@ test('SCIM user → "Log in with single sign-on" → IdP → ACS → logged in; 
   await expect(tilePage.getByRole('alert')).toContainText('suspended');
   await axe(tilePage);
   await tile.close();
+});
+
+test('the Single Sign-On page: values to paste, the trusted IdP, switches, attempts', async ({ browser }) => {
+  const page = await (await browser.newContext()).newPage();
+  await page.goto(`${server.url}/login`);
+  await page.locator('body[data-hydrated="true"]').waitFor({ state: 'attached' });
+  await page.getByLabel('E-mail').fill('admin@example.com');
+  await page.getByLabel('Password', { exact: true }).fill('violet-harbour-engine-42');
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await expect(page).toHaveURL(/\/users$/);
+  await page.getByRole('link', { name: 'Single Sign-On' }).click();
+  await expect(page.getByRole('heading', { name: 'Single Sign-On', level: 1 })).toBeVisible();
+  const entity = `${server.url}/saml/account/${account}`;
+  await expect(page.getByLabel('Audience (EntityID)')).toHaveValue(entity);
+  await expect(page.getByLabel('ACS (Consumer) URL and Recipient')).toHaveValue(`${entity}/acs`);
+  await expect(page.getByText('CN=Test IdP')).toBeVisible();
+  await expect(page.locator('[data-sso-state]')).toHaveText('On — passwords still work');
+  // The refusal of the previous test is there, with its reason.
+  await expect(page.locator('tr[data-success="false"]').first()).toContainText('suspended');
+  await axe(page);
+  // A broken paste is a field error and changes nothing.
+  await page.getByLabel('IdP metadata (XML)').fill('<not metadata');
+  await page.getByRole('button', { name: 'Save' }).click();
+  await expect(page.getByText('This is not SAML metadata')).toBeVisible();
+  await expect(page.locator('[data-sso-state]')).toHaveText('On — passwords still work');
+  // The real metadata with "enforce" on.
+  await page.getByLabel('IdP metadata (XML)').fill(readFileSync(join(idpDir, 'metadata.xml'), 'utf8'));
+  await page.getByLabel(/^Enforce/).check();
+  await page.getByRole('button', { name: 'Save' }).click();
+  await expect(page.locator('[data-sso-state]')).toContainText('enforced');
+  await axe(page);
 });

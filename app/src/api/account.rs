@@ -79,6 +79,20 @@ pub async fn load_scim_setup() -> Result<super::ScimSetup, ApiError> {
     super::ssr::respond(backend.scim_setup(&ctx).await)
 }
 
+/// Administrators: the Single Sign-On page.
+#[server(prefix = "/api", endpoint = "sso_setup")]
+pub async fn load_sso_setup() -> Result<super::SsoSetup, ApiError> {
+    let (backend, ctx) = super::ssr::context().await?;
+    super::ssr::respond(backend.sso_setup(&ctx).await)
+}
+
+/// Administrators: trusts an IdP (its metadata) and switches SSO on, off or to enforced.
+#[server(prefix = "/api", endpoint = "configure_sso")]
+pub async fn configure_sso(input: super::SsoInput) -> Result<(), ApiError> {
+    let (backend, ctx) = super::ssr::context().await?;
+    super::ssr::respond(backend.configure_sso(&ctx, input).await)
+}
+
 /// Administrators: account and server settings.
 #[server(prefix = "/api", endpoint = "settings")]
 pub async fn load_settings() -> Result<super::SettingsView, ApiError> {

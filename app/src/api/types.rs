@@ -135,3 +135,58 @@ pub struct SettingsView {
     pub session_hours: u32,
     pub invite_days: u32,
 }
+
+/// The Single Sign-On page: what to paste into the IdP, what is trusted, recent attempts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SsoSetup {
+    pub account_id: String,
+    pub entity_id: String,
+    pub acs_url: String,
+    /// OneLogin's "ACS (Consumer) URL Validator" (a regular expression).
+    pub acs_validator: String,
+    pub metadata_url: String,
+    pub login_url: String,
+    pub idp: Option<SsoIdp>,
+    pub attempts: Vec<SsoAttempt>,
+}
+
+/// The identity provider an account trusts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SsoIdp {
+    pub entity_id: String,
+    pub sso_url: String,
+    pub enabled: bool,
+    pub enforced: bool,
+    pub certificates: Vec<SsoCertificate>,
+    pub updated_at: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SsoCertificate {
+    pub subject: String,
+    /// SHA-256, colon-separated hex.
+    pub fingerprint: String,
+    pub not_after: String,
+    pub expired: bool,
+    /// Within 30 days of expiry.
+    pub expires_soon: bool,
+}
+
+/// One sign-on attempt and why it failed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SsoAttempt {
+    pub at: String,
+    pub success: bool,
+    pub name_id: Option<String>,
+    pub reason: String,
+}
+
+/// The IdP form: new metadata ("" keeps the current IdP) and the two switches (checkboxes:
+/// present = on).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SsoInput {
+    pub idp_metadata: String,
+    pub enabled: Option<String>,
+    pub enforced: Option<String>,
+}

@@ -5,11 +5,12 @@ use crate::components::LogoutButton;
 use leptos::prelude::*;
 use leptos_router::components::{Outlet, A};
 
-const NAV: [(&str, &str); 8] = [
+const NAV: [(&str, &str); 9] = [
     ("/users", "Users"),
     ("/groups", "User Groups"),
     ("/api-keys", "API Keys"),
     ("/scim", "SCIM Provisioning"),
+    ("/single-sign-on", "Single Sign-On"),
     ("/activity", "Provisioning Activity"),
     ("/audit", "Audit Log"),
     ("/settings", "Settings"),

@@ -13,6 +13,7 @@ pub mod scim;
 pub mod settings;
 pub mod setup;
 pub mod signup;
+pub mod sso;
 pub mod user_detail;
 pub mod users;
 

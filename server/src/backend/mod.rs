@@ -2,15 +2,17 @@
 //! domain plus the mapping of its error to the browser's `ApiError`.
 
 use crate::domain::rate_limit::Limiter;
-use crate::domain::{api_keys, audit::Actor, auth, directory, invites, resets, setup::SetupGate};
+use crate::domain::{
+    api_keys, audit::Actor, auth, directory, invites, resets, setup::SetupGate, sso,
+};
 use crate::mail::{self, Mailer};
 use crate::store::{self, Db};
 use crate::vocab::{GroupCommand, Source, UserCommand};
 use rollcall_app::api::{
     ActivityPage, ActivityQuery, ApiError, ApiKeyRow, AuditPage, AuditQuery, CreatedKey,
     CurrentUser, GroupDetail, GroupSummary, InviteInput, NewKeyInput, Outbox, OutboxItem,
-    ScimRequestBrief, ScimSetup, SettingsView, SetupInput, SignupInput, SignupView, UserDetail,
-    UserPage, UserQuery, Viewer,
+    ScimRequestBrief, ScimSetup, SettingsView, SetupInput, SignupInput, SignupView, SsoInput,
+    SsoSetup, UserDetail, UserPage, UserQuery, Viewer,
 };
 use rollcall_app::backend::{Backend, RequestCtx};
 use std::sync::Arc;
@@ -431,5 +433,41 @@ impl Backend for ServerBackend {
             session_hours: self.settings.session_hours,
             invite_days: self.settings.invite_days,
         })
+    }
+
+    async fn sso_setup(&self, ctx: &RequestCtx) -> Result<SsoSetup, ApiError> {
+        let admin = self.admin(ctx).await?;
+        let account = &admin.account_id;
+        let sp = sso::sp_values(&self.settings.public_base(), account);
+        let config = store::saml::config(&self.db, account).await?;
+        let attempts = store::saml::attempts(&self.db, account, 50).await?;
+        let now = self.db.clock().now();
+        Ok(SsoSetup {
+            account_id: account.clone(),
+            entity_id: sp.entity_id,
+            acs_url: sp.acs_url,
+            acs_validator: sp.acs_validator,
+            metadata_url: sp.metadata_url,
+            login_url: sp.login_url,
+            idp: config.map(|c| views::sso_idp(&c, now)),
+            attempts: attempts.into_iter().map(views::sso_attempt).collect(),
+        })
+    }
+
+    async fn configure_sso(&self, ctx: &RequestCtx, input: SsoInput) -> Result<(), ApiError> {
+        let (admin, actor) = self.admin_actor(ctx).await?;
+        let metadata = input.idp_metadata.trim();
+        let idp = if metadata.is_empty() {
+            None
+        } else {
+            Some(crate::saml::metadata::parse_idp_metadata(metadata)?)
+        };
+        let change = sso::Change {
+            idp,
+            enabled: Some(input.enabled.is_some()),
+            enforced: Some(input.enforced.is_some()),
+        };
+        sso::configure(&self.db, &admin.account_id, &actor, change).await?;
+        Ok(())
     }
 }

@@ -3,7 +3,8 @@
 use crate::domain::directory;
 use crate::store;
 use rollcall_app::api::{
-    ActivityItem, ApiKeyRow, AuditItem, GroupMember, GroupRef, InviteInfo, UserDetail, UserRow,
+    ActivityItem, ApiKeyRow, AuditItem, GroupMember, GroupRef, InviteInfo, SsoAttempt,
+    SsoCertificate, SsoIdp, UserDetail, UserRow,
 };
 
 pub fn full_name(first: &str, last: &str) -> String {
@@ -114,5 +115,36 @@ pub fn activity(r: store::scim_activity::ActivityDetailRow) -> ActivityItem {
         resource_id: r.resource_id,
         target: r.target,
         detail: r.detail,
+    }
+}
+
+pub fn sso_idp(c: &store::saml::ConfigRow, now: time::OffsetDateTime) -> SsoIdp {
+    let certificates = crate::domain::sso::certificates(c)
+        .iter()
+        .filter_map(|der| crate::domain::sso::describe(der, now).ok())
+        .map(|i| SsoCertificate {
+            subject: i.subject,
+            fingerprint: i.fingerprint,
+            not_after: i.not_after,
+            expired: i.expired,
+            expires_soon: i.expires_soon,
+        })
+        .collect();
+    SsoIdp {
+        entity_id: c.idp_entity_id.clone(),
+        sso_url: c.sso_url.clone(),
+        enabled: c.enabled,
+        enforced: c.enforced,
+        certificates,
+        updated_at: c.updated_at.clone(),
+    }
+}
+
+pub fn sso_attempt(a: store::saml::AttemptRow) -> SsoAttempt {
+    SsoAttempt {
+        at: a.at,
+        success: a.success,
+        name_id: a.name_id,
+        reason: a.reason,
     }
 }

@@ -57,6 +57,17 @@ pub async fn first_in(
     account_name: &str,
     to: Invitation<'_>,
 ) -> AppResult<()> {
+    if let Some(idp) =
+        crate::domain::sso::enforced_idp_for(&mut *tx, to.account_id, to.user_id).await?
+    {
+        // Enforced SSO: an IdP-managed person logs in through the IdP; no password, no token.
+        let link = crate::domain::sso::sp_values(&mailer.public_base, to.account_id).login_url;
+        let mail = templates::sso_invite(account_name, to.invited_by, &idp, &link);
+        mailer
+            .enqueue(tx, to.account_id, "invite", to.email, &mail)
+            .await?;
+        return Ok(());
+    }
     let now_t = mailer.clock.now();
     let now = ids::format_time(now_t);
     let token = ids::random_base62(TOKEN_LEN);

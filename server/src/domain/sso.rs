@@ -389,7 +389,117 @@ pub async fn record_failure(
     .await
 }
 
+/// When `account_id` enforces SSO and `user_id` is IdP-managed: the IdP's name for their mail
+/// ("OneLogin", "Okta", "Microsoft Entra" or "your identity provider").
+pub async fn enforced_idp_for(
+    tx: &mut crate::store::Conn,
+    account_id: &str,
+    user_id: &str,
+) -> AppResult<Option<String>> {
+    let Some(config) = store::saml::config(&mut *tx, account_id).await? else {
+        return Ok(None);
+    };
+    if !(config.enabled && config.enforced) {
+        return Ok(None);
+    }
+    let managed = store::users::get_record(&mut *tx, account_id, user_id)
+        .await?
+        .is_some_and(|u| u.source == crate::vocab::Source::Idp);
+    Ok(managed.then(|| idp_name(&config.idp_entity_id, &config.sso_url).to_string()))
+}
+
+/// What people call their IdP, from its URLs.
+pub fn idp_name(entity_id: &str, sso_url: &str) -> &'static str {
+    let both = format!("{entity_id} {sso_url}").to_lowercase();
+    if both.contains("onelogin.com") {
+        "OneLogin"
+    } else if both.contains("okta.com") || both.contains("oktapreview.com") {
+        "Okta"
+    } else if both.contains("microsoftonline.com") || both.contains("windows.net") {
+        "Microsoft Entra"
+    } else {
+        "your identity provider"
+    }
+}
+
 /// Whether `account_id` requires SSO of IdP-managed users.
 pub async fn enforced(db: &Db, account_id: &str) -> AppResult<bool> {
     store::saml::enforced(db, account_id).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_values_to_paste_follow_the_account() {
+        let sp = sp_values("https://r.example", "A1");
+        assert_eq!(sp.entity_id, "https://r.example/saml/account/A1");
+        assert_eq!(sp.acs_url, "https://r.example/saml/account/A1/acs");
+        assert_eq!(
+            sp.acs_validator,
+            r"^https:\/\/r\.example\/saml\/account\/A1\/acs$"
+        );
+        assert_eq!(
+            sp.metadata_url,
+            "https://r.example/saml/account/A1/metadata"
+        );
+        assert_eq!(sp.login_url, "https://r.example/saml/account/A1/login");
+    }
+
+    #[test]
+    fn idps_are_named_from_their_urls() {
+        assert_eq!(
+            idp_name("https://app.onelogin.com/saml/metadata/1", ""),
+            "OneLogin"
+        );
+        assert_eq!(
+            idp_name(
+                "http://www.okta.com/exk1",
+                "https://acme.okta.com/app/x/sso/saml"
+            ),
+            "Okta"
+        );
+        assert_eq!(
+            idp_name(
+                "https://sts.windows.net/t/",
+                "https://login.microsoftonline.com/t/saml2"
+            ),
+            "Microsoft Entra"
+        );
+        assert_eq!(
+            idp_name("http://idp.test/metadata", "http://idp.test/sso"),
+            "your identity provider"
+        );
+    }
+
+    #[test]
+    fn settings_need_one_or_two_certificates_and_a_url() {
+        let now = time::OffsetDateTime::now_utc();
+        let settings = |certs: usize, url: &str| IdpSettings {
+            entity_id: "https://idp".into(),
+            sso_url: url.into(),
+            certificates: vec![b"not a certificate".to_vec(); certs],
+        };
+        let fields = |s: IdpSettings| match check(&s, now) {
+            Err(AppError::Invalid(f)) => f
+                .into_iter()
+                .map(|(f, m)| format!("{f}: {m}"))
+                .collect::<Vec<_>>(),
+            other => panic!("expected field errors, got {other:?}"),
+        };
+        let none = fields(settings(0, "https://idp/sso"));
+        assert!(
+            none[0].starts_with("certificates: Add the IdP's signing certificate"),
+            "{none:?}"
+        );
+        let three = fields(settings(3, "https://idp/sso"));
+        assert!(three.iter().any(|m| m.contains("at most 2")), "{three:?}");
+        let bad = fields(settings(1, "idp/sso"));
+        assert!(bad.iter().any(|m| m.starts_with("sso_url:")), "{bad:?}");
+        assert!(
+            bad.iter().any(|m| m.contains("not a valid X.509")),
+            "{bad:?}"
+        );
+    }
 }

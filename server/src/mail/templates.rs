@@ -35,6 +35,37 @@ fn html_page(title: &str, paragraphs: &[String], button: (&str, &str), footer: &
     )
 }
 
+/// The invitation where the account enforces single sign-on: no password to choose, a link to
+/// log in through the IdP (`idp` names it: "OneLogin", "Okta", … or "your identity provider").
+pub fn sso_invite(account: &str, invited_by: &str, idp: &str, link: &str) -> Rendered {
+    let subject = format!("You're invited to {account} on Rollcall");
+    let text = format!(
+        "You have been invited to {account} on Rollcall by {invited_by}.\n\n\
+         There is no password to choose: log in with {idp} here:\n{link}\n"
+    );
+    let html = html_page(
+        &subject,
+        &[
+            format!(
+                "You have been invited to <strong>{}</strong> on Rollcall by {}.",
+                escape(account),
+                escape(invited_by)
+            ),
+            format!(
+                "There is no password to choose: log in with {}.",
+                escape(idp)
+            ),
+        ],
+        (link, &format!("LOG IN WITH {}", idp.to_uppercase())),
+        "You can also open Rollcall from your identity provider's app list.",
+    );
+    Rendered {
+        subject,
+        text,
+        html,
+    }
+}
+
 /// The invitation: account, who invited, the SIGN UP link and when it expires.
 pub fn invite(account: &str, invited_by: &str, link: &str, expires: &str) -> Rendered {
     let subject = format!("You're invited to {account} on Rollcall");

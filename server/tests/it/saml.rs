@@ -423,6 +423,19 @@ async fn enforcing_sso_keeps_administrators_break_glass_password() {
     let (status, body) = password_login("bo@example.com").await;
     assert_ne!(status, 200, "{body}");
     assert!(body.contains("Log in with single sign-on"), "{body}");
+    // People provisioned now are invited to log in through the IdP: no password, no sign-up link.
+    w.f.scim.user("cy@example.com").await;
+    let mail: String =
+        sqlx::query_scalar("SELECT text_body FROM outbox WHERE to_addr = 'cy@example.com'")
+            .fetch_one(&pool(&w.f.db).await)
+            .await
+            .unwrap();
+    assert!(
+        mail.contains("log in with your identity provider"),
+        "{mail}"
+    );
+    assert!(mail.contains(&format!("{}/login", w.entity_id)), "{mail}");
+    assert!(!mail.contains("/signup/"), "{mail}");
     // The manual administrator still has their password; Bo still has SSO.
     assert_eq!(password_login("admin@example.com").await.0, 200);
     let sso = w.f.server.client();
