@@ -117,3 +117,54 @@ test('the Single Sign-On page: values to paste, the trusted IdP, switches, attem
   await expect(page.locator('[data-sso-state]')).toContainText('enforced');
   await axe(page);
 });
+
+test('Test sign-on in a new tab shows every check; metadata upload and values by hand', async ({ browser }) => {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.goto(`${server.url}/login`);
+  await page.locator('body[data-hydrated="true"]').waitFor({ state: 'attached' });
+  await page.getByLabel('E-mail').fill('admin@example.com');
+  await page.getByLabel('Password', { exact: true }).fill('violet-harbour-engine-42');
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await expect(page).toHaveURL(/\/users$/);
+  await page.goto(`${server.url}/single-sign-on`);
+  await page.locator('body[data-hydrated="true"]').waitFor({ state: 'attached' });
+
+  // Test sign-on: a real round trip through the IdP in a new tab, answered by a report.
+  const [report] = await Promise.all([
+    context.waitForEvent('page'),
+    page.getByRole('link', { name: 'Test sign-on' }).click(),
+  ]);
+  await expect(report.getByRole('heading', { name: 'Test IdP' })).toBeVisible();
+  await report.getByLabel('E-mail').fill('admin@example.com');
+  await report.getByRole('button', { name: 'Sign in' }).click();
+  await expect(report.getByRole('heading', { name: 'Test sign-on' })).toBeVisible();
+  await expect(report.locator('[data-test-outcome]')).toHaveAttribute('data-test-outcome', 'passed');
+  await expect(report.locator('tr[data-check]')).toHaveCount(10);
+  await expect(report.locator('tr[data-check="user"]')).toContainText('admin@example.com is active');
+  await axe(report);
+  await report.close();
+  await page.reload();
+  await expect(page.locator('tr[data-test="true"]').first()).toContainText('Test passed');
+
+  // Upload the metadata file: it fills the text area, and saving trusts it.
+  await page.locator('body[data-hydrated="true"]').waitFor({ state: 'attached' });
+  await page.getByLabel('Or upload the metadata file').setInputFiles(join(idpDir, 'metadata.xml'));
+  await expect(page.getByLabel('IdP metadata (XML)')).toHaveValue(/EntityDescriptor/);
+  await page.getByRole('button', { name: 'Save' }).click();
+  await expect(page.getByLabel('IdP metadata (XML)')).toHaveValue('');
+  await expect(page.getByText('CN=Test IdP')).toBeVisible();
+
+  // By hand: a missing SSO URL is an error next to that field; complete, it is saved.
+  await page.getByText("No metadata? Enter the IdP's values by hand").click();
+  await page.getByLabel('IdP entity id (OneLogin: Issuer URL)').fill('http://idp.test/metadata');
+  await page.getByLabel('Signing certificate (PEM; two for a rollover)').fill(readFileSync(join(idpDir, 'cert.pem'), 'utf8'));
+  await page.getByRole('button', { name: 'Save' }).click();
+  await expect(page.getByText('Enter the IdP\'s SSO URL')).toBeVisible();
+  await page.getByLabel('SSO URL (OneLogin: SAML 2.0 Endpoint (HTTP))').fill(`${idpUrl}/sso`);
+  await page.getByRole('button', { name: 'Save' }).click();
+  await expect(page.getByText('Enter the IdP\'s SSO URL')).toHaveCount(0);
+  await expect(page.locator('dd code').filter({ hasText: `${idpUrl}/sso` })).toBeVisible();
+  await axe(page);
+  await context.close();
+});

@@ -179,14 +179,20 @@ pub struct SsoAttempt {
     pub success: bool,
     pub name_id: Option<String>,
     pub reason: String,
+    /// A "Test sign-on" (nobody was logged in).
+    pub test: bool,
 }
 
-/// The IdP form: new metadata ("" keeps the current IdP) and the two switches (checkboxes:
-/// present = on).
+/// The IdP form: new metadata, or the IdP's values typed by hand (all empty keeps the current
+/// IdP), and the two switches (checkboxes: present = on).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct SsoInput {
     pub idp_metadata: String,
+    pub entity_id: String,
+    pub sso_url: String,
+    /// PEM (or bare base64) certificates, one or two.
+    pub certificate: String,
     pub enabled: Option<String>,
     pub enforced: Option<String>,
 }

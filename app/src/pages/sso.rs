@@ -1,14 +1,48 @@
 //! `/single-sign-on`: SAML set-up for the account — the values to paste into OneLogin (or Okta,
 //! Entra), the IdP trusted (its certificates, with expiry warnings), the switches (on, enforced)
-//! and the recent sign-on attempts with why each failed.
+//! and the recent sign-on attempts with why each failed. "Test sign-on" opens the real round
+//! trip in a new tab (`/saml/account/{id}/test`, served by the SAML door).
 
 use crate::api::{load_sso_setup, ConfigureSso, SsoAttempt, SsoIdp};
 use crate::components::{successes, when, CopyField, ErrorPanel, FormError};
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-/// The IdP form's fields; a problem with the metadata's content is shown under the text area.
-const METADATA_FIELDS: [&str; 4] = ["idp_metadata", "entity_id", "sso_url", "certificates"];
+/// The settings' fields: with metadata pasted, a problem with any of them is the metadata's
+/// and shows under its text area; typed by hand, each shows under its own field.
+const SETTINGS_FIELDS: [&str; 3] = ["entity_id", "sso_url", "certificates"];
+/// The largest metadata file the upload button reads (the server refuses more too).
+const UPLOAD_MAX_BYTES: f64 = 256.0 * 1024.0;
+
+/// Reads the file chosen in `ev`'s input into `into` (the metadata text area); too big or
+/// unreadable files say so in `problem`.
+fn read_upload(ev: leptos::ev::Event, into: RwSignal<String>, problem: RwSignal<Option<String>>) {
+    #[cfg(feature = "hydrate")]
+    {
+        use wasm_bindgen::JsCast;
+        let input = ev
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok());
+        let Some(file) = input.and_then(|i| i.files()).and_then(|f| f.get(0)) else {
+            return;
+        };
+        if file.size() > UPLOAD_MAX_BYTES {
+            problem.set(Some(
+                "This file is too large to be IdP metadata (at most 256 KB).".into(),
+            ));
+            return;
+        }
+        problem.set(None);
+        leptos::task::spawn_local(async move {
+            match wasm_bindgen_futures::JsFuture::from(file.text()).await {
+                Ok(text) => into.set(text.as_string().unwrap_or_default()),
+                Err(_) => problem.set(Some("The file could not be read.".into())),
+            }
+        });
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = (ev, into, problem, UPLOAD_MAX_BYTES);
+}
 
 #[component]
 fn TrustedIdp(idp: Option<SsoIdp>) -> impl IntoView {
@@ -63,9 +97,14 @@ fn Attempts(attempts: Vec<SsoAttempt>) -> impl IntoView {
                 </tr></thead>
                 <tbody>
                     {attempts.into_iter().map(|a| view! {
-                        <tr data-success=a.success.to_string()>
+                        <tr data-success=a.success.to_string() data-test=a.test.to_string()>
                             <td class="nowrap">{when(&a.at)}</td>
-                            <td>{if a.success { "Logged in" } else { "Refused" }}</td>
+                            <td>{match (a.test, a.success) {
+                                (true, true) => "Test passed",
+                                (true, false) => "Test failed",
+                                (false, true) => "Logged in",
+                                (false, false) => "Refused",
+                            }}</td>
                             <td class="break">{a.name_id.clone().unwrap_or_else(|| "—".into())}</td>
                             <td>{a.reason.clone()}</td>
                         </tr>
@@ -83,11 +122,32 @@ pub fn SsoPage() -> impl IntoView {
     let saved = successes(save);
     let data = Resource::new(move || saved.get(), |_| load_sso_setup());
     let error = Signal::derive(move || save.value().get().and_then(Result::err));
-    let metadata_error = Signal::derive(move || {
-        error
-            .get()
-            .and_then(|e| METADATA_FIELDS.iter().find_map(|f| e.field_message(f)))
+    let metadata = RwSignal::new(String::new());
+    let upload_problem = RwSignal::new(None::<String>);
+    // Saved: the page reloads with the new IdP, and the text area starts empty again.
+    Effect::new(move |_| {
+        if saved.get() > 0 {
+            metadata.set(String::new());
+        }
     });
+    let metadata_error = Signal::derive(move || {
+        let e = error.get()?;
+        let pasted = !metadata.get().trim().is_empty();
+        e.field_message("idp_metadata").or_else(|| {
+            pasted
+                .then(|| SETTINGS_FIELDS.iter().find_map(|f| e.field_message(f)))
+                .flatten()
+        })
+    });
+    let by_hand_error = move |field: &'static str| {
+        Signal::derive(move || {
+            if metadata.get().trim().is_empty() {
+                error.get().and_then(|e| e.field_message(field))
+            } else {
+                None
+            }
+        })
+    };
     view! {
         <Title text="Single Sign-On"/>
         <header class="page-header"><h1>"Single Sign-On"</h1></header>
@@ -96,7 +156,10 @@ pub fn SsoPage() -> impl IntoView {
                 match data.await {
                     Err(error) => view! { <ErrorPanel error/> }.into_any(),
                     Ok(s) => {
-                        let (enabled, enforced) = s.idp.as_ref().map(|i| (i.enabled, i.enforced)).unwrap_or((true, false));
+                        // A first set-up starts off: test it, then switch it on.
+                        let (enabled, enforced) = s.idp.as_ref().map(|i| (i.enabled, i.enforced)).unwrap_or((false, false));
+                        let test_url = format!("/saml/account/{}/test", s.account_id);
+                        let has_idp = s.idp.is_some();
                         view! {
                             <section class="card stack">
                                 <h2>"What your identity provider needs"</h2>
@@ -120,14 +183,47 @@ pub fn SsoPage() -> impl IntoView {
                             <section class="card stack">
                                 <h2>"Your identity provider"</h2>
                                 <TrustedIdp idp=s.idp.clone()/>
+                                {has_idp.then(|| view! {
+                                    <div class="stack">
+                                        <p><a class="button secondary" href=test_url.clone() target="_blank" rel="external noopener">"Test sign-on"</a></p>
+                                        <p class="hint">"Opens a new tab, logs you in at your IdP and shows every check Rollcall makes (signature, issuer, audience, recipient, time, user) — nobody is logged in here. It works while single sign-on is off: test, then switch it on. The result is also listed under Recent sign-on attempts."</p>
+                                    </div>
+                                })}
                                 <ActionForm action=save>
                                     <div class="field">
                                         <label for="sso-metadata">"IdP metadata (XML)"</label>
                                         <textarea id="sso-metadata" name="input[idp_metadata]" rows="6" spellcheck="false"
-                                            placeholder="<md:EntityDescriptor …" aria-describedby="sso-metadata-hint"></textarea>
-                                        <p id="sso-metadata-hint" class="hint">"Leave empty to keep the current IdP and change only the switches. Metadata listing two certificates trusts both (a rollover)."</p>
+                                            placeholder="<md:EntityDescriptor …" aria-describedby="sso-metadata-hint"
+                                            prop:value=move || metadata.get()
+                                            on:input=move |ev| metadata.set(event_target_value(&ev))></textarea>
+                                        <p id="sso-metadata-hint" class="hint">"Paste it, or choose the file you downloaded. Leave everything empty to keep the current IdP and change only the switches. Metadata listing two certificates trusts both (a rollover)."</p>
                                         <p class="field-error" role="alert">{metadata_error}</p>
                                     </div>
+                                    <div class="field">
+                                        <label for="sso-metadata-file">"Or upload the metadata file"</label>
+                                        <input id="sso-metadata-file" type="file" accept=".xml,application/xml,text/xml,application/samlmetadata+xml"
+                                            on:change=move |ev| read_upload(ev, metadata, upload_problem)/>
+                                        <p class="field-error" role="alert">{move || upload_problem.get()}</p>
+                                    </div>
+                                    <details class="by-hand">
+                                        <summary>"No metadata? Enter the IdP's values by hand"</summary>
+                                        <div class="field">
+                                            <label for="sso-entity-id">"IdP entity id (OneLogin: Issuer URL)"</label>
+                                            <input id="sso-entity-id" name="input[entity_id]" spellcheck="false" maxlength="1024"/>
+                                            <p class="field-error" role="alert">{by_hand_error("entity_id")}</p>
+                                        </div>
+                                        <div class="field">
+                                            <label for="sso-url">"SSO URL (OneLogin: SAML 2.0 Endpoint (HTTP))"</label>
+                                            <input id="sso-url" name="input[sso_url]" type="url" spellcheck="false" maxlength="2048"/>
+                                            <p class="field-error" role="alert">{by_hand_error("sso_url")}</p>
+                                        </div>
+                                        <div class="field">
+                                            <label for="sso-certificate">"Signing certificate (PEM; two for a rollover)"</label>
+                                            <textarea id="sso-certificate" name="input[certificate]" rows="5" spellcheck="false"
+                                                placeholder="-----BEGIN CERTIFICATE-----"></textarea>
+                                            <p class="field-error" role="alert">{by_hand_error("certificates")}</p>
+                                        </div>
+                                    </details>
                                     <fieldset class="checks">
                                         <legend>"Switches"</legend>
                                         <label class="check"><input type="checkbox" name="input[enabled]" checked=enabled/> "Single sign-on on"</label>

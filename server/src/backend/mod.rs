@@ -456,12 +456,12 @@ impl Backend for ServerBackend {
 
     async fn configure_sso(&self, ctx: &RequestCtx, input: SsoInput) -> Result<(), ApiError> {
         let (admin, actor) = self.admin_actor(ctx).await?;
-        let metadata = input.idp_metadata.trim();
-        let idp = if metadata.is_empty() {
-            None
-        } else {
-            Some(crate::saml::metadata::parse_idp_metadata(metadata)?)
-        };
+        let idp = crate::saml::metadata::idp_from_form(
+            &input.idp_metadata,
+            &input.entity_id,
+            &input.sso_url,
+            &input.certificate,
+        )?;
         let change = sso::Change {
             idp,
             enabled: Some(input.enabled.is_some()),

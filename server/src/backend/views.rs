@@ -146,5 +146,6 @@ pub fn sso_attempt(a: store::saml::AttemptRow) -> SsoAttempt {
         success: a.success,
         name_id: a.name_id,
         reason: a.reason,
+        test: a.test,
     }
 }

@@ -16,6 +16,7 @@ pub mod rate_limit;
 pub mod resets;
 pub mod setup;
 pub mod sso;
+pub mod sso_check;
 pub mod user_rules;
 pub mod users;
 pub mod validate;

@@ -9,7 +9,7 @@
 
 use crate::domain::audit::{self, Actor};
 use crate::domain::auth::SessionAuth;
-use crate::domain::{accounts, validate};
+use crate::domain::{accounts, user_rules, validate};
 use crate::error::{AppError, AppResult};
 use crate::ids;
 use crate::store::{self, Db};
@@ -19,6 +19,12 @@ use crate::vocab::{AuditAction, TargetKind, UserStatus};
 pub const CERTIFICATES_MAX: usize = 2;
 /// How long an AuthnRequest we issued may be answered.
 pub const REQUEST_MINUTES: i64 = 10;
+/// The longest NameID looked up (no e-mail address or userName is longer).
+pub const NAME_ID_MAX: usize = if validate::EMAIL_MAX > user_rules::USER_NAME_MAX {
+    validate::EMAIL_MAX
+} else {
+    user_rules::USER_NAME_MAX
+};
 /// A certificate this close to expiry is flagged.
 pub const EXPIRY_WARNING_DAYS: i64 = 30;
 
@@ -249,6 +255,16 @@ pub fn certificates(row: &store::saml::ConfigRow) -> Vec<Vec<u8>> {
         .collect()
 }
 
+/// The configuration of an account, on or off (a test may run before SSO is on), or a 404.
+pub async fn config(db: &Db, account_id: &str) -> AppResult<store::saml::ConfigRow> {
+    store::saml::config(db, account_id).await?.ok_or_else(|| {
+        AppError::NotFound(
+            "Single sign-on is not set up for this account yet: give the IdP's metadata first."
+                .into(),
+        )
+    })
+}
+
 /// The enabled configuration of an account, or a clear 404.
 pub async fn enabled_config(db: &Db, account_id: &str) -> AppResult<store::saml::ConfigRow> {
     match store::saml::config(db, account_id).await? {
@@ -261,12 +277,17 @@ pub async fn enabled_config(db: &Db, account_id: &str) -> AppResult<store::saml:
 
 /// Issues a one-time AuthnRequest id for `account_id` (SP-initiated log-in).
 pub async fn new_request(db: &Db, account_id: &str) -> AppResult<String> {
+    issue_request(db, account_id, false).await
+}
+
+/// A one-time request id, for a log-in or for a test (see `sso_check`); never both.
+pub(crate) async fn issue_request(db: &Db, account_id: &str, test: bool) -> AppResult<String> {
     let id = format!("_{}", ids::random_base62(32));
     let expires = ids::format_time(db.clock().now() + time::Duration::minutes(REQUEST_MINUTES));
     let (request, account) = (id.clone(), account_id.to_string());
     db.write(move |tx| {
         Box::pin(async move {
-            store::saml::insert_request(&mut *tx, &request, &account, &expires).await
+            store::saml::insert_request(&mut *tx, &request, &account, &expires, test).await
         })
     })
     .await?;
@@ -286,7 +307,7 @@ pub struct Assertion {
 /// activated, the log-in stamped and audited, the attempt recorded.
 pub async fn sign_in(db: &Db, account_id: &str, a: Assertion) -> AppResult<SessionAuth> {
     let name_norm = a.name_id.trim().to_lowercase();
-    if name_norm.len() > validate::EMAIL_MAX.max(256) {
+    if name_norm.len() > NAME_ID_MAX {
         return Err(AppError::BadCredentials(
             "The NameID is longer than any e-mail address or userName.".into(),
         ));
@@ -299,7 +320,7 @@ pub async fn sign_in(db: &Db, account_id: &str, a: Assertion) -> AppResult<Sessi
         .write(move |tx| {
             Box::pin(async move {
                 if let Some(request) = &a.in_response_to {
-                    if !store::saml::take_request(&mut *tx, request, &account, &now).await? {
+                    if !store::saml::take_request(&mut *tx, request, &account, &now, false).await? {
                         return Err(AppError::BadCredentials(
                             "This response answers a log-in request Rollcall did not make, one already answered, or one older than 10 minutes. Start the log-in again.".into(),
                         ));
@@ -350,7 +371,7 @@ pub async fn sign_in(db: &Db, account_id: &str, a: Assertion) -> AppResult<Sessi
                     },
                 )
                 .await?;
-                store::saml::record_attempt(&mut *tx, &account, &now, true, Some(&label), "logged in").await?;
+                store::saml::record_attempt(&mut *tx, &account, &now, true, Some(&label), "logged in", false).await?;
                 store::saml::prune(&mut *tx, &now).await?;
                 let session = store::users::session_user(&mut *tx, &account, &user.id)
                     .await?
@@ -382,8 +403,16 @@ pub async fn record_failure(
     );
     db.write(move |tx| {
         Box::pin(async move {
-            store::saml::record_attempt(&mut *tx, &account, &now, false, name.as_deref(), &reason)
-                .await
+            store::saml::record_attempt(
+                &mut *tx,
+                &account,
+                &now,
+                false,
+                name.as_deref(),
+                &reason,
+                false,
+            )
+            .await
         })
     })
     .await

@@ -112,3 +112,120 @@ pub fn parse_idp_metadata(xml: &str) -> AppResult<IdpSettings> {
         certificates,
     })
 }
+
+/// The IdP form of the Single Sign-On page: pasted (or uploaded) metadata, or the three values
+/// typed by hand; `None` when all are empty (keep the current IdP, change only the switches).
+pub fn idp_from_form(
+    metadata: &str,
+    entity_id: &str,
+    sso_url: &str,
+    certificate: &str,
+) -> AppResult<Option<IdpSettings>> {
+    let metadata = metadata.trim();
+    let by_hand = [entity_id, sso_url, certificate]
+        .iter()
+        .any(|v| !v.trim().is_empty());
+    match (metadata.is_empty(), by_hand) {
+        (true, false) => Ok(None),
+        (false, false) => parse_idp_metadata(metadata).map(Some),
+        (false, true) => Err(AppError::invalid(
+            "idp_metadata",
+            "Give either the IdP's metadata or its values by hand, not both.",
+        )),
+        (true, true) => {
+            let certificates = parse_certificates(certificate)?;
+            let mut problems = crate::domain::validate::Problems::default();
+            if entity_id.trim().is_empty() {
+                problems.add(
+                    "entity_id",
+                    "Enter the IdP's entity id (OneLogin: “Issuer URL”).",
+                );
+            }
+            if sso_url.trim().is_empty() {
+                problems.add(
+                    "sso_url",
+                    "Enter the IdP's SSO URL (OneLogin: “SAML 2.0 Endpoint (HTTP)”).",
+                );
+            }
+            problems.finish()?;
+            Ok(Some(IdpSettings {
+                entity_id: entity_id.trim().to_string(),
+                sso_url: sso_url.trim().to_string(),
+                certificates,
+            }))
+        }
+    }
+}
+
+/// Certificates pasted as PEM (one or two `BEGIN CERTIFICATE` blocks) or as one bare base64
+/// DER value (what OneLogin's "X.509 Certificate" box shows without its header).
+pub fn parse_certificates(text: &str) -> AppResult<Vec<Vec<u8>>> {
+    use base64::Engine;
+    let bad = |m: &str| AppError::invalid("certificates", m);
+    let text = text.trim();
+    if text.is_empty() {
+        return Err(bad("Paste the IdP's X.509 signing certificate (PEM)."));
+    }
+    if text.len() > IDP_METADATA_MAX {
+        return Err(bad("This is too long to be one or two certificates."));
+    }
+    let blocks: Vec<String> = if text.contains("-----BEGIN CERTIFICATE-----") {
+        text.split("-----BEGIN CERTIFICATE-----")
+            .skip(1)
+            .map(|b| {
+                b.split("-----END CERTIFICATE-----")
+                    .next()
+                    .unwrap_or("")
+                    .to_string()
+            })
+            .collect()
+    } else {
+        vec![text.to_string()]
+    };
+    blocks
+        .iter()
+        .map(|b| {
+            let compact: String = b.chars().filter(|c| !c.is_ascii_whitespace()).collect();
+            base64::engine::general_purpose::STANDARD
+                .decode(compact)
+                .map_err(|_| bad("This is not a PEM certificate: paste it with its “-----BEGIN CERTIFICATE-----” line."))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn certificates_are_read_from_pem_or_bare_base64() {
+        let pem = "-----BEGIN CERTIFICATE-----\nAAEC\nAw==\n-----END CERTIFICATE-----\n-----BEGIN CERTIFICATE-----\nBAU=\n-----END CERTIFICATE-----";
+        assert_eq!(
+            parse_certificates(pem).unwrap(),
+            vec![vec![0, 1, 2, 3], vec![4, 5]]
+        );
+        assert_eq!(
+            parse_certificates(" AAECAw== ").unwrap(),
+            vec![vec![0, 1, 2, 3]]
+        );
+        assert!(parse_certificates("not base64!").is_err());
+        assert!(parse_certificates("").is_err());
+    }
+
+    #[test]
+    fn the_form_takes_metadata_or_values_by_hand() {
+        assert_eq!(idp_from_form(" ", "", "", "").unwrap(), None);
+        let both = idp_from_form("<x/>", "https://idp", "", "").unwrap_err();
+        assert!(both.to_string().contains("not both"), "{both}");
+        let missing = idp_from_form("", "", "", "AAEC").unwrap_err().to_string();
+        assert!(
+            missing.contains("entity_id") && missing.contains("sso_url"),
+            "{missing}"
+        );
+        let by_hand = idp_from_form("", " https://idp ", "https://idp/sso", "AAEC")
+            .unwrap()
+            .unwrap();
+        assert_eq!(by_hand.entity_id, "https://idp");
+        assert_eq!(by_hand.certificates, vec![vec![0, 1, 2]]);
+    }
+}

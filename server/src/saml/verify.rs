@@ -5,6 +5,7 @@
 //! (DTDs, entities, comments, oversize), and SHA-1; after it, it insists on what samael treats as
 //! optional (an Audience naming us, a NameID). Fail closed: without a certificate nothing passes.
 
+use crate::domain::sso_check::{Check, Progress, Refusal};
 use samael::crypto::AllowedSignatureAlgorithm;
 use samael::metadata::EntityDescriptor;
 use samael::service_provider::{Error as SamlError, ServiceProvider};
@@ -37,67 +38,89 @@ const SHA1_HINT: &str = "The response is signed with SHA-1, which is no longer s
 /// Skew allowed between our clock and the IdP's.
 pub const CLOCK_SKEW_SECS: i64 = 120;
 
-pub fn verify(encoded: &str, expect: &Expect<'_>) -> Result<Verified, String> {
+pub fn verify(encoded: &str, expect: &Expect<'_>) -> Result<Verified, Refusal> {
     use base64::Engine;
+    let mut p = Progress::default();
     if expect.certificates.is_empty() {
-        return Err("Single sign-on has no IdP certificate configured, so no response can be trusted. Upload the IdP metadata again.".into());
+        return Err(p.refuse(Check::Signature, "Single sign-on has no IdP certificate configured, so no response can be trusted. Upload the IdP metadata again."));
     }
     let compact: String = encoded
         .chars()
         .filter(|c| !c.is_ascii_whitespace())
         .collect();
     if compact.len() > RESPONSE_MAX * 4 / 3 + 4 {
-        return Err(format!(
-            "The response is larger than {} KB; no IdP sends one that big.",
-            RESPONSE_MAX / 1024
+        return Err(p.refuse(
+            Check::Document,
+            format!(
+                "The response is larger than {} KB; no IdP sends one that big.",
+                RESPONSE_MAX / 1024
+            ),
         ));
     }
     let bytes = base64::engine::general_purpose::STANDARD
         .decode(compact.as_bytes())
         .map_err(|_| {
-            "The SAMLResponse field is not base64: the IdP (or something between) damaged it."
-                .to_string()
+            p.refuse(
+                Check::Document,
+                "The SAMLResponse field is not base64: the IdP (or something between) damaged it.",
+            )
         })?;
-    let xml = String::from_utf8(bytes).map_err(|_| "The response is not UTF-8 XML.".to_string())?;
+    let xml = String::from_utf8(bytes)
+        .map_err(|_| p.refuse(Check::Document, "The response is not UTF-8 XML."))?;
     if xml.contains("<!DOCTYPE") || xml.contains("<!ENTITY") {
-        return Err("The response contains a DTD or entity declarations; SAML responses never do, so it is refused.".into());
+        return Err(p.refuse(Check::Document, "The response contains a DTD or entity declarations; SAML responses never do, so it is refused."));
     }
     if xml.contains("<!--") {
-        return Err(
-            "The response contains XML comments, which can hide a changed NameID; it is refused."
-                .into(),
-        );
-    }
-    if uses_sha1(&xml) {
-        return Err(SHA1_HINT.into());
+        return Err(p.refuse(
+            Check::Document,
+            "The response contains XML comments, which can hide a changed NameID; it is refused.",
+        ));
     }
     // Exactly one assertion, and no ID twice: a signed assertion beside (or under the same ID
     // as) an unsigned one is signature wrapping, whichever of them a reader would pick.
     let assertions = elements(&xml, "Assertion");
     if assertions != 1 {
-        return Err(format!(
+        return Err(p.refuse(Check::Document, format!(
             "The response holds {assertions} assertions; exactly one is accepted (more is how signature-wrapping attacks hide an unsigned one)."
-        ));
+        )));
     }
     if let Some(id) = duplicate_id(&xml) {
-        return Err(format!(
+        return Err(p.refuse(Check::Document, format!(
             "The ID {id} appears twice in the response (a signature-wrapping attack); it is refused."
-        ));
+        )));
     }
+    p.pass(Check::Document);
+    if uses_sha1(&xml) {
+        return Err(p.refuse(Check::Algorithm, SHA1_HINT));
+    }
+    p.pass(Check::Algorithm);
     // samael checks Destination only when the Response itself is signed; it must name our ACS
     // either way (the signed Recipient below is what cannot be forged).
     if let Some(destination) = root_attribute(&xml, "Destination") {
         if destination != expect.acs_url {
-            return Err(format!(
+            return Err(p.refuse(Check::Destination, format!(
                 "The destination is {destination}, expected {}. In OneLogin set “ACS (Consumer) URL” to {}.",
                 expect.acs_url, expect.acs_url
-            ));
+            )));
         }
     }
-    let sp = service_provider(expect)?;
-    let assertion = sp
-        .parse_xml_response(&xml, None)
-        .map_err(|e| explain(&e, expect))?;
+    let sp = service_provider(expect).map_err(|reason| p.refuse(Check::Signature, reason))?;
+    let assertion = sp.parse_xml_response(&xml, None).map_err(|e| {
+        let (check, reason) = explain(&e, expect, &xml);
+        // samael verifies the signature before anything else it checks.
+        if check != Check::Signature && check != Check::Document {
+            p.pass(Check::Signature);
+        }
+        p.refuse(check, reason)
+    })?;
+    for check in [
+        Check::Signature,
+        Check::Issuer,
+        Check::Destination,
+        Check::TimeWindow,
+    ] {
+        p.pass(check);
+    }
     let audiences: Vec<&String> = assertion
         .conditions
         .iter()
@@ -106,17 +129,19 @@ pub fn verify(encoded: &str, expect: &Expect<'_>) -> Result<Verified, String> {
         .collect();
     if !audiences.iter().any(|a| a.as_str() == expect.entity_id) {
         let got = audiences.first().map(|a| a.as_str()).unwrap_or("missing");
-        return Err(format!(
+        return Err(p.refuse(Check::Audience, format!(
             "The audience is {got}, expected {}. In OneLogin set “Audience (EntityID)” to exactly {}.",
             expect.entity_id, expect.entity_id
-        ));
+        )));
     }
+    p.pass(Check::Audience);
     let subject = assertion.subject.as_ref();
     let name_id = subject
         .and_then(|s| s.name_id.as_ref())
         .map(|n| n.value.trim().to_string())
         .filter(|v| !v.is_empty())
-        .ok_or("The assertion names nobody (no NameID). In OneLogin set “SAML nameID format” to Email.")?;
+        .ok_or_else(|| p.refuse(Check::NameId, "The assertion names nobody (no NameID). In OneLogin set “SAML nameID format” to Email."))?;
+    p.pass(Check::NameId);
     let confirmation = subject
         .and_then(|s| s.subject_confirmations.as_ref())
         .and_then(|c| c.iter().find_map(|c| c.subject_confirmation_data.as_ref()));
@@ -130,15 +155,42 @@ pub fn verify(encoded: &str, expect: &Expect<'_>) -> Result<Verified, String> {
                 .and_then(|c| c.not_on_or_after)
         })
         .map(|t| t.timestamp())
-        .ok_or("The assertion has no NotOnOrAfter.")?;
-    let not_on_or_after = time::OffsetDateTime::from_unix_timestamp(until)
-        .map_err(|_| "The assertion's NotOnOrAfter is out of range.".to_string())?;
+        .ok_or_else(|| p.refuse(Check::TimeWindow, "The assertion has no NotOnOrAfter."))?;
+    let not_on_or_after = time::OffsetDateTime::from_unix_timestamp(until).map_err(|_| {
+        p.refuse(
+            Check::TimeWindow,
+            "The assertion's NotOnOrAfter is out of range.",
+        )
+    })?;
     Ok(Verified {
         name_id,
         assertion_id: assertion.id,
         in_response_to,
         not_on_or_after,
     })
+}
+
+/// The request id a response claims to answer, read before any check: it only decides whether
+/// the ACS shows the Test sign-on report (a test id is random and single-use), never who gets in.
+pub fn claimed_request(encoded: &str) -> Option<String> {
+    use base64::Engine;
+    let compact: String = encoded
+        .chars()
+        .filter(|c| !c.is_ascii_whitespace())
+        .take(RESPONSE_MAX * 4 / 3 + 4)
+        .collect();
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(compact.as_bytes())
+        .ok()?;
+    let xml = String::from_utf8_lossy(&bytes);
+    let key = "InResponseTo=\"";
+    let at = xml.find(key)? + key.len();
+    let id: String = xml[at..]
+        .chars()
+        .take_while(|c| *c != '"')
+        .take(101)
+        .collect();
+    (!id.is_empty() && id.len() <= 100).then_some(id)
 }
 
 /// How many elements named `local` (any namespace prefix) the document has.
@@ -153,6 +205,20 @@ fn elements(xml: &str, local: &str) -> usize {
             name.rsplit(':').next() == Some(local) && !name.starts_with(['/', '?', '!'])
         })
         .count()
+}
+
+/// The text of the first element named `local` (any prefix), for messages only: the signature
+/// decides what is trusted.
+fn first_text(xml: &str, local: &str) -> Option<String> {
+    let start = xml.split('<').skip(1).find(|tag| {
+        let name = tag
+            .split(|c: char| c.is_whitespace() || c == '>')
+            .next()
+            .unwrap_or("");
+        name.rsplit(':').next() == Some(local)
+    })?;
+    let text = start.split_once('>')?.1.trim();
+    Some(text.chars().take(200).collect())
 }
 
 /// An attribute of the document's root element (after the XML declaration).
@@ -229,44 +295,48 @@ fn service_provider(expect: &Expect<'_>) -> Result<ServiceProvider, String> {
     })
 }
 
-/// samael's errors in the administrator's words.
-fn explain(e: &SamlError, expect: &Expect<'_>) -> String {
+/// samael's errors in the administrator's words, with the check each one is.
+fn explain(e: &SamlError, expect: &Expect<'_>, xml: &str) -> (Check, String) {
     let opt = |v: &Option<String>| v.clone().unwrap_or_else(|| "missing".into());
     match e {
-        SamlError::FailedToValidateSignature => "The signature does not verify against the IdP certificate configured for this account (or nothing in the response is signed, or it holds more than one assertion). Check that the IdP signs the Assertion or the Response with the certificate you configured; after a certificate change, upload the new metadata.".into(),
-        SamlError::AssertionIssuerMismatch { issuer, .. } | SamlError::ResponseIssuerMismatch { issuer, .. } => format!(
+        SamlError::FailedToValidateSignature => (Check::Signature, "The signature does not verify against the IdP certificate configured for this account (or nothing in the response is signed, or it holds more than one assertion). Check that the IdP signs the Assertion or the Response with the certificate you configured; after a certificate change, upload the new metadata.".into()),
+        SamlError::AssertionIssuerMismatch { issuer, .. } | SamlError::ResponseIssuerMismatch { issuer, .. } => (Check::Issuer, format!(
             "The issuer is {}, expected {}. The response comes from another IdP (or app) than the one configured.",
             opt(issuer), expect.idp_entity_id
-        ),
-        SamlError::AssertionRecipientMismatch { assertion_recipient, .. } => format!(
+        )),
+        SamlError::AssertionRecipientMismatch { assertion_recipient, .. } => (Check::Destination, format!(
             "The recipient is {}, expected {}. In OneLogin set “Recipient” and “ACS (Consumer) URL” to {}.",
             opt(assertion_recipient), expect.acs_url, expect.acs_url
-        ),
-        SamlError::DestinationValidationError { response_destination, .. } => format!(
+        )),
+        SamlError::DestinationValidationError { response_destination, .. } => (Check::Destination, format!(
             "The destination is {}, expected {}. In OneLogin set “ACS (Consumer) URL” to {}.",
             opt(response_destination), expect.acs_url, expect.acs_url
-        ),
-        SamlError::AssertionConditionAudienceRestrictionFailed { .. } => format!(
-            "The audience is not {}. In OneLogin set “Audience (EntityID)” to exactly that.",
+        )),
+        SamlError::AssertionConditionAudienceRestrictionFailed { .. } => (Check::Audience, format!(
+            "The audience is {}, expected {}. In OneLogin set “Audience (EntityID)” to exactly {}.",
+            first_text(xml, "Audience").unwrap_or_else(|| "missing".into()),
+            expect.entity_id,
             expect.entity_id
-        ),
-        SamlError::AssertionExpired { time } | SamlError::ResponseExpired { time } => format!(
+        )),
+        SamlError::AssertionExpired { time } | SamlError::ResponseExpired { time } => (Check::TimeWindow, format!(
             "The response was issued too long ago (valid until {time}). Sign in again; if it keeps happening, check the clocks of the IdP and of this server."
-        ),
-        SamlError::AssertionConditionExpired { time } | SamlError::AssertionSubjectConfirmationExpired { time } => format!(
+        )),
+        SamlError::AssertionConditionExpired { time } | SamlError::AssertionSubjectConfirmationExpired { time } => (Check::TimeWindow, format!(
             "The assertion has expired (at {time}). Sign in again; if it keeps happening, check this server's clock."
-        ),
-        SamlError::AssertionConditionExpiredBefore { time } | SamlError::AssertionSubjectConfirmationExpiredBefore { time } => format!(
+        )),
+        SamlError::AssertionConditionExpiredBefore { time } | SamlError::AssertionSubjectConfirmationExpiredBefore { time } => (Check::TimeWindow, format!(
             "The assertion is not valid yet (from {time}): the IdP's clock or this server's is wrong."
+        )),
+        SamlError::ResponseBadStatusCode { code } => (Check::Document, format!("The IdP did not sign the person in (status {code}).")),
+        SamlError::AssertionBearerSubjectConfirmationMissing | SamlError::AssertionSubjectConfirmationMissing => (
+            Check::Destination,
+            "The assertion has no bearer SubjectConfirmation with a Recipient and NotOnOrAfter.".into(),
         ),
-        SamlError::ResponseBadStatusCode { code } => format!("The IdP did not sign the person in (status {code})."),
-        SamlError::AssertionBearerSubjectConfirmationMissing | SamlError::AssertionSubjectConfirmationMissing => {
-            "The assertion has no bearer SubjectConfirmation with a Recipient and NotOnOrAfter.".into()
-        }
-        SamlError::EncryptedAssertionsNotYetSupported | SamlError::MissingPrivateKeySP => {
-            "The assertion is encrypted; Rollcall needs it signed, not encrypted. Turn assertion encryption off in the IdP.".into()
-        }
-        other => format!("The response could not be read as a SAML Response ({other})."),
+        SamlError::EncryptedAssertionsNotYetSupported | SamlError::MissingPrivateKeySP => (
+            Check::Document,
+            "The assertion is encrypted; Rollcall needs it signed, not encrypted. Turn assertion encryption off in the IdP.".into(),
+        ),
+        other => (Check::Document, format!("The response could not be read as a SAML Response ({other}).")),
     }
 }
 
@@ -292,6 +362,13 @@ mod tests {
             Some("https://x/acs")
         );
         assert_eq!(root_attribute("<p:Response ID=\"r\">", "Destination"), None);
+    }
+
+    #[test]
+    fn the_first_audience_is_read_for_the_message() {
+        let xml = "<a:Conditions><a:AudienceRestriction><a:Audience>https://x</a:Audience></a:AudienceRestriction></a:Conditions>";
+        assert_eq!(first_text(xml, "Audience").as_deref(), Some("https://x"));
+        assert_eq!(first_text(xml, "Issuer"), None);
     }
 
     #[test]
@@ -325,6 +402,8 @@ mod tests {
             certificates: &[],
         };
         let err = verify("PHg+PC94Pg==", &expect).unwrap_err();
-        assert!(err.contains("no IdP certificate"), "{err}");
+        assert!(err.reason.contains("no IdP certificate"), "{err:?}");
+        assert_eq!(err.check, Check::Signature);
+        assert!(err.passed.is_empty());
     }
 }

@@ -79,31 +79,55 @@ pub async fn insert_request(
     id: &str,
     account_id: &str,
     expires_at: &str,
+    test: bool,
 ) -> AppResult<()> {
-    sqlx::query("INSERT INTO saml_requests (id, account_id, expires_at) VALUES (?, ?, ?)")
+    sqlx::query("INSERT INTO saml_requests (id, account_id, expires_at, test) VALUES (?, ?, ?, ?)")
         .bind(id)
         .bind(account_id)
         .bind(expires_at)
+        .bind(test)
         .execute(db)
         .await?;
     Ok(())
 }
 
-/// Uses up a request id we issued to `account_id` that has not expired; false if there is none.
+/// Uses up a request id we issued to `account_id` that has not expired, of the kind asked for
+/// (a log-in or a test); false if there is none.
 pub async fn take_request(
     db: impl SqliteExecutor<'_>,
     id: &str,
     account_id: &str,
     now: &str,
+    test: bool,
 ) -> AppResult<bool> {
-    let done =
-        sqlx::query("DELETE FROM saml_requests WHERE id = ? AND account_id = ? AND expires_at > ?")
-            .bind(id)
-            .bind(account_id)
-            .bind(now)
-            .execute(db)
-            .await?;
+    let done = sqlx::query(
+        "DELETE FROM saml_requests WHERE id = ? AND account_id = ? AND expires_at > ? AND test = ?",
+    )
+    .bind(id)
+    .bind(account_id)
+    .bind(now)
+    .bind(test)
+    .execute(db)
+    .await?;
     Ok(done.rows_affected() == 1)
+}
+
+/// Whether `id` is a live test request of `account_id` (the ACS then shows the test report).
+pub async fn is_test_request(
+    db: impl SqliteExecutor<'_>,
+    id: &str,
+    account_id: &str,
+    now: &str,
+) -> AppResult<bool> {
+    let found: Option<i64> = sqlx::query_scalar(
+        "SELECT 1 FROM saml_requests WHERE id = ? AND account_id = ? AND expires_at > ? AND test = 1",
+    )
+    .bind(id)
+    .bind(account_id)
+    .bind(now)
+    .fetch_optional(db)
+    .await?;
+    Ok(found.is_some())
 }
 
 /// Records an assertion id as used; false if it was already (a replay).
@@ -145,6 +169,8 @@ pub struct AttemptRow {
     pub success: bool,
     pub name_id: Option<String>,
     pub reason: String,
+    /// A "Test sign-on" (nobody was logged in).
+    pub test: bool,
 }
 
 /// Attempts kept per account (older ones are dropped as new ones come).
@@ -157,15 +183,17 @@ pub async fn record_attempt(
     success: bool,
     name_id: Option<&str>,
     reason: &str,
+    test: bool,
 ) -> AppResult<()> {
     sqlx::query(
-        "INSERT INTO saml_attempts (account_id, at, success, name_id, reason) VALUES (?, ?, ?, ?, ?)",
+        "INSERT INTO saml_attempts (account_id, at, success, name_id, reason, test) VALUES (?, ?, ?, ?, ?, ?)",
     )
     .bind(account_id)
     .bind(at)
     .bind(success)
     .bind(name_id)
     .bind(reason)
+    .bind(test)
     .execute(&mut *tx)
     .await?;
     sqlx::query(
@@ -185,7 +213,7 @@ pub async fn attempts(
     limit: i64,
 ) -> AppResult<Vec<AttemptRow>> {
     Ok(sqlx::query_as(
-        "SELECT id, at, success, name_id, reason FROM saml_attempts
+        "SELECT id, at, success, name_id, reason, test FROM saml_attempts
          WHERE account_id = ? ORDER BY id DESC LIMIT ?",
     )
     .bind(account_id)

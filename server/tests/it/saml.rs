@@ -571,3 +571,261 @@ async fn the_sso_page_offers_the_accounts_of_an_address() {
     let bad = page("%3Cscript%3E").await;
     assert!(!bad.contains("<script>"), "escaped: {bad}");
 }
+
+/// The outcome of each check on a Test sign-on report page (`data-check` → `data-outcome`).
+fn report_outcomes(html: &str) -> Vec<(String, String)> {
+    html.split("<tr data-check=\"")
+        .skip(1)
+        .map(|row| {
+            let check = row.split('"').next().unwrap().to_string();
+            let at = row.find("data-outcome=\"").unwrap() + 14;
+            (check, row[at..].split('"').next().unwrap().to_string())
+        })
+        .collect()
+}
+
+impl World {
+    /// An administrator's browser, logged in with a password.
+    async fn admin(&self) -> reqwest::Client {
+        let client = self.f.server.client();
+        let r = client
+            .post(self.f.server.url("/api/login"))
+            .form(&[("email", "admin@example.com"), ("password", PASSWORD)])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+        client
+    }
+
+    /// Starts a Test sign-on as `admin`; the id of the request sent to the IdP.
+    async fn start_test(&self, admin: &reqwest::Client) -> String {
+        let r = admin
+            .get(format!("{}/test", self.entity_id))
+            .send()
+            .await
+            .unwrap();
+        assert!(r.status().is_redirection(), "{}", r.status());
+        let location = r.headers()["location"].to_str().unwrap().to_string();
+        assert!(location.starts_with(SSO_URL), "{location}");
+        inflate_request_id(&location)
+    }
+
+    /// Runs a whole test: the IdP's answer for `name_id` (plus `extra`), posted to the ACS.
+    async fn run_test(&self, admin: &reqwest::Client, name_id: &str, extra: Value) -> String {
+        let id = self.start_test(admin).await;
+        let mut spec = self.with(name_id, extra);
+        spec["in_response_to"] = json!(id);
+        let browser = self.f.server.client();
+        let r = self.post_acs(&browser, &self.idp.response(&spec), "").await;
+        assert_eq!(r.status(), 200);
+        let html = r.text().await.unwrap();
+        // A test logs nobody in.
+        assert_eq!(self.whoami(&browser).await, None);
+        html
+    }
+}
+
+#[tokio::test]
+async fn test_sign_on_shows_every_check_and_logs_nobody_in() {
+    let w = world().await;
+    w.f.scim.user("bo@example.com").await;
+    // Before switching SSO on: the test still runs (SSO off refuses real log-ins).
+    assert_eq!(w.configure(&["--disable"]).code, 0);
+    let anonymous = w.f.server.client();
+    let r = anonymous
+        .get(format!("{}/test", w.entity_id))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    assert!(r
+        .text()
+        .await
+        .unwrap()
+        .contains("Log in as an administrator"));
+    let admin = w.admin().await;
+
+    // Everything right: ten checks passed, and the person is named.
+    let id = w.start_test(&admin).await;
+    let answer = w
+        .idp
+        .response(&w.with("bo@example.com", json!({"in_response_to": id})));
+    let browser = w.f.server.client();
+    let r = w.post_acs(&browser, &answer, "").await;
+    assert_eq!(r.status(), 200);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("data-test-outcome=\"passed\""), "{html}");
+    let outcomes = report_outcomes(&html);
+    assert_eq!(outcomes.len(), 10, "{outcomes:?}");
+    assert!(outcomes.iter().all(|(_, o)| o == "passed"), "{outcomes:?}");
+    assert!(html.contains("bo@example.com is invited"), "{html}");
+    assert_eq!(w.whoami(&browser).await, None);
+    assert_eq!(status_of(&w, "bo@example.com").await, "invited");
+    // The same answer again is no longer a test, and with SSO off nothing else is accepted.
+    let again = w.post_acs(&w.f.server.client(), &answer, "").await;
+    assert_eq!(again.status(), 404);
+
+    // A key the account does not trust: the signature fails; what depends on it is not checked.
+    let other = Idp::new();
+    let html = w
+        .run_test(
+            &admin,
+            "bo@example.com",
+            json!({"key_dir": other.dir.path().display().to_string()}),
+        )
+        .await;
+    assert!(html.contains("data-test-outcome=\"failed\""), "{html}");
+    let outcomes = report_outcomes(&html);
+    let of = |c: &str| outcomes.iter().find(|(k, _)| k == c).unwrap().1.clone();
+    assert_eq!(of("document"), "passed");
+    assert_eq!(of("algorithm"), "passed");
+    assert_eq!(of("signature"), "failed");
+    assert_eq!(of("audience"), "not_checked");
+    assert_eq!(of("user"), "not_checked");
+    assert!(html.contains("signature does not verify"), "{html}");
+
+    // Signed right, but for another audience: the signature passed, the audience is named.
+    let html = w
+        .run_test(
+            &admin,
+            "bo@example.com",
+            json!({"audience": "https://other.example/sp"}),
+        )
+        .await;
+    let outcomes = report_outcomes(&html);
+    let of = |c: &str| outcomes.iter().find(|(k, _)| k == c).unwrap().1.clone();
+    assert_eq!(of("signature"), "passed");
+    assert_eq!(of("audience"), "failed");
+    assert!(html.contains("https://other.example/sp"), "{html}");
+
+    // SHA-1: the algorithm check says what to change in OneLogin.
+    let html = w
+        .run_test(&admin, "bo@example.com", json!({"alg": "sha1"}))
+        .await;
+    let outcomes = report_outcomes(&html);
+    assert_eq!(
+        outcomes.iter().find(|(k, _)| k == "algorithm").unwrap().1,
+        "failed"
+    );
+    assert!(html.contains("SHA-256"));
+
+    // Nobody with that address: every protocol check passed, the user check says who is missing.
+    let html = w.run_test(&admin, "nobody@example.com", json!({})).await;
+    let failed: Vec<_> = report_outcomes(&html)
+        .into_iter()
+        .filter(|(_, o)| o != "passed")
+        .collect();
+    assert_eq!(failed, vec![("user".to_string(), "failed".to_string())]);
+    assert!(html.contains("No user of this account has the e-mail or userName nobody@example.com"));
+
+    // A test's request can never start a session, even with SSO on.
+    assert_eq!(w.configure(&[]).code, 0);
+    let html = w.run_test(&admin, "bo@example.com", json!({})).await;
+    assert!(html.contains("data-test-outcome=\"passed\""), "{html}");
+    // And a real log-in request is not a test: it logs in.
+    let client = w.f.server.client();
+    let r = client
+        .get(format!("{}/login", w.entity_id))
+        .send()
+        .await
+        .unwrap();
+    let id = inflate_request_id(r.headers()["location"].to_str().unwrap());
+    let answer = w
+        .idp
+        .response(&w.with("bo@example.com", json!({"in_response_to": id})));
+    assert_eq!(w.post_acs(&client, &answer, "").await.status(), 303);
+    assert_eq!(w.whoami(&client).await.as_deref(), Some("bo@example.com"));
+
+    // Each test is listed with the attempts, marked as a test.
+    let tests: Vec<(bool, String)> =
+        sqlx::query_as("SELECT success, reason FROM saml_attempts WHERE test = 1 ORDER BY id")
+            .fetch_all(&pool(&w.f.db).await)
+            .await
+            .unwrap();
+    assert_eq!(
+        tests.iter().map(|t| t.0).collect::<Vec<_>>(),
+        vec![true, false, false, false, false, true]
+    );
+    assert!(
+        tests[1].1.starts_with("Test sign-on: The signature"),
+        "{tests:?}"
+    );
+}
+
+#[tokio::test]
+async fn two_certificates_are_trusted_during_a_rollover() {
+    let w = world().await;
+    w.f.scim.user("bo@example.com").await;
+    let next = Idp::new();
+    let next_key = next.dir.path().display().to_string();
+    let key_descriptor = |metadata: &str| {
+        let start = metadata.find("<md:KeyDescriptor").unwrap();
+        let end = metadata.find("</md:KeyDescriptor>").unwrap() + "</md:KeyDescriptor>".len();
+        metadata[start..end].to_string()
+    };
+    let current = std::fs::read_to_string(w.idp.metadata()).unwrap();
+    let upcoming = std::fs::read_to_string(next.metadata()).unwrap();
+    let both = current.replacen(
+        "<md:NameIDFormat>",
+        &format!("{}\n    <md:NameIDFormat>", key_descriptor(&upcoming)),
+        1,
+    );
+    let both_file = w.idp.dir.path().join("both.xml");
+    std::fs::write(&both_file, both).unwrap();
+    let out = rollcall(
+        &w.f.db,
+        &[
+            "saml",
+            "configure",
+            "--account",
+            &w.f.account,
+            "--idp-metadata",
+            both_file.to_str().unwrap(),
+        ],
+        &[],
+        None,
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(
+        out.stdout.matches("CN=Test IdP").count(),
+        2,
+        "{}",
+        out.stdout
+    );
+    // During the rollover, responses signed by either key are accepted.
+    let old_signed = w.idp.response(&w.spec("bo@example.com"));
+    let r = w.post_acs(&w.f.server.client(), &old_signed, "").await;
+    assert_eq!(r.status(), 303, "{}", r.text().await.unwrap());
+    let new_signed = || {
+        w.idp
+            .response(&w.with("bo@example.com", json!({"key_dir": next_key})))
+    };
+    let r = w.post_acs(&w.f.server.client(), &new_signed(), "").await;
+    assert_eq!(r.status(), 303, "{}", r.text().await.unwrap());
+    // The rollover done (only the new certificate): the old key is refused, the new one works.
+    let out = rollcall(
+        &w.f.db,
+        &[
+            "saml",
+            "configure",
+            "--account",
+            &w.f.account,
+            "--idp-metadata",
+            &next.metadata(),
+        ],
+        &[],
+        None,
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let old_again = w.idp.response(&w.spec("bo@example.com"));
+    let r = w.post_acs(&w.f.server.client(), &old_again, "").await;
+    assert_eq!(r.status(), 401);
+    assert!(r
+        .text()
+        .await
+        .unwrap()
+        .contains("signature does not verify"));
+    let r = w.post_acs(&w.f.server.client(), &new_signed(), "").await;
+    assert_eq!(r.status(), 303);
+}
