@@ -50,20 +50,8 @@ pub async fn build_app(settings: Settings, db: Db) -> AppResult<(Router, AppStat
         db.clock().clone(),
     )?);
     mailer.spawn_sender(db.clone());
-    let limiter: Arc<crate::domain::rate_limit::Limiter> = Arc::new(Default::default());
-    tokio::spawn({
-        let limiter = Arc::downgrade(&limiter);
-        async move {
-            let mut tick = tokio::time::interval(crate::domain::rate_limit::SWEEP_EVERY);
-            loop {
-                tick.tick().await;
-                match limiter.upgrade() {
-                    Some(l) => l.sweep(),
-                    None => break,
-                }
-            }
-        }
-    });
+    let limiter = Arc::new(crate::domain::rate_limit::Limiter::new(db.clone()));
+    limiter.spawn_sweeper();
     let activity = ActivityRecorder::spawn(
         db.clone(),
         Retention {
@@ -115,6 +103,7 @@ pub async fn build_app(settings: Settings, db: Db) -> AppResult<(Router, AppStat
     let routes = generate_route_list(App);
     let app = Router::new()
         .route("/healthz", get(web::healthz))
+        .route("/readyz", get(web::readyz))
         .route("/live/activity", get(crate::admin_http::activity_stream))
         .route("/export/users.csv", get(crate::admin_http::users_csv))
         .leptos_routes_with_context(&state, routes, move || provide_context(backend.clone()), {

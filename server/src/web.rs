@@ -1,4 +1,4 @@
-//! Plain HTTP pieces around the UI: `/healthz`, security headers, the peer address for the
+//! Plain HTTP pieces around the UI: `/healthz` and `/readyz`, security headers, the peer address for the
 //! port, the security headers (Content-Security-Policy: pages set theirs in the shell, with
 //! the render's nonce), and the cross-site check on state-changing requests.
 
@@ -12,13 +12,24 @@ use rollcall_app::backend::axum_like::ConnectInfoAddr;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-/// 200 when the database answers, 503 otherwise.
-pub async fn healthz(State(db): State<Db>) -> Response {
-    match store::ping(&db).await {
-        Ok(()) => (StatusCode::OK, "ok\n").into_response(),
-        Err(e) => {
-            tracing::warn!(error = %e, "health check failed");
-            (StatusCode::SERVICE_UNAVAILABLE, "database unavailable\n").into_response()
+/// Liveness: 200 while the process answers HTTP. It does not touch the database, so a
+/// database outage does not get every replica restarted; that is what `/readyz` is for.
+pub async fn healthz() -> &'static str {
+    "ok\n"
+}
+
+/// Readiness for a load balancer: 200 when the database answers, is migrated to this
+/// binary's schema and takes writes; 503 with the reason otherwise.
+pub async fn readyz(State(db): State<Db>) -> Response {
+    match store::readiness(&db).await {
+        Ok(()) => (StatusCode::OK, "ready\n").into_response(),
+        Err(reason) => {
+            tracing::warn!(%reason, "not ready");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                format!("not ready: {reason}\n"),
+            )
+                .into_response()
         }
     }
 }

@@ -104,22 +104,22 @@ pub async fn login(
         ))
     };
     // This address, or this address for this e-mail, failed too often: refused outright.
-    if let Some(secs) = limiter
-        .blocked(&pair, rate_limit::PER_EMAIL_AND_IP)
-        .or_else(|| limiter.blocked(&by_ip, rate_limit::PER_IP))
-    {
+    let refused = match limiter.blocked(&pair, rate_limit::PER_EMAIL_AND_IP).await? {
+        Some(secs) => Some(secs),
+        None => limiter.blocked(&by_ip, rate_limit::PER_IP).await?,
+    };
+    if let Some(secs) = refused {
         return Err(too_many(secs));
     }
     // The e-mail failed too often from everywhere (someone is guessing): only the right
     // password gets in, so the owner is never locked out from an address that has not failed.
-    let email_blocked = limiter.blocked(&by_email, rate_limit::PER_EMAIL);
-    limiter.hit(&by_ip);
+    let email_blocked = limiter.blocked(&by_email, rate_limit::PER_EMAIL).await?;
+    limiter.hit(&[&by_ip]).await?;
     let result = check_password(db, session, &email_norm, password).await;
     match &result {
-        Ok(_) => limiter.clear(&pair),
+        Ok(_) => limiter.clear(&pair).await?,
         Err(AppError::Forbidden(_)) => {
-            limiter.hit(&pair);
-            limiter.hit(&by_email);
+            limiter.hit(&[&pair, &by_email]).await?;
             if let Some(secs) = email_blocked {
                 return Err(too_many(secs));
             }

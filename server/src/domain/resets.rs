@@ -35,17 +35,17 @@ pub async fn request(
     let email_norm = email.trim().to_lowercase();
     let ip = client.map(|c| c.to_string()).unwrap_or_default();
     let (by_ip, by_email) = (format!("reset:{ip}"), format!("reset-email:{email_norm}"));
-    if let Some(secs) = limiter
-        .blocked(&by_ip, PER_IP)
-        .or_else(|| limiter.blocked(&by_email, PER_EMAIL))
-    {
+    let refused = match limiter.blocked(&by_ip, PER_IP).await? {
+        Some(secs) => Some(secs),
+        None => limiter.blocked(&by_email, PER_EMAIL).await?,
+    };
+    if let Some(secs) = refused {
         return Err(AppError::TooManyRequests(format!(
             "Too many requests. Wait {} minute(s) and try again.",
             secs.div_ceil(60)
         )));
     }
-    limiter.hit(&by_ip);
-    limiter.hit(&by_email);
+    limiter.hit(&[&by_ip, &by_email]).await?;
     let candidates = store::users::login_candidates(db, &email_norm).await?;
     let eligible: Vec<_> = candidates
         .into_iter()
@@ -186,7 +186,7 @@ mod tests {
     #[tokio::test]
     async fn a_reset_link_is_single_use_and_a_newer_one_voids_it() {
         let w = World::new().await;
-        let limiter = Limiter::default();
+        let limiter = Limiter::new(w.db.clone());
         let first = ask(&w, &limiter).await;
         let second = ask(&w, &limiter).await;
         assert_ne!(first, second);
@@ -206,7 +206,7 @@ mod tests {
     #[tokio::test]
     async fn a_reset_link_expires_by_the_clock() {
         let w = World::new().await;
-        let limiter = Limiter::default();
+        let limiter = Limiter::new(w.db.clone());
         let token = ask(&w, &limiter).await;
         let minute = std::time::Duration::from_secs(60);
         let valid = minute * u32::try_from(VALID_MINUTES).unwrap();
@@ -219,7 +219,7 @@ mod tests {
     #[tokio::test]
     async fn asking_is_limited_per_e_mail_without_telling_who_exists() {
         let w = World::new().await;
-        let limiter = Limiter::default();
+        let limiter = Limiter::new(w.db.clone());
         let mut refused = None;
         for i in 0..20 {
             if let Err(e) = request(&w.db, &w.mailer, &limiter, "nobody@example.com", None).await {

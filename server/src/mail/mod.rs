@@ -27,6 +27,15 @@ use tokio::sync::Notify;
 /// Retries stop after this many attempts (about a day with the back-off below).
 const MAX_ATTEMPTS: i64 = 20;
 const POLL: Duration = Duration::from_secs(5);
+/// Messages one sender claims at a time, and for how long: longer than delivering all of
+/// them can take (20 × the 20 s SMTP timeout), so a claim never lapses while it is worked on.
+const CLAIM_BATCH: i64 = 20;
+const SMTP_TIMEOUT: Duration = Duration::from_secs(20);
+const _: () = assert!(
+    CLAIM_LEASE.whole_seconds() > CLAIM_BATCH * SMTP_TIMEOUT.as_secs() as i64,
+    "a claim must outlast delivering its batch"
+);
+const CLAIM_LEASE: time::Duration = time::Duration::minutes(15);
 
 /// How mail leaves: SMTP, or the outbox only.
 enum Transport {
@@ -74,7 +83,7 @@ impl Mailer {
             Some(url) => Transport::Smtp(
                 AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
                     .map_err(|e| AppError::invalid("smtp-url", format!("'{}' is not an SMTP URL like smtp://host:587?tls=required or smtps://user:pass@host: {e}", redact(url))))?
-                    .timeout(Some(Duration::from_secs(20)))
+                    .timeout(Some(SMTP_TIMEOUT))
                     .build(),
             ),
             None => Transport::OutboxOnly,
@@ -171,7 +180,7 @@ impl Mailer {
         tokio::spawn(async move {
             loop {
                 if let Err(e) = me.send_due(&db).await {
-                    tracing::warn!(error = %e, "mail sender: could not read the outbox");
+                    tracing::warn!(error = %e, "mail sender: could not claim mail from the outbox");
                 }
                 let _ = tokio::time::timeout(POLL, me.wake.notified()).await;
             }
@@ -183,7 +192,17 @@ impl Mailer {
             return Ok(());
         };
         loop {
-            let due = store::outbox::due(db, &ids::now(), 20).await?;
+            let now = time::OffsetDateTime::now_utc();
+            let lease_until = ids::format_time(now + CLAIM_LEASE);
+            let now = ids::format_time(now);
+            let due = db
+                .writer()
+                .write_queued(move |c| {
+                    Box::pin(async move {
+                        store::outbox::claim_due(c, &now, &lease_until, CLAIM_BATCH).await
+                    })
+                })
+                .await?;
             if due.is_empty() {
                 return Ok(());
             }

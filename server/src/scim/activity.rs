@@ -1,7 +1,9 @@
 //! Records every SCIM request for the provisioning activity page without slowing it down:
 //! the middleware hands a row to a bounded channel (never waiting), and one background task
 //! writes rows in batches and prunes the table by age and count per account. Failed
-//! authentications beyond a few a minute become one summary row (`activity_cap`).
+//! authentications beyond a few a minute become one summary row (`activity_cap`). The live
+//! feeds learn of new rows from a watcher of the table ([`watch`]), so a feed served by one
+//! process shows requests answered by another on the same database.
 
 use crate::error::{AppError, ScimErrorNote};
 use crate::ids;
@@ -41,16 +43,20 @@ pub struct ActivityRecorder {
     tx: mpsc::Sender<Msg>,
     dropped: Arc<AtomicU64>,
     unknown: Arc<AtomicU64>,
-    /// The account ids of every written batch, for the live feed.
+    /// The account ids with new rows, for the live feed (see [`watch`]).
     written: broadcast::Sender<Arc<str>>,
 }
+
+/// How often [`watch`] looks for new rows.
+const WATCH_EVERY: Duration = Duration::from_millis(500);
 
 impl ActivityRecorder {
     /// Starts the writer task.
     pub fn spawn(db: Db, retention: Retention) -> Self {
         let (tx, rx) = mpsc::channel(CHANNEL);
         let (written, _) = broadcast::channel(64);
-        tokio::spawn(writer(db, retention, rx, written.clone()));
+        tokio::spawn(watch(db.clone(), tx.downgrade(), written.clone()));
+        tokio::spawn(writer(db, retention, rx));
         ActivityRecorder {
             tx,
             dropped: Arc::new(AtomicU64::new(0)),
@@ -59,7 +65,7 @@ impl ActivityRecorder {
         }
     }
 
-    /// Receives the id of each account whose new activity has just been written.
+    /// Receives the id of each account with new activity rows, written by any process.
     pub fn subscribe(&self) -> broadcast::Receiver<Arc<str>> {
         self.written.subscribe()
     }
@@ -93,12 +99,41 @@ impl ActivityRecorder {
     }
 }
 
-async fn writer(
-    db: Db,
-    retention: Retention,
-    mut rx: mpsc::Receiver<Msg>,
-    written: broadcast::Sender<Arc<str>>,
-) {
+/// Announces the accounts with new activity rows to the live feeds of this process, whichever
+/// process (or replica) wrote them: it watches the table, not this process's writer. One
+/// `MAX(id)` per [`WATCH_EVERY`]; the accounts are read only when the id moved and someone
+/// is watching. Ends when the recorder is dropped or the database's writer stops.
+async fn watch(db: Db, recorder: mpsc::WeakSender<Msg>, written: broadcast::Sender<Arc<str>>) {
+    let running = db.writer().watch();
+    let mut last = None;
+    let mut tick = tokio::time::interval(WATCH_EVERY);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    while running.running() && recorder.strong_count() > 0 {
+        tick.tick().await;
+        let newest = match store::scim_activity::newest_id(&db).await {
+            Ok(n) => n,
+            Err(e) => {
+                tracing::warn!(error = %e, "live feed: could not read the activity log");
+                continue;
+            }
+        };
+        let Some(seen) = last.replace(newest) else {
+            continue;
+        };
+        if newest <= seen || written.receiver_count() == 0 {
+            continue;
+        }
+        match store::scim_activity::accounts_between(&db, seen, newest).await {
+            // No receiver is fine: nobody is watching.
+            Ok(accounts) => accounts.into_iter().for_each(|a| {
+                let _ = written.send(Arc::from(a));
+            }),
+            Err(e) => tracing::warn!(error = %e, "live feed: could not read the activity log"),
+        }
+    }
+}
+
+async fn writer(db: Db, retention: Retention, mut rx: mpsc::Receiver<Msg>) {
     let mut batch: Vec<ScimRequestRow> = Vec::with_capacity(BATCH);
     let mut cap = FailedAuthCap::default();
     let mut last_prune = Instant::now() - PRUNE_EVERY;
@@ -144,7 +179,7 @@ async fn writer(
                                 }
                             }
                         }
-                        Ok((rows, summaries))
+                        Ok(summaries)
                     })
                 })
                 .await;
@@ -152,20 +187,11 @@ async fn writer(
                 Err(e) => {
                     tracing::error!(error = %e, "could not write SCIM activity")
                 }
-                Ok((rows, summaries)) => {
+                Ok(summaries) => {
                     for s in &summaries {
                         if let Some(id) = s.id {
                             cap.written(&s.row.account_id, s.window, id);
                         }
-                    }
-                    let accounts: std::collections::BTreeSet<&str> = rows
-                        .iter()
-                        .chain(summaries.iter().map(|s| &s.row))
-                        .map(|r| r.account_id.as_str())
-                        .collect();
-                    for account in accounts {
-                        // No receiver is fine: nobody is watching.
-                        let _ = written.send(Arc::from(account));
                     }
                 }
             }

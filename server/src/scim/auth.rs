@@ -157,9 +157,10 @@ async fn authenticate(
 }
 
 /// API keys as authentication needs them, cached for [`KeyCache::TTL`] so that a busy IdP
-/// costs one query per key per second instead of one per request. Changes made through this
+/// costs two queries per key per second instead of one per request. Changes made through this
 /// process call [`KeyCache::forget`] and apply at once; changes made to the database by another
-/// process (e.g. the CLI) apply within the TTL.
+/// process (another replica, the CLI) apply within the TTL — a revocation anywhere is refused
+/// everywhere in under a second (`it/replicas.rs`).
 #[derive(Default)]
 pub struct KeyCache {
     entries: std::sync::Mutex<
@@ -171,7 +172,7 @@ pub struct KeyCache {
 }
 
 impl KeyCache {
-    pub const TTL: std::time::Duration = std::time::Duration::from_secs(1);
+    pub const TTL: std::time::Duration = std::time::Duration::from_millis(500);
     const MAX_ENTRIES: usize = 10_000;
 
     async fn lookup(

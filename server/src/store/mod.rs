@@ -12,6 +12,7 @@ pub mod outbox;
 pub mod saml;
 pub mod scim_activity;
 pub mod scim_query;
+pub mod throttle;
 pub mod users;
 
 mod affinity;
@@ -96,14 +97,17 @@ pub async fn open_with(database_url: &str, opts: &OpenOptions) -> AppResult<Db> 
     let cannot_open = |e: sqlx::Error| {
         AppError::Internal(format!("cannot open the database {}: {e}", path.display()))
     };
-    // The writer's connection is the only read-write one; it migrates first.
+    // The writer's connection is the only read-write one; it migrates first, holding the
+    // migration lock so that processes started together on a new file migrate it once.
+    let migrating = MigrationLock::take(&path).await?;
     let writer = Writer::start(options.clone(), opts.write_queue, |c: &mut Conn| {
         Box::pin(async move {
-            sqlx::migrate!("./migrations").run_direct(c).await?;
+            MIGRATOR.run_direct(c).await?;
             Ok(())
         })
     })
     .await?;
+    drop(migrating);
     let read = SqlitePoolOptions::new()
         .max_connections(opts.readers.max(1))
         .after_release(released_clean)
@@ -116,6 +120,45 @@ pub async fn open_with(database_url: &str, opts: &OpenOptions) -> AppResult<Db> 
         writer,
         clock: opts.clock.clone(),
     })
+}
+
+/// An exclusive lock on `<database>.migrate-lock`, held while one process migrates. SQLite's
+/// migrator takes no lock of its own: two processes started at once on a new file would both
+/// see "nothing applied" and the second would fail creating tables the first just made. With
+/// the lock, the second waits, then finds every migration applied.
+struct MigrationLock(Option<std::fs::File>);
+
+impl MigrationLock {
+    async fn take(database: &std::path::Path) -> AppResult<MigrationLock> {
+        let name = database.as_os_str();
+        if name.is_empty() || name == ":memory:" {
+            return Ok(MigrationLock(None));
+        }
+        let mut lock_path = name.to_owned();
+        lock_path.push(".migrate-lock");
+        let lock_path = std::path::PathBuf::from(lock_path);
+        let file = tokio::task::spawn_blocking(move || {
+            let file = std::fs::OpenOptions::new()
+                .create(true)
+                .truncate(false)
+                .write(true)
+                .open(&lock_path)?;
+            file.lock()?;
+            Ok::<_, std::io::Error>(file)
+        })
+        .await
+        .map_err(|e| AppError::Internal(format!("migration lock: {e}")))?
+        .map_err(|e| AppError::Internal(format!("cannot take the migration lock: {e}")))?;
+        Ok(MigrationLock(Some(file)))
+    }
+}
+
+impl Drop for MigrationLock {
+    fn drop(&mut self) {
+        if let Some(file) = self.0.take() {
+            let _ = file.unlock();
+        }
+    }
 }
 
 /// Defence in depth for the reader pool: a connection must come back in autocommit mode. If
@@ -220,9 +263,29 @@ impl<'c> sqlx::Executor<'c> for &'c Db {
     }
 }
 
-/// Does the database answer? (`/healthz`)
-pub async fn ping(db: &Db) -> AppResult<()> {
-    sqlx::query("SELECT 1").execute(db).await?;
+/// The schema this binary expects, embedded from `server/migrations/sqlite`.
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+
+/// Can this process serve? The database answers, every migration this binary embeds is
+/// applied, and the writer takes writes (`/readyz`). `Err` says what is wrong.
+pub async fn readiness(db: &Db) -> Result<(), String> {
+    let applied: Vec<i64> =
+        sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success = 1")
+            .fetch_all(db)
+            .await
+            .map_err(|e| format!("the database does not answer: {e}"))?;
+    let expected: Vec<i64> = MIGRATOR.iter().map(|m| m.version).collect();
+    let missing = expected.iter().filter(|v| !applied.contains(v)).count();
+    if missing > 0 {
+        return Err(format!(
+            "the database is not migrated: {} of {} migrations applied",
+            expected.len() - missing,
+            expected.len()
+        ));
+    }
+    if !db.writer.watch().running() {
+        return Err("the writer has stopped (shutting down)".into());
+    }
     Ok(())
 }
 

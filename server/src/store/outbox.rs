@@ -52,15 +52,29 @@ pub struct MailRow {
 
 const COLUMNS: &str = "id, account_id, kind, to_addr, subject, text_body, html_body, created_at, status, attempts, last_error, sent_at";
 
-/// Pending mail whose next attempt is due.
-pub async fn due(db: impl SqliteExecutor<'_>, now: &str, limit: i64) -> AppResult<Vec<MailRow>> {
-    Ok(sqlx::query_as(&format!(
-        "SELECT {COLUMNS} FROM outbox WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY id LIMIT ?"
+/// Claims up to `limit` pending messages that are due at `now` for one sender, until
+/// `lease_until`: their next attempt moves to then, in the same statement, so no other sender
+/// (another process or replica on this database) picks them meanwhile — each message is sent
+/// once. A sender that dies mid-delivery leaves its claims to be retried when the lease ends.
+pub async fn claim_due(
+    conn: &mut super::Conn,
+    now: &str,
+    lease_until: &str,
+    limit: i64,
+) -> AppResult<Vec<MailRow>> {
+    let mut rows: Vec<MailRow> = sqlx::query_as(&format!(
+        "UPDATE outbox SET next_attempt_at = ?
+         WHERE id IN (SELECT id FROM outbox WHERE status = 'pending' AND next_attempt_at <= ?
+                      ORDER BY id LIMIT ?)
+         RETURNING {COLUMNS}"
     ))
+    .bind(lease_until)
     .bind(now)
     .bind(limit)
-    .fetch_all(db)
-    .await?)
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.sort_by_key(|m| m.id);
+    Ok(rows)
 }
 
 /// Marks a message delivered and drops its body: it carried a single-use link, which must not

@@ -47,6 +47,28 @@ pub async fn insert_batch(tx: &mut Conn, rows: &[ScimRequestRow]) -> AppResult<(
     Ok(())
 }
 
+/// The id of the newest activity row (0 when there is none).
+pub async fn newest_id(db: &Db) -> AppResult<i64> {
+    Ok(
+        sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) FROM scim_requests")
+            .fetch_one(db)
+            .await?,
+    )
+}
+
+/// The accounts with activity rows whose id is in `(after, upto]`.
+pub async fn accounts_between(db: &Db, after: i64, upto: i64) -> AppResult<Vec<String>> {
+    Ok(
+        sqlx::query_scalar(
+            "SELECT DISTINCT account_id FROM scim_requests WHERE id > ? AND id <= ?",
+        )
+        .bind(after)
+        .bind(upto)
+        .fetch_all(db)
+        .await?,
+    )
+}
+
 /// Inserts the row that stands for the failed authentications not recorded one by one; returns
 /// its id so later ones in the same minute update it instead of adding rows.
 pub async fn insert_summary(tx: &mut Conn, row: &ScimRequestRow) -> AppResult<i64> {

@@ -24,12 +24,37 @@ async fn login(
 }
 
 #[tokio::test]
-async fn healthz_answers_when_the_database_does() {
+async fn healthz_answers_while_the_process_runs() {
     let db = TempDb::new();
     let server = Server::start(&db);
     let res = reqwest::get(server.url("/healthz")).await.unwrap();
     assert_eq!(res.status(), 200);
     assert_eq!(res.text().await.unwrap().trim(), "ok");
+}
+
+/// `/readyz` is what a load balancer asks: ready only while the database answers and holds
+/// every migration this binary expects; `/healthz` (alive) does not depend on the database.
+#[tokio::test]
+async fn readyz_says_ready_only_on_a_migrated_database() {
+    let db = TempDb::new();
+    let server = Server::start(&db);
+    let res = reqwest::get(server.url("/readyz")).await.unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.text().await.unwrap().trim(), "ready");
+    // Someone rolled the schema back under the running server.
+    let pool = crate::common::scim::pool(&db).await;
+    sqlx::query(
+        "DELETE FROM _sqlx_migrations WHERE version = (SELECT MAX(version) FROM _sqlx_migrations)",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    let res = reqwest::get(server.url("/readyz")).await.unwrap();
+    assert_eq!(res.status(), 503);
+    let body = res.text().await.unwrap();
+    assert!(body.contains("not migrated"), "{body}");
+    let res = reqwest::get(server.url("/healthz")).await.unwrap();
+    assert_eq!(res.status(), 200);
 }
 
 #[tokio::test]

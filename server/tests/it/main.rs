@@ -11,6 +11,7 @@ mod cli;
 mod http;
 mod invites;
 mod lifetimes;
+mod replicas;
 mod saml;
 mod scim_groups;
 mod scim_users;

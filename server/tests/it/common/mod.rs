@@ -125,7 +125,10 @@ impl Server {
     }
 
     pub fn start_with(db: &TempDb, extra: &[&str]) -> Self {
-        let stderr_path = db.dir.path().join("server.log");
+        // One log per process: several servers may share a database (it/replicas.rs).
+        static STARTED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = STARTED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let stderr_path = db.dir.path().join(format!("server-{n}.log"));
         let stderr = std::fs::File::create(&stderr_path).expect("log file");
         let mut child = Command::new(bin())
             .args(["serve", "--listen", "127.0.0.1:0"])
@@ -208,6 +211,12 @@ impl Server {
     /// A browser-like client: keeps cookies, follows no redirects, and names this server as
     /// the `Origin` of its requests (as browsers do on every POST; writes without one are refused).
     pub fn client(&self) -> reqwest::Client {
+        self.client_with(std::sync::Arc::new(reqwest::cookie::Jar::default()))
+    }
+
+    /// [`Server::client`] keeping its cookies in `jar`: one browser's cookies (cookies are not
+    /// per port) used against several servers.
+    pub fn client_with(&self, jar: std::sync::Arc<reqwest::cookie::Jar>) -> reqwest::Client {
         let mut origin = reqwest::header::HeaderMap::new();
         origin.insert(
             reqwest::header::ORIGIN,
@@ -215,7 +224,7 @@ impl Server {
         );
         reqwest::Client::builder()
             .default_headers(origin)
-            .cookie_store(true)
+            .cookie_provider(jar)
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .expect("client")
