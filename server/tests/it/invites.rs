@@ -61,31 +61,6 @@ async fn admin_session(server: &Server) -> reqwest::Client {
     client
 }
 
-async fn post_form(
-    server: &Server,
-    client: &reqwest::Client,
-    path: &str,
-    form: &[(&str, &str)],
-) -> reqwest::Response {
-    client
-        .post(server.url(path))
-        .form(form)
-        .send()
-        .await
-        .unwrap()
-}
-
-async fn whoami(server: &Server, client: &reqwest::Client) -> Value {
-    client
-        .post(server.url("/api/whoami"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
-}
-
 async fn signup(
     server: &Server,
     client: &reqwest::Client,

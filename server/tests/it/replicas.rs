@@ -7,31 +7,9 @@
 use crate::common::scim::*;
 use crate::common::smtp::*;
 use crate::common::*;
-use serde_json::{json, Value};
+use serde_json::json;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-
-async fn post_form(
-    server: &Server,
-    client: &reqwest::Client,
-    path: &str,
-    form: &[(&str, &str)],
-) -> reqwest::Response {
-    client
-        .post(server.url(path))
-        .form(form)
-        .send()
-        .await
-        .unwrap()
-}
-
-async fn whoami(server: &Server, client: &reqwest::Client) -> Value {
-    post_form(server, client, "/api/whoami", &[])
-        .await
-        .json()
-        .await
-        .unwrap()
-}
 
 /// Two servers on one new database with an administrator and an API key.
 struct Pair {
@@ -42,14 +20,11 @@ struct Pair {
     b: Server,
 }
 
-fn pair(extra: &[&str]) -> Pair {
+fn pair() -> Pair {
     let db = TempDb::new();
     let account = account_with_admin(&db, "admin@example.com");
     let token = api_key(&db, &account);
-    let (a, b) = (
-        Server::start_with(&db, extra),
-        Server::start_with(&db, extra),
-    );
+    let (a, b) = (Server::start(&db), Server::start(&db));
     Pair {
         db,
         account,
@@ -168,7 +143,7 @@ async fn a_session_made_on_one_process_works_on_the_other_and_suspension_ends_it
 /// the other had just used (and cached) it.
 #[tokio::test]
 async fn a_key_revoked_on_one_process_is_refused_by_the_other_within_a_second() {
-    let p = pair(&[]);
+    let p = pair();
     let on_b = Scim::new(&p.b, &p.account, &p.token);
     assert_eq!(on_b.get("/Users").await.status, 200);
     let key_id = p.token.split('_').nth(1).unwrap().to_string();
@@ -196,7 +171,7 @@ async fn a_key_revoked_on_one_process_is_refused_by_the_other_within_a_second() 
 /// the other.
 #[tokio::test]
 async fn the_live_feed_on_one_process_shows_requests_answered_by_the_other() {
-    let p = pair(&[]);
+    let p = pair();
     let admin = admin_on(&p.b).await;
     let mut feed = admin.get(p.b.url("/live/activity")).send().await.unwrap();
     assert_eq!(feed.status(), 200);
@@ -221,7 +196,7 @@ async fn the_live_feed_on_one_process_shows_requests_answered_by_the_other() {
 /// processes give exactly one 201 and 63 × 409, and one row.
 #[tokio::test]
 async fn concurrent_creates_of_one_user_name_on_two_processes_give_one_user() {
-    let p = pair(&[]);
+    let p = pair();
     let (sa, sb) = (
         Scim::new(&p.a, &p.account, &p.token),
         Scim::new(&p.b, &p.account, &p.token),
@@ -274,39 +249,19 @@ async fn two_senders_on_one_database_deliver_each_mail_once() {
         scim.user(&format!("p{i}@example.com")).await;
     }
     // SMTP is down: every invite waits, pending, after one failed attempt.
-    let pool = pool(&db).await;
-    let mut tried = 0;
-    for _ in 0..200 {
-        tried = sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE attempts > 0")
-            .fetch_one(&pool)
-            .await
-            .unwrap();
-        if tried == 20 {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-    assert_eq!(tried, 20);
+    let tried = "SELECT COUNT(*) FROM outbox WHERE attempts > 0";
+    assert_eq!(count_becomes(&db, tried, 20).await, 20);
     // SMTP is back, the retries are due, and both senders are woken at once.
     let smtp = SmtpSink::start_on(db.dir.path(), port);
+    let pool = pool(&db).await;
     sqlx::query("UPDATE outbox SET next_attempt_at = '2000-01-01T00:00:00.000Z'")
         .execute(&pool)
         .await
         .unwrap();
     tokio::join!(sa.user("last-a@example.com"), sb.user("last-b@example.com"));
     smtp.wait_for(22).await;
-    let mut sent = 0;
-    for _ in 0..100 {
-        sent = sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE status = 'sent'")
-            .fetch_one(&pool)
-            .await
-            .unwrap();
-        if sent == 22 {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-    assert_eq!(sent, 22);
+    let sent = "SELECT COUNT(*) FROM outbox WHERE status = 'sent'";
+    assert_eq!(count_becomes(&db, sent, 22).await, 22);
     // Give a second (wrong) delivery time to arrive before counting.
     tokio::time::sleep(std::time::Duration::from_secs(1)).await;
     let messages = smtp.messages();

@@ -242,3 +242,42 @@ impl Drop for Server {
 fn site_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/site")
 }
+
+/// A form POST from `client` (a browser-like client of `server`).
+pub async fn post_form(
+    server: &Server,
+    client: &reqwest::Client,
+    path: &str,
+    form: &[(&str, &str)],
+) -> reqwest::Response {
+    client
+        .post(server.url(path))
+        .form(form)
+        .send()
+        .await
+        .unwrap()
+}
+
+/// Who `client` is logged in as on `server` (`"Anonymous"` or `{"LoggedIn": {…}}`).
+pub async fn whoami(server: &Server, client: &reqwest::Client) -> serde_json::Value {
+    post_form(server, client, "/api/whoami", &[])
+        .await
+        .json()
+        .await
+        .unwrap()
+}
+
+/// Polls `sql` (one count) on the test's database until it is `want`, for up to 20 s;
+/// returns the last count.
+pub async fn count_becomes(db: &TempDb, sql: &str, want: i64) -> i64 {
+    let pool = scim::pool(db).await;
+    let mut n = -1;
+    for _ in 0..200 {
+        n = sqlx::query_scalar(sql).fetch_one(&pool).await.unwrap();
+        if n == want {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    n
+}
