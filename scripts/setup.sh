@@ -42,6 +42,12 @@ fi
 [ "$what" = build ] && exit 0
 
 # --- test tools ---------------------------------------------------------------------------
+# A real PostgreSQL server for the storage tests (issue 12); the tests run it themselves, as the
+# postgres OS user on a temporary directory and a free port (it refuses to run as root).
+if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || ! command -v setpriv >/dev/null; then
+  say "installing PostgreSQL from Debian"
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql util-linux
+fi
 if ! command -v chromium >/dev/null; then
   say "installing Debian Chromium"
   apt-get update -qq && apt-get install -y -qq chromium

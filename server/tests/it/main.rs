@@ -11,6 +11,7 @@ mod cli;
 mod http;
 mod invites;
 mod lifetimes;
+mod postgres_schema;
 mod replicas;
 mod saml;
 mod scim_groups;

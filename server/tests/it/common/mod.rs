@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod inproc;
+pub mod pg;
 pub mod scim;
 pub mod smtp;
 

@@ -1,0 +1,2 @@
+-- PostgreSQL twin of ../sqlite/0006.
+ALTER TABLE users ADD COLUMN display_name TEXT COLLATE "C";

@@ -1,0 +1,125 @@
+//! The PostgreSQL schema (`server/migrations/postgres`, issue 12) against the SQLite schema it
+//! twins, on a real PostgreSQL server (`common::pg`): the same migration versions, tables,
+//! columns and index names, every text column bytewise (`COLLATE "C"`, as SQLite's BINARY, so
+//! paging and sorting agree), and migrations safe when replicas start together.
+
+use crate::common::*;
+use sqlx::migrate::Migrator;
+use std::collections::BTreeSet;
+
+static POSTGRES: Migrator = sqlx::migrate!("./migrations/postgres");
+static SQLITE: Migrator = sqlx::migrate!("./migrations/sqlite");
+
+type Names = BTreeSet<(String, String)>;
+
+async fn sqlite_schema(db: &TempDb) -> (Names, BTreeSet<String>) {
+    let pool = scim::pool(db).await;
+    // `table_xinfo`, not `table_info`: it lists generated columns too (users.name_norm).
+    let columns: Vec<(String, String)> = sqlx::query_as(
+        "SELECT m.name, c.name FROM sqlite_master m, pragma_table_xinfo(m.name) c
+         WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' AND m.name <> '_sqlx_migrations'",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    let indexes: Vec<String> = sqlx::query_scalar(
+        "SELECT name FROM sqlite_master WHERE type = 'index' AND name NOT LIKE 'sqlite_autoindex%'",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    (columns.into_iter().collect(), indexes.into_iter().collect())
+}
+
+async fn postgres_schema(pool: &sqlx::PgPool) -> (Names, BTreeSet<String>) {
+    let columns: Vec<(String, String)> = sqlx::query_as(
+        "SELECT table_name::text, column_name::text FROM information_schema.columns
+         WHERE table_schema = 'public' AND table_name <> '_sqlx_migrations'",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap();
+    // Primary keys and UNIQUE constraints are named by PostgreSQL (`…_pkey`, `…_key`), as
+    // SQLite's are (`sqlite_autoindex_…`); every index we name must exist on both.
+    let indexes: Vec<String> = sqlx::query_scalar(
+        "SELECT indexname::text FROM pg_indexes WHERE schemaname = 'public'
+         AND indexname NOT LIKE '%\\_pkey' AND indexname NOT LIKE '%\\_key'",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap();
+    (columns.into_iter().collect(), indexes.into_iter().collect())
+}
+
+#[tokio::test]
+async fn the_postgres_migrations_mirror_the_sqlite_ones() {
+    let versions = |m: &Migrator| m.iter().map(|m| m.version).collect::<Vec<_>>();
+    assert_eq!(versions(&POSTGRES), versions(&SQLITE));
+
+    // SQLite as the binary migrates it; PostgreSQL from the twin migrations.
+    let db = TempDb::new();
+    ok(&db, &["account", "create", "--name", "Acme"], &[]);
+    let (sqlite_columns, sqlite_indexes) = sqlite_schema(&db).await;
+    let pool = sqlx::PgPool::connect(&pg::new_database().await)
+        .await
+        .unwrap();
+    POSTGRES.run(&pool).await.unwrap();
+    let (pg_columns, pg_indexes) = postgres_schema(&pool).await;
+    assert_eq!(
+        sqlite_columns
+            .symmetric_difference(&pg_columns)
+            .collect::<Vec<_>>(),
+        Vec::<&(String, String)>::new(),
+        "columns on one engine only"
+    );
+    assert_eq!(
+        sqlite_indexes
+            .symmetric_difference(&pg_indexes)
+            .collect::<Vec<_>>(),
+        Vec::<&String>::new(),
+        "indexes on one engine only"
+    );
+    let not_bytewise: Vec<(String, String)> = sqlx::query_as(
+        "SELECT table_name::text, column_name::text FROM information_schema.columns
+         WHERE table_schema = 'public' AND data_type = 'text' AND table_name <> '_sqlx_migrations'
+           AND collation_name IS DISTINCT FROM 'C'",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    assert_eq!(not_bytewise, vec![], "text columns without COLLATE \"C\"");
+    // Generated columns compute as on SQLite.
+    let name: String = sqlx::query_scalar(
+        "WITH a AS (INSERT INTO accounts (id, name, created_at) VALUES ('a', 'A', 'now') RETURNING id)
+         INSERT INTO users (id, account_id, user_name, user_name_norm, first_name, last_name, status, source, created_at, updated_at)
+         SELECT 'u', id, 'x', 'x', ' Ada', 'Lovelace ', 'active', 'manual', 'now', 'now' FROM a
+         RETURNING name_norm",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(name, "ada lovelace");
+}
+
+/// Replicas started together on a new database all run the migrator: one applies the
+/// migrations (sqlx holds a PostgreSQL advisory lock), the others wait and find them applied.
+#[tokio::test]
+async fn replicas_migrating_a_new_postgres_database_at_once_all_succeed() {
+    let url = pg::new_database().await;
+    let runs = (0..4).map(|_| {
+        let url = url.clone();
+        async move {
+            let pool = sqlx::PgPool::connect(&url).await.unwrap();
+            POSTGRES.run(&pool).await
+        }
+    });
+    for result in futures_util::future::join_all(runs).await {
+        result.unwrap();
+    }
+    let pool = sqlx::PgPool::connect(&url).await.unwrap();
+    let applied: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations WHERE success")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(applied, i64::try_from(POSTGRES.iter().count()).unwrap());
+}
