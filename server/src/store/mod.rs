@@ -17,6 +17,7 @@ pub mod users;
 
 mod affinity;
 pub mod checkpoint;
+pub mod copy;
 pub mod sessions;
 mod spin;
 pub mod writer;
@@ -265,6 +266,9 @@ impl<'c> sqlx::Executor<'c> for &'c Db {
 
 /// The schema this binary expects, embedded from `server/migrations/sqlite`.
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+/// Its PostgreSQL twin (`server/migrations/postgres`: the same versions and tables), used by
+/// [`copy`] today and by the PostgreSQL engine (issue 12, in progress).
+static POSTGRES_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
 /// Can this process serve? The database answers, every migration this binary embeds is
 /// applied, and the writer takes writes (`/readyz`). `Err` says what is wrong.

@@ -8,6 +8,7 @@ mod common;
 
 mod admin;
 mod cli;
+mod db_copy;
 mod http;
 mod invites;
 mod lifetimes;
