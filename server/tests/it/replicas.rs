@@ -272,3 +272,67 @@ async fn two_senders_on_one_database_deliver_each_mail_once() {
     }
     assert_eq!(messages.len(), 22);
 }
+
+/// `kill -9` of one process under a load of creates spread over both: every create that was
+/// acknowledged (201) is there afterwards, and the other process answers every request sent
+/// to it, before, during and after.
+#[tokio::test]
+async fn killing_one_process_under_load_loses_no_acknowledged_write() {
+    const PER_WORKER: usize = 150;
+    let mut p = pair();
+    let (sa, sb) = (
+        Arc::new(Scim::new(&p.a, &p.account, &p.token)),
+        Arc::new(Scim::new(&p.b, &p.account, &p.token)),
+    );
+    let acknowledged = Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let cut_off = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let mut load = tokio::task::JoinSet::new();
+    for worker in 0..8 {
+        let (scim, on_b) = if worker % 2 == 0 {
+            (sa.clone(), false)
+        } else {
+            (sb.clone(), true)
+        };
+        let (acknowledged, cut_off) = (acknowledged.clone(), cut_off.clone());
+        load.spawn(async move {
+            for i in 0..PER_WORKER {
+                let body = json!({"userName": format!("w{worker}-{i}@example.com")});
+                match tokio::time::timeout(Duration::from_secs(20), scim.try_post("/Users", body))
+                    .await
+                {
+                    Ok(Ok(r)) if r.status == 201 => {
+                        let id = r.body["id"].as_str().unwrap().to_string();
+                        acknowledged.lock().unwrap().push(id);
+                    }
+                    Ok(Ok(r)) => panic!("worker {worker}: {} {}", r.status, r.body),
+                    // The killed process's connections fail: not acknowledged, not counted.
+                    Ok(Err(_)) if !on_b => {
+                        cut_off.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        return;
+                    }
+                    Ok(Err(e)) => panic!("worker {worker} (the live process): {e}"),
+                    Err(_) => panic!("worker {worker}: no answer in 20 s"),
+                }
+            }
+        });
+    }
+    // Let the load run, then kill A in the middle of it.
+    while acknowledged.lock().unwrap().len() < 200 {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    p.a.kill();
+    while let Some(done) = load.join_next().await {
+        done.unwrap();
+    }
+    let ids = acknowledged.lock().unwrap().clone();
+    assert!(
+        ids.len() >= 160,
+        "B's 160 creates and A's first ones: {}",
+        ids.len()
+    );
+    for id in &ids {
+        let r = sb.get(&format!("/Users/{id}")).await;
+        assert_eq!(r.status, 200, "acknowledged user {id} is missing");
+    }
+    assert_eq!(sb.get("/Users?count=1").await.status, 200);
+}

@@ -177,6 +177,12 @@ impl Server {
             .expect("VmRSS")
     }
 
+    /// SIGKILL: the process ends at once, mid-request, as in a crash.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
     /// Sends SIGTERM and waits (at most 30 s) for a clean exit.
     pub fn terminate(mut self) {
         let pid = self.child.id().to_string();

@@ -48,6 +48,19 @@ impl Scim {
         body: Option<Value>,
         extra: &[(&str, &str)],
     ) -> Reply {
+        self.try_send(method, path, body, extra)
+            .await
+            .expect("request")
+    }
+
+    /// [`Scim::send`] that returns a failed connection (or a body cut off) as an error.
+    pub async fn try_send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+        extra: &[(&str, &str)],
+    ) -> Result<Reply, reqwest::Error> {
         let mut req = self
             .client
             .request(method, format!("{}{path}", self.base))
@@ -60,25 +73,30 @@ impl Scim {
         for (k, v) in extra {
             req = req.header(*k, *v);
         }
-        let res = req.send().await.expect("request");
+        let res = req.send().await?;
         let status = res.status().as_u16();
         let headers = res.headers().clone();
-        let text = res.text().await.unwrap_or_default();
+        let text = res.text().await?;
         let body = if text.is_empty() {
             Value::Null
         } else {
             serde_json::from_str(&text).unwrap_or(Value::String(text))
         };
-        Reply {
+        Ok(Reply {
             status,
             headers,
             body,
-        }
+        })
     }
 
     pub async fn get(&self, path: &str) -> Reply {
         self.send(reqwest::Method::GET, path, None, &[]).await
     }
+    pub async fn try_post(&self, path: &str, body: Value) -> Result<Reply, reqwest::Error> {
+        self.try_send(reqwest::Method::POST, path, Some(body), &[])
+            .await
+    }
+
     pub async fn post(&self, path: &str, body: Value) -> Reply {
         self.send(reqwest::Method::POST, path, Some(body), &[])
             .await
