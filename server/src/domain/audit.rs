@@ -2,9 +2,9 @@
 
 use crate::error::AppResult;
 use crate::ids;
+use crate::store::exec::Exec;
 use crate::store::{self, audit::NewEvent};
 use crate::vocab::{ActorKind, AuditAction, TargetKind};
-use sqlx::SqliteExecutor;
 
 /// Who is acting.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -56,7 +56,7 @@ pub struct Event<'a> {
 }
 
 pub async fn record(
-    db: impl SqliteExecutor<'_>,
+    db: impl Exec<'_>,
     account_id: &str,
     actor: &Actor,
     e: Event<'_>,

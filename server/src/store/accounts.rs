@@ -1,7 +1,8 @@
 //! `accounts`.
 
+use super::exec::Exec;
 use crate::error::AppResult;
-use sqlx::SqliteExecutor;
+use crate::sql;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct AccountRow {
@@ -10,28 +11,24 @@ pub struct AccountRow {
     pub created_at: String,
 }
 
-pub async fn insert(db: impl SqliteExecutor<'_>, id: &str, name: &str, now: &str) -> AppResult<()> {
-    sqlx::query("INSERT INTO accounts (id, name, created_at) VALUES (?, ?, ?)")
-        .bind(id)
-        .bind(name)
-        .bind(now)
-        .execute(db)
-        .await?;
+pub async fn insert(db: impl Exec<'_>, id: &str, name: &str, now: &str) -> AppResult<()> {
+    sql!(db, execute,
+        sqlite: "INSERT INTO accounts (id, name, created_at) VALUES (?, ?, ?)",
+        postgres: "INSERT INTO accounts (id, name, created_at) VALUES ($1, $2, $3)",
+        id, name, now)?;
     Ok(())
 }
 
-pub async fn get(db: impl SqliteExecutor<'_>, id: &str) -> AppResult<Option<AccountRow>> {
-    Ok(
-        sqlx::query_as("SELECT id, name, created_at FROM accounts WHERE id = ?")
-            .bind(id)
-            .fetch_optional(db)
-            .await?,
-    )
+pub async fn get(db: impl Exec<'_>, id: &str) -> AppResult<Option<AccountRow>> {
+    Ok(sql!(db, fetch_optional as AccountRow,
+        sqlite: "SELECT id, name, created_at FROM accounts WHERE id = ?",
+        postgres: "SELECT id, name, created_at FROM accounts WHERE id = $1",
+        id)?)
 }
 
-pub async fn any_exists(db: impl SqliteExecutor<'_>) -> AppResult<bool> {
-    let found: Option<i64> = sqlx::query_scalar("SELECT 1 FROM accounts LIMIT 1")
-        .fetch_optional(db)
-        .await?;
+pub async fn any_exists(db: impl Exec<'_>) -> AppResult<bool> {
+    let found: Option<i64> = sql!(db, fetch_optional scalar i64,
+        sqlite: "SELECT 1 FROM accounts LIMIT 1",
+        postgres: "SELECT 1::BIGINT FROM accounts LIMIT 1")?;
     Ok(found.is_some())
 }

@@ -1,8 +1,9 @@
 //! `audit_events`: who did what to whom.
 
+use super::exec::Exec;
 use crate::error::AppResult;
 use crate::vocab::{ActorKind, AuditAction, AuditCategory, TargetKind};
-use sqlx::SqliteExecutor;
+use crate::{sql, sql_built};
 
 pub struct NewEvent<'a> {
     pub account_id: &'a str,
@@ -17,23 +18,14 @@ pub struct NewEvent<'a> {
     pub now: &'a str,
 }
 
-pub async fn insert(db: impl SqliteExecutor<'_>, e: NewEvent<'_>) -> AppResult<()> {
-    sqlx::query(
-        "INSERT INTO audit_events (account_id, at, actor_kind, actor_id, actor_label, action, target_kind, target_id, target_label, detail)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-    )
-    .bind(e.account_id)
-    .bind(e.now)
-    .bind(e.actor_kind.as_str())
-    .bind(e.actor_id)
-    .bind(e.actor_label)
-    .bind(e.action.as_str())
-    .bind(e.target_kind.as_str())
-    .bind(e.target_id)
-    .bind(e.target_label)
-    .bind(e.detail)
-    .execute(db)
-    .await?;
+pub async fn insert(db: impl Exec<'_>, e: NewEvent<'_>) -> AppResult<()> {
+    sql!(db, execute,
+        sqlite: "INSERT INTO audit_events (account_id, at, actor_kind, actor_id, actor_label, action, target_kind, target_id, target_label, detail)
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        postgres: "INSERT INTO audit_events (account_id, at, actor_kind, actor_id, actor_label, action, target_kind, target_id, target_label, detail)
+                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        e.account_id, e.now, e.actor_kind.as_str(), e.actor_id, e.actor_label, e.action.as_str(),
+        e.target_kind.as_str(), e.target_id, e.target_label, e.detail)?;
     Ok(())
 }
 
@@ -70,30 +62,36 @@ pub struct EventFilter {
 /// The newest events of the account matching `f` (walks `audit_events_account` or, for one
 /// target, `audit_events_target`, newest first).
 pub async fn list(
-    db: impl SqliteExecutor<'_>,
+    db: impl Exec<'_>,
     account_id: &str,
     f: &EventFilter,
     limit: i64,
 ) -> AppResult<Vec<EventRow>> {
-    let mut q = sqlx::QueryBuilder::<sqlx::Sqlite>::new(format!(
-        "SELECT {EVENT_COLUMNS} FROM audit_events WHERE account_id = "
-    ));
-    q.push_bind(account_id.to_string());
-    if let Some(category) = &f.category {
-        q.push(" AND action >= ")
-            .push_bind(format!("{category}."))
-            .push(" AND action < ")
-            .push_bind(format!("{category}/"));
-    }
-    if let Some(kind) = &f.actor_kind {
-        q.push(" AND actor_kind = ").push_bind(kind.as_str());
-    }
-    if let Some(target) = &f.target_id {
-        q.push(" AND target_id = ").push_bind(target.clone());
-    }
-    if let Some(before) = f.before {
-        q.push(" AND id < ").push_bind(before);
-    }
-    q.push(" ORDER BY id DESC LIMIT ").push_bind(limit);
-    Ok(q.build_query_as().fetch_all(db).await?)
+    Ok(sql_built!(
+        db,
+        |Db| {
+            let mut q = sqlx::QueryBuilder::<Db>::new(format!(
+                "SELECT {EVENT_COLUMNS} FROM audit_events WHERE account_id = "
+            ));
+            q.push_bind(account_id.to_string());
+            if let Some(category) = &f.category {
+                q.push(" AND action >= ")
+                    .push_bind(format!("{category}."))
+                    .push(" AND action < ")
+                    .push_bind(format!("{category}/"));
+            }
+            if let Some(kind) = &f.actor_kind {
+                q.push(" AND actor_kind = ").push_bind(kind.as_str());
+            }
+            if let Some(target) = &f.target_id {
+                q.push(" AND target_id = ").push_bind(target.clone());
+            }
+            if let Some(before) = f.before {
+                q.push(" AND id < ").push_bind(before);
+            }
+            q.push(" ORDER BY id DESC LIMIT ").push_bind(limit);
+            q
+        },
+        |q, e| q.build_query_as().fetch_all(e).await
+    )?)
 }

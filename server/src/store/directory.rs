@@ -1,7 +1,11 @@
 //! The administrator's views of users and groups: the Users page (filters, search, keyset
 //! pagination that stays fast at millions of rows), group lists and members, each in one query.
+//! The Users-page planner (`bounded_count` … `user_count`) is SQLite's alone for now (`INDEXED
+//! BY`, `rowid`); PostgreSQL gets its own with its engine (issue 12).
 
+use super::exec::Exec;
 use crate::error::AppResult;
+use crate::sql;
 use crate::vocab::{Source, UserStatus};
 use sqlx::{QueryBuilder, Sqlite, SqliteExecutor};
 
@@ -273,7 +277,7 @@ pub struct UserGroupRow {
 
 /// The groups of each of `user_ids`, in one query.
 pub async fn groups_of_users(
-    db: impl SqliteExecutor<'_>,
+    db: impl Exec<'_>,
     account_id: &str,
     user_ids: &[String],
 ) -> AppResult<Vec<UserGroupRow>> {
@@ -282,27 +286,22 @@ pub async fn groups_of_users(
     }
     let json =
         serde_json::to_string(user_ids).map_err(|e| crate::AppError::Internal(e.to_string()))?;
-    Ok(sqlx::query_as(
-        "SELECT gm.user_id, g.id AS group_id, g.name FROM group_members gm JOIN user_groups g ON g.id = gm.group_id
-         WHERE gm.user_id IN (SELECT value FROM json_each(?)) AND g.account_id = ? ORDER BY g.name_norm",
-    )
-    .bind(json)
-    .bind(account_id)
-    .fetch_all(db)
-    .await?)
+    Ok(sql!(db, fetch_all as _,
+        sqlite: "SELECT gm.user_id, g.id AS group_id, g.name FROM group_members gm JOIN user_groups g ON g.id = gm.group_id
+         WHERE gm.user_id IN (SELECT value FROM json_each(?)) AND g.account_id = ? ORDER BY g.name_norm" => [json, account_id],
+        postgres: "SELECT gm.user_id, g.id AS group_id, g.name FROM group_members gm JOIN user_groups g ON g.id = gm.group_id
+         WHERE gm.user_id = ANY($1) AND g.account_id = $2 ORDER BY g.name_norm" => [user_ids, account_id])?)
 }
 
 pub async fn last_login(
-    db: impl SqliteExecutor<'_>,
+    db: impl Exec<'_>,
     account_id: &str,
     user_id: &str,
 ) -> AppResult<Option<String>> {
     Ok(
-        sqlx::query_scalar("SELECT last_login_at FROM users WHERE account_id = ? AND id = ?")
-            .bind(account_id)
-            .bind(user_id)
-            .fetch_optional(db)
-            .await?
+        sql!(db, fetch_optional scalar _,
+        sqlite: "SELECT last_login_at FROM users WHERE account_id = ? AND id = ?",
+        postgres: "SELECT last_login_at FROM users WHERE account_id = $1 AND id = $2", account_id, user_id)?
             .flatten(),
     )
 }
@@ -319,17 +318,16 @@ pub struct GroupSummaryRow {
 
 /// Every group of the account with its member count, by name.
 pub async fn group_summaries(
-    db: impl SqliteExecutor<'_>,
+    db: impl Exec<'_>,
     account_id: &str,
 ) -> AppResult<Vec<GroupSummaryRow>> {
-    Ok(sqlx::query_as(
-        "SELECT g.id, g.name, g.builtin, g.source,
+    Ok(sql!(db, fetch_all as _,
+        sqlite: "SELECT g.id, g.name, g.builtin, g.source,
                 (SELECT count(*) FROM group_members gm WHERE gm.group_id = g.id) AS members
          FROM user_groups g WHERE g.account_id = ? ORDER BY g.builtin IS NULL, g.name_norm",
-    )
-    .bind(account_id)
-    .fetch_all(db)
-    .await?)
+        postgres: "SELECT g.id, g.name, g.builtin, g.source,
+                (SELECT count(*) FROM group_members gm WHERE gm.group_id = g.id) AS members
+         FROM user_groups g WHERE g.account_id = $1 ORDER BY g.builtin IS NULL, g.name_norm", account_id)?)
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -344,66 +342,49 @@ pub struct MemberDetailRow {
 
 /// Members of a group with what the UI shows about them, first `limit` by e-mail.
 pub async fn members(
-    db: impl SqliteExecutor<'_>,
+    db: impl Exec<'_>,
     group_id: &str,
     limit: i64,
 ) -> AppResult<Vec<MemberDetailRow>> {
-    Ok(sqlx::query_as(
-        "SELECT u.id AS user_id, u.first_name, u.last_name, COALESCE(u.email, u.user_name) AS email, u.status
+    Ok(sql!(db, fetch_all as _,
+        sqlite: "SELECT u.id AS user_id, u.first_name, u.last_name, COALESCE(u.email, u.user_name) AS email, u.status
          FROM group_members gm JOIN users u ON u.id = gm.user_id
          WHERE gm.group_id = ? ORDER BY u.user_name_norm LIMIT ?",
-    )
-    .bind(group_id)
-    .bind(limit)
-    .fetch_all(db)
-    .await?)
+        postgres: "SELECT u.id AS user_id, u.first_name, u.last_name, COALESCE(u.email, u.user_name) AS email, u.status
+         FROM group_members gm JOIN users u ON u.id = gm.user_id
+         WHERE gm.group_id = $1 ORDER BY u.user_name_norm LIMIT $2", group_id, limit)?)
 }
 
-pub async fn member_count(db: impl SqliteExecutor<'_>, group_id: &str) -> AppResult<i64> {
-    Ok(
-        sqlx::query_scalar("SELECT count(*) FROM group_members WHERE group_id = ?")
-            .bind(group_id)
-            .fetch_one(db)
-            .await?,
-    )
+pub async fn member_count(db: impl Exec<'_>, group_id: &str) -> AppResult<i64> {
+    Ok(sql!(db, fetch_one scalar _,
+        sqlite: "SELECT count(*) FROM group_members WHERE group_id = ?",
+        postgres: "SELECT count(*) FROM group_members WHERE group_id = $1", group_id)?)
 }
 
 /// Is the user in the group?
-pub async fn is_member(
-    db: impl SqliteExecutor<'_>,
-    group_id: &str,
-    user_id: &str,
-) -> AppResult<bool> {
-    let found: Option<i64> =
-        sqlx::query_scalar("SELECT 1 FROM group_members WHERE group_id = ? AND user_id = ?")
-            .bind(group_id)
-            .bind(user_id)
-            .fetch_optional(db)
-            .await?;
+pub async fn is_member(db: impl Exec<'_>, group_id: &str, user_id: &str) -> AppResult<bool> {
+    let found: Option<i64> = sql!(db, fetch_optional scalar _,
+        sqlite: "SELECT 1 FROM group_members WHERE group_id = ? AND user_id = ?",
+        postgres: "SELECT 1::BIGINT FROM group_members WHERE group_id = $1 AND user_id = $2", group_id, user_id)?;
     Ok(found.is_some())
 }
 
 /// The id of the account's user with this e-mail (or userName), if any.
 pub async fn user_id_by_email(
-    db: impl SqliteExecutor<'_>,
+    db: impl Exec<'_>,
     account_id: &str,
     email: &str,
 ) -> AppResult<Option<String>> {
     let norm = email.trim().to_lowercase();
-    Ok(sqlx::query_scalar(
-        "SELECT id FROM users WHERE account_id = ? AND (email_norm = ? OR user_name_norm = ?) LIMIT 1",
-    )
-    .bind(account_id)
-    .bind(&norm)
-    .bind(&norm)
-    .fetch_optional(db)
-    .await?)
+    Ok(sql!(db, fetch_optional scalar _,
+        sqlite: "SELECT id FROM users WHERE account_id = ? AND (email_norm = ? OR user_name_norm = ?) LIMIT 1",
+        postgres: "SELECT id FROM users WHERE account_id = $1 AND (email_norm = $2 OR user_name_norm = $3) LIMIT 1", account_id, &norm, &norm)?)
 }
 
 /// Which of `group_ids` are groups of the account (only manual ones, those an administrator
 /// may assign members to, when `manual_only`).
 pub async fn groups_in_account(
-    db: impl SqliteExecutor<'_>,
+    db: impl Exec<'_>,
     account_id: &str,
     group_ids: &[String],
     manual_only: bool,
@@ -418,28 +399,24 @@ pub async fn groups_in_account(
     } else {
         ""
     };
-    Ok(sqlx::query_scalar(&format!(
-        "SELECT id FROM user_groups WHERE account_id = ?{manual} AND id IN (SELECT value FROM json_each(?))"
-    ))
-    .bind(account_id)
-    .bind(json)
-    .fetch_all(db)
-    .await?)
+    Ok(sql!(db, fetch_all scalar _,
+        sqlite: &format!(
+            "SELECT id FROM user_groups WHERE account_id = ?{manual} AND id IN (SELECT value FROM json_each(?))"
+        ) => [account_id, json],
+        postgres: &format!(
+            "SELECT id FROM user_groups WHERE account_id = $1{manual} AND id = ANY($2)"
+        ) => [account_id, group_ids])?)
 }
 
 /// Up to `limit` ids of the account's active Account Administrators.
 pub async fn active_admins(
-    db: impl SqliteExecutor<'_>,
+    db: impl Exec<'_>,
     account_id: &str,
     limit: i64,
 ) -> AppResult<Vec<String>> {
-    Ok(sqlx::query_scalar(
-        "SELECT gm.user_id FROM group_members gm JOIN user_groups g ON g.id = gm.group_id JOIN users u ON u.id = gm.user_id
+    Ok(sql!(db, fetch_all scalar _,
+        sqlite: "SELECT gm.user_id FROM group_members gm JOIN user_groups g ON g.id = gm.group_id JOIN users u ON u.id = gm.user_id
          WHERE g.account_id = ? AND g.builtin = ? AND u.status = 'active' LIMIT ?",
-    )
-    .bind(account_id)
-    .bind(crate::store::groups::ADMIN_BUILTIN)
-    .bind(limit)
-    .fetch_all(db)
-    .await?)
+        postgres: "SELECT gm.user_id FROM group_members gm JOIN user_groups g ON g.id = gm.group_id JOIN users u ON u.id = gm.user_id
+         WHERE g.account_id = $1 AND g.builtin = $2 AND u.status = 'active' LIMIT $3", account_id, crate::store::groups::ADMIN_BUILTIN, limit)?)
 }

@@ -1,8 +1,9 @@
 //! `user_groups` and `group_members`.
 
+use super::exec::Exec;
 use crate::error::AppResult;
+use crate::sql;
 use crate::vocab::Source;
-use sqlx::SqliteExecutor;
 
 pub const ADMIN_BUILTIN: &str = "account_admin";
 
@@ -15,52 +16,31 @@ pub struct NewGroup<'a> {
     pub now: &'a str,
 }
 
-pub async fn insert(db: impl SqliteExecutor<'_>, g: NewGroup<'_>) -> AppResult<()> {
-    sqlx::query(
-        "INSERT INTO user_groups (id, account_id, name, name_norm, builtin, source, created_at, updated_at)
+pub async fn insert(db: impl Exec<'_>, g: NewGroup<'_>) -> AppResult<()> {
+    sql!(db, execute,
+        sqlite: "INSERT INTO user_groups (id, account_id, name, name_norm, builtin, source, created_at, updated_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-    )
-    .bind(g.id)
-    .bind(g.account_id)
-    .bind(g.name)
-    .bind(g.name.to_lowercase())
-    .bind(g.builtin)
-    .bind(g.source.as_str())
-    .bind(g.now)
-    .bind(g.now)
-    .execute(db)
-    .await?;
+        postgres: "INSERT INTO user_groups (id, account_id, name, name_norm, builtin, source, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)", g.id, g.account_id, g.name, g.name.to_lowercase(), g.builtin, g.source.as_str(), g.now, g.now)?;
     Ok(())
 }
 
 /// The id of the account's built-in Account Administrator group.
-pub async fn admin_group_id(
-    db: impl SqliteExecutor<'_>,
-    account_id: &str,
-) -> AppResult<Option<String>> {
-    Ok(
-        sqlx::query_scalar("SELECT id FROM user_groups WHERE account_id = ? AND builtin = ?")
-            .bind(account_id)
-            .bind(ADMIN_BUILTIN)
-            .fetch_optional(db)
-            .await?,
-    )
+pub async fn admin_group_id(db: impl Exec<'_>, account_id: &str) -> AppResult<Option<String>> {
+    Ok(sql!(db, fetch_optional scalar _,
+        sqlite: "SELECT id FROM user_groups WHERE account_id = ? AND builtin = ?",
+        postgres: "SELECT id FROM user_groups WHERE account_id = $1 AND builtin = $2", account_id, ADMIN_BUILTIN)?)
 }
 
 pub async fn add_member(
-    db: impl SqliteExecutor<'_>,
+    db: impl Exec<'_>,
     group_id: &str,
     user_id: &str,
     now: &str,
 ) -> AppResult<()> {
-    sqlx::query(
-        "INSERT OR IGNORE INTO group_members (group_id, user_id, added_at) VALUES (?, ?, ?)",
-    )
-    .bind(group_id)
-    .bind(user_id)
-    .bind(now)
-    .execute(db)
-    .await?;
+    sql!(db, execute,
+        sqlite: "INSERT OR IGNORE INTO group_members (group_id, user_id, added_at) VALUES (?, ?, ?)",
+        postgres: "INSERT INTO group_members (group_id, user_id, added_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING", group_id, user_id, now)?;
     Ok(())
 }
 
@@ -80,37 +60,31 @@ pub struct GroupRow {
 const GROUP_COLUMNS: &str =
     "g.id, g.name, g.builtin, g.source, g.external_id, g.created_at, g.updated_at, g.version";
 
-pub async fn get(
-    db: impl SqliteExecutor<'_>,
-    account_id: &str,
-    id: &str,
-) -> AppResult<Option<GroupRow>> {
-    Ok(sqlx::query_as(&format!(
+pub async fn get(db: impl Exec<'_>, account_id: &str, id: &str) -> AppResult<Option<GroupRow>> {
+    Ok(sql!(db, fetch_optional as _,
+        sqlite: &format!(
         "SELECT {GROUP_COLUMNS} FROM user_groups g WHERE g.account_id = ? AND g.id = ?"
-    ))
-    .bind(account_id)
-    .bind(id)
-    .fetch_optional(db)
-    .await?)
+    ),
+        postgres: &format!(
+        "SELECT {GROUP_COLUMNS} FROM user_groups g WHERE g.account_id = $1 AND g.id = $2"
+    ), account_id, id)?)
 }
 
 pub async fn set_external_id(
-    db: impl SqliteExecutor<'_>,
+    db: impl Exec<'_>,
     id: &str,
     external_id: Option<&str>,
 ) -> AppResult<()> {
-    sqlx::query("UPDATE user_groups SET external_id = ? WHERE id = ?")
-        .bind(external_id)
-        .bind(id)
-        .execute(db)
-        .await?;
+    sql!(db, execute,
+        sqlite: "UPDATE user_groups SET external_id = ? WHERE id = ?",
+        postgres: "UPDATE user_groups SET external_id = $1 WHERE id = $2", external_id, id)?;
     Ok(())
 }
 
 /// Renames / re-sources a group and bumps its version, if it is still at `expected_version`.
 #[allow(clippy::too_many_arguments)]
 pub async fn update(
-    db: impl SqliteExecutor<'_>,
+    db: impl Exec<'_>,
     account_id: &str,
     id: &str,
     expected_version: i64,
@@ -119,42 +93,25 @@ pub async fn update(
     external_id: Option<&str>,
     now: &str,
 ) -> AppResult<bool> {
-    let done = sqlx::query(
-        "UPDATE user_groups SET name = ?, name_norm = ?, source = ?, external_id = ?, updated_at = ?, version = version + 1
+    let done = sql!(db, execute,
+        sqlite: "UPDATE user_groups SET name = ?, name_norm = ?, source = ?, external_id = ?, updated_at = ?, version = version + 1
          WHERE account_id = ? AND id = ? AND version = ?",
-    )
-    .bind(name)
-    .bind(name.to_lowercase())
-    .bind(source.as_str())
-    .bind(external_id)
-    .bind(now)
-    .bind(account_id)
-    .bind(id)
-    .bind(expected_version)
-    .execute(db)
-    .await?;
-    Ok(done.rows_affected() == 1)
+        postgres: "UPDATE user_groups SET name = $1, name_norm = $2, source = $3, external_id = $4, updated_at = $5, version = version + 1
+         WHERE account_id = $6 AND id = $7 AND version = $8", name, name.to_lowercase(), source.as_str(), external_id, now, account_id, id, expected_version)?;
+    Ok(done == 1)
 }
 
-pub async fn delete(db: impl SqliteExecutor<'_>, account_id: &str, id: &str) -> AppResult<bool> {
-    let done = sqlx::query("DELETE FROM user_groups WHERE account_id = ? AND id = ?")
-        .bind(account_id)
-        .bind(id)
-        .execute(db)
-        .await?;
-    Ok(done.rows_affected() == 1)
+pub async fn delete(db: impl Exec<'_>, account_id: &str, id: &str) -> AppResult<bool> {
+    let done = sql!(db, execute,
+        sqlite: "DELETE FROM user_groups WHERE account_id = ? AND id = ?",
+        postgres: "DELETE FROM user_groups WHERE account_id = $1 AND id = $2", account_id, id)?;
+    Ok(done == 1)
 }
 
-pub async fn remove_member(
-    db: impl SqliteExecutor<'_>,
-    group_id: &str,
-    user_id: &str,
-) -> AppResult<()> {
-    sqlx::query("DELETE FROM group_members WHERE group_id = ? AND user_id = ?")
-        .bind(group_id)
-        .bind(user_id)
-        .execute(db)
-        .await?;
+pub async fn remove_member(db: impl Exec<'_>, group_id: &str, user_id: &str) -> AppResult<()> {
+    sql!(db, execute,
+        sqlite: "DELETE FROM group_members WHERE group_id = ? AND user_id = ?",
+        postgres: "DELETE FROM group_members WHERE group_id = $1 AND user_id = $2", group_id, user_id)?;
     Ok(())
 }
 
@@ -166,22 +123,17 @@ pub struct MemberRow {
 }
 
 /// Members of all `group_ids` in one query (no N+1), ordered by when they were added.
-pub async fn members_of(
-    db: impl SqliteExecutor<'_>,
-    group_ids: &[String],
-) -> AppResult<Vec<MemberRow>> {
+pub async fn members_of(db: impl Exec<'_>, group_ids: &[String]) -> AppResult<Vec<MemberRow>> {
     if group_ids.is_empty() {
         return Ok(Vec::new());
     }
     let json =
         serde_json::to_string(group_ids).map_err(|e| crate::AppError::Internal(e.to_string()))?;
-    Ok(sqlx::query_as(
-        "SELECT gm.group_id, u.id AS user_id, COALESCE(u.email, u.user_name) AS email FROM group_members gm JOIN users u ON u.id = gm.user_id
-         WHERE gm.group_id IN (SELECT value FROM json_each(?)) ORDER BY gm.group_id, gm.added_at, u.id",
-    )
-    .bind(json)
-    .fetch_all(db)
-    .await?)
+    Ok(sql!(db, fetch_all as _,
+        sqlite: "SELECT gm.group_id, u.id AS user_id, COALESCE(u.email, u.user_name) AS email FROM group_members gm JOIN users u ON u.id = gm.user_id
+                 WHERE gm.group_id IN (SELECT value FROM json_each(?)) ORDER BY gm.group_id, gm.added_at, u.id" => [json],
+        postgres: "SELECT gm.group_id, u.id AS user_id, COALESCE(u.email, u.user_name) AS email FROM group_members gm JOIN users u ON u.id = gm.user_id
+                   WHERE gm.group_id = ANY($1) ORDER BY gm.group_id, gm.added_at, u.id" => [group_ids])?)
 }
 
 /// One page of groups matching `filter`, plus the total count.
@@ -207,11 +159,9 @@ pub async fn list(
 }
 
 /// Marks a group changed (its membership): a new version, so SCIM ETags change too.
-pub async fn touch(db: impl SqliteExecutor<'_>, id: &str, now: &str) -> AppResult<()> {
-    sqlx::query("UPDATE user_groups SET updated_at = ?, version = version + 1 WHERE id = ?")
-        .bind(now)
-        .bind(id)
-        .execute(db)
-        .await?;
+pub async fn touch(db: impl Exec<'_>, id: &str, now: &str) -> AppResult<()> {
+    sql!(db, execute,
+        sqlite: "UPDATE user_groups SET updated_at = ?, version = version + 1 WHERE id = ?",
+        postgres: "UPDATE user_groups SET updated_at = $1, version = version + 1 WHERE id = $2", now, id)?;
     Ok(())
 }

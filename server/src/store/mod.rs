@@ -18,6 +18,7 @@ pub mod users;
 mod affinity;
 pub mod checkpoint;
 pub mod copy;
+pub mod exec;
 pub mod sessions;
 mod spin;
 pub mod writer;

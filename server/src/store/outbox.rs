@@ -1,7 +1,8 @@
 //! `outbox`: mail committed with the change that caused it, delivered afterwards.
 
+use super::exec::Exec;
 use crate::error::AppResult;
-use sqlx::SqliteExecutor;
+use crate::sql;
 
 pub struct NewMail<'a> {
     pub account_id: &'a str,
@@ -15,22 +16,12 @@ pub struct NewMail<'a> {
     pub now: &'a str,
 }
 
-pub async fn insert(db: impl SqliteExecutor<'_>, m: NewMail<'_>) -> AppResult<i64> {
-    let id: i64 = sqlx::query_scalar(
-        "INSERT INTO outbox (account_id, kind, to_addr, subject, text_body, html_body, created_at, status, next_attempt_at)
+pub async fn insert(db: impl Exec<'_>, m: NewMail<'_>) -> AppResult<i64> {
+    let id: i64 = sql!(db, fetch_one scalar _,
+        sqlite: "INSERT INTO outbox (account_id, kind, to_addr, subject, text_body, html_body, created_at, status, next_attempt_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-    )
-    .bind(m.account_id)
-    .bind(m.kind)
-    .bind(m.to_addr)
-    .bind(m.subject)
-    .bind(m.text_body)
-    .bind(m.html_body)
-    .bind(m.now)
-    .bind(m.status)
-    .bind(m.now)
-    .fetch_one(db)
-    .await?;
+        postgres: "INSERT INTO outbox (account_id, kind, to_addr, subject, text_body, html_body, created_at, status, next_attempt_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id", m.account_id, m.kind, m.to_addr, m.subject, m.text_body, m.html_body, m.now, m.status, m.now)?;
     Ok(id)
 }
 
@@ -62,67 +53,58 @@ pub async fn claim_due(
     lease_until: &str,
     limit: i64,
 ) -> AppResult<Vec<MailRow>> {
-    let mut rows: Vec<MailRow> = sqlx::query_as(&format!(
+    let mut rows: Vec<MailRow> = sql!(&mut *conn, fetch_all as _,
+        sqlite: &format!(
         "UPDATE outbox SET next_attempt_at = ?
          WHERE id IN (SELECT id FROM outbox WHERE status = 'pending' AND next_attempt_at <= ?
                       ORDER BY id LIMIT ?)
          RETURNING {COLUMNS}"
-    ))
-    .bind(lease_until)
-    .bind(now)
-    .bind(limit)
-    .fetch_all(&mut *conn)
-    .await?;
+    ),
+        postgres: &format!(
+        "UPDATE outbox SET next_attempt_at = $1
+         WHERE id IN (SELECT id FROM outbox WHERE status = 'pending' AND next_attempt_at <= $2
+                      ORDER BY id LIMIT $3)
+         RETURNING {COLUMNS}"
+    ), lease_until, now, limit)?;
     rows.sort_by_key(|m| m.id);
     Ok(rows)
 }
 
 /// Marks a message delivered and drops its body: it carried a single-use link, which must not
 /// outlive delivery in clear (only hashes of tokens are kept).
-pub async fn mark_sent(db: impl SqliteExecutor<'_>, id: i64, now: &str) -> AppResult<()> {
-    sqlx::query(
-        "UPDATE outbox SET status = 'sent', sent_at = ?, attempts = attempts + 1, last_error = NULL,
+pub async fn mark_sent(db: impl Exec<'_>, id: i64, now: &str) -> AppResult<()> {
+    sql!(db, execute,
+        sqlite: "UPDATE outbox SET status = 'sent', sent_at = ?, attempts = attempts + 1, last_error = NULL,
                 text_body = '(delivered; the text is not kept because it contained a single-use link)', html_body = ''
          WHERE id = ?",
-    )
-        .bind(now)
-        .bind(id)
-        .execute(db)
-        .await?;
+        postgres: "UPDATE outbox SET status = 'sent', sent_at = $1, attempts = attempts + 1, last_error = NULL,
+                text_body = '(delivered; the text is not kept because it contained a single-use link)', html_body = ''
+         WHERE id = $2", now, id)?;
     Ok(())
 }
 
 /// Records a failed attempt: retried at `next` or, with `next = None`, given up (`failed`).
 pub async fn mark_failed(
-    db: impl SqliteExecutor<'_>,
+    db: impl Exec<'_>,
     id: i64,
     error: &str,
     next: Option<&str>,
 ) -> AppResult<()> {
-    sqlx::query(
-        "UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ?,
+    sql!(db, execute,
+        sqlite: "UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ?,
                 status = CASE WHEN ? IS NULL THEN 'failed' ELSE 'pending' END WHERE id = ?",
-    )
-    .bind(error)
-    .bind(next)
-    .bind(next)
-    .bind(id)
-    .execute(db)
-    .await?;
+        postgres: "UPDATE outbox SET attempts = attempts + 1, last_error = $1, next_attempt_at = $2,
+                status = CASE WHEN $3::TEXT IS NULL THEN 'failed' ELSE 'pending' END WHERE id = $4", error, next, next, id)?;
     Ok(())
 }
 
 /// The newest mail of an account (the Outbox page).
-pub async fn recent(
-    db: impl SqliteExecutor<'_>,
-    account_id: &str,
-    limit: i64,
-) -> AppResult<Vec<MailRow>> {
-    Ok(sqlx::query_as(&format!(
+pub async fn recent(db: impl Exec<'_>, account_id: &str, limit: i64) -> AppResult<Vec<MailRow>> {
+    Ok(sql!(db, fetch_all as _,
+        sqlite: &format!(
         "SELECT {COLUMNS} FROM outbox WHERE account_id = ? ORDER BY id DESC LIMIT ?"
-    ))
-    .bind(account_id)
-    .bind(limit)
-    .fetch_all(db)
-    .await?)
+    ),
+        postgres: &format!(
+        "SELECT {COLUMNS} FROM outbox WHERE account_id = $1 ORDER BY id DESC LIMIT $2"
+    ), account_id, limit)?)
 }

@@ -2,6 +2,7 @@
 
 use crate::error::AppResult;
 use crate::store::{Conn, Db};
+use crate::{sql, sql_built};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ScimRequestRow {
@@ -19,97 +20,96 @@ pub struct ScimRequestRow {
     pub detail: Option<String>,
 }
 
-/// Inserts a batch (in the writer's transaction), many rows per statement: the activity log
-/// must keep up with the request rate; one statement per row could not.
-pub async fn insert_batch(tx: &mut Conn, rows: &[ScimRequestRow]) -> AppResult<()> {
-    const ROWS_PER_STATEMENT: usize = 200; // 12 parameters each, well under SQLite's limit
-    for chunk in rows.chunks(ROWS_PER_STATEMENT) {
-        let mut q = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
+/// A multi-row INSERT of `rows` for the engine `$db` (see [`crate::sql_built`]).
+macro_rules! insert_rows {
+    ($db:ty, $rows:expr) => {{
+        let mut q = sqlx::QueryBuilder::<$db>::new(
             "INSERT INTO scim_requests (account_id, at, method, path, status, outcome, duration_us, user_agent,
                                         api_key_id, resource_type, resource_id, detail) ",
         );
-        q.push_values(chunk, |mut b, r| {
-            b.push_bind(&r.account_id)
-                .push_bind(&r.at)
-                .push_bind(&r.method)
-                .push_bind(&r.path)
+        q.push_values($rows, |mut b, r: &ScimRequestRow| {
+            b.push_bind(r.account_id.clone())
+                .push_bind(r.at.clone())
+                .push_bind(r.method.clone())
+                .push_bind(r.path.clone())
                 .push_bind(i64::from(r.status))
                 .push_bind(r.outcome)
                 .push_bind(r.duration_us)
-                .push_bind(&r.user_agent)
-                .push_bind(&r.api_key_id)
-                .push_bind(&r.resource_type)
-                .push_bind(&r.resource_id)
-                .push_bind(&r.detail);
+                .push_bind(r.user_agent.clone())
+                .push_bind(r.api_key_id.clone())
+                .push_bind(r.resource_type.clone())
+                .push_bind(r.resource_id.clone())
+                .push_bind(r.detail.clone());
         });
-        q.build().execute(&mut *tx).await?;
+        q
+    }};
+}
+
+/// Inserts a batch (in the writer's transaction), many rows per statement: the activity log
+/// must keep up with the request rate; one statement per row could not.
+pub async fn insert_batch(tx: &mut Conn, rows: &[ScimRequestRow]) -> AppResult<()> {
+    const ROWS_PER_STATEMENT: usize = 200; // 12 parameters each, well under either engine's limit
+    for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+        sql_built!(&mut *tx, |Db| { insert_rows!(Db, chunk) }, |q, e| q
+            .build()
+            .execute(e)
+            .await
+            .map(|_| ()))?;
     }
     Ok(())
 }
 
 /// The id of the newest activity row (0 when there is none).
 pub async fn newest_id(db: &Db) -> AppResult<i64> {
-    Ok(
-        sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) FROM scim_requests")
-            .fetch_one(db)
-            .await?,
-    )
+    Ok(sql!(db, fetch_one scalar _,
+        sqlite: "SELECT COALESCE(MAX(id), 0) FROM scim_requests",
+        postgres: "SELECT COALESCE(MAX(id), 0) FROM scim_requests")?)
 }
 
 /// The accounts with activity rows whose id is in `(after, upto]`.
 pub async fn accounts_between(db: &Db, after: i64, upto: i64) -> AppResult<Vec<String>> {
-    Ok(
-        sqlx::query_scalar(
-            "SELECT DISTINCT account_id FROM scim_requests WHERE id > ? AND id <= ?",
-        )
-        .bind(after)
-        .bind(upto)
-        .fetch_all(db)
-        .await?,
-    )
+    Ok(sql!(db, fetch_all scalar _,
+        sqlite: "SELECT DISTINCT account_id FROM scim_requests WHERE id > ? AND id <= ?",
+        postgres: "SELECT DISTINCT account_id FROM scim_requests WHERE id > $1 AND id <= $2", after, upto)?)
 }
 
 /// Inserts the row that stands for the failed authentications not recorded one by one; returns
 /// its id so later ones in the same minute update it instead of adding rows.
 pub async fn insert_summary(tx: &mut Conn, row: &ScimRequestRow) -> AppResult<i64> {
-    insert_batch(tx, std::slice::from_ref(row)).await?;
-    Ok(sqlx::query_scalar("SELECT last_insert_rowid()")
-        .fetch_one(&mut *tx)
-        .await?)
+    Ok(sql_built!(
+        &mut *tx,
+        |Db| {
+            let mut q = insert_rows!(Db, std::slice::from_ref(row));
+            q.push(" RETURNING id");
+            q
+        },
+        |q, e| q.build_query_scalar::<i64>().fetch_one(e).await
+    )?)
 }
 
 /// Brings a summary row up to date (its newest time and its count).
 pub async fn update_summary(tx: &mut Conn, id: i64, at: &str, detail: &str) -> AppResult<()> {
-    sqlx::query("UPDATE scim_requests SET at = ?, detail = ? WHERE id = ?")
-        .bind(at)
-        .bind(detail)
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
+    sql!(&mut *tx, execute,
+        sqlite: "UPDATE scim_requests SET at = ?, detail = ? WHERE id = ?",
+        postgres: "UPDATE scim_requests SET at = $1, detail = $2 WHERE id = $3", at, detail, id)?;
     Ok(())
 }
 
 /// Deletes entries older than `before`, then, account by account, those beyond its newest
 /// `keep_per_account`: one account's flood never evicts another's history. Returns how many went.
 pub async fn prune(tx: &mut Conn, before: &str, keep_per_account: i64) -> AppResult<u64> {
-    let mut gone = sqlx::query("DELETE FROM scim_requests WHERE at < ?")
-        .bind(before)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-    let accounts: Vec<String> = sqlx::query_scalar("SELECT id FROM accounts")
-        .fetch_all(&mut *tx)
-        .await?;
+    let mut gone = sql!(&mut *tx, execute,
+        sqlite: "DELETE FROM scim_requests WHERE at < ?",
+        postgres: "DELETE FROM scim_requests WHERE at < $1", before)?;
+    let accounts: Vec<String> = sql!(&mut *tx, fetch_all scalar _,
+        sqlite: "SELECT id FROM accounts",
+        postgres: "SELECT id FROM accounts")?;
     for account in accounts {
-        gone += sqlx::query(
-            "DELETE FROM scim_requests WHERE account_id = ?1 AND id <= (
+        gone += sql!(&mut *tx, execute,
+        sqlite: "DELETE FROM scim_requests WHERE account_id = ?1 AND id <= (
                  SELECT id FROM scim_requests WHERE account_id = ?1 ORDER BY id DESC LIMIT 1 OFFSET ?2)",
-        )
-        .bind(&account)
-        .bind(keep_per_account)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
+        postgres: "DELETE FROM scim_requests WHERE account_id = $1 AND id <= (
+                 SELECT id FROM scim_requests WHERE account_id = $1 ORDER BY id DESC LIMIT 1 OFFSET $2)", &account, keep_per_account)?;
     }
     Ok(gone)
 }
@@ -138,13 +138,15 @@ pub async fn latest(
         Some(true) => " AND outcome = 'success'",
         Some(false) => " AND outcome <> 'success'",
     };
-    Ok(sqlx::query_as(&format!(
+    Ok(sql!(db, fetch_optional as _,
+        sqlite: &format!(
         "SELECT id, at, method, path, status, outcome, duration_us, resource_id, detail FROM scim_requests
          WHERE account_id = ?{filter} ORDER BY id DESC LIMIT 1"
-    ))
-    .bind(account_id)
-    .fetch_optional(db)
-    .await?)
+    ),
+        postgres: &format!(
+        "SELECT id, at, method, path, status, outcome, duration_us, resource_id, detail FROM scim_requests
+         WHERE account_id = $1{filter} ORDER BY id DESC LIMIT 1"
+    ), account_id)?)
 }
 
 /// One entry of the Provisioning Activity page, with the key's name and the target's label.

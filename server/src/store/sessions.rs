@@ -4,6 +4,7 @@
 //! Same table and encoding (MessagePack records) as that store, so existing sessions survive.
 
 use crate::error::{AppError, AppResult};
+use crate::sql;
 use crate::store::{Conn, Db};
 use futures_util::future::BoxFuture;
 use tower_sessions::session::{Id, Record};
@@ -46,15 +47,9 @@ impl SessionStore for DbSessionStore {
                 Box::pin(async move {
                     loop {
                         let data = encode(&candidate).map_err(|e| AppError::Internal(e.to_string()))?;
-                        let inserted = sqlx::query(
-                            "INSERT OR IGNORE INTO sessions (id, data, expiry_date) VALUES (?, ?, ?)",
-                        )
-                        .bind(candidate.id.to_string())
-                        .bind(data)
-                        .bind(candidate.expiry_date)
-                        .execute(&mut *c)
-                        .await?
-                        .rows_affected();
+                        let inserted = sql!(&mut *c, execute,
+        sqlite: "INSERT OR IGNORE INTO sessions (id, data, expiry_date) VALUES (?, ?, ?)",
+        postgres: "INSERT INTO sessions (id, data, expiry_date) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING", candidate.id.to_string(), data, candidate.expiry_date)?;
                         if inserted == 1 {
                             return Ok(candidate.id);
                         }
@@ -73,15 +68,11 @@ impl SessionStore for DbSessionStore {
         let expiry = record.expiry_date;
         self.write(move |c| {
                 Box::pin(async move {
-                    sqlx::query(
-                        "INSERT INTO sessions (id, data, expiry_date) VALUES (?, ?, ?)
+                    sql!(&mut *c, execute,
+        sqlite: "INSERT INTO sessions (id, data, expiry_date) VALUES (?, ?, ?)
                          ON CONFLICT(id) DO UPDATE SET data = excluded.data, expiry_date = excluded.expiry_date",
-                    )
-                    .bind(id)
-                    .bind(data)
-                    .bind(expiry)
-                    .execute(&mut *c)
-                    .await?;
+        postgres: "INSERT INTO sessions (id, data, expiry_date) VALUES ($1, $2, $3)
+                         ON CONFLICT(id) DO UPDATE SET data = excluded.data, expiry_date = excluded.expiry_date", id, data, expiry)?;
                     Ok(())
                 })
             })
@@ -90,11 +81,9 @@ impl SessionStore for DbSessionStore {
 
     async fn load(&self, session_id: &Id) -> session_store::Result<Option<Record>> {
         let data: Option<Vec<u8>> =
-            sqlx::query_scalar("SELECT data FROM sessions WHERE id = ? AND expiry_date > ?")
-                .bind(session_id.to_string())
-                .bind(time::OffsetDateTime::now_utc())
-                .fetch_optional(&self.db)
-                .await
+            sql!(&self.db, fetch_optional scalar _,
+        sqlite: "SELECT data FROM sessions WHERE id = ? AND expiry_date > ?",
+        postgres: "SELECT data FROM sessions WHERE id = $1 AND expiry_date > $2", session_id.to_string(), time::OffsetDateTime::now_utc())
                 .map_err(|e| backend(e.into()))?;
         match data {
             // A record we cannot read is no session: the person logs in again.
@@ -107,10 +96,9 @@ impl SessionStore for DbSessionStore {
         let id = session_id.to_string();
         self.write(move |c| {
             Box::pin(async move {
-                sqlx::query("DELETE FROM sessions WHERE id = ?")
-                    .bind(id)
-                    .execute(&mut *c)
-                    .await?;
+                sql!(&mut *c, execute,
+        sqlite: "DELETE FROM sessions WHERE id = ?",
+        postgres: "DELETE FROM sessions WHERE id = $1", id)?;
                 Ok(())
             })
         })
@@ -123,9 +111,9 @@ impl ExpiredDeletion for DbSessionStore {
     async fn delete_expired(&self) -> session_store::Result<()> {
         self.write(|c| {
             Box::pin(async move {
-                sqlx::query("DELETE FROM sessions WHERE datetime(expiry_date) < datetime('now')")
-                    .execute(&mut *c)
-                    .await?;
+                sql!(&mut *c, execute,
+        sqlite: "DELETE FROM sessions WHERE datetime(expiry_date) < datetime('now')",
+        postgres: "DELETE FROM sessions WHERE expiry_date < now()")?;
                 Ok(())
             })
         })

@@ -1,9 +1,10 @@
 //! `users`.
 
+use super::exec::Exec;
 use crate::error::AppResult;
+use crate::sql;
 use crate::store::groups::ADMIN_BUILTIN;
 use crate::vocab::{Source, UserStatus};
-use sqlx::SqliteExecutor;
 
 pub struct NewUser<'a> {
     pub id: &'a str,
@@ -24,31 +25,20 @@ pub struct NewUser<'a> {
 }
 
 /// Inserts a user and returns it as stored (one statement).
-pub async fn insert(db: impl SqliteExecutor<'_>, u: NewUser<'_>) -> AppResult<UserRecord> {
-    Ok(sqlx::query_as(&format!(
+pub async fn insert(db: impl Exec<'_>, u: NewUser<'_>) -> AppResult<UserRecord> {
+    Ok(sql!(db, fetch_one as _,
+        sqlite: &format!(
         "INSERT INTO users AS u (id, account_id, user_name, user_name_norm, email, email_norm, first_name, last_name,
                             password_hash, status, source, external_id, emails_json, display_name, created_at, updated_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING {}",
         RECORD_COLUMNS.replace("u.", "")
-    ))
-    .bind(u.id)
-    .bind(u.account_id)
-    .bind(u.user_name)
-    .bind(u.user_name.to_lowercase())
-    .bind(u.email)
-    .bind(u.email.map(str::to_lowercase))
-    .bind(u.first_name)
-    .bind(u.last_name)
-    .bind(u.password_hash)
-    .bind(u.status.as_str())
-    .bind(u.source.as_str())
-    .bind(u.external_id)
-    .bind(u.emails_json)
-    .bind(u.display_name)
-    .bind(u.now)
-    .bind(u.now)
-    .fetch_one(db)
-    .await?)
+    ),
+        postgres: &format!(
+        "INSERT INTO users AS u (id, account_id, user_name, user_name_norm, email, email_norm, first_name, last_name,
+                            password_hash, status, source, external_id, emails_json, display_name, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) RETURNING {}",
+        RECORD_COLUMNS.replace("u.", "")
+    ), u.id, u.account_id, u.user_name, u.user_name.to_lowercase(), u.email, u.email.map(str::to_lowercase), u.first_name, u.last_name, u.password_hash, u.status.as_str(), u.source.as_str(), u.external_id, u.emails_json, u.display_name, u.now, u.now)?)
 }
 
 /// What log-in needs to know about each user with a given e-mail (one per account).
@@ -65,30 +55,25 @@ pub struct LoginCandidate {
 }
 
 pub async fn login_candidates(
-    db: impl SqliteExecutor<'_>,
+    db: impl Exec<'_>,
     email_norm: &str,
 ) -> AppResult<Vec<LoginCandidate>> {
-    Ok(sqlx::query_as(
-        "SELECT id, account_id, password_hash, status, source, auth_epoch FROM users
+    Ok(sql!(db, fetch_all as _,
+        sqlite: "SELECT id, account_id, password_hash, status, source, auth_epoch FROM users
          WHERE email_norm = ? ORDER BY last_login_at DESC LIMIT 20",
-    )
-    .bind(email_norm)
-    .fetch_all(db)
-    .await?)
+        postgres: "SELECT id, account_id, password_hash, status, source, auth_epoch FROM users
+         WHERE email_norm = $1 ORDER BY last_login_at DESC LIMIT 20", email_norm)?)
 }
 
 pub async fn record_login(
-    db: impl SqliteExecutor<'_>,
+    db: impl Exec<'_>,
     account_id: &str,
     user_id: &str,
     now: &str,
 ) -> AppResult<()> {
-    sqlx::query("UPDATE users SET last_login_at = ? WHERE account_id = ? AND id = ?")
-        .bind(now)
-        .bind(account_id)
-        .bind(user_id)
-        .execute(db)
-        .await?;
+    sql!(db, execute,
+        sqlite: "UPDATE users SET last_login_at = ? WHERE account_id = ? AND id = ?",
+        postgres: "UPDATE users SET last_login_at = $1 WHERE account_id = $2 AND id = $3", now, account_id, user_id)?;
     Ok(())
 }
 
@@ -108,23 +93,23 @@ pub struct SessionUser {
 }
 
 pub async fn session_user(
-    db: impl SqliteExecutor<'_>,
+    db: impl Exec<'_>,
     account_id: &str,
     user_id: &str,
 ) -> AppResult<Option<SessionUser>> {
-    Ok(sqlx::query_as(
-        "SELECT u.id, COALESCE(u.email, u.user_name) AS email, u.first_name, u.last_name, u.status, u.auth_epoch,
+    Ok(sql!(db, fetch_optional as _,
+        sqlite: "SELECT u.id, COALESCE(u.email, u.user_name) AS email, u.first_name, u.last_name, u.status, u.auth_epoch,
                 a.id AS account_id, a.name AS account_name,
                 EXISTS (SELECT 1 FROM group_members gm JOIN user_groups g ON g.id = gm.group_id
                         WHERE gm.user_id = u.id AND g.account_id = u.account_id AND g.builtin = ?) AS is_admin
          FROM users u JOIN accounts a ON a.id = u.account_id
          WHERE u.account_id = ? AND u.id = ?",
-    )
-    .bind(ADMIN_BUILTIN)
-    .bind(account_id)
-    .bind(user_id)
-    .fetch_optional(db)
-    .await?)
+        postgres: "SELECT u.id, COALESCE(u.email, u.user_name) AS email, u.first_name, u.last_name, u.status, u.auth_epoch,
+                a.id AS account_id, a.name AS account_name,
+                EXISTS (SELECT 1::BIGINT FROM group_members gm JOIN user_groups g ON g.id = gm.group_id
+                        WHERE gm.user_id = u.id AND g.account_id = u.account_id AND g.builtin = $1) AS is_admin
+         FROM users u JOIN accounts a ON a.id = u.account_id
+         WHERE u.account_id = $2 AND u.id = $3", ADMIN_BUILTIN, account_id, user_id)?)
 }
 
 /// A user as SCIM and the domain see them.
@@ -151,32 +136,24 @@ const RECORD_COLUMNS: &str =
     "u.id, u.user_name, u.email, u.first_name, u.last_name, u.status, u.source, u.external_id, u.emails_json, u.display_name, u.created_at, u.updated_at, u.version";
 
 pub async fn get_record(
-    db: impl SqliteExecutor<'_>,
+    db: impl Exec<'_>,
     account_id: &str,
     id: &str,
 ) -> AppResult<Option<UserRecord>> {
-    Ok(sqlx::query_as(&format!(
+    Ok(sql!(db, fetch_optional as _,
+        sqlite: &format!(
         "SELECT {RECORD_COLUMNS} FROM users u WHERE u.account_id = ? AND u.id = ?"
-    ))
-    .bind(account_id)
-    .bind(id)
-    .fetch_optional(db)
-    .await?)
+    ),
+        postgres: &format!(
+        "SELECT {RECORD_COLUMNS} FROM users u WHERE u.account_id = $1 AND u.id = $2"
+    ), account_id, id)?)
 }
 
 /// Does the user have a password (i.e. signed up)?
-pub async fn has_password(
-    db: impl SqliteExecutor<'_>,
-    account_id: &str,
-    id: &str,
-) -> AppResult<bool> {
-    let found: Option<i64> = sqlx::query_scalar(
-        "SELECT 1 FROM users WHERE account_id = ? AND id = ? AND password_hash IS NOT NULL",
-    )
-    .bind(account_id)
-    .bind(id)
-    .fetch_optional(db)
-    .await?;
+pub async fn has_password(db: impl Exec<'_>, account_id: &str, id: &str) -> AppResult<bool> {
+    let found: Option<i64> = sql!(db, fetch_optional scalar _,
+        sqlite: "SELECT 1 FROM users WHERE account_id = ? AND id = ? AND password_hash IS NOT NULL",
+        postgres: "SELECT 1::BIGINT FROM users WHERE account_id = $1 AND id = $2 AND password_hash IS NOT NULL", account_id, id)?;
     Ok(found.is_some())
 }
 
@@ -198,50 +175,32 @@ pub struct UserUpdate<'a> {
 /// Writes the new state and bumps the version; `expected_version` guards against lost updates.
 /// Returns false if the row changed meanwhile (or is gone).
 pub async fn update(
-    db: impl SqliteExecutor<'_>,
+    db: impl Exec<'_>,
     account_id: &str,
     id: &str,
     expected_version: i64,
     u: UserUpdate<'_>,
 ) -> AppResult<bool> {
-    let done = sqlx::query(
-        "UPDATE users SET user_name = ?, user_name_norm = ?, email = ?, email_norm = ?, emails_json = ?, first_name = ?, last_name = ?, status = ?, source = ?,
+    let done = sql!(db, execute,
+        sqlite: "UPDATE users SET user_name = ?, user_name_norm = ?, email = ?, email_norm = ?, emails_json = ?, first_name = ?, last_name = ?, status = ?, source = ?,
                 external_id = ?, display_name = ?, auth_epoch = auth_epoch + ?, updated_at = ?, version = version + 1
          WHERE account_id = ? AND id = ? AND version = ?",
-    )
-    .bind(u.user_name)
-    .bind(u.user_name.to_lowercase())
-    .bind(u.email)
-    .bind(u.email.map(str::to_lowercase))
-    .bind(u.emails_json)
-    .bind(u.first_name)
-    .bind(u.last_name)
-    .bind(u.status.as_str())
-    .bind(u.source.as_str())
-    .bind(u.external_id)
-    .bind(u.display_name)
-    .bind(i64::from(u.end_sessions))
-    .bind(u.now)
-    .bind(account_id)
-    .bind(id)
-    .bind(expected_version)
-    .execute(db)
-    .await?;
-    Ok(done.rows_affected() == 1)
+        postgres: "UPDATE users SET user_name = $1, user_name_norm = $2, email = $3, email_norm = $4, emails_json = $5, first_name = $6, last_name = $7, status = $8, source = $9,
+                external_id = $10, display_name = $11, auth_epoch = auth_epoch + $12, updated_at = $13, version = version + 1
+         WHERE account_id = $14 AND id = $15 AND version = $16", u.user_name, u.user_name.to_lowercase(), u.email, u.email.map(str::to_lowercase), u.emails_json, u.first_name, u.last_name, u.status.as_str(), u.source.as_str(), u.external_id, u.display_name, i64::from(u.end_sessions), u.now, account_id, id, expected_version)?;
+    Ok(done == 1)
 }
 
-pub async fn delete(db: impl SqliteExecutor<'_>, account_id: &str, id: &str) -> AppResult<bool> {
-    let done = sqlx::query("DELETE FROM users WHERE account_id = ? AND id = ?")
-        .bind(account_id)
-        .bind(id)
-        .execute(db)
-        .await?;
-    Ok(done.rows_affected() == 1)
+pub async fn delete(db: impl Exec<'_>, account_id: &str, id: &str) -> AppResult<bool> {
+    let done = sql!(db, execute,
+        sqlite: "DELETE FROM users WHERE account_id = ? AND id = ?",
+        postgres: "DELETE FROM users WHERE account_id = $1 AND id = $2", account_id, id)?;
+    Ok(done == 1)
 }
 
 /// Which of `ids` are users of the account.
 pub async fn existing_ids(
-    db: impl SqliteExecutor<'_>,
+    db: impl Exec<'_>,
     account_id: &str,
     ids: &[String],
 ) -> AppResult<Vec<String>> {
@@ -249,13 +208,9 @@ pub async fn existing_ids(
         return Ok(Vec::new());
     }
     let json = serde_json::to_string(ids).map_err(|e| crate::AppError::Internal(e.to_string()))?;
-    Ok(sqlx::query_scalar(
-        "SELECT id FROM users WHERE account_id = ? AND id IN (SELECT value FROM json_each(?))",
-    )
-    .bind(account_id)
-    .bind(json)
-    .fetch_all(db)
-    .await?)
+    Ok(sql!(db, fetch_all scalar _,
+        sqlite: "SELECT id FROM users WHERE account_id = ? AND id IN (SELECT value FROM json_each(?))" => [account_id, json],
+        postgres: "SELECT id FROM users WHERE account_id = $1 AND id = ANY($2)" => [account_id, ids])?)
 }
 
 /// One page of users matching `filter`, ordered by `order_by`, plus the total count.
@@ -298,59 +253,53 @@ pub struct UserSummaryRow {
 /// The first `limit` users of an account in e-mail order, optionally those whose e-mail starts
 /// with `prefix` (an index range scan, fast at any size).
 pub async fn summaries(
-    db: impl SqliteExecutor<'_>,
+    db: impl Exec<'_>,
     account_id: &str,
     prefix: &str,
     limit: i64,
 ) -> AppResult<Vec<UserSummaryRow>> {
     let low = prefix.to_lowercase();
     let high = format!("{low}\u{10FFFF}");
-    Ok(sqlx::query_as(
-        "SELECT id, user_name, email, first_name, last_name, status, source, last_login_at FROM users
+    Ok(sql!(db, fetch_all as _,
+        sqlite: "SELECT id, user_name, email, first_name, last_name, status, source, last_login_at FROM users
          WHERE account_id = ? AND email_norm >= ? AND email_norm < ? ORDER BY email_norm LIMIT ?",
-    )
-    .bind(account_id)
-    .bind(low)
-    .bind(high)
-    .bind(limit)
-    .fetch_all(db)
-    .await?)
+        postgres: "SELECT id, user_name, email, first_name, last_name, status, source, last_login_at FROM users
+         WHERE account_id = $1 AND email_norm >= $2 AND email_norm < $3 ORDER BY email_norm LIMIT $4", account_id, low, high, limit)?)
 }
 
 /// The account's user whose e-mail or userName is `name_norm` (lower-cased): who a SAML NameID
 /// names. Both columns are unique per account; the e-mail wins if they name different users.
 pub async fn by_login_name(
-    db: impl SqliteExecutor<'_>,
+    db: impl Exec<'_>,
     account_id: &str,
     name_norm: &str,
 ) -> AppResult<Option<UserRecord>> {
-    Ok(sqlx::query_as(&format!(
+    Ok(sql!(db, fetch_optional as _,
+        sqlite: &format!(
         "SELECT {RECORD_COLUMNS} FROM users u WHERE u.account_id = ?1 AND u.email_norm = ?2
          UNION ALL
          SELECT {RECORD_COLUMNS} FROM users u WHERE u.account_id = ?1 AND u.user_name_norm = ?2
          LIMIT 1"
-    ))
-    .bind(account_id)
-    .bind(name_norm)
-    .fetch_optional(db)
-    .await?)
+    ),
+        postgres: &format!(
+        "SELECT {RECORD_COLUMNS} FROM users u WHERE u.account_id = $1 AND u.email_norm = $2
+         UNION ALL
+         SELECT {RECORD_COLUMNS} FROM users u WHERE u.account_id = $1 AND u.user_name_norm = $2
+         LIMIT 1"
+    ), account_id, name_norm)?)
 }
 
 /// An invited user who signed in through their IdP becomes Active (no password needed).
 pub async fn activate(
-    db: impl SqliteExecutor<'_>,
+    db: impl Exec<'_>,
     account_id: &str,
     user_id: &str,
     now: &str,
 ) -> AppResult<()> {
-    sqlx::query(
-        "UPDATE users SET status = 'active', updated_at = ?, version = version + 1
+    sql!(db, execute,
+        sqlite: "UPDATE users SET status = 'active', updated_at = ?, version = version + 1
          WHERE account_id = ? AND id = ? AND status = 'invited'",
-    )
-    .bind(now)
-    .bind(account_id)
-    .bind(user_id)
-    .execute(db)
-    .await?;
+        postgres: "UPDATE users SET status = 'active', updated_at = $1, version = version + 1
+         WHERE account_id = $2 AND id = $3 AND status = 'invited'", now, account_id, user_id)?;
     Ok(())
 }

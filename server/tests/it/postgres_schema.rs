@@ -123,3 +123,61 @@ async fn replicas_migrating_a_new_postgres_database_at_once_all_succeed() {
         .unwrap();
     assert_eq!(applied, i64::try_from(POSTGRES.iter().count()).unwrap());
 }
+
+/// Every PostgreSQL statement written beside its SQLite twin in `server/src/store` (the
+/// `postgres: "…"` texts of `sql!`) is prepared on the migrated schema: PostgreSQL parses it
+/// and resolves every table, column, operator and parameter type, so a typo or a SQLite-ism
+/// (`boolean = 1`, `json_each`) fails here before the engine runs it. Texts built with
+/// `format!` are left to the suites that run them.
+#[tokio::test]
+async fn every_postgres_statement_of_the_store_prepares_on_the_schema() {
+    use sqlx::{Connection, Executor};
+    let url = pg::new_database().await;
+    let mut conn = sqlx::PgConnection::connect(&url).await.unwrap();
+    POSTGRES.run(&mut conn).await.unwrap();
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/store");
+    let mut prepared = 0;
+    let mut failures = Vec::new();
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        let source = std::fs::read_to_string(&path).unwrap();
+        for text in postgres_texts(&source) {
+            if text.contains('{') {
+                continue;
+            }
+            match conn.prepare(text.as_str()).await {
+                Ok(_) => prepared += 1,
+                Err(e) => failures.push(format!("{}: {e}\n  {text}", path.display())),
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    assert!(prepared >= 60, "only {prepared} statements found");
+}
+
+/// The string literals that follow `postgres:` in Rust source, unescaped.
+fn postgres_texts(source: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut rest = source;
+    while let Some(at) = rest.find("postgres: \"") {
+        rest = &rest[at + "postgres: \"".len()..];
+        let mut text = String::new();
+        let mut chars = rest.char_indices();
+        let end = loop {
+            match chars.next() {
+                Some((_, '\\')) => match chars.next() {
+                    Some((_, 'n')) => text.push('\n'),
+                    Some((_, '\n')) => {}
+                    Some((_, c)) => text.push(c),
+                    None => break rest.len(),
+                },
+                Some((i, '"')) => break i,
+                Some((_, c)) => text.push(c),
+                None => break rest.len(),
+            }
+        };
+        out.push(text);
+        rest = &rest[end..];
+    }
+    out
+}

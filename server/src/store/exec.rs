@@ -1,0 +1,142 @@
+//! One store function, both engines. A store function takes `impl Exec` — the database handle
+//! ([`super::Db`], whose reads run on its reader pool) or a connection inside a write — and
+//! runs one statement written twice, side by side: in SQLite's dialect and in PostgreSQL's
+//! (issue 12). [`sql!`](crate::sql) expands into a match over [`Ex`], so each text is checked
+//! against its own driver's types, with the same binds; no lowest-common-denominator driver,
+//! no rewriting of SQL at run time.
+//!
+//! ```text
+//! let row: Option<AccountRow> = sql!(db, fetch_optional as AccountRow,
+//!     sqlite: "SELECT id, name, created_at FROM accounts WHERE id = ?",
+//!     postgres: "SELECT id, name, created_at FROM accounts WHERE id = $1",
+//!     id)?;
+//! ```
+
+use sqlx::postgres::{PgConnection, PgPool};
+use sqlx::sqlite::{SqliteConnection, SqlitePool};
+
+/// Where a statement runs.
+pub enum Ex<'c> {
+    SqlitePool(&'c SqlitePool),
+    SqliteConn(&'c mut SqliteConnection),
+    PgPool(&'c PgPool),
+    PgConn(&'c mut PgConnection),
+}
+
+/// Anything a store function can run a statement on.
+pub trait Exec<'c>: Send {
+    fn ex(self) -> Ex<'c>;
+}
+
+impl<'c> Exec<'c> for &'c SqlitePool {
+    fn ex(self) -> Ex<'c> {
+        Ex::SqlitePool(self)
+    }
+}
+
+impl<'c> Exec<'c> for &'c mut SqliteConnection {
+    fn ex(self) -> Ex<'c> {
+        Ex::SqliteConn(self)
+    }
+}
+
+impl<'c> Exec<'c> for &'c PgPool {
+    fn ex(self) -> Ex<'c> {
+        Ex::PgPool(self)
+    }
+}
+
+impl<'c> Exec<'c> for &'c mut PgConnection {
+    fn ex(self) -> Ex<'c> {
+        Ex::PgConn(self)
+    }
+}
+
+impl<'c> Exec<'c> for &'c super::Db {
+    fn ex(self) -> Ex<'c> {
+        Ex::SqlitePool(self.reader())
+    }
+}
+
+/// Runs one statement on an [`Exec`], in the dialect of its engine; see [`self`].
+/// Forms: `execute` (rows affected), `fetch_one | fetch_optional | fetch_all as Row` (rows
+/// decoded by `FromRow`), `… scalar T` (one column). Evaluates to `Result<_, sqlx::Error>`.
+#[macro_export]
+macro_rules! sql {
+    // Binds that differ by engine (a list: JSON text for SQLite's json_each, an array for
+    // PostgreSQL's ANY).
+    ($ex:expr, $fetch:ident $how:ident $t:ty,
+     sqlite: $s:expr => [$($sb:expr),* $(,)?], postgres: $p:expr => [$($pb:expr),* $(,)?] $(,)?) => {
+        match $crate::store::exec::Exec::ex($ex) {
+            $crate::store::exec::Ex::SqlitePool(e) => $crate::sql!(@q $how $t, $s)$(.bind($sb))*.$fetch(e).await,
+            $crate::store::exec::Ex::SqliteConn(e) => $crate::sql!(@q $how $t, $s)$(.bind($sb))*.$fetch(e).await,
+            $crate::store::exec::Ex::PgPool(e) => $crate::sql!(@q $how $t, $p)$(.bind($pb))*.$fetch(e).await,
+            $crate::store::exec::Ex::PgConn(e) => $crate::sql!(@q $how $t, $p)$(.bind($pb))*.$fetch(e).await,
+        }
+    };
+    (@q as $t:ty, $text:expr) => { sqlx::query_as::<_, $t>($text) };
+    (@q scalar $t:ty, $text:expr) => { sqlx::query_scalar::<_, $t>($text) };
+    ($ex:expr, execute, sqlite: $s:expr, postgres: $p:expr $(, $b:expr)* $(,)?) => {
+        match $crate::store::exec::Exec::ex($ex) {
+            $crate::store::exec::Ex::SqlitePool(e) => sqlx::query($s)$(.bind($b))*.execute(e).await.map(|r| r.rows_affected()),
+            $crate::store::exec::Ex::SqliteConn(e) => sqlx::query($s)$(.bind($b))*.execute(e).await.map(|r| r.rows_affected()),
+            $crate::store::exec::Ex::PgPool(e) => sqlx::query($p)$(.bind($b))*.execute(e).await.map(|r| r.rows_affected()),
+            $crate::store::exec::Ex::PgConn(e) => sqlx::query($p)$(.bind($b))*.execute(e).await.map(|r| r.rows_affected()),
+        }
+    };
+    ($ex:expr, $fetch:ident as $t:ty, sqlite: $s:expr, postgres: $p:expr $(, $b:expr)* $(,)?) => {
+        match $crate::store::exec::Exec::ex($ex) {
+            $crate::store::exec::Ex::SqlitePool(e) => sqlx::query_as::<_, $t>($s)$(.bind($b))*.$fetch(e).await,
+            $crate::store::exec::Ex::SqliteConn(e) => sqlx::query_as::<_, $t>($s)$(.bind($b))*.$fetch(e).await,
+            $crate::store::exec::Ex::PgPool(e) => sqlx::query_as::<_, $t>($p)$(.bind($b))*.$fetch(e).await,
+            $crate::store::exec::Ex::PgConn(e) => sqlx::query_as::<_, $t>($p)$(.bind($b))*.$fetch(e).await,
+        }
+    };
+    ($ex:expr, $fetch:ident scalar $t:ty, sqlite: $s:expr, postgres: $p:expr $(, $b:expr)* $(,)?) => {
+        match $crate::store::exec::Exec::ex($ex) {
+            $crate::store::exec::Ex::SqlitePool(e) => sqlx::query_scalar::<_, $t>($s)$(.bind($b))*.$fetch(e).await,
+            $crate::store::exec::Ex::SqliteConn(e) => sqlx::query_scalar::<_, $t>($s)$(.bind($b))*.$fetch(e).await,
+            $crate::store::exec::Ex::PgPool(e) => sqlx::query_scalar::<_, $t>($p)$(.bind($b))*.$fetch(e).await,
+            $crate::store::exec::Ex::PgConn(e) => sqlx::query_scalar::<_, $t>($p)$(.bind($b))*.$fetch(e).await,
+        }
+    };
+}
+
+/// Runs a statement built with `sqlx::QueryBuilder` (dynamic filters): `$build` is expanded
+/// once per engine with `$db` naming the engine's sqlx type (so `push_bind` writes each
+/// engine's placeholders), then `$finish` runs the builder `$q` on the executor `$e`.
+#[macro_export]
+macro_rules! sql_built {
+    ($ex:expr, |$db:ident| $build:block, |$q:ident, $e:ident| $finish:expr) => {
+        match $crate::store::exec::Exec::ex($ex) {
+            $crate::store::exec::Ex::SqlitePool($e) => {
+                #[allow(dead_code)]
+                type $db = sqlx::Sqlite;
+                #[allow(unused_mut)]
+                let mut $q = $build;
+                $finish
+            }
+            $crate::store::exec::Ex::SqliteConn($e) => {
+                #[allow(dead_code)]
+                type $db = sqlx::Sqlite;
+                #[allow(unused_mut)]
+                let mut $q = $build;
+                $finish
+            }
+            $crate::store::exec::Ex::PgPool($e) => {
+                #[allow(dead_code)]
+                type $db = sqlx::Postgres;
+                #[allow(unused_mut)]
+                let mut $q = $build;
+                $finish
+            }
+            $crate::store::exec::Ex::PgConn($e) => {
+                #[allow(dead_code)]
+                type $db = sqlx::Postgres;
+                #[allow(unused_mut)]
+                let mut $q = $build;
+                $finish
+            }
+        }
+    };
+}
