@@ -304,6 +304,7 @@ pub(crate) fn bind_scalar<'q, O>(
     match b {
         scim_query::Bind::Text(s) => q.bind(s.clone()),
         scim_query::Bind::Int(i) => q.bind(*i),
+        scim_query::Bind::Bool(b) => q.bind(*b),
     }
 }
 
@@ -315,6 +316,7 @@ pub(crate) fn bind_as<'q, O>(
     match b {
         scim_query::Bind::Text(s) => q.bind(s.clone()),
         scim_query::Bind::Int(i) => q.bind(*i),
+        scim_query::Bind::Bool(b) => q.bind(*b),
     }
 }
 
@@ -335,10 +337,11 @@ pub(crate) async fn page<T>(
 where
     T: for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow> + Send + Unpin,
 {
-    let where_sql = if filter.sql.is_empty() {
+    let filter = &filter.sqlite;
+    let where_sql = if filter.is_empty() {
         String::new()
     } else {
-        format!(" AND ({})", filter.sql)
+        format!(" AND ({})", filter.sqlite())
     };
     let rows = if limit > 0 {
         let sql =

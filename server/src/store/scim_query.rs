@@ -18,13 +18,84 @@ pub enum Resource {
 pub enum Bind {
     Text(String),
     Int(i64),
+    Bool(bool),
 }
 
-/// `sql` uses `?` placeholders for `binds`, in order; the table aliases are `u` and `g`.
+/// Marks where a parameter goes in a [`Fragment`]'s text; [`Fragment::render`] writes the
+/// engine's placeholder there (`?`, or `$n` counted from the statement's first parameter).
+const PARAM: char = '\u{1}';
+
+/// A condition in one engine's dialect: text with a [`PARAM`] mark per bind, in order. The
+/// table aliases are `u` and `g`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Fragment {
+    text: String,
+    pub binds: Vec<Bind>,
+}
+
+impl Fragment {
+    pub fn is_empty(&self) -> bool {
+        self.text.is_empty()
+    }
+
+    /// The text with SQLite's `?` placeholders.
+    pub fn sqlite(&self) -> String {
+        self.text.replace(PARAM, "?")
+    }
+
+    /// The text with PostgreSQL's `$n` placeholders, the first being `$first`.
+    pub fn postgres(&self, first: usize) -> String {
+        let mut out = String::with_capacity(self.text.len() + 8);
+        let mut n = first;
+        for c in self.text.chars() {
+            if c == PARAM {
+                out.push_str(&format!("${n}"));
+                n += 1;
+            } else {
+                out.push(c);
+            }
+        }
+        out
+    }
+
+    fn push(&mut self, text: &str) {
+        self.text.push_str(text);
+    }
+
+    fn param(&mut self, bind: Bind) {
+        self.text.push(PARAM);
+        self.binds.push(bind);
+    }
+}
+
+/// A compiled filter, in each engine's dialect (they differ where the engines do: LIKE's case
+/// rules, booleans). The domain holds it without knowing the engine; the store runs the one
+/// its engine needs.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct SqlWhere {
-    pub sql: String,
-    pub binds: Vec<Bind>,
+    pub sqlite: Fragment,
+    pub postgres: Fragment,
+}
+
+impl SqlWhere {
+    /// The same text in both dialects.
+    fn push(&mut self, text: &str) {
+        self.sqlite.push(text);
+        self.postgres.push(text);
+    }
+
+    /// The same parameter in both dialects.
+    fn param(&mut self, bind: Bind) {
+        self.sqlite.param(bind.clone());
+        self.postgres.param(bind);
+    }
+
+    /// `text` with one parameter `bind` in its middle: `before ? after`.
+    fn around(&mut self, before: &str, bind: Bind, after: &str) {
+        self.push(before);
+        self.param(bind);
+        self.push(after);
+    }
 }
 
 /// How a column compares.
@@ -123,20 +194,20 @@ fn emit(
 ) -> AppResult<()> {
     match filter {
         Filter::And(a, b) | Filter::Or(a, b) => {
-            out.sql.push('(');
+            out.push("(");
             emit(a, resource, inside, out)?;
-            out.sql.push_str(if matches!(filter, Filter::And(..)) {
+            out.push(if matches!(filter, Filter::And(..)) {
                 " AND "
             } else {
                 " OR "
             });
             emit(b, resource, inside, out)?;
-            out.sql.push(')');
+            out.push(")");
         }
         Filter::Not(a) => {
-            out.sql.push_str("NOT (");
+            out.push("NOT (");
             emit(a, resource, inside, out)?;
-            out.sql.push(')');
+            out.push(")");
         }
         Filter::ValuePath { path, filter } => {
             if inside.is_some() {
@@ -155,19 +226,16 @@ fn emit(
             )?;
             emit(filter, resource, Some(&parent), out)?;
         }
-        Filter::Present(path) => {
-            let sql = match column(resource, path, inside)? {
-                Kind::LowerText(c) | Kind::Text(c) | Kind::Exact(c) | Kind::Time(c) => {
-                    format!("({c} IS NOT NULL AND {c} <> '')")
-                }
-                Kind::Bool(_) => "1".to_string(),
-                Kind::ConstIfEmail(_) => "(u.email IS NOT NULL)".to_string(),
-                Kind::Member => {
-                    "EXISTS (SELECT 1 FROM group_members gm WHERE gm.group_id = g.id)".to_string()
-                }
-            };
-            out.sql.push_str(&sql);
-        }
+        Filter::Present(path) => match column(resource, path, inside)? {
+            Kind::LowerText(c) | Kind::Text(c) | Kind::Exact(c) | Kind::Time(c) => {
+                out.push(&format!("({c} IS NOT NULL AND {c} <> '')"))
+            }
+            Kind::Bool(_) => out.push("TRUE"),
+            Kind::ConstIfEmail(_) => out.push("(u.email IS NOT NULL)"),
+            Kind::Member => {
+                out.push("EXISTS (SELECT 1 FROM group_members gm WHERE gm.group_id = g.id)")
+            }
+        },
         Filter::Compare { path, op, value } => {
             compare(column(resource, path, inside)?, path, *op, value, out)?
         }
@@ -216,7 +284,7 @@ fn compare(
     match kind {
         Kind::LowerText(c) | Kind::Text(c) | Kind::Exact(c) => {
             if let CompValue::Null = value {
-                out.sql.push_str(&match op {
+                out.push(&match op {
                     CompareOp::Eq => format!("({c} IS NULL OR {c} = '')"),
                     CompareOp::Ne => format!("({c} IS NOT NULL AND {c} <> '')"),
                     _ => {
@@ -235,28 +303,44 @@ fn compare(
             };
             match op {
                 CompareOp::Co | CompareOp::Sw | CompareOp::Ew => {
-                    // LIKE ignores ASCII case in SQLite, so case-exact columns use instr/substr.
+                    let pattern = Bind::Text(like_pattern(&v, op));
+                    // PostgreSQL's LIKE is case-exact; the case-insensitive columns are
+                    // lower-cased on both sides already.
+                    out.postgres.push(&format!("{lhs} LIKE "));
+                    out.postgres.param(pattern.clone());
+                    out.postgres.push(" ESCAPE '\\'");
+                    // SQLite's LIKE ignores ASCII case, so case-exact columns use instr/substr.
                     if matches!(kind, Kind::Exact(_)) {
-                        let (sql, uses) = match op {
-                            CompareOp::Co => (format!("instr({lhs}, ?) > 0"), 1),
-                            CompareOp::Sw => (format!("substr({lhs}, 1, length(?)) = ?"), 2),
-                            _ => (format!("substr({lhs}, -length(?)) = ?"), 2),
-                        };
-                        out.sql.push_str(&sql);
-                        out.binds.extend(std::iter::repeat_n(Bind::Text(v), uses));
+                        let f = &mut out.sqlite;
+                        match op {
+                            CompareOp::Co => {
+                                f.push(&format!("instr({lhs}, "));
+                                f.param(Bind::Text(v));
+                                f.push(") > 0");
+                            }
+                            CompareOp::Sw => {
+                                f.push(&format!("substr({lhs}, 1, length("));
+                                f.param(Bind::Text(v.clone()));
+                                f.push(")) = ");
+                                f.param(Bind::Text(v));
+                            }
+                            _ => {
+                                f.push(&format!("substr({lhs}, -length("));
+                                f.param(Bind::Text(v.clone()));
+                                f.push(")) = ");
+                                f.param(Bind::Text(v));
+                            }
+                        }
                     } else {
-                        out.sql.push_str(&format!("{lhs} LIKE ? ESCAPE '\\'"));
-                        out.binds.push(Bind::Text(like_pattern(&v, op)));
+                        out.sqlite.push(&format!("{lhs} LIKE "));
+                        out.sqlite.param(pattern);
+                        out.sqlite.push(" ESCAPE '\\'");
                     }
                 }
                 CompareOp::Ne => {
-                    out.sql.push_str(&format!("({lhs} IS NULL OR {lhs} <> ?)"));
-                    out.binds.push(Bind::Text(v));
+                    out.around(&format!("({lhs} IS NULL OR {lhs} <> "), Bind::Text(v), ")")
                 }
-                _ => {
-                    out.sql.push_str(&format!("{lhs} {} ?", sql_op(op)));
-                    out.binds.push(Bind::Text(v));
-                }
+                _ => out.around(&format!("{lhs} {} ", sql_op(op)), Bind::Text(v), ""),
             }
         }
         Kind::Time(c) => {
@@ -272,8 +356,11 @@ fn compare(
                     "'{path}' supports eq, ne, gt, ge, lt, le"
                 )));
             }
-            out.sql.push_str(&format!("{c} {} ?", sql_op(op)));
-            out.binds.push(Bind::Text(crate::ids::format_time(t)));
+            out.around(
+                &format!("{c} {} ", sql_op(op)),
+                Bind::Text(crate::ids::format_time(t)),
+                "",
+            );
         }
         Kind::Bool(expr) => {
             let b = match value {
@@ -289,12 +376,11 @@ fn compare(
                 }
             };
             let sql = match op {
-                CompareOp::Eq => format!("({expr}) = ?"),
-                CompareOp::Ne => format!("({expr}) <> ?"),
+                CompareOp::Eq => format!("({expr}) = "),
+                CompareOp::Ne => format!("({expr}) <> "),
                 _ => return Err(invalid_filter(format!("'{path}' supports eq and ne"))),
             };
-            out.sql.push_str(&sql);
-            out.binds.push(Bind::Int(i64::from(b)));
+            out.around(&sql, Bind::Bool(b), "");
         }
         Kind::ConstIfEmail(constant) => {
             let v = text_value()?.to_lowercase();
@@ -310,17 +396,24 @@ fn compare(
                     )))
                 }
             };
-            out.sql
-                .push_str(if holds { "(u.email IS NOT NULL)" } else { "0" });
+            out.push(if holds {
+                "(u.email IS NOT NULL)"
+            } else {
+                "FALSE"
+            });
         }
         Kind::Member => {
             let v = text_value()?;
-            match op {
-                CompareOp::Eq => out.sql.push_str("EXISTS (SELECT 1 FROM group_members gm WHERE gm.group_id = g.id AND gm.user_id = ?)"),
-                CompareOp::Ne => out.sql.push_str("NOT EXISTS (SELECT 1 FROM group_members gm WHERE gm.group_id = g.id AND gm.user_id = ?)"),
+            let exists = match op {
+                CompareOp::Eq => "EXISTS",
+                CompareOp::Ne => "NOT EXISTS",
                 _ => return Err(invalid_filter(format!("'{path}' supports eq and ne"))),
-            }
-            out.binds.push(Bind::Text(v));
+            };
+            out.around(
+                &format!("{exists} (SELECT 1 FROM group_members gm WHERE gm.group_id = g.id AND gm.user_id = "),
+                Bind::Text(v),
+                ")",
+            );
         }
     }
     Ok(())
@@ -338,8 +431,9 @@ mod tests {
     #[test]
     fn user_name_eq_uses_the_normalised_column_and_a_bound_lower_value() {
         let w = sql(r#"userName eq "Ada@Example.COM""#, Resource::Users);
-        assert_eq!(w.sql, "u.user_name_norm = ?");
-        assert_eq!(w.binds, vec![Bind::Text("ada@example.com".into())]);
+        assert_eq!(w.sqlite.sqlite(), "u.user_name_norm = ?");
+        assert_eq!(w.postgres.postgres(2), "u.user_name_norm = $2");
+        assert_eq!(w.sqlite.binds, vec![Bind::Text("ada@example.com".into())]);
     }
 
     #[test]
@@ -348,12 +442,11 @@ mod tests {
             r#"userName eq "x' OR 1=1 --" or externalId co "%_\\""#,
             Resource::Users,
         );
-        assert!(
-            !w.sql.contains("OR 1=1") && !w.sql.contains('%'),
-            "{}",
-            w.sql
-        );
-        assert_eq!(w.binds.len(), 2);
+        for text in [w.sqlite.sqlite(), w.postgres.postgres(1)] {
+            assert!(!text.contains("OR 1=1") && !text.contains('%'), "{text}");
+        }
+        assert_eq!(w.sqlite.binds.len(), 2);
+        assert_eq!(w.postgres.binds.len(), 2);
     }
 
     #[test]
@@ -363,18 +456,31 @@ mod tests {
             Resource::Users,
         );
         assert_eq!(
-            w.sql,
+            w.sqlite.sqlite(),
             "(((u.email IS NOT NULL) AND u.email_norm LIKE ? ESCAPE '\\') AND NOT (((u.status <> 'suspended')) = ?))"
+        );
+        assert_eq!(
+            w.postgres.postgres(2),
+            "(((u.email IS NOT NULL) AND u.email_norm LIKE $2 ESCAPE '\\') AND NOT (((u.status <> 'suspended')) = $3))"
         );
         let w = sql(
             r#"displayName eq "Engineering" and members eq "u1""#,
             Resource::Groups,
         );
         assert!(
-            w.sql.starts_with("(g.name_norm = ? AND EXISTS"),
+            w.sqlite.sqlite().starts_with("(g.name_norm = ? AND EXISTS"),
             "{}",
-            w.sql
+            w.sqlite.sqlite()
         );
+    }
+
+    #[test]
+    fn case_exact_substrings_use_instr_on_sqlite_and_like_on_postgres() {
+        let w = sql(r#"externalId sw "Ab_""#, Resource::Users);
+        assert_eq!(w.sqlite.sqlite(), "substr(u.external_id, 1, length(?)) = ?");
+        assert_eq!(w.sqlite.binds, vec![Bind::Text("Ab_".into()); 2]);
+        assert_eq!(w.postgres.postgres(1), "u.external_id LIKE $1 ESCAPE '\\'");
+        assert_eq!(w.postgres.binds, vec![Bind::Text("Ab\\_%".into())]);
     }
 
     #[test]
