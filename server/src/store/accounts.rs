@@ -15,7 +15,8 @@ pub async fn insert(db: impl Exec<'_>, id: &str, name: &str, now: &str) -> AppRe
     sql!(db, execute,
         sqlite: "INSERT INTO accounts (id, name, created_at) VALUES (?, ?, ?)",
         postgres: "INSERT INTO accounts (id, name, created_at) VALUES ($1, $2, $3)",
-        id, name, now)?;
+        id, name, now,
+    )?;
     Ok(())
 }
 
@@ -23,12 +24,14 @@ pub async fn get(db: impl Exec<'_>, id: &str) -> AppResult<Option<AccountRow>> {
     Ok(sql!(db, fetch_optional as AccountRow,
         sqlite: "SELECT id, name, created_at FROM accounts WHERE id = ?",
         postgres: "SELECT id, name, created_at FROM accounts WHERE id = $1",
-        id)?)
+        id,
+    )?)
 }
 
 pub async fn any_exists(db: impl Exec<'_>) -> AppResult<bool> {
     let found: Option<i64> = sql!(db, fetch_optional scalar i64,
         sqlite: "SELECT 1 FROM accounts LIMIT 1",
-        postgres: "SELECT 1::BIGINT FROM accounts LIMIT 1")?;
+        postgres: "SELECT 1::BIGINT FROM accounts LIMIT 1",
+    )?;
     Ok(found.is_some())
 }

@@ -20,7 +20,8 @@ pub async fn insert(db: impl Exec<'_>, k: NewApiKey<'_>) -> AppResult<()> {
                  VALUES (?, ?, ?, ?, ?, ?, ?)",
         postgres: "INSERT INTO api_keys (id, account_id, name, secret_sha256, created_by, created_at, expires_at)
                    VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        k.id, k.account_id, k.name, k.secret_sha256, k.created_by, k.now, k.expires_at)?;
+        k.id, k.account_id, k.name, k.secret_sha256, k.created_by, k.now, k.expires_at,
+    )?;
     Ok(())
 }
 
@@ -28,7 +29,8 @@ pub async fn add_group(db: impl Exec<'_>, key_id: &str, group_id: &str) -> AppRe
     sql!(db, execute,
         sqlite: "INSERT OR IGNORE INTO api_key_groups (api_key_id, group_id) VALUES (?, ?)",
         postgres: "INSERT INTO api_key_groups (api_key_id, group_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
-        key_id, group_id)?;
+        key_id, group_id,
+    )?;
     Ok(())
 }
 
@@ -56,14 +58,16 @@ pub async fn for_auth(db: impl Exec<'_>, key_id: &str) -> AppResult<Option<KeyAu
                           EXISTS (SELECT 1::BIGINT FROM api_key_groups kg JOIN user_groups g ON g.id = kg.group_id
                                   WHERE kg.api_key_id = k.id AND g.account_id = k.account_id AND g.builtin = $1) AS is_admin
                    FROM api_keys k WHERE k.id = $2",
-        crate::store::groups::ADMIN_BUILTIN, key_id)?)
+        crate::store::groups::ADMIN_BUILTIN, key_id,
+    )?)
 }
 
 pub async fn touch_last_used(db: impl Exec<'_>, key_id: &str, now: &str) -> AppResult<()> {
     sql!(db, execute,
         sqlite: "UPDATE api_keys SET last_used_at = ? WHERE id = ?",
         postgres: "UPDATE api_keys SET last_used_at = $1 WHERE id = $2",
-        now, key_id)?;
+        now, key_id,
+    )?;
     Ok(())
 }
 
@@ -96,7 +100,8 @@ pub async fn list(db: impl Exec<'_>, account_id: &str) -> AppResult<Vec<KeyListR
                           (SELECT COALESCE(u.email, u.user_name) FROM users u WHERE u.id = k.created_by AND u.account_id = k.account_id) AS created_by,
                           k.created_at, k.expires_at, k.revoked_at, k.last_used_at
                    FROM api_keys k WHERE k.account_id = $1 ORDER BY k.created_at DESC, k.id",
-        account_id)?)
+        account_id,
+    )?)
 }
 
 /// Marks a key revoked; returns its name if it was active (None: unknown or already revoked).
@@ -109,5 +114,6 @@ pub async fn revoke(
     Ok(sql!(db, fetch_optional scalar String,
         sqlite: "UPDATE api_keys SET revoked_at = ? WHERE account_id = ? AND id = ? AND revoked_at IS NULL RETURNING name",
         postgres: "UPDATE api_keys SET revoked_at = $1 WHERE account_id = $2 AND id = $3 AND revoked_at IS NULL RETURNING name",
-        now, account_id, id)?)
+        now, account_id, id,
+    )?)
 }

@@ -25,7 +25,8 @@ pub async fn insert(db: impl Exec<'_>, e: NewEvent<'_>) -> AppResult<()> {
         postgres: "INSERT INTO audit_events (account_id, at, actor_kind, actor_id, actor_label, action, target_kind, target_id, target_label, detail)
                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
         e.account_id, e.now, e.actor_kind.as_str(), e.actor_id, e.actor_label, e.action.as_str(),
-        e.target_kind.as_str(), e.target_id, e.target_label, e.detail)?;
+        e.target_kind.as_str(), e.target_id, e.target_label, e.detail,
+    )?;
     Ok(())
 }
 

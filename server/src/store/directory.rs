@@ -298,12 +298,12 @@ pub async fn last_login(
     account_id: &str,
     user_id: &str,
 ) -> AppResult<Option<String>> {
-    Ok(
-        sql!(db, fetch_optional scalar _,
+    Ok(sql!(db, fetch_optional scalar _,
         sqlite: "SELECT last_login_at FROM users WHERE account_id = ? AND id = ?",
-        postgres: "SELECT last_login_at FROM users WHERE account_id = $1 AND id = $2", account_id, user_id)?
-            .flatten(),
-    )
+        postgres: "SELECT last_login_at FROM users WHERE account_id = $1 AND id = $2",
+        account_id, user_id,
+    )?
+    .flatten())
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -327,7 +327,9 @@ pub async fn group_summaries(
          FROM user_groups g WHERE g.account_id = ? ORDER BY g.builtin IS NULL, g.name_norm",
         postgres: "SELECT g.id, g.name, g.builtin, g.source,
                 (SELECT count(*) FROM group_members gm WHERE gm.group_id = g.id) AS members
-         FROM user_groups g WHERE g.account_id = $1 ORDER BY g.builtin IS NULL, g.name_norm", account_id)?)
+         FROM user_groups g WHERE g.account_id = $1 ORDER BY g.builtin IS NULL, g.name_norm",
+        account_id,
+    )?)
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -352,20 +354,26 @@ pub async fn members(
          WHERE gm.group_id = ? ORDER BY u.user_name_norm LIMIT ?",
         postgres: "SELECT u.id AS user_id, u.first_name, u.last_name, COALESCE(u.email, u.user_name) AS email, u.status
          FROM group_members gm JOIN users u ON u.id = gm.user_id
-         WHERE gm.group_id = $1 ORDER BY u.user_name_norm LIMIT $2", group_id, limit)?)
+         WHERE gm.group_id = $1 ORDER BY u.user_name_norm LIMIT $2",
+        group_id, limit,
+    )?)
 }
 
 pub async fn member_count(db: impl Exec<'_>, group_id: &str) -> AppResult<i64> {
     Ok(sql!(db, fetch_one scalar _,
         sqlite: "SELECT count(*) FROM group_members WHERE group_id = ?",
-        postgres: "SELECT count(*) FROM group_members WHERE group_id = $1", group_id)?)
+        postgres: "SELECT count(*) FROM group_members WHERE group_id = $1",
+        group_id,
+    )?)
 }
 
 /// Is the user in the group?
 pub async fn is_member(db: impl Exec<'_>, group_id: &str, user_id: &str) -> AppResult<bool> {
     let found: Option<i64> = sql!(db, fetch_optional scalar _,
         sqlite: "SELECT 1 FROM group_members WHERE group_id = ? AND user_id = ?",
-        postgres: "SELECT 1::BIGINT FROM group_members WHERE group_id = $1 AND user_id = $2", group_id, user_id)?;
+        postgres: "SELECT 1::BIGINT FROM group_members WHERE group_id = $1 AND user_id = $2",
+        group_id, user_id,
+    )?;
     Ok(found.is_some())
 }
 
@@ -378,7 +386,9 @@ pub async fn user_id_by_email(
     let norm = email.trim().to_lowercase();
     Ok(sql!(db, fetch_optional scalar _,
         sqlite: "SELECT id FROM users WHERE account_id = ? AND (email_norm = ? OR user_name_norm = ?) LIMIT 1",
-        postgres: "SELECT id FROM users WHERE account_id = $1 AND (email_norm = $2 OR user_name_norm = $3) LIMIT 1", account_id, &norm, &norm)?)
+        postgres: "SELECT id FROM users WHERE account_id = $1 AND (email_norm = $2 OR user_name_norm = $3) LIMIT 1",
+        account_id, &norm, &norm,
+    )?)
 }
 
 /// Which of `group_ids` are groups of the account (only manual ones, those an administrator
@@ -418,5 +428,7 @@ pub async fn active_admins(
         sqlite: "SELECT gm.user_id FROM group_members gm JOIN user_groups g ON g.id = gm.group_id JOIN users u ON u.id = gm.user_id
          WHERE g.account_id = ? AND g.builtin = ? AND u.status = 'active' LIMIT ?",
         postgres: "SELECT gm.user_id FROM group_members gm JOIN user_groups g ON g.id = gm.group_id JOIN users u ON u.id = gm.user_id
-         WHERE g.account_id = $1 AND g.builtin = $2 AND u.status = 'active' LIMIT $3", account_id, crate::store::groups::ADMIN_BUILTIN, limit)?)
+         WHERE g.account_id = $1 AND g.builtin = $2 AND u.status = 'active' LIMIT $3",
+        account_id, crate::store::groups::ADMIN_BUILTIN, limit,
+    )?)
 }

@@ -21,7 +21,10 @@ pub async fn insert(db: impl Exec<'_>, g: NewGroup<'_>) -> AppResult<()> {
         sqlite: "INSERT INTO user_groups (id, account_id, name, name_norm, builtin, source, created_at, updated_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         postgres: "INSERT INTO user_groups (id, account_id, name, name_norm, builtin, source, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)", g.id, g.account_id, g.name, g.name.to_lowercase(), g.builtin, g.source.as_str(), g.now, g.now)?;
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        g.id, g.account_id, g.name, g.name.to_lowercase(), g.builtin, g.source.as_str(), g.now,
+        g.now,
+    )?;
     Ok(())
 }
 
@@ -29,7 +32,9 @@ pub async fn insert(db: impl Exec<'_>, g: NewGroup<'_>) -> AppResult<()> {
 pub async fn admin_group_id(db: impl Exec<'_>, account_id: &str) -> AppResult<Option<String>> {
     Ok(sql!(db, fetch_optional scalar _,
         sqlite: "SELECT id FROM user_groups WHERE account_id = ? AND builtin = ?",
-        postgres: "SELECT id FROM user_groups WHERE account_id = $1 AND builtin = $2", account_id, ADMIN_BUILTIN)?)
+        postgres: "SELECT id FROM user_groups WHERE account_id = $1 AND builtin = $2",
+        account_id, ADMIN_BUILTIN,
+    )?)
 }
 
 pub async fn add_member(
@@ -40,7 +45,9 @@ pub async fn add_member(
 ) -> AppResult<()> {
     sql!(db, execute,
         sqlite: "INSERT OR IGNORE INTO group_members (group_id, user_id, added_at) VALUES (?, ?, ?)",
-        postgres: "INSERT INTO group_members (group_id, user_id, added_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING", group_id, user_id, now)?;
+        postgres: "INSERT INTO group_members (group_id, user_id, added_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+        group_id, user_id, now,
+    )?;
     Ok(())
 }
 
@@ -63,11 +70,13 @@ const GROUP_COLUMNS: &str =
 pub async fn get(db: impl Exec<'_>, account_id: &str, id: &str) -> AppResult<Option<GroupRow>> {
     Ok(sql!(db, fetch_optional as _,
         sqlite: &format!(
-        "SELECT {GROUP_COLUMNS} FROM user_groups g WHERE g.account_id = ? AND g.id = ?"
-    ),
+            "SELECT {GROUP_COLUMNS} FROM user_groups g WHERE g.account_id = ? AND g.id = ?",
+        ),
         postgres: &format!(
-        "SELECT {GROUP_COLUMNS} FROM user_groups g WHERE g.account_id = $1 AND g.id = $2"
-    ), account_id, id)?)
+            "SELECT {GROUP_COLUMNS} FROM user_groups g WHERE g.account_id = $1 AND g.id = $2",
+        ),
+        account_id, id,
+    )?)
 }
 
 pub async fn set_external_id(
@@ -77,7 +86,9 @@ pub async fn set_external_id(
 ) -> AppResult<()> {
     sql!(db, execute,
         sqlite: "UPDATE user_groups SET external_id = ? WHERE id = ?",
-        postgres: "UPDATE user_groups SET external_id = $1 WHERE id = $2", external_id, id)?;
+        postgres: "UPDATE user_groups SET external_id = $1 WHERE id = $2",
+        external_id, id,
+    )?;
     Ok(())
 }
 
@@ -97,21 +108,28 @@ pub async fn update(
         sqlite: "UPDATE user_groups SET name = ?, name_norm = ?, source = ?, external_id = ?, updated_at = ?, version = version + 1
          WHERE account_id = ? AND id = ? AND version = ?",
         postgres: "UPDATE user_groups SET name = $1, name_norm = $2, source = $3, external_id = $4, updated_at = $5, version = version + 1
-         WHERE account_id = $6 AND id = $7 AND version = $8", name, name.to_lowercase(), source.as_str(), external_id, now, account_id, id, expected_version)?;
+         WHERE account_id = $6 AND id = $7 AND version = $8",
+        name, name.to_lowercase(), source.as_str(), external_id, now, account_id, id,
+        expected_version,
+    )?;
     Ok(done == 1)
 }
 
 pub async fn delete(db: impl Exec<'_>, account_id: &str, id: &str) -> AppResult<bool> {
     let done = sql!(db, execute,
         sqlite: "DELETE FROM user_groups WHERE account_id = ? AND id = ?",
-        postgres: "DELETE FROM user_groups WHERE account_id = $1 AND id = $2", account_id, id)?;
+        postgres: "DELETE FROM user_groups WHERE account_id = $1 AND id = $2",
+        account_id, id,
+    )?;
     Ok(done == 1)
 }
 
 pub async fn remove_member(db: impl Exec<'_>, group_id: &str, user_id: &str) -> AppResult<()> {
     sql!(db, execute,
         sqlite: "DELETE FROM group_members WHERE group_id = ? AND user_id = ?",
-        postgres: "DELETE FROM group_members WHERE group_id = $1 AND user_id = $2", group_id, user_id)?;
+        postgres: "DELETE FROM group_members WHERE group_id = $1 AND user_id = $2",
+        group_id, user_id,
+    )?;
     Ok(())
 }
 
@@ -162,6 +180,8 @@ pub async fn list(
 pub async fn touch(db: impl Exec<'_>, id: &str, now: &str) -> AppResult<()> {
     sql!(db, execute,
         sqlite: "UPDATE user_groups SET updated_at = ?, version = version + 1 WHERE id = ?",
-        postgres: "UPDATE user_groups SET updated_at = $1, version = version + 1 WHERE id = $2", now, id)?;
+        postgres: "UPDATE user_groups SET updated_at = $1, version = version + 1 WHERE id = $2",
+        now, id,
+    )?;
     Ok(())
 }

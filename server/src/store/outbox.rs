@@ -21,7 +21,10 @@ pub async fn insert(db: impl Exec<'_>, m: NewMail<'_>) -> AppResult<i64> {
         sqlite: "INSERT INTO outbox (account_id, kind, to_addr, subject, text_body, html_body, created_at, status, next_attempt_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
         postgres: "INSERT INTO outbox (account_id, kind, to_addr, subject, text_body, html_body, created_at, status, next_attempt_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id", m.account_id, m.kind, m.to_addr, m.subject, m.text_body, m.html_body, m.now, m.status, m.now)?;
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+        m.account_id, m.kind, m.to_addr, m.subject, m.text_body, m.html_body, m.now, m.status,
+        m.now,
+    )?;
     Ok(id)
 }
 
@@ -55,17 +58,19 @@ pub async fn claim_due(
 ) -> AppResult<Vec<MailRow>> {
     let mut rows: Vec<MailRow> = sql!(&mut *conn, fetch_all as _,
         sqlite: &format!(
-        "UPDATE outbox SET next_attempt_at = ?
+            "UPDATE outbox SET next_attempt_at = ?
          WHERE id IN (SELECT id FROM outbox WHERE status = 'pending' AND next_attempt_at <= ?
                       ORDER BY id LIMIT ?)
-         RETURNING {COLUMNS}"
-    ),
+         RETURNING {COLUMNS}",
+        ),
         postgres: &format!(
-        "UPDATE outbox SET next_attempt_at = $1
+            "UPDATE outbox SET next_attempt_at = $1
          WHERE id IN (SELECT id FROM outbox WHERE status = 'pending' AND next_attempt_at <= $2
                       ORDER BY id LIMIT $3)
-         RETURNING {COLUMNS}"
-    ), lease_until, now, limit)?;
+         RETURNING {COLUMNS}",
+        ),
+        lease_until, now, limit,
+    )?;
     rows.sort_by_key(|m| m.id);
     Ok(rows)
 }
@@ -79,7 +84,9 @@ pub async fn mark_sent(db: impl Exec<'_>, id: i64, now: &str) -> AppResult<()> {
          WHERE id = ?",
         postgres: "UPDATE outbox SET status = 'sent', sent_at = $1, attempts = attempts + 1, last_error = NULL,
                 text_body = '(delivered; the text is not kept because it contained a single-use link)', html_body = ''
-         WHERE id = $2", now, id)?;
+         WHERE id = $2",
+        now, id,
+    )?;
     Ok(())
 }
 
@@ -94,7 +101,9 @@ pub async fn mark_failed(
         sqlite: "UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ?,
                 status = CASE WHEN ? IS NULL THEN 'failed' ELSE 'pending' END WHERE id = ?",
         postgres: "UPDATE outbox SET attempts = attempts + 1, last_error = $1, next_attempt_at = $2,
-                status = CASE WHEN $3::TEXT IS NULL THEN 'failed' ELSE 'pending' END WHERE id = $4", error, next, next, id)?;
+                status = CASE WHEN $3::TEXT IS NULL THEN 'failed' ELSE 'pending' END WHERE id = $4",
+        error, next, next, id,
+    )?;
     Ok(())
 }
 
@@ -102,9 +111,11 @@ pub async fn mark_failed(
 pub async fn recent(db: impl Exec<'_>, account_id: &str, limit: i64) -> AppResult<Vec<MailRow>> {
     Ok(sql!(db, fetch_all as _,
         sqlite: &format!(
-        "SELECT {COLUMNS} FROM outbox WHERE account_id = ? ORDER BY id DESC LIMIT ?"
-    ),
+            "SELECT {COLUMNS} FROM outbox WHERE account_id = ? ORDER BY id DESC LIMIT ?",
+        ),
         postgres: &format!(
-        "SELECT {COLUMNS} FROM outbox WHERE account_id = $1 ORDER BY id DESC LIMIT $2"
-    ), account_id, limit)?)
+            "SELECT {COLUMNS} FROM outbox WHERE account_id = $1 ORDER BY id DESC LIMIT $2",
+        ),
+        account_id, limit,
+    )?)
 }

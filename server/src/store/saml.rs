@@ -23,7 +23,9 @@ pub async fn config(db: impl Exec<'_>, account_id: &str) -> AppResult<Option<Con
         sqlite: "SELECT account_id, idp_entity_id, sso_url, certificates, enabled, enforced, updated_at
          FROM saml_configs WHERE account_id = ?",
         postgres: "SELECT account_id, idp_entity_id, sso_url, certificates, enabled, enforced, updated_at
-         FROM saml_configs WHERE account_id = $1", account_id)?)
+         FROM saml_configs WHERE account_id = $1",
+        account_id,
+    )?)
 }
 
 pub async fn put_config(db: impl Exec<'_>, c: &ConfigRow) -> AppResult<()> {
@@ -37,7 +39,10 @@ pub async fn put_config(db: impl Exec<'_>, c: &ConfigRow) -> AppResult<()> {
          VALUES ($1, $2, $3, $4, $5, $6, $7)
          ON CONFLICT (account_id) DO UPDATE SET idp_entity_id = excluded.idp_entity_id,
            sso_url = excluded.sso_url, certificates = excluded.certificates,
-           enabled = excluded.enabled, enforced = excluded.enforced, updated_at = excluded.updated_at", &c.account_id, &c.idp_entity_id, &c.sso_url, &c.certificates, c.enabled, c.enforced, &c.updated_at)?;
+           enabled = excluded.enabled, enforced = excluded.enforced, updated_at = excluded.updated_at",
+        &c.account_id, &c.idp_entity_id, &c.sso_url, &c.certificates, c.enabled, c.enforced,
+        &c.updated_at,
+    )?;
     Ok(())
 }
 
@@ -54,14 +59,18 @@ pub async fn sso_accounts_for(
         postgres: "SELECT a.id, a.name FROM users u
          JOIN accounts a ON a.id = u.account_id
          JOIN saml_configs c ON c.account_id = u.account_id AND c.enabled
-         WHERE u.email_norm = $1 ORDER BY a.name LIMIT 20", email_norm)?)
+         WHERE u.email_norm = $1 ORDER BY a.name LIMIT 20",
+        email_norm,
+    )?)
 }
 
 /// Whether `account_id` enforces SSO for IdP-managed users.
 pub async fn enforced(db: impl Exec<'_>, account_id: &str) -> AppResult<bool> {
     let on: Option<bool> = sql!(db, fetch_optional scalar _,
         sqlite: "SELECT enforced FROM saml_configs WHERE account_id = ? AND enabled = 1",
-        postgres: "SELECT enforced FROM saml_configs WHERE account_id = $1 AND enabled", account_id)?;
+        postgres: "SELECT enforced FROM saml_configs WHERE account_id = $1 AND enabled",
+        account_id,
+    )?;
     Ok(on.unwrap_or(false))
 }
 
@@ -74,7 +83,9 @@ pub async fn insert_request(
 ) -> AppResult<()> {
     sql!(db, execute,
         sqlite: "INSERT INTO saml_requests (id, account_id, expires_at, test) VALUES (?, ?, ?, ?)",
-        postgres: "INSERT INTO saml_requests (id, account_id, expires_at, test) VALUES ($1, $2, $3, $4)", id, account_id, expires_at, test)?;
+        postgres: "INSERT INTO saml_requests (id, account_id, expires_at, test) VALUES ($1, $2, $3, $4)",
+        id, account_id, expires_at, test,
+    )?;
     Ok(())
 }
 
@@ -89,7 +100,9 @@ pub async fn take_request(
 ) -> AppResult<bool> {
     let done = sql!(db, execute,
         sqlite: "DELETE FROM saml_requests WHERE id = ? AND account_id = ? AND expires_at > ? AND test = ?",
-        postgres: "DELETE FROM saml_requests WHERE id = $1 AND account_id = $2 AND expires_at > $3 AND test = $4", id, account_id, now, test)?;
+        postgres: "DELETE FROM saml_requests WHERE id = $1 AND account_id = $2 AND expires_at > $3 AND test = $4",
+        id, account_id, now, test,
+    )?;
     Ok(done == 1)
 }
 
@@ -102,7 +115,9 @@ pub async fn is_test_request(
 ) -> AppResult<bool> {
     let found: Option<i64> = sql!(db, fetch_optional scalar _,
         sqlite: "SELECT 1 FROM saml_requests WHERE id = ? AND account_id = ? AND expires_at > ? AND test = 1",
-        postgres: "SELECT 1::BIGINT FROM saml_requests WHERE id = $1 AND account_id = $2 AND expires_at > $3 AND test", id, account_id, now)?;
+        postgres: "SELECT 1::BIGINT FROM saml_requests WHERE id = $1 AND account_id = $2 AND expires_at > $3 AND test",
+        id, account_id, now,
+    )?;
     Ok(found.is_some())
 }
 
@@ -117,7 +132,9 @@ pub async fn use_assertion(
         sqlite: "INSERT INTO saml_assertions (account_id, assertion_id, expires_at) VALUES (?, ?, ?)
          ON CONFLICT DO NOTHING",
         postgres: "INSERT INTO saml_assertions (account_id, assertion_id, expires_at) VALUES ($1, $2, $3)
-         ON CONFLICT DO NOTHING", account_id, assertion_id, expires_at)?;
+         ON CONFLICT DO NOTHING",
+        account_id, assertion_id, expires_at,
+    )?;
     Ok(done == 1)
 }
 
@@ -125,10 +142,14 @@ pub async fn use_assertion(
 pub async fn prune(tx: &mut Conn, now: &str) -> AppResult<()> {
     sql!(&mut *tx, execute,
         sqlite: "DELETE FROM saml_requests WHERE expires_at <= ?",
-        postgres: "DELETE FROM saml_requests WHERE expires_at <= $1", now)?;
+        postgres: "DELETE FROM saml_requests WHERE expires_at <= $1",
+        now,
+    )?;
     sql!(&mut *tx, execute,
         sqlite: "DELETE FROM saml_assertions WHERE expires_at <= ?",
-        postgres: "DELETE FROM saml_assertions WHERE expires_at <= $1", now)?;
+        postgres: "DELETE FROM saml_assertions WHERE expires_at <= $1",
+        now,
+    )?;
     Ok(())
 }
 
@@ -157,12 +178,16 @@ pub async fn record_attempt(
 ) -> AppResult<()> {
     sql!(&mut *tx, execute,
         sqlite: "INSERT INTO saml_attempts (account_id, at, success, name_id, reason, test) VALUES (?, ?, ?, ?, ?, ?)",
-        postgres: "INSERT INTO saml_attempts (account_id, at, success, name_id, reason, test) VALUES ($1, $2, $3, $4, $5, $6)", account_id, at, success, name_id, reason, test)?;
+        postgres: "INSERT INTO saml_attempts (account_id, at, success, name_id, reason, test) VALUES ($1, $2, $3, $4, $5, $6)",
+        account_id, at, success, name_id, reason, test,
+    )?;
     sql!(&mut *tx, execute,
         sqlite: "DELETE FROM saml_attempts WHERE account_id = ?1 AND id <= (
            SELECT id FROM saml_attempts WHERE account_id = ?1 ORDER BY id DESC LIMIT 1 OFFSET ?2)",
         postgres: "DELETE FROM saml_attempts WHERE account_id = $1 AND id <= (
-           SELECT id FROM saml_attempts WHERE account_id = $1 ORDER BY id DESC LIMIT 1 OFFSET $2)", account_id, ATTEMPTS_KEPT)?;
+           SELECT id FROM saml_attempts WHERE account_id = $1 ORDER BY id DESC LIMIT 1 OFFSET $2)",
+        account_id, ATTEMPTS_KEPT,
+    )?;
     Ok(())
 }
 
@@ -175,5 +200,7 @@ pub async fn attempts(
         sqlite: "SELECT id, at, success, name_id, reason, test FROM saml_attempts
          WHERE account_id = ? ORDER BY id DESC LIMIT ?",
         postgres: "SELECT id, at, success, name_id, reason, test FROM saml_attempts
-         WHERE account_id = $1 ORDER BY id DESC LIMIT $2", account_id, limit)?)
+         WHERE account_id = $1 ORDER BY id DESC LIMIT $2",
+        account_id, limit,
+    )?)
 }

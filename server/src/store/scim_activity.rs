@@ -63,14 +63,17 @@ pub async fn insert_batch(tx: &mut Conn, rows: &[ScimRequestRow]) -> AppResult<(
 pub async fn newest_id(db: &Db) -> AppResult<i64> {
     Ok(sql!(db, fetch_one scalar _,
         sqlite: "SELECT COALESCE(MAX(id), 0) FROM scim_requests",
-        postgres: "SELECT COALESCE(MAX(id), 0) FROM scim_requests")?)
+        postgres: "SELECT COALESCE(MAX(id), 0) FROM scim_requests",
+    )?)
 }
 
 /// The accounts with activity rows whose id is in `(after, upto]`.
 pub async fn accounts_between(db: &Db, after: i64, upto: i64) -> AppResult<Vec<String>> {
     Ok(sql!(db, fetch_all scalar _,
         sqlite: "SELECT DISTINCT account_id FROM scim_requests WHERE id > ? AND id <= ?",
-        postgres: "SELECT DISTINCT account_id FROM scim_requests WHERE id > $1 AND id <= $2", after, upto)?)
+        postgres: "SELECT DISTINCT account_id FROM scim_requests WHERE id > $1 AND id <= $2",
+        after, upto,
+    )?)
 }
 
 /// Inserts the row that stands for the failed authentications not recorded one by one; returns
@@ -91,7 +94,9 @@ pub async fn insert_summary(tx: &mut Conn, row: &ScimRequestRow) -> AppResult<i6
 pub async fn update_summary(tx: &mut Conn, id: i64, at: &str, detail: &str) -> AppResult<()> {
     sql!(&mut *tx, execute,
         sqlite: "UPDATE scim_requests SET at = ?, detail = ? WHERE id = ?",
-        postgres: "UPDATE scim_requests SET at = $1, detail = $2 WHERE id = $3", at, detail, id)?;
+        postgres: "UPDATE scim_requests SET at = $1, detail = $2 WHERE id = $3",
+        at, detail, id,
+    )?;
     Ok(())
 }
 
@@ -100,16 +105,21 @@ pub async fn update_summary(tx: &mut Conn, id: i64, at: &str, detail: &str) -> A
 pub async fn prune(tx: &mut Conn, before: &str, keep_per_account: i64) -> AppResult<u64> {
     let mut gone = sql!(&mut *tx, execute,
         sqlite: "DELETE FROM scim_requests WHERE at < ?",
-        postgres: "DELETE FROM scim_requests WHERE at < $1", before)?;
+        postgres: "DELETE FROM scim_requests WHERE at < $1",
+        before,
+    )?;
     let accounts: Vec<String> = sql!(&mut *tx, fetch_all scalar _,
         sqlite: "SELECT id FROM accounts",
-        postgres: "SELECT id FROM accounts")?;
+        postgres: "SELECT id FROM accounts",
+    )?;
     for account in accounts {
         gone += sql!(&mut *tx, execute,
-        sqlite: "DELETE FROM scim_requests WHERE account_id = ?1 AND id <= (
+            sqlite: "DELETE FROM scim_requests WHERE account_id = ?1 AND id <= (
                  SELECT id FROM scim_requests WHERE account_id = ?1 ORDER BY id DESC LIMIT 1 OFFSET ?2)",
-        postgres: "DELETE FROM scim_requests WHERE account_id = $1 AND id <= (
-                 SELECT id FROM scim_requests WHERE account_id = $1 ORDER BY id DESC LIMIT 1 OFFSET $2)", &account, keep_per_account)?;
+            postgres: "DELETE FROM scim_requests WHERE account_id = $1 AND id <= (
+                 SELECT id FROM scim_requests WHERE account_id = $1 ORDER BY id DESC LIMIT 1 OFFSET $2)",
+            &account, keep_per_account,
+        )?;
     }
     Ok(gone)
 }
@@ -140,13 +150,15 @@ pub async fn latest(
     };
     Ok(sql!(db, fetch_optional as _,
         sqlite: &format!(
-        "SELECT id, at, method, path, status, outcome, duration_us, resource_id, detail FROM scim_requests
-         WHERE account_id = ?{filter} ORDER BY id DESC LIMIT 1"
-    ),
+            "SELECT id, at, method, path, status, outcome, duration_us, resource_id, detail FROM scim_requests
+         WHERE account_id = ?{filter} ORDER BY id DESC LIMIT 1",
+        ),
         postgres: &format!(
-        "SELECT id, at, method, path, status, outcome, duration_us, resource_id, detail FROM scim_requests
-         WHERE account_id = $1{filter} ORDER BY id DESC LIMIT 1"
-    ), account_id)?)
+            "SELECT id, at, method, path, status, outcome, duration_us, resource_id, detail FROM scim_requests
+         WHERE account_id = $1{filter} ORDER BY id DESC LIMIT 1",
+        ),
+        account_id,
+    )?)
 }
 
 /// One entry of the Provisioning Activity page, with the key's name and the target's label.

@@ -48,8 +48,10 @@ impl SessionStore for DbSessionStore {
                     loop {
                         let data = encode(&candidate).map_err(|e| AppError::Internal(e.to_string()))?;
                         let inserted = sql!(&mut *c, execute,
-        sqlite: "INSERT OR IGNORE INTO sessions (id, data, expiry_date) VALUES (?, ?, ?)",
-        postgres: "INSERT INTO sessions (id, data, expiry_date) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING", candidate.id.to_string(), data, candidate.expiry_date)?;
+                            sqlite: "INSERT OR IGNORE INTO sessions (id, data, expiry_date) VALUES (?, ?, ?)",
+                            postgres: "INSERT INTO sessions (id, data, expiry_date) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+                            candidate.id.to_string(), data, candidate.expiry_date,
+                        )?;
                         if inserted == 1 {
                             return Ok(candidate.id);
                         }
@@ -69,10 +71,12 @@ impl SessionStore for DbSessionStore {
         self.write(move |c| {
                 Box::pin(async move {
                     sql!(&mut *c, execute,
-        sqlite: "INSERT INTO sessions (id, data, expiry_date) VALUES (?, ?, ?)
+                        sqlite: "INSERT INTO sessions (id, data, expiry_date) VALUES (?, ?, ?)
                          ON CONFLICT(id) DO UPDATE SET data = excluded.data, expiry_date = excluded.expiry_date",
-        postgres: "INSERT INTO sessions (id, data, expiry_date) VALUES ($1, $2, $3)
-                         ON CONFLICT(id) DO UPDATE SET data = excluded.data, expiry_date = excluded.expiry_date", id, data, expiry)?;
+                        postgres: "INSERT INTO sessions (id, data, expiry_date) VALUES ($1, $2, $3)
+                         ON CONFLICT(id) DO UPDATE SET data = excluded.data, expiry_date = excluded.expiry_date",
+                        id, data, expiry,
+                    )?;
                     Ok(())
                 })
             })
@@ -80,11 +84,12 @@ impl SessionStore for DbSessionStore {
     }
 
     async fn load(&self, session_id: &Id) -> session_store::Result<Option<Record>> {
-        let data: Option<Vec<u8>> =
-            sql!(&self.db, fetch_optional scalar _,
-        sqlite: "SELECT data FROM sessions WHERE id = ? AND expiry_date > ?",
-        postgres: "SELECT data FROM sessions WHERE id = $1 AND expiry_date > $2", session_id.to_string(), time::OffsetDateTime::now_utc())
-                .map_err(|e| backend(e.into()))?;
+        let data: Option<Vec<u8>> = sql!(&self.db, fetch_optional scalar _,
+            sqlite: "SELECT data FROM sessions WHERE id = ? AND expiry_date > ?",
+            postgres: "SELECT data FROM sessions WHERE id = $1 AND expiry_date > $2",
+            session_id.to_string(), time::OffsetDateTime::now_utc(),
+        )
+        .map_err(|e| backend(e.into()))?;
         match data {
             // A record we cannot read is no session: the person logs in again.
             Some(bytes) => Ok(rmp_serde::from_slice(&bytes).ok()),
@@ -97,8 +102,10 @@ impl SessionStore for DbSessionStore {
         self.write(move |c| {
             Box::pin(async move {
                 sql!(&mut *c, execute,
-        sqlite: "DELETE FROM sessions WHERE id = ?",
-        postgres: "DELETE FROM sessions WHERE id = $1", id)?;
+                    sqlite: "DELETE FROM sessions WHERE id = ?",
+                    postgres: "DELETE FROM sessions WHERE id = $1",
+                    id,
+                )?;
                 Ok(())
             })
         })
@@ -112,8 +119,9 @@ impl ExpiredDeletion for DbSessionStore {
         self.write(|c| {
             Box::pin(async move {
                 sql!(&mut *c, execute,
-        sqlite: "DELETE FROM sessions WHERE datetime(expiry_date) < datetime('now')",
-        postgres: "DELETE FROM sessions WHERE expiry_date < now()")?;
+                    sqlite: "DELETE FROM sessions WHERE datetime(expiry_date) < datetime('now')",
+                    postgres: "DELETE FROM sessions WHERE expiry_date < now()",
+                )?;
                 Ok(())
             })
         })

@@ -10,7 +10,9 @@ use crate::sql;
 pub async fn window(db: impl Exec<'_>, key: &str) -> AppResult<Option<(i64, i64)>> {
     Ok(sql!(db, fetch_optional as _,
         sqlite: "SELECT window_start, hits FROM throttle WHERE key = ?",
-        postgres: "SELECT window_start, hits FROM throttle WHERE key = $1", key)?)
+        postgres: "SELECT window_start, hits FROM throttle WHERE key = $1",
+        key,
+    )?)
 }
 
 /// Counts one hit for `key` at `now`; a window older than `window_secs` restarts.
@@ -23,14 +25,18 @@ pub async fn hit(db: impl Exec<'_>, key: &str, now: i64, window_secs: i64) -> Ap
         postgres: "INSERT INTO throttle (key, window_start, hits) VALUES ($1, $2, 1)
          ON CONFLICT (key) DO UPDATE SET
              hits = CASE WHEN throttle.window_start <= $2 - $3 THEN 1 ELSE throttle.hits + 1 END,
-             window_start = CASE WHEN throttle.window_start <= $2 - $3 THEN $2 ELSE throttle.window_start END", key, now, window_secs)?;
+             window_start = CASE WHEN throttle.window_start <= $2 - $3 THEN $2 ELSE throttle.window_start END",
+        key, now, window_secs,
+    )?;
     Ok(())
 }
 
 pub async fn clear(db: impl Exec<'_>, key: &str) -> AppResult<()> {
     sql!(db, execute,
         sqlite: "DELETE FROM throttle WHERE key = ?",
-        postgres: "DELETE FROM throttle WHERE key = $1", key)?;
+        postgres: "DELETE FROM throttle WHERE key = $1",
+        key,
+    )?;
     Ok(())
 }
 
@@ -39,12 +45,16 @@ pub async fn clear(db: impl Exec<'_>, key: &str) -> AppResult<()> {
 pub async fn prune(conn: &mut super::Conn, ended_by: i64, capacity: i64) -> AppResult<u64> {
     let expired = sql!(&mut *conn, execute,
         sqlite: "DELETE FROM throttle WHERE window_start <= ?",
-        postgres: "DELETE FROM throttle WHERE window_start <= $1", ended_by)?;
+        postgres: "DELETE FROM throttle WHERE window_start <= $1",
+        ended_by,
+    )?;
     let over = sql!(&mut *conn, execute,
         sqlite: "DELETE FROM throttle WHERE key IN (
              SELECT key FROM throttle ORDER BY window_start DESC LIMIT -1 OFFSET ?)",
         postgres: "DELETE FROM throttle WHERE key IN (
-             SELECT key FROM throttle ORDER BY window_start DESC OFFSET $1)", capacity)?;
+             SELECT key FROM throttle ORDER BY window_start DESC OFFSET $1)",
+        capacity,
+    )?;
     Ok(expired + over)
 }
 
@@ -52,5 +62,6 @@ pub async fn prune(conn: &mut super::Conn, ended_by: i64, capacity: i64) -> AppR
 pub async fn len(db: impl Exec<'_>) -> AppResult<i64> {
     Ok(sql!(db, fetch_one scalar _,
         sqlite: "SELECT COUNT(*) FROM throttle",
-        postgres: "SELECT COUNT(*) FROM throttle")?)
+        postgres: "SELECT COUNT(*) FROM throttle",
+    )?)
 }

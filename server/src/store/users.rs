@@ -28,17 +28,22 @@ pub struct NewUser<'a> {
 pub async fn insert(db: impl Exec<'_>, u: NewUser<'_>) -> AppResult<UserRecord> {
     Ok(sql!(db, fetch_one as _,
         sqlite: &format!(
-        "INSERT INTO users AS u (id, account_id, user_name, user_name_norm, email, email_norm, first_name, last_name,
+            "INSERT INTO users AS u (id, account_id, user_name, user_name_norm, email, email_norm, first_name, last_name,
                             password_hash, status, source, external_id, emails_json, display_name, created_at, updated_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING {}",
-        RECORD_COLUMNS.replace("u.", "")
-    ),
+            RECORD_COLUMNS.replace("u.", ""),
+        ),
         postgres: &format!(
-        "INSERT INTO users AS u (id, account_id, user_name, user_name_norm, email, email_norm, first_name, last_name,
+            "INSERT INTO users AS u (id, account_id, user_name, user_name_norm, email, email_norm, first_name, last_name,
                             password_hash, status, source, external_id, emails_json, display_name, created_at, updated_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) RETURNING {}",
-        RECORD_COLUMNS.replace("u.", "")
-    ), u.id, u.account_id, u.user_name, u.user_name.to_lowercase(), u.email, u.email.map(str::to_lowercase), u.first_name, u.last_name, u.password_hash, u.status.as_str(), u.source.as_str(), u.external_id, u.emails_json, u.display_name, u.now, u.now)?)
+            RECORD_COLUMNS.replace("u.", ""),
+        ),
+        u.id, u.account_id, u.user_name, u.user_name.to_lowercase(), u.email,
+        u.email.map(str::to_lowercase), u.first_name, u.last_name, u.password_hash,
+        u.status.as_str(), u.source.as_str(), u.external_id, u.emails_json, u.display_name,
+        u.now, u.now,
+    )?)
 }
 
 /// What log-in needs to know about each user with a given e-mail (one per account).
@@ -62,7 +67,9 @@ pub async fn login_candidates(
         sqlite: "SELECT id, account_id, password_hash, status, source, auth_epoch FROM users
          WHERE email_norm = ? ORDER BY last_login_at DESC LIMIT 20",
         postgres: "SELECT id, account_id, password_hash, status, source, auth_epoch FROM users
-         WHERE email_norm = $1 ORDER BY last_login_at DESC LIMIT 20", email_norm)?)
+         WHERE email_norm = $1 ORDER BY last_login_at DESC LIMIT 20",
+        email_norm,
+    )?)
 }
 
 pub async fn record_login(
@@ -73,7 +80,9 @@ pub async fn record_login(
 ) -> AppResult<()> {
     sql!(db, execute,
         sqlite: "UPDATE users SET last_login_at = ? WHERE account_id = ? AND id = ?",
-        postgres: "UPDATE users SET last_login_at = $1 WHERE account_id = $2 AND id = $3", now, account_id, user_id)?;
+        postgres: "UPDATE users SET last_login_at = $1 WHERE account_id = $2 AND id = $3",
+        now, account_id, user_id,
+    )?;
     Ok(())
 }
 
@@ -109,7 +118,9 @@ pub async fn session_user(
                 EXISTS (SELECT 1::BIGINT FROM group_members gm JOIN user_groups g ON g.id = gm.group_id
                         WHERE gm.user_id = u.id AND g.account_id = u.account_id AND g.builtin = $1) AS is_admin
          FROM users u JOIN accounts a ON a.id = u.account_id
-         WHERE u.account_id = $2 AND u.id = $3", ADMIN_BUILTIN, account_id, user_id)?)
+         WHERE u.account_id = $2 AND u.id = $3",
+        ADMIN_BUILTIN, account_id, user_id,
+    )?)
 }
 
 /// A user as SCIM and the domain see them.
@@ -142,18 +153,22 @@ pub async fn get_record(
 ) -> AppResult<Option<UserRecord>> {
     Ok(sql!(db, fetch_optional as _,
         sqlite: &format!(
-        "SELECT {RECORD_COLUMNS} FROM users u WHERE u.account_id = ? AND u.id = ?"
-    ),
+            "SELECT {RECORD_COLUMNS} FROM users u WHERE u.account_id = ? AND u.id = ?",
+        ),
         postgres: &format!(
-        "SELECT {RECORD_COLUMNS} FROM users u WHERE u.account_id = $1 AND u.id = $2"
-    ), account_id, id)?)
+            "SELECT {RECORD_COLUMNS} FROM users u WHERE u.account_id = $1 AND u.id = $2",
+        ),
+        account_id, id,
+    )?)
 }
 
 /// Does the user have a password (i.e. signed up)?
 pub async fn has_password(db: impl Exec<'_>, account_id: &str, id: &str) -> AppResult<bool> {
     let found: Option<i64> = sql!(db, fetch_optional scalar _,
         sqlite: "SELECT 1 FROM users WHERE account_id = ? AND id = ? AND password_hash IS NOT NULL",
-        postgres: "SELECT 1::BIGINT FROM users WHERE account_id = $1 AND id = $2 AND password_hash IS NOT NULL", account_id, id)?;
+        postgres: "SELECT 1::BIGINT FROM users WHERE account_id = $1 AND id = $2 AND password_hash IS NOT NULL",
+        account_id, id,
+    )?;
     Ok(found.is_some())
 }
 
@@ -187,14 +202,21 @@ pub async fn update(
          WHERE account_id = ? AND id = ? AND version = ?",
         postgres: "UPDATE users SET user_name = $1, user_name_norm = $2, email = $3, email_norm = $4, emails_json = $5, first_name = $6, last_name = $7, status = $8, source = $9,
                 external_id = $10, display_name = $11, auth_epoch = auth_epoch + $12, updated_at = $13, version = version + 1
-         WHERE account_id = $14 AND id = $15 AND version = $16", u.user_name, u.user_name.to_lowercase(), u.email, u.email.map(str::to_lowercase), u.emails_json, u.first_name, u.last_name, u.status.as_str(), u.source.as_str(), u.external_id, u.display_name, i64::from(u.end_sessions), u.now, account_id, id, expected_version)?;
+         WHERE account_id = $14 AND id = $15 AND version = $16",
+        u.user_name, u.user_name.to_lowercase(), u.email, u.email.map(str::to_lowercase),
+        u.emails_json, u.first_name, u.last_name, u.status.as_str(), u.source.as_str(),
+        u.external_id, u.display_name, i64::from(u.end_sessions), u.now, account_id, id,
+        expected_version,
+    )?;
     Ok(done == 1)
 }
 
 pub async fn delete(db: impl Exec<'_>, account_id: &str, id: &str) -> AppResult<bool> {
     let done = sql!(db, execute,
         sqlite: "DELETE FROM users WHERE account_id = ? AND id = ?",
-        postgres: "DELETE FROM users WHERE account_id = $1 AND id = $2", account_id, id)?;
+        postgres: "DELETE FROM users WHERE account_id = $1 AND id = $2",
+        account_id, id,
+    )?;
     Ok(done == 1)
 }
 
@@ -264,7 +286,9 @@ pub async fn summaries(
         sqlite: "SELECT id, user_name, email, first_name, last_name, status, source, last_login_at FROM users
          WHERE account_id = ? AND email_norm >= ? AND email_norm < ? ORDER BY email_norm LIMIT ?",
         postgres: "SELECT id, user_name, email, first_name, last_name, status, source, last_login_at FROM users
-         WHERE account_id = $1 AND email_norm >= $2 AND email_norm < $3 ORDER BY email_norm LIMIT $4", account_id, low, high, limit)?)
+         WHERE account_id = $1 AND email_norm >= $2 AND email_norm < $3 ORDER BY email_norm LIMIT $4",
+        account_id, low, high, limit,
+    )?)
 }
 
 /// The account's user whose e-mail or userName is `name_norm` (lower-cased): who a SAML NameID
@@ -276,17 +300,19 @@ pub async fn by_login_name(
 ) -> AppResult<Option<UserRecord>> {
     Ok(sql!(db, fetch_optional as _,
         sqlite: &format!(
-        "SELECT {RECORD_COLUMNS} FROM users u WHERE u.account_id = ?1 AND u.email_norm = ?2
+            "SELECT {RECORD_COLUMNS} FROM users u WHERE u.account_id = ?1 AND u.email_norm = ?2
          UNION ALL
          SELECT {RECORD_COLUMNS} FROM users u WHERE u.account_id = ?1 AND u.user_name_norm = ?2
-         LIMIT 1"
-    ),
+         LIMIT 1",
+        ),
         postgres: &format!(
-        "SELECT {RECORD_COLUMNS} FROM users u WHERE u.account_id = $1 AND u.email_norm = $2
+            "SELECT {RECORD_COLUMNS} FROM users u WHERE u.account_id = $1 AND u.email_norm = $2
          UNION ALL
          SELECT {RECORD_COLUMNS} FROM users u WHERE u.account_id = $1 AND u.user_name_norm = $2
-         LIMIT 1"
-    ), account_id, name_norm)?)
+         LIMIT 1",
+        ),
+        account_id, name_norm,
+    )?)
 }
 
 /// An invited user who signed in through their IdP becomes Active (no password needed).
@@ -300,6 +326,8 @@ pub async fn activate(
         sqlite: "UPDATE users SET status = 'active', updated_at = ?, version = version + 1
          WHERE account_id = ? AND id = ? AND status = 'invited'",
         postgres: "UPDATE users SET status = 'active', updated_at = $1, version = version + 1
-         WHERE account_id = $2 AND id = $3 AND status = 'invited'", now, account_id, user_id)?;
+         WHERE account_id = $2 AND id = $3 AND status = 'invited'",
+        now, account_id, user_id,
+    )?;
     Ok(())
 }

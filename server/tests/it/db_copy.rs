@@ -70,17 +70,29 @@ async fn pg_count(pool: &sqlx::PgPool, table: &str) -> i64 {
 #[tokio::test]
 async fn a_sqlite_installation_is_copied_to_postgres_table_by_table() {
     let f = installation().await;
-    // Copied while the server still runs: the source is read as one snapshot.
-    let target = pg::new_database().await;
     let from = f.db.url();
+    // While the server still runs (and writes its activity log): the source is read as one
+    // snapshot, so the copy's own per-table count check holds.
+    let live = pg::new_database().await;
     let out = rollcall(
         &f.db,
+        &["db", "copy", "--from", &from, "--to", &live],
+        &[],
+        None,
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    // Stopped, so the source no longer moves: every table compared with it.
+    let ScimFixture { db, server, .. } = f;
+    server.terminate();
+    let target = pg::new_database().await;
+    let out = rollcall(
+        &db,
         &["db", "copy", "--from", &from, "--to", &target],
         &[],
         None,
     );
     assert_eq!(out.code, 0, "{}", out.stderr);
-    let source = pool(&f.db).await;
+    let source = pool(&db).await;
     let pg = sqlx::PgPool::connect(&target).await.unwrap();
     let tables: Vec<String> = sqlx::query_scalar(
         "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name <> '_sqlx_migrations'",
