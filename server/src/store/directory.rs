@@ -1,13 +1,13 @@
 //! The administrator's views of users and groups: the Users page (filters, search, keyset
 //! pagination that stays fast at millions of rows), group lists and members, each in one query.
-//! The Users-page planner (`bounded_count` … `user_count`) is SQLite's alone for now (`INDEXED
-//! BY`, `rowid`); PostgreSQL gets its own with its engine (issue 12).
+//! The Users-page planner (`bounded_count` … `user_count`) builds its statements for either
+//! engine: SQLite is told which index to walk (`INDEXED BY`); PostgreSQL chooses itself.
 
 use super::exec::Exec;
 use crate::error::AppResult;
-use crate::sql;
 use crate::vocab::{Source, UserStatus};
-use sqlx::{QueryBuilder, Sqlite, SqliteExecutor};
+use crate::{sql, sql_built};
+use sqlx::QueryBuilder;
 
 pub use crate::vocab::SortKey;
 
@@ -76,20 +76,49 @@ pub struct AdminUserRow {
     pub sort_value: String,
 }
 
-/// The four search branches: (column, lower-cased term). SQLite's lower() folds ASCII only, so
-/// the name terms do the same.
-fn search_branches(term: &str) -> [(&'static str, String); 4] {
-    let (unicode, ascii) = (term.to_lowercase(), term.to_ascii_lowercase());
+/// What the planner's statements need of an engine: its dialect, and binds of our types.
+pub trait Engine: sqlx::Database {
+    const POSTGRES: bool;
+}
+
+impl Engine for sqlx::Sqlite {
+    const POSTGRES: bool = false;
+}
+
+impl Engine for sqlx::Postgres {
+    const POSTGRES: bool = true;
+}
+
+/// The four search branches: (column, lower-cased term). SQLite's lower() folds ASCII only,
+/// so there the name terms do the same; PostgreSQL's folds every letter, as Rust's does.
+fn search_branches<DB: Engine>(term: &str) -> [(&'static str, String); 4] {
+    let unicode = term.to_lowercase();
+    let names = if DB::POSTGRES {
+        unicode.clone()
+    } else {
+        term.to_ascii_lowercase()
+    };
     [
         ("user_name_norm", unicode.clone()),
         ("email_norm", unicode),
-        ("name_norm", ascii.clone()),
-        ("lower(last_name)", ascii),
+        ("name_norm", names.clone()),
+        ("lower(last_name)", names),
     ]
 }
 
-/// `column >= low AND column < low + U+10FFFF`: the values starting with `low`, an index range.
-fn push_prefix(q: &mut QueryBuilder<'_, Sqlite>, column: &str, low: &str) {
+/// The binds the planner pushes, for any engine.
+pub trait Binds<'a, DB: sqlx::Database>: sqlx::Encode<'a, DB> + sqlx::Type<DB> + Send + 'a {}
+impl<'a, DB: sqlx::Database, T: sqlx::Encode<'a, DB> + sqlx::Type<DB> + Send + 'a> Binds<'a, DB>
+    for T
+{
+}
+
+/// `column >= low AND column < low + U+10FFFF`: the values starting with `low`, an index range
+/// (bytewise on both engines: SQLite's BINARY, PostgreSQL's `COLLATE "C"` columns).
+fn push_prefix<'a, DB: Engine>(q: &mut QueryBuilder<'a, DB>, column: &str, low: &str)
+where
+    String: Binds<'a, DB>,
+{
     q.push(format!("{column} >= "))
         .push_bind(low.to_string())
         .push(format!(" AND {column} < "))
@@ -97,9 +126,12 @@ fn push_prefix(q: &mut QueryBuilder<'_, Sqlite>, column: &str, low: &str) {
 }
 
 /// `((col >= low AND col < low+max) OR …)` over the four search branches, checked row by row.
-fn push_term_match(q: &mut QueryBuilder<'_, Sqlite>, term: &str) {
+fn push_term_match<'a, DB: Engine>(q: &mut QueryBuilder<'a, DB>, term: &str)
+where
+    String: Binds<'a, DB>,
+{
     q.push("(");
-    for (i, (column, low)) in search_branches(term).into_iter().enumerate() {
+    for (i, (column, low)) in search_branches::<DB>(term).into_iter().enumerate() {
         if i > 0 {
             q.push(" OR ");
         }
@@ -111,20 +143,31 @@ fn push_term_match(q: &mut QueryBuilder<'_, Sqlite>, term: &str) {
     q.push(")");
 }
 
-fn push_filter(q: &mut QueryBuilder<'_, Sqlite>, account_id: &str, f: &UserFilter, plan: Plan) {
+fn push_filter<'a, DB: Engine>(
+    q: &mut QueryBuilder<'a, DB>,
+    account_id: &str,
+    f: &UserFilter,
+    plan: Plan,
+) where
+    String: Binds<'a, DB>,
+    &'static str: Binds<'a, DB>,
+{
     q.push(" FROM users u");
-    match plan {
-        Plan::SortOrder(key) => {
-            q.push(format!(" INDEXED BY {}", index(key)));
+    // SQLite is told which index to walk; PostgreSQL's planner has the statistics to choose.
+    if !DB::POSTGRES {
+        match plan {
+            Plan::SortOrder(key) => {
+                q.push(format!(" INDEXED BY {}", index(key)));
+            }
+            // Without this, SQLite prefers the search indexes (a common term: many rows).
+            Plan::FilterFirst if f.status.is_some() => {
+                q.push(" INDEXED BY users_account_status");
+            }
+            Plan::FilterFirst if f.source.is_some() => {
+                q.push(" INDEXED BY users_account_source");
+            }
+            Plan::FilterFirst | Plan::MatchesFirst => {}
         }
-        // Without this, SQLite prefers the search indexes (a common term: many rows).
-        Plan::FilterFirst if f.status.is_some() => {
-            q.push(" INDEXED BY users_account_status");
-        }
-        Plan::FilterFirst if f.source.is_some() => {
-            q.push(" INDEXED BY users_account_source");
-        }
-        Plan::FilterFirst | Plan::MatchesFirst => {}
     }
     q.push(" WHERE u.account_id = ")
         .push_bind(account_id.to_string());
@@ -141,12 +184,13 @@ fn push_filter(q: &mut QueryBuilder<'_, Sqlite>, account_id: &str, f: &UserFilte
     match plan {
         // Index range scans joined by UNION: the matching set first, whatever the order.
         Plan::MatchesFirst => {
-            q.push(" AND u.rowid IN (");
-            for (i, (column, low)) in search_branches(term).into_iter().enumerate() {
+            let key = if DB::POSTGRES { "id" } else { "rowid" };
+            q.push(format!(" AND u.{key} IN ("));
+            for (i, (column, low)) in search_branches::<DB>(term).into_iter().enumerate() {
                 if i > 0 {
                     q.push(" UNION ");
                 }
-                q.push("SELECT rowid FROM users WHERE account_id = ")
+                q.push(format!("SELECT {key} FROM users WHERE account_id = "))
                     .push_bind(account_id.to_string())
                     .push(" AND ");
                 push_prefix(q, column, &low);
@@ -164,7 +208,7 @@ fn push_filter(q: &mut QueryBuilder<'_, Sqlite>, account_id: &str, f: &UserFilte
 /// Walks at most `scan` users that pass the filters and says how many it walked (up to
 /// `scan + 1`) and how many of those match the search term.
 pub async fn bounded_count(
-    db: impl SqliteExecutor<'_>,
+    db: impl Exec<'_>,
     account_id: &str,
     filter: &UserFilter,
     scan: i64,
@@ -173,35 +217,58 @@ pub async fn bounded_count(
         search: String::new(),
         ..filter.clone()
     };
-    let mut q = QueryBuilder::<Sqlite>::new("SELECT count(*), coalesce(sum(m), 0) FROM (SELECT ");
-    push_term_match(&mut q, filter.search.trim());
-    q.push(" AS m");
-    push_filter(&mut q, account_id, &only_filters, Plan::MatchesFirst);
-    q.push(" LIMIT ").push_bind(scan + 1).push(")");
-    Ok(q.build_query_as().fetch_one(db).await?)
+    Ok(sql_built!(
+        db,
+        |Db| {
+            let mut q = QueryBuilder::<Db>::new(if <Db as Engine>::POSTGRES {
+                "SELECT count(*), coalesce(sum(m::INT), 0)::BIGINT FROM (SELECT "
+            } else {
+                "SELECT count(*), coalesce(sum(m), 0) FROM (SELECT "
+            });
+            push_term_match(&mut q, filter.search.trim());
+            q.push(" AS m");
+            push_filter(&mut q, account_id, &only_filters, Plan::MatchesFirst);
+            q.push(" LIMIT ").push_bind(scan + 1).push(") AS walked");
+            q
+        },
+        |q, e| q.build_query_as().fetch_one(e).await
+    )?)
 }
 
 /// The largest number of users one search branch matches, counting no further than `cap`
 /// (four short index range scans): tells a rare term from a common one.
 pub async fn search_breadth(
-    db: impl SqliteExecutor<'_>,
+    db: impl Exec<'_>,
     account_id: &str,
     term: &str,
     cap: i64,
 ) -> AppResult<i64> {
-    let mut q = QueryBuilder::<Sqlite>::new("SELECT max(");
-    for (i, (column, low)) in search_branches(term.trim()).into_iter().enumerate() {
-        if i > 0 {
-            q.push(", ");
-        }
-        q.push("(SELECT count(*) FROM (SELECT 1 FROM users WHERE account_id = ")
-            .push_bind(account_id.to_string())
-            .push(" AND ");
-        push_prefix(&mut q, column, &low);
-        q.push(" LIMIT ").push_bind(cap + 1).push("))");
-    }
-    q.push(")");
-    Ok(q.build_query_scalar().fetch_one(db).await?)
+    Ok(sql_built!(
+        db,
+        |Db| {
+            // SQLite's many-argument max() is PostgreSQL's GREATEST().
+            let mut q = QueryBuilder::<Db>::new(if <Db as Engine>::POSTGRES {
+                "SELECT GREATEST("
+            } else {
+                "SELECT max("
+            });
+            for (i, (column, low)) in search_branches::<Db>(term.trim()).into_iter().enumerate() {
+                if i > 0 {
+                    q.push(", ");
+                }
+                q.push("(SELECT count(*) FROM (SELECT 1 FROM users WHERE account_id = ")
+                    .push_bind(account_id.to_string())
+                    .push(" AND ");
+                push_prefix(&mut q, column, &low);
+                q.push(" LIMIT ")
+                    .push_bind(cap + 1)
+                    .push(format!(") AS branch{i})"));
+            }
+            q.push(")");
+            q
+        },
+        |q, e| q.build_query_scalar().fetch_one(e).await
+    )?)
 }
 
 /// One page of the Users page, as the domain asks for it.
@@ -219,31 +286,37 @@ pub struct PageRequest<'a> {
 
 /// Returns up to `limit + 1` rows: the extra one says there is more in the reading direction.
 pub async fn user_page(
-    db: impl SqliteExecutor<'_>,
+    db: impl Exec<'_>,
     account_id: &str,
     r: &PageRequest<'_>,
 ) -> AppResult<Vec<AdminUserRow>> {
     let key = column(r.sort);
-    let mut q = QueryBuilder::<Sqlite>::new(format!(
-        "SELECT u.id, u.user_name, u.email, u.first_name, u.last_name, u.status, u.source, u.last_login_at, {key} AS sort_value"
-    ));
-    push_filter(&mut q, account_id, r.filter, r.plan);
     // Reading forwards in ascending order, or backwards in descending order, goes up.
     let upward = r.descending == r.backwards;
-    if let Some(c) = r.cursor {
-        q.push(format!(
-            " AND ({key}, u.id) {} (",
-            if upward { ">" } else { "<" }
-        ))
-        .push_bind(c.value.clone())
-        .push(", ")
-        .push_bind(c.id.clone())
-        .push(")");
-    }
-    let dir = if upward { "ASC" } else { "DESC" };
-    q.push(format!(" ORDER BY {key} {dir}, u.id {dir} LIMIT "))
-        .push_bind(r.limit + 1);
-    let mut rows: Vec<AdminUserRow> = q.build_query_as().fetch_all(db).await?;
+    let mut rows: Vec<AdminUserRow> = sql_built!(
+        db,
+        |Db| {
+            let mut q = QueryBuilder::<Db>::new(format!(
+            "SELECT u.id, u.user_name, u.email, u.first_name, u.last_name, u.status, u.source, u.last_login_at, {key} AS sort_value"
+        ));
+            push_filter(&mut q, account_id, r.filter, r.plan);
+            if let Some(c) = r.cursor {
+                q.push(format!(
+                    " AND ({key}, u.id) {} (",
+                    if upward { ">" } else { "<" }
+                ))
+                .push_bind(c.value.clone())
+                .push(", ")
+                .push_bind(c.id.clone())
+                .push(")");
+            }
+            let dir = if upward { "ASC" } else { "DESC" };
+            q.push(format!(" ORDER BY {key} {dir}, u.id {dir} LIMIT "))
+                .push_bind(r.limit + 1);
+            q
+        },
+        |q, e| q.build_query_as().fetch_all(e).await
+    )?;
     if r.backwards {
         // Keep the extra row (the "there is more" marker) at the end, reverse the page itself.
         let extra = (rows.len() as i64 > r.limit).then(|| rows.pop()).flatten();
@@ -256,16 +329,22 @@ pub async fn user_page(
 /// How many users match, counting no further than `cap` (an exact count of a million rows
 /// costs more than the page itself; "10,000+" is what a person needs to know).
 pub async fn user_count(
-    db: impl SqliteExecutor<'_>,
+    db: impl Exec<'_>,
     account_id: &str,
     filter: &UserFilter,
     cap: i64,
     plan: Plan,
 ) -> AppResult<i64> {
-    let mut q = QueryBuilder::<Sqlite>::new("SELECT count(*) FROM (SELECT 1");
-    push_filter(&mut q, account_id, filter, plan);
-    q.push(" LIMIT ").push_bind(cap + 1).push(")");
-    Ok(q.build_query_scalar().fetch_one(db).await?)
+    Ok(sql_built!(
+        db,
+        |Db| {
+            let mut q = QueryBuilder::<Db>::new("SELECT count(*) FROM (SELECT 1");
+            push_filter(&mut q, account_id, filter, plan);
+            q.push(" LIMIT ").push_bind(cap + 1).push(") AS counted");
+            q
+        },
+        |q, e| q.build_query_scalar().fetch_one(e).await
+    )?)
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]

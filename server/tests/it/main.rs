@@ -13,6 +13,7 @@ mod http;
 mod invites;
 mod lifetimes;
 mod postgres_schema;
+mod postgres_store;
 mod replicas;
 mod saml;
 mod scim_groups;
