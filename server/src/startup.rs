@@ -29,7 +29,7 @@ pub struct AppState {
     pub activity: ActivityRecorder,
     pub keys: Arc<crate::scim::auth::KeyCache>,
     pub mailer: Arc<crate::mail::Mailer>,
-    pub limiter: Arc<crate::domain::rate_limit::Limiter>,
+    pub limiter: crate::domain::rate_limit::Limiter,
 }
 
 /// The whole HTTP application for `settings`, on an already migrated database.
@@ -50,7 +50,7 @@ pub async fn build_app(settings: Settings, db: Db) -> AppResult<(Router, AppStat
         db.clock().clone(),
     )?);
     mailer.spawn_sender(db.clone());
-    let limiter = Arc::new(crate::domain::rate_limit::Limiter::new(db.clone()));
+    let limiter = crate::domain::rate_limit::Limiter::new(db.clone());
     limiter.spawn_sweeper();
     let activity = ActivityRecorder::spawn(
         db.clone(),

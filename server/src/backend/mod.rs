@@ -21,7 +21,7 @@ pub struct ServerBackend {
     pub db: Db,
     pub setup: Arc<SetupGate>,
     pub mailer: Arc<Mailer>,
-    pub limiter: Arc<Limiter>,
+    pub limiter: Limiter,
     pub settings: Arc<crate::config::Settings>,
     /// Bearer keys cached for SCIM: a revoked key is dropped from it at once.
     pub keys: Arc<crate::scim::auth::KeyCache>,

@@ -5,6 +5,10 @@
 //! foreign-key order, each verified by its row count before anything is committed. Row ids are
 //! kept, and each identity sequence is moved past the ids copied. A copy that fails for any
 //! reason leaves the target with the schema and no rows, so it can simply be run again.
+//!
+//! It runs only from the CLI, on two connections of its own (never the server's pools or its
+//! writer), so no request future can drop it halfway; if the process is interrupted, the
+//! dropped connections end both transactions (PostgreSQL rolls the copy back).
 
 use crate::error::{AppError, AppResult};
 use futures_util::TryStreamExt;

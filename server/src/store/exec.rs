@@ -58,6 +58,21 @@ impl<'c> Exec<'c> for &'c super::Db {
     }
 }
 
+/// The one match over the engines every form below expands into: `$sqlite` runs with `$e`
+/// bound to a SQLite executor (pool or connection), `$pg` with a PostgreSQL one.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! on_engine {
+    ($ex:expr, |$e:ident| sqlite: $sqlite:expr, postgres: $pg:expr) => {
+        match $crate::store::exec::Exec::ex($ex) {
+            $crate::store::exec::Ex::SqlitePool($e) => $sqlite,
+            $crate::store::exec::Ex::SqliteConn($e) => $sqlite,
+            $crate::store::exec::Ex::PgPool($e) => $pg,
+            $crate::store::exec::Ex::PgConn($e) => $pg,
+        }
+    };
+}
+
 /// Runs one statement on an [`Exec`], in the dialect of its engine; see [`self`].
 /// Forms: `execute` (rows affected), `fetch_one | fetch_optional | fetch_all as Row` (rows
 /// decoded by `FromRow`), `… scalar T` (one column). Evaluates to `Result<_, sqlx::Error>`.
@@ -67,38 +82,20 @@ macro_rules! sql {
     // PostgreSQL's ANY).
     ($ex:expr, $fetch:ident $how:ident $t:ty,
      sqlite: $s:expr => [$($sb:expr),* $(,)?], postgres: $p:expr => [$($pb:expr),* $(,)?] $(,)?) => {
-        match $crate::store::exec::Exec::ex($ex) {
-            $crate::store::exec::Ex::SqlitePool(e) => $crate::sql!(@q $how $t, $s)$(.bind($sb))*.$fetch(e).await,
-            $crate::store::exec::Ex::SqliteConn(e) => $crate::sql!(@q $how $t, $s)$(.bind($sb))*.$fetch(e).await,
-            $crate::store::exec::Ex::PgPool(e) => $crate::sql!(@q $how $t, $p)$(.bind($pb))*.$fetch(e).await,
-            $crate::store::exec::Ex::PgConn(e) => $crate::sql!(@q $how $t, $p)$(.bind($pb))*.$fetch(e).await,
-        }
+        $crate::on_engine!($ex, |e|
+            sqlite: $crate::sql!(@q $how $t, $s)$(.bind($sb))*.$fetch(e).await,
+            postgres: $crate::sql!(@q $how $t, $p)$(.bind($pb))*.$fetch(e).await)
     };
     (@q as $t:ty, $text:expr) => { sqlx::query_as::<_, $t>($text) };
     (@q scalar $t:ty, $text:expr) => { sqlx::query_scalar::<_, $t>($text) };
     ($ex:expr, execute, sqlite: $s:expr, postgres: $p:expr $(, $b:expr)* $(,)?) => {
-        match $crate::store::exec::Exec::ex($ex) {
-            $crate::store::exec::Ex::SqlitePool(e) => sqlx::query($s)$(.bind($b))*.execute(e).await.map(|r| r.rows_affected()),
-            $crate::store::exec::Ex::SqliteConn(e) => sqlx::query($s)$(.bind($b))*.execute(e).await.map(|r| r.rows_affected()),
-            $crate::store::exec::Ex::PgPool(e) => sqlx::query($p)$(.bind($b))*.execute(e).await.map(|r| r.rows_affected()),
-            $crate::store::exec::Ex::PgConn(e) => sqlx::query($p)$(.bind($b))*.execute(e).await.map(|r| r.rows_affected()),
-        }
+        $crate::on_engine!($ex, |e|
+            sqlite: sqlx::query($s)$(.bind($b))*.execute(e).await.map(|r| r.rows_affected()),
+            postgres: sqlx::query($p)$(.bind($b))*.execute(e).await.map(|r| r.rows_affected()))
     };
-    ($ex:expr, $fetch:ident as $t:ty, sqlite: $s:expr, postgres: $p:expr $(, $b:expr)* $(,)?) => {
-        match $crate::store::exec::Exec::ex($ex) {
-            $crate::store::exec::Ex::SqlitePool(e) => sqlx::query_as::<_, $t>($s)$(.bind($b))*.$fetch(e).await,
-            $crate::store::exec::Ex::SqliteConn(e) => sqlx::query_as::<_, $t>($s)$(.bind($b))*.$fetch(e).await,
-            $crate::store::exec::Ex::PgPool(e) => sqlx::query_as::<_, $t>($p)$(.bind($b))*.$fetch(e).await,
-            $crate::store::exec::Ex::PgConn(e) => sqlx::query_as::<_, $t>($p)$(.bind($b))*.$fetch(e).await,
-        }
-    };
-    ($ex:expr, $fetch:ident scalar $t:ty, sqlite: $s:expr, postgres: $p:expr $(, $b:expr)* $(,)?) => {
-        match $crate::store::exec::Exec::ex($ex) {
-            $crate::store::exec::Ex::SqlitePool(e) => sqlx::query_scalar::<_, $t>($s)$(.bind($b))*.$fetch(e).await,
-            $crate::store::exec::Ex::SqliteConn(e) => sqlx::query_scalar::<_, $t>($s)$(.bind($b))*.$fetch(e).await,
-            $crate::store::exec::Ex::PgPool(e) => sqlx::query_scalar::<_, $t>($p)$(.bind($b))*.$fetch(e).await,
-            $crate::store::exec::Ex::PgConn(e) => sqlx::query_scalar::<_, $t>($p)$(.bind($b))*.$fetch(e).await,
-        }
+    // The same binds on both engines.
+    ($ex:expr, $fetch:ident $how:ident $t:ty, sqlite: $s:expr, postgres: $p:expr $(, $b:expr)* $(,)?) => {
+        $crate::sql!($ex, $fetch $how $t, sqlite: $s => [$($b),*], postgres: $p => [$($b),*])
     };
 }
 
@@ -108,35 +105,20 @@ macro_rules! sql {
 #[macro_export]
 macro_rules! sql_built {
     ($ex:expr, |$db:ident| $build:block, |$q:ident, $e:ident| $finish:expr) => {
-        match $crate::store::exec::Exec::ex($ex) {
-            $crate::store::exec::Ex::SqlitePool($e) => {
+        $crate::on_engine!($ex, |$e|
+            sqlite: {
                 #[allow(dead_code)]
                 type $db = sqlx::Sqlite;
                 #[allow(unused_mut)]
                 let mut $q = $build;
                 $finish
-            }
-            $crate::store::exec::Ex::SqliteConn($e) => {
-                #[allow(dead_code)]
-                type $db = sqlx::Sqlite;
-                #[allow(unused_mut)]
-                let mut $q = $build;
-                $finish
-            }
-            $crate::store::exec::Ex::PgPool($e) => {
+            },
+            postgres: {
                 #[allow(dead_code)]
                 type $db = sqlx::Postgres;
                 #[allow(unused_mut)]
                 let mut $q = $build;
                 $finish
-            }
-            $crate::store::exec::Ex::PgConn($e) => {
-                #[allow(dead_code)]
-                type $db = sqlx::Postgres;
-                #[allow(unused_mut)]
-                let mut $q = $build;
-                $finish
-            }
-        }
+            })
     };
 }
