@@ -585,16 +585,16 @@ async fn check_members(
     Ok(unique)
 }
 
-async fn load_group(
-    conn: &mut sqlx::SqliteConnection,
-    account_id: &str,
-    id: &str,
-) -> AppResult<GroupRecord> {
-    let row = store::groups::get(&mut *conn, account_id, id)
+async fn load_group(tx: &mut store::Conn, account_id: &str, id: &str) -> AppResult<GroupRecord> {
+    let row = store::groups::get(&mut *tx, account_id, id)
         .await?
         .ok_or_else(|| group_not_found(id))?;
-    let members = store::groups::members_of(&mut *conn, std::slice::from_ref(&row.id)).await?;
-    Ok(group_record(
+    let members = store::groups::members_of(&mut *tx, std::slice::from_ref(&row.id)).await?;
+    Ok(group_with(row, members))
+}
+
+fn group_with(row: store::groups::GroupRow, members: Vec<store::groups::MemberRow>) -> GroupRecord {
+    group_record(
         row,
         members
             .into_iter()
@@ -603,7 +603,7 @@ async fn load_group(
                 email: m.email,
             })
             .collect(),
-    ))
+    )
 }
 
 fn group_record(row: store::groups::GroupRow, members: Vec<MemberRef>) -> GroupRecord {
@@ -621,8 +621,11 @@ fn group_record(row: store::groups::GroupRow, members: Vec<MemberRef>) -> GroupR
 }
 
 pub async fn get_group(db: &Db, account_id: &str, id: &str) -> AppResult<GroupRecord> {
-    let mut conn = db.reader().acquire().await?;
-    load_group(&mut conn, account_id, id).await
+    let row = store::groups::get(db, account_id, id)
+        .await?
+        .ok_or_else(|| group_not_found(id))?;
+    let members = store::groups::members_of(db, std::slice::from_ref(&row.id)).await?;
+    Ok(group_with(row, members))
 }
 
 pub async fn create_group(

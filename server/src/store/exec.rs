@@ -54,7 +54,19 @@ impl<'c> Exec<'c> for &'c mut PgConnection {
 
 impl<'c> Exec<'c> for &'c super::Db {
     fn ex(self) -> Ex<'c> {
-        Ex::SqlitePool(self.reader())
+        match self.readers() {
+            super::Readers::Sqlite(p) => Ex::SqlitePool(p),
+            super::Readers::Postgres(p) => Ex::PgPool(p),
+        }
+    }
+}
+
+impl<'c> Exec<'c> for &'c mut super::Conn {
+    fn ex(self) -> Ex<'c> {
+        match self {
+            super::Conn::Sqlite(c) => Ex::SqliteConn(c),
+            super::Conn::Postgres(c) => Ex::PgConn(c),
+        }
     }
 }
 

@@ -166,7 +166,8 @@ pub async fn list(
     crate::store::page(
         db,
         GROUP_COLUMNS,
-        "user_groups g WHERE g.account_id = ?",
+        "user_groups g",
+        "g",
         account_id,
         filter,
         order_by,

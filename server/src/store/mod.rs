@@ -26,24 +26,73 @@ pub mod writer;
 use crate::clock::Clock;
 use crate::error::{AppError, AppResult};
 use futures_util::future::BoxFuture;
-use futures_util::stream::BoxStream;
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{
-    Sqlite, SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePoolOptions,
-    SqliteQueryResult, SqliteRow, SqliteStatement, SqliteSynchronous, SqliteTypeInfo,
+    SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous,
 };
 use sqlx::{Executor, SqlitePool};
 use std::str::FromStr;
 use std::time::Duration;
-pub use writer::{Conn, Writer};
+pub use writer::{Conn, Link, Writer};
 
 /// The database: a pool of read-only connections for reads, and the [`Writer`] for every
-/// write. `&Db` is an executor for reads (it runs on the reader pool), so store functions
-/// read with `db` directly; writes go through [`Db::write`] and run on the writer task.
+/// write. `&Db` is an [`exec::Exec`] for reads (they run on the reader pool), so store
+/// functions read with `db` directly; writes go through [`Db::write`] and run on the writer.
 #[derive(Clone, Debug)]
 pub struct Db {
-    read: SqlitePool,
+    read: Readers,
     writer: Writer,
     clock: Clock,
+}
+
+/// The read-only connections of one engine.
+#[derive(Clone, Debug)]
+pub enum Readers {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// Which engine a database URL names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Engine {
+    Sqlite,
+    Postgres,
+}
+
+impl Engine {
+    /// `sqlite:` (the default, embedded) or `postgres:` / `postgresql:`.
+    pub fn of(database_url: &str) -> AppResult<Engine> {
+        let scheme = database_url.split(':').next().unwrap_or_default();
+        match scheme.to_ascii_lowercase().as_str() {
+            "sqlite" => Ok(Engine::Sqlite),
+            "postgres" | "postgresql" => Ok(Engine::Postgres),
+            _ => Err(AppError::invalid(
+                "database-url",
+                format!(
+                    "'{}' names no database this server knows: use sqlite://PATH or postgres://USER@HOST/DB",
+                    redact(database_url)
+                ),
+            )),
+        }
+    }
+}
+
+/// The URL with any password replaced by `***`, for messages and logs.
+pub fn redact(database_url: &str) -> String {
+    match (database_url.find("://"), database_url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let userinfo = &database_url[s + 3..at];
+            match userinfo.split_once(':') {
+                Some((user, _)) => format!(
+                    "{}{user}:***{}",
+                    &database_url[..s + 3],
+                    &database_url[at..]
+                ),
+                None => database_url.to_string(),
+            }
+        }
+        _ => database_url.to_string(),
+    }
 }
 
 /// How to open the database.
@@ -74,6 +123,13 @@ pub async fn open(database_url: &str) -> AppResult<Db> {
 
 /// [`open`] with explicit queue and pool sizes.
 pub async fn open_with(database_url: &str, opts: &OpenOptions) -> AppResult<Db> {
+    match Engine::of(database_url)? {
+        Engine::Sqlite => open_sqlite(database_url, opts).await,
+        Engine::Postgres => open_postgres(database_url, opts).await,
+    }
+}
+
+async fn open_sqlite(database_url: &str, opts: &OpenOptions) -> AppResult<Db> {
     let options = SqliteConnectOptions::from_str(database_url)
         .map_err(|e| {
             AppError::invalid(
@@ -102,12 +158,18 @@ pub async fn open_with(database_url: &str, opts: &OpenOptions) -> AppResult<Db> 
     // The writer's connection is the only read-write one; it migrates first, holding the
     // migration lock so that processes started together on a new file migrate it once.
     let migrating = MigrationLock::take(&path).await?;
-    let writer = Writer::start(options.clone(), opts.write_queue, |c: &mut Conn| {
-        Box::pin(async move {
-            MIGRATOR.run_direct(c).await?;
-            Ok(())
-        })
-    })
+    let writer = Writer::start(
+        Link::Sqlite(options.clone()),
+        opts.write_queue,
+        |c: &mut Conn| {
+            Box::pin(async move {
+                if let Conn::Sqlite(c) = c {
+                    MIGRATOR.run_direct(c).await?;
+                }
+                Ok(())
+            })
+        },
+    )
     .await?;
     drop(migrating);
     let read = SqlitePoolOptions::new()
@@ -118,7 +180,52 @@ pub async fn open_with(database_url: &str, opts: &OpenOptions) -> AppResult<Db> 
         .map_err(cannot_open)?;
     tokio::spawn(checkpoint::run(read.clone(), writer.watch()));
     Ok(Db {
-        read,
+        read: Readers::Sqlite(read),
+        writer,
+        clock: opts.clock.clone(),
+    })
+}
+
+/// PostgreSQL: the writer's connection migrates (sqlx's PostgreSQL migrator holds an advisory
+/// lock while it runs, so replicas started together migrate once and the others wait), then
+/// the readers open read-only (`default_transaction_read_only`), as SQLite's are `query_only`.
+async fn open_postgres(database_url: &str, opts: &OpenOptions) -> AppResult<Db> {
+    let options = PgConnectOptions::from_str(database_url)
+        .map_err(|e| {
+            AppError::invalid(
+                "database-url",
+                format!("'{}' is not a PostgreSQL URL: {e}", redact(database_url)),
+            )
+        })?
+        .application_name("rollcall");
+    // A batch waits at most 10 s for the write lock (as SQLite's busy timeout), then its
+    // callers are told "busy" instead of waiting without end behind a stuck replica.
+    let writer = Writer::start(
+        Link::Postgres(options.clone().options([("lock_timeout", "10s")])),
+        opts.write_queue,
+        |c: &mut Conn| {
+            Box::pin(async move {
+                if let Conn::Postgres(c) = c {
+                    POSTGRES_MIGRATOR.run_direct(c).await?;
+                }
+                Ok(())
+            })
+        },
+    )
+    .await?;
+    let read = PgPoolOptions::new()
+        .max_connections(opts.readers.max(1))
+        .acquire_timeout(Duration::from_secs(10))
+        .connect_with(options.options([("default_transaction_read_only", "on")]))
+        .await
+        .map_err(|e| {
+            AppError::Internal(format!(
+                "cannot open the database {}: {e}",
+                redact(database_url)
+            ))
+        })?;
+    Ok(Db {
+        read: Readers::Postgres(read),
         writer,
         clock: opts.clock.clone(),
     })
@@ -207,79 +314,45 @@ impl Db {
     }
 
     /// The reader pool (read-only connections).
-    pub fn reader(&self) -> &SqlitePool {
+    pub fn readers(&self) -> &Readers {
         &self.read
+    }
+
+    /// Which engine this is.
+    pub fn engine(&self) -> Engine {
+        match self.read {
+            Readers::Sqlite(_) => Engine::Sqlite,
+            Readers::Postgres(_) => Engine::Postgres,
+        }
     }
 
     /// Writes what is queued and stops the writer; closes the readers (shutdown).
     pub async fn close(&self) {
         self.writer.stop().await;
-        self.read.close().await;
-    }
-}
-
-impl<'c> sqlx::Executor<'c> for &'c Db {
-    type Database = Sqlite;
-
-    fn fetch_many<'e, 'q: 'e, E>(
-        self,
-        query: E,
-    ) -> BoxStream<'e, Result<sqlx::Either<SqliteQueryResult, SqliteRow>, sqlx::Error>>
-    where
-        'c: 'e,
-        E: 'q + sqlx::Execute<'q, Sqlite>,
-    {
-        (&self.read).fetch_many(query)
-    }
-
-    fn fetch_optional<'e, 'q: 'e, E>(
-        self,
-        query: E,
-    ) -> BoxFuture<'e, Result<Option<SqliteRow>, sqlx::Error>>
-    where
-        'c: 'e,
-        E: 'q + sqlx::Execute<'q, Sqlite>,
-    {
-        (&self.read).fetch_optional(query)
-    }
-
-    fn prepare_with<'e, 'q: 'e>(
-        self,
-        sql: &'q str,
-        parameters: &'e [SqliteTypeInfo],
-    ) -> BoxFuture<'e, Result<SqliteStatement<'q>, sqlx::Error>>
-    where
-        'c: 'e,
-    {
-        (&self.read).prepare_with(sql, parameters)
-    }
-
-    fn describe<'e, 'q: 'e>(
-        self,
-        sql: &'q str,
-    ) -> BoxFuture<'e, Result<sqlx::Describe<Sqlite>, sqlx::Error>>
-    where
-        'c: 'e,
-    {
-        (&self.read).describe(sql)
+        match &self.read {
+            Readers::Sqlite(p) => p.close().await,
+            Readers::Postgres(p) => p.close().await,
+        }
     }
 }
 
 /// The schema this binary expects, embedded from `server/migrations/sqlite`.
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
-/// Its PostgreSQL twin (`server/migrations/postgres`: the same versions and tables), used by
-/// [`copy`] today and by the PostgreSQL engine (issue 12, in progress).
+/// Its PostgreSQL twin (`server/migrations/postgres`: the same versions and tables).
 static POSTGRES_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
 /// Can this process serve? The database answers, every migration this binary embeds is
 /// applied, and the writer takes writes (`/readyz`). `Err` says what is wrong.
 pub async fn readiness(db: &Db) -> Result<(), String> {
-    let applied: Vec<i64> =
-        sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success = 1")
-            .fetch_all(db)
-            .await
-            .map_err(|e| format!("the database does not answer: {e}"))?;
-    let expected: Vec<i64> = MIGRATOR.iter().map(|m| m.version).collect();
+    let applied: Vec<i64> = crate::sql!(db, fetch_all scalar i64,
+        sqlite: "SELECT version FROM _sqlx_migrations WHERE success = 1",
+        postgres: "SELECT version FROM _sqlx_migrations WHERE success")
+    .map_err(|e| format!("the database does not answer: {e}"))?;
+    let migrator = match db.engine() {
+        Engine::Sqlite => &MIGRATOR,
+        Engine::Postgres => &POSTGRES_MIGRATOR,
+    };
+    let expected: Vec<i64> = migrator.iter().map(|m| m.version).collect();
     let missing = expected.iter().filter(|v| !applied.contains(v)).count();
     if missing > 0 {
         return Err(format!(
@@ -294,40 +367,26 @@ pub async fn readiness(db: &Db) -> Result<(), String> {
     Ok(())
 }
 
-type Args<'q> = sqlx::sqlite::SqliteArguments<'q>;
-
-/// Binds one filter parameter to a scalar query.
-pub(crate) fn bind_scalar<'q, O>(
-    q: sqlx::query::QueryScalar<'q, sqlx::Sqlite, O, Args<'q>>,
-    b: &scim_query::Bind,
-) -> sqlx::query::QueryScalar<'q, sqlx::Sqlite, O, Args<'q>> {
-    match b {
-        scim_query::Bind::Text(s) => q.bind(s.clone()),
-        scim_query::Bind::Int(i) => q.bind(*i),
-        scim_query::Bind::Bool(b) => q.bind(*b),
-    }
+/// Binds one filter parameter to a query of either engine.
+macro_rules! bind_filter {
+    ($q:expr, $b:expr) => {
+        match $b {
+            scim_query::Bind::Text(s) => $q.bind(s.clone()),
+            scim_query::Bind::Int(i) => $q.bind(*i),
+            scim_query::Bind::Bool(b) => $q.bind(*b),
+        }
+    };
 }
 
-/// Binds one filter parameter to a row query.
-pub(crate) fn bind_as<'q, O>(
-    q: sqlx::query::QueryAs<'q, sqlx::Sqlite, O, Args<'q>>,
-    b: &scim_query::Bind,
-) -> sqlx::query::QueryAs<'q, sqlx::Sqlite, O, Args<'q>> {
-    match b {
-        scim_query::Bind::Text(s) => q.bind(s.clone()),
-        scim_query::Bind::Int(i) => q.bind(*i),
-        scim_query::Bind::Bool(b) => q.bind(*b),
-    }
-}
-
-/// One page of `columns` from `from` (which ends in `WHERE <alias>.account_id = ?`) matching
-/// `filter`, plus the total. The `COUNT(*)` is skipped when the first page is not full (then the
-/// page is the total): a `userName eq` lookup costs one indexed query.
+/// One page of `columns` from `table` (aliased `alias`) of one account matching `filter`, plus
+/// the total. The `COUNT(*)` is skipped when the first page is not full (then the page is the
+/// total): a `userName eq` lookup costs one indexed query.
 #[allow(clippy::too_many_arguments)]
 pub(crate) async fn page<T>(
     db: &Db,
     columns: &str,
-    from: &str,
+    table: &str,
+    alias: &str,
     account_id: &str,
     filter: &scim_query::SqlWhere,
     order_by: &str,
@@ -335,22 +394,59 @@ pub(crate) async fn page<T>(
     offset: i64,
 ) -> AppResult<(i64, Vec<T>)>
 where
-    T: for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow> + Send + Unpin,
+    T: for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>
+        + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>
+        + Send
+        + Unpin,
 {
-    let filter = &filter.sqlite;
-    let where_sql = if filter.is_empty() {
-        String::new()
-    } else {
-        format!(" AND ({})", filter.sqlite())
+    let and = |text: String| {
+        if text.is_empty() {
+            text
+        } else {
+            format!(" AND ({text})")
+        }
+    };
+    let (from, fragment, params) = match db.engine() {
+        Engine::Sqlite => (
+            format!(
+                "{table} WHERE {alias}.account_id = ?{}",
+                and(filter.sqlite.sqlite())
+            ),
+            &filter.sqlite,
+            ["?".to_string(), "?".to_string()],
+        ),
+        Engine::Postgres => {
+            let n = filter.postgres.binds.len();
+            (
+                format!(
+                    "{table} WHERE {alias}.account_id = $1{}",
+                    and(filter.postgres.postgres(2))
+                ),
+                &filter.postgres,
+                [format!("${}", n + 2), format!("${}", n + 3)],
+            )
+        }
     };
     let rows = if limit > 0 {
-        let sql =
-            format!("SELECT {columns} FROM {from}{where_sql} ORDER BY {order_by} LIMIT ? OFFSET ?");
-        let mut q = sqlx::query_as::<_, T>(&sql).bind(account_id);
-        for b in &filter.binds {
-            q = bind_as(q, b);
-        }
-        q.bind(limit).bind(offset).fetch_all(db).await?
+        let sql = format!(
+            "SELECT {columns} FROM {from} ORDER BY {order_by} LIMIT {} OFFSET {}",
+            params[0], params[1]
+        );
+        crate::on_engine!(db, |e|
+        sqlite: {
+            let mut q = sqlx::query_as::<_, T>(&sql).bind(account_id);
+            for b in &fragment.binds {
+                q = bind_filter!(q, b);
+            }
+            q.bind(limit).bind(offset).fetch_all(e).await?
+        },
+        postgres: {
+            let mut q = sqlx::query_as::<_, T>(&sql).bind(account_id);
+            for b in &fragment.binds {
+                q = bind_filter!(q, b);
+            }
+            q.bind(limit).bind(offset).fetch_all(e).await?
+        })
     } else {
         Vec::new()
     };
@@ -358,17 +454,35 @@ where
     if offset == 0 && limit > 0 && fits < limit {
         return Ok((fits, rows));
     }
-    let sql = format!("SELECT COUNT(*) FROM {from}{where_sql}");
-    let mut q = sqlx::query_scalar::<_, i64>(&sql).bind(account_id);
-    for b in &filter.binds {
-        q = bind_scalar(q, b);
-    }
-    Ok((q.fetch_one(db).await?, rows))
+    let sql = format!("SELECT COUNT(*) FROM {from}");
+    let total = crate::on_engine!(db, |e|
+    sqlite: {
+        let mut q = sqlx::query_scalar::<_, i64>(&sql).bind(account_id);
+        for b in &fragment.binds {
+            q = bind_filter!(q, b);
+        }
+        q.fetch_one(e).await?
+    },
+    postgres: {
+        let mut q = sqlx::query_scalar::<_, i64>(&sql).bind(account_id);
+        for b in &fragment.binds {
+            q = bind_filter!(q, b);
+        }
+        q.fetch_one(e).await?
+    });
+    Ok((total, rows))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn sqlite(db: &Db) -> &SqlitePool {
+        match db.readers() {
+            Readers::Sqlite(p) => p,
+            Readers::Postgres(_) => unreachable!("a SQLite test database"),
+        }
+    }
 
     async fn one_reader() -> (tempfile::TempDir, Db) {
         let dir = tempfile::tempdir().unwrap();
@@ -388,7 +502,7 @@ mod tests {
     #[tokio::test]
     async fn a_reader_returned_inside_a_transaction_is_rolled_back_and_closed() {
         let (_dir, db) = one_reader().await;
-        let mut conn = db.reader().acquire().await.unwrap();
+        let mut conn = sqlite(&db).acquire().await.unwrap();
         sqlx::query("BEGIN").execute(&mut *conn).await.unwrap();
         sqlx::query("SELECT COUNT(*) FROM accounts")
             .execute(&mut *conn)
@@ -398,7 +512,7 @@ mod tests {
         tokio::time::sleep(Duration::from_millis(100)).await;
         // With one reader, whoever acquires next would be inside that transaction (and BEGIN
         // would fail with "cannot start a transaction within a transaction").
-        let mut next = db.reader().acquire().await.unwrap();
+        let mut next = sqlite(&db).acquire().await.unwrap();
         sqlx::query("BEGIN").execute(&mut *next).await.unwrap();
         sqlx::query("ROLLBACK").execute(&mut *next).await.unwrap();
     }
@@ -407,7 +521,7 @@ mod tests {
     async fn readers_cannot_write_only_the_writer_can() {
         let (_dir, db) = one_reader().await;
         let err = sqlx::query("INSERT INTO accounts (id, name, created_at) VALUES ('x', 'x', 'x')")
-            .execute(&db)
+            .execute(sqlite(&db))
             .await
             .unwrap_err();
         assert!(err.to_string().contains("readonly"), "{err}");

@@ -66,7 +66,7 @@ pub async fn claim_due(
         postgres: &format!(
             "UPDATE outbox SET next_attempt_at = $1
          WHERE id IN (SELECT id FROM outbox WHERE status = 'pending' AND next_attempt_at <= $2
-                      ORDER BY id LIMIT $3)
+                      ORDER BY id LIMIT $3 FOR UPDATE SKIP LOCKED)
          RETURNING {COLUMNS}",
         ),
         lease_until, now, limit,

@@ -197,36 +197,42 @@ pub async fn page(
     f: &ActivityFilter,
     limit: i64,
 ) -> AppResult<Vec<ActivityDetailRow>> {
-    let mut q = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
-        "SELECT r.id, r.at, r.method, r.path, r.status, r.outcome, r.duration_us, r.user_agent,
-                k.name AS key_name, r.resource_type, r.resource_id,
-                CASE r.resource_type
-                    WHEN 'User' THEN (SELECT COALESCE(u.email, u.user_name) FROM users u WHERE u.id = r.resource_id AND u.account_id = r.account_id)
-                    WHEN 'Group' THEN (SELECT g.name FROM user_groups g WHERE g.id = r.resource_id AND g.account_id = r.account_id)
-                END AS target,
-                r.detail
-         FROM scim_requests r LEFT JOIN api_keys k ON k.id = r.api_key_id AND k.account_id = r.account_id
-         WHERE r.account_id = ",
-    );
-    q.push_bind(account_id.to_string());
-    match f.success {
-        Some(true) => {
-            q.push(" AND r.outcome = 'success'");
-        }
-        Some(false) => {
-            q.push(" AND r.outcome <> 'success'");
-        }
-        None => {}
-    }
-    if let Some(m) = &f.method {
-        q.push(" AND r.method = ").push_bind(m.clone());
-    }
-    if let Some(t) = &f.resource_type {
-        q.push(" AND r.resource_type = ").push_bind(t.clone());
-    }
-    if let Some(before) = f.before {
-        q.push(" AND r.id < ").push_bind(before);
-    }
-    q.push(" ORDER BY r.id DESC LIMIT ").push_bind(limit);
-    Ok(q.build_query_as().fetch_all(db).await?)
+    Ok(sql_built!(
+        db,
+        |Db| {
+            let mut q = sqlx::QueryBuilder::<Db>::new(
+                "SELECT r.id, r.at, r.method, r.path, r.status, r.outcome, r.duration_us, r.user_agent,
+                        k.name AS key_name, r.resource_type, r.resource_id,
+                        CASE r.resource_type
+                            WHEN 'User' THEN (SELECT COALESCE(u.email, u.user_name) FROM users u WHERE u.id = r.resource_id AND u.account_id = r.account_id)
+                            WHEN 'Group' THEN (SELECT g.name FROM user_groups g WHERE g.id = r.resource_id AND g.account_id = r.account_id)
+                        END AS target,
+                        r.detail
+                 FROM scim_requests r LEFT JOIN api_keys k ON k.id = r.api_key_id AND k.account_id = r.account_id
+                 WHERE r.account_id = ",
+            );
+            q.push_bind(account_id.to_string());
+            match f.success {
+                Some(true) => {
+                    q.push(" AND r.outcome = 'success'");
+                }
+                Some(false) => {
+                    q.push(" AND r.outcome <> 'success'");
+                }
+                None => {}
+            }
+            if let Some(m) = &f.method {
+                q.push(" AND r.method = ").push_bind(m.clone());
+            }
+            if let Some(t) = &f.resource_type {
+                q.push(" AND r.resource_type = ").push_bind(t.clone());
+            }
+            if let Some(before) = f.before {
+                q.push(" AND r.id < ").push_bind(before);
+            }
+            q.push(" ORDER BY r.id DESC LIMIT ").push_bind(limit);
+            q
+        },
+        |q, e| q.build_query_as().fetch_all(e).await
+    )?)
 }

@@ -247,7 +247,8 @@ pub async fn list(
     crate::store::page(
         db,
         RECORD_COLUMNS,
-        "users u WHERE u.account_id = ?",
+        "users u",
+        "u",
         account_id,
         filter,
         order_by,

@@ -636,15 +636,20 @@ async fn the_live_feed_ends_with_its_session_and_is_capped_per_user() {
 #[tokio::test]
 async fn many_matches_walk_the_sort_order_and_page_the_same_way() {
     let f = fixture();
-    // 12,000 users straight into SQLite (more than the 10,000 the page counts to).
+    // 12,000 users straight into the database (more than the 10,000 the page counts to).
     let db = pool(&f.db).await;
-    sqlx::query(
+    let pad = |expr: &str, width: usize| match f.db.engine() {
+        Engine::Sqlite => format!("printf('%0{width}d', {expr})"),
+        Engine::Postgres => format!("lpad(({expr})::text, {width}, '0')"),
+    };
+    let (id, bulk, last) = (pad("i", 12), pad("i", 5), pad("12001 - i", 5));
+    sqlx::query(&format!(
         "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 12000)
          INSERT INTO users (id, account_id, user_name, user_name_norm, email, email_norm, first_name, last_name, status, source, created_at, updated_at)
-         SELECT printf('00000000-0000-7000-8000-%012d', i), ?, printf('bulk%05d@example.com', i), printf('bulk%05d@example.com', i),
-                printf('bulk%05d@example.com', i), printf('bulk%05d@example.com', i), 'Bulk', printf('N%05d', 12001 - i),
+         SELECT '00000000-0000-7000-8000-' || {id}, $1, 'bulk' || {bulk} || '@example.com', 'bulk' || {bulk} || '@example.com',
+                'bulk' || {bulk} || '@example.com', 'bulk' || {bulk} || '@example.com', 'Bulk', 'N' || {last},
                 CASE WHEN i % 2 = 0 THEN 'active' ELSE 'invited' END, 'idp', '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z' FROM n",
-    )
+    ))
     .bind(&f.account)
     .execute(&db)
     .await

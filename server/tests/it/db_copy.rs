@@ -10,7 +10,7 @@ use serde_json::json;
 /// A SQLite installation with something in most tables: users, a group with members, API
 /// keys, invites in the outbox, audit events, SCIM activity, a session, SSO settings.
 async fn installation() -> ScimFixture {
-    let f = fixture();
+    let f = fixture_on(TempDb::sqlite());
     for i in 0..25 {
         f.scim.user(&format!("person{i}@example.com")).await;
     }
@@ -33,7 +33,7 @@ async fn installation() -> ScimFixture {
     .await;
     assert_eq!(r.status(), 200);
     // SSO settings and an attempt (flags: INTEGER 0/1 in SQLite, BOOLEAN in PostgreSQL).
-    let pool = pool(&f.db).await;
+    let pool = sqlite_pool(&f.db).await;
     sqlx::query(
         "INSERT INTO saml_configs (account_id, idp_entity_id, sso_url, certificates, enabled, enforced, updated_at)
          VALUES (?, 'https://idp.example.com', 'https://idp.example.com/sso', 'MIIB', 1, 0, 'now')",
@@ -92,7 +92,7 @@ async fn a_sqlite_installation_is_copied_to_postgres_table_by_table() {
         None,
     );
     assert_eq!(out.code, 0, "{}", out.stderr);
-    let source = pool(&db).await;
+    let source = sqlite_pool(&db).await;
     let pg = sqlx::PgPool::connect(&target).await.unwrap();
     let tables: Vec<String> = sqlx::query_scalar(
         "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name <> '_sqlx_migrations'",
@@ -215,7 +215,7 @@ async fn a_target_that_holds_data_is_refused_and_left_as_it_was() {
 #[tokio::test]
 async fn a_copy_that_fails_midway_leaves_the_target_empty_and_can_be_run_again() {
     let f = installation().await;
-    let source = pool(&f.db).await;
+    let source = sqlite_pool(&f.db).await;
     // SQLite keeps text in an INTEGER column; PostgreSQL's BIGINT cannot take it.
     sqlx::query("INSERT INTO throttle (key, window_start, hits) VALUES ('k', 0, 'many')")
         .execute(&source)
@@ -255,7 +255,7 @@ async fn a_copy_that_fails_midway_leaves_the_target_empty_and_can_be_run_again()
 
 #[tokio::test]
 async fn bad_urls_are_one_line_errors_and_create_nothing() {
-    let db = TempDb::new();
+    let db = TempDb::sqlite();
     let target = pg::new_database().await;
     let missing = db.dir.path().join("nothing-here.db");
     let missing_url = format!("sqlite://{}", missing.display());

@@ -42,7 +42,7 @@ async fn readyz_says_ready_only_on_a_migrated_database() {
     assert_eq!(res.status(), 200);
     assert_eq!(res.text().await.unwrap().trim(), "ready");
     // Someone rolled the schema back under the running server.
-    let pool = crate::common::scim::pool(&db).await;
+    let pool = crate::common::pool(&db).await;
     sqlx::query(
         "DELETE FROM _sqlx_migrations WHERE version = (SELECT MAX(version) FROM _sqlx_migrations)",
     )
@@ -236,7 +236,7 @@ async fn a_non_admin_sees_only_their_profile() {
         &[("ROLLCALL_PASSWORD", PASSWORD)],
     );
     {
-        let pool = sqlx::SqlitePool::connect(&db.url()).await.unwrap();
+        let pool = crate::common::pool(&db).await;
         sqlx::query("DELETE FROM group_members WHERE user_id = (SELECT id FROM users WHERE email = 'bob@example.com')")
             .execute(&pool)
             .await

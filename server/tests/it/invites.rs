@@ -82,7 +82,7 @@ async fn signup(
 
 async fn status_of(db: &TempDb, email: &str) -> String {
     let pool = pool(db).await;
-    sqlx::query_scalar("SELECT status FROM users WHERE email = ?")
+    sqlx::query_scalar("SELECT status FROM users WHERE email = $1")
         .bind(email)
         .fetch_one(&pool)
         .await
@@ -205,7 +205,7 @@ async fn links_expire_are_voided_by_resend_suspension_and_deletion() {
 
     // Expired.
     let pool = pool(&w.f.db).await;
-    sqlx::query("UPDATE invites SET expires_at = '2000-01-01T00:00:00.000Z' WHERE user_id = ?")
+    sqlx::query("UPDATE invites SET expires_at = '2000-01-01T00:00:00.000Z' WHERE user_id = $1")
         .bind(&id)
         .execute(&pool)
         .await

@@ -13,7 +13,7 @@ static SQLITE: Migrator = sqlx::migrate!("./migrations/sqlite");
 type Names = BTreeSet<(String, String)>;
 
 async fn sqlite_schema(db: &TempDb) -> (Names, BTreeSet<String>) {
-    let pool = scim::pool(db).await;
+    let pool = sqlite_pool(db).await;
     // `table_xinfo`, not `table_info`: it lists generated columns too (users.name_norm).
     let columns: Vec<(String, String)> = sqlx::query_as(
         "SELECT m.name, c.name FROM sqlite_master m, pragma_table_xinfo(m.name) c
@@ -57,7 +57,7 @@ async fn the_postgres_migrations_mirror_the_sqlite_ones() {
     assert_eq!(versions(&POSTGRES), versions(&SQLITE));
 
     // SQLite as the binary migrates it; PostgreSQL from the twin migrations.
-    let db = TempDb::new();
+    let db = TempDb::sqlite();
     ok(&db, &["account", "create", "--name", "Acme"], &[]);
     let (sqlite_columns, sqlite_indexes) = sqlite_schema(&db).await;
     let pool = sqlx::PgPool::connect(&pg::new_database().await)

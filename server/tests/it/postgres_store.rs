@@ -58,7 +58,7 @@ where
 
 #[tokio::test]
 async fn the_users_page_planner_answers_the_same_on_both_engines() {
-    let f = fixture();
+    let f = fixture_on(TempDb::sqlite());
     for i in 0..36 {
         let (given, family) = (GIVEN[i % GIVEN.len()], FAMILY[i % FAMILY.len()]);
         let email = format!(
@@ -93,7 +93,7 @@ async fn the_users_page_planner_answers_the_same_on_both_engines() {
         None,
     );
     assert_eq!(out.code, 0, "{}", out.stderr);
-    let sqlite = pool(&db).await;
+    let sqlite = sqlite_pool(&db).await;
     let pg = sqlx::PgPool::connect(&target).await.unwrap();
 
     let mut compared = 0;

@@ -2,7 +2,8 @@
 //! (`end2end/saml_idp.py`: openssl keys, libxmlsec1 signatures through the `xmlsec1` program),
 //! and every attack an SP must refuse, each with the reason the administrator reads.
 
-use crate::common::scim::{fixture, pool, ScimFixture};
+use crate::common::pool;
+use crate::common::scim::{fixture, ScimFixture};
 use crate::common::{ok, rollcall, PASSWORD};
 use serde_json::{json, Value};
 use std::path::PathBuf;
@@ -138,7 +139,7 @@ async fn world() -> World {
 }
 
 async fn status_of(w: &World, email: &str) -> String {
-    sqlx::query_scalar("SELECT status FROM users WHERE email = ?")
+    sqlx::query_scalar("SELECT status FROM users WHERE email = $1")
         .bind(email)
         .fetch_one(&pool(&w.f.db).await)
         .await
@@ -335,7 +336,7 @@ async fn forged_and_misdirected_responses_are_refused_with_reasons() {
     let r = w.post_acs(&w.f.server.client(), "", "/").await;
     assert_eq!(r.status(), 400);
     // Every refusal is recorded with its reason for the administrator.
-    let failed: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM saml_attempts WHERE success = 0")
+    let failed: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM saml_attempts WHERE NOT success")
         .fetch_one(&pool(&w.f.db).await)
         .await
         .unwrap();
@@ -738,13 +739,16 @@ async fn test_sign_on_shows_every_check_and_logs_nobody_in() {
     assert_eq!(w.whoami(&client).await.as_deref(), Some("bo@example.com"));
 
     // Each test is listed with the attempts, marked as a test.
-    let tests: Vec<(bool, String)> =
-        sqlx::query_as("SELECT success, reason FROM saml_attempts WHERE test = 1 ORDER BY id")
-            .fetch_all(&pool(&w.f.db).await)
-            .await
-            .unwrap();
+    // (A boolean column reads as an integer from SQLite through the tests' Any driver.)
+    let tests: Vec<(i64, String)> = sqlx::query_as(
+        "SELECT CAST(CASE WHEN success THEN 1 ELSE 0 END AS BIGINT), reason
+         FROM saml_attempts WHERE test ORDER BY id",
+    )
+    .fetch_all(&pool(&w.f.db).await)
+    .await
+    .unwrap();
     assert_eq!(
-        tests.iter().map(|t| t.0).collect::<Vec<_>>(),
+        tests.iter().map(|t| t.0 == 1).collect::<Vec<_>>(),
         vec![true, false, false, false, false, true]
     );
     assert!(

@@ -270,9 +270,9 @@ async fn bearer_authentication() {
     let pool = pool(&f.db).await;
     let key_id = |t: &str| t.split('_').nth(1).unwrap().to_string();
     for (sql, status, expect) in [
-        ("UPDATE api_keys SET expires_at = '2000-01-01T00:00:00.000Z' WHERE id = ?", 401, "expired"),
-        ("UPDATE api_keys SET expires_at = NULL, revoked_at = '2026-01-01T00:00:00.000Z' WHERE id = ?", 401, "revoked"),
-        ("UPDATE api_keys SET revoked_at = NULL WHERE id = ?; ", 200, ""),
+        ("UPDATE api_keys SET expires_at = '2000-01-01T00:00:00.000Z' WHERE id = $1", 401, "expired"),
+        ("UPDATE api_keys SET expires_at = NULL, revoked_at = '2026-01-01T00:00:00.000Z' WHERE id = $1", 401, "revoked"),
+        ("UPDATE api_keys SET revoked_at = NULL WHERE id = $1; ", 200, ""),
     ] {
         sqlx::query(sql).bind(key_id(&f.scim.token)).execute(&pool).await.unwrap();
         // Changes made outside the server apply within the key cache's TTL (1 s).
@@ -281,7 +281,7 @@ async fn bearer_authentication() {
         assert_eq!(r.status, status, "{sql}: {}", r.body);
         assert!(r.detail().contains(expect));
     }
-    sqlx::query("DELETE FROM api_key_groups WHERE api_key_id = ?")
+    sqlx::query("DELETE FROM api_key_groups WHERE api_key_id = $1")
         .bind(key_id(&f.scim.token))
         .execute(&pool)
         .await
@@ -290,11 +290,12 @@ async fn bearer_authentication() {
     let r = f.scim.get("/Users").await;
     assert_eq!(r.status, 403);
     assert!(r.detail().contains("Account Administrator"));
-    let used: Option<String> = sqlx::query_scalar("SELECT last_used_at FROM api_keys WHERE id = ?")
-        .bind(key_id(&f.scim.token))
-        .fetch_one(&pool)
-        .await
-        .unwrap();
+    let used: Option<String> =
+        sqlx::query_scalar("SELECT last_used_at FROM api_keys WHERE id = $1")
+            .bind(key_id(&f.scim.token))
+            .fetch_one(&pool)
+            .await
+            .unwrap();
     assert!(used.is_some(), "last use is recorded");
 }
 
@@ -449,7 +450,7 @@ async fn unknown_accounts_leave_no_activity_rows() {
 }
 
 async fn activity_rows(db: &TempDb, account: &str) -> Vec<(i64, Option<String>)> {
-    sqlx::query_as("SELECT status, detail FROM scim_requests WHERE account_id = ? ORDER BY id")
+    sqlx::query_as("SELECT status, detail FROM scim_requests WHERE account_id = $1 ORDER BY id")
         .bind(account)
         .fetch_all(&pool(db).await)
         .await

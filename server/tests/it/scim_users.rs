@@ -272,7 +272,7 @@ async fn email_change_from_the_idp_is_applied_by_id_and_audited_then_delete_work
 
     let pool = pool(&f.db).await;
     let detail: String = sqlx::query_scalar(
-        "SELECT detail FROM audit_events WHERE action = 'user.email_changed' AND target_id = ?",
+        "SELECT detail FROM audit_events WHERE action = 'user.email_changed' AND target_id = $1",
     )
     .bind(&id)
     .fetch_one(&pool)
@@ -306,7 +306,7 @@ async fn patch_tolerant_forms() {
     let r = f.scim.patch(&path, json!([{"op": "replace", "path": "emails[type eq \"work\"].value", "value": "pat.smith@example.com"}])).await;
     assert_eq!(r.status, 200, "{}", r.body);
     let pool = pool(&f.db).await;
-    let email: String = sqlx::query_scalar("SELECT email FROM users WHERE id = ?")
+    let email: String = sqlx::query_scalar("SELECT email FROM users WHERE id = $1")
         .bind(&id)
         .fetch_one(&pool)
         .await
@@ -726,7 +726,7 @@ async fn the_idp_adopting_a_manual_user_is_audited_once() {
     }
     let db = pool(&f.db).await;
     let events: Vec<(String, String, String)> = sqlx::query_as(
-        "SELECT actor_kind, action, detail FROM audit_events WHERE target_id = ? ORDER BY id",
+        "SELECT actor_kind, action, detail FROM audit_events WHERE target_id = $1 ORDER BY id",
     )
     .bind(&id)
     .fetch_all(&db)
@@ -736,7 +736,7 @@ async fn the_idp_adopting_a_manual_user_is_audited_once() {
     assert_eq!(adopted.len(), 1, "{events:?}");
     assert_eq!(adopted[0].0, "api_key");
     assert!(adopted[0].2.contains("identity provider"), "{events:?}");
-    let source: String = sqlx::query_scalar("SELECT source FROM users WHERE id = ?")
+    let source: String = sqlx::query_scalar("SELECT source FROM users WHERE id = $1")
         .bind(&id)
         .fetch_one(&db)
         .await

@@ -162,29 +162,22 @@ async fn clients_hanging_up_on_writes_never_wedge_the_server_or_lose_acknowledge
             "{id} lost after kill -9"
         );
     }
-    let pool = pool(&db).await;
-    let check: String = sqlx::query_scalar("PRAGMA integrity_check")
-        .fetch_one(&pool)
-        .await
-        .unwrap();
-    assert_eq!(check, "ok");
+    if db.engine() == Engine::Sqlite {
+        // SQLite's own check of the file the killed process was writing (PostgreSQL's server
+        // process was not killed; its consistency is its own).
+        let pool = pool(&db).await;
+        let check: String = sqlx::query_scalar("PRAGMA integrity_check")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+        assert_eq!(check, "ok");
+    }
     assert_eq!(
         scim.post("/Users", json!({"userName": "restarted@example.com"}))
             .await
             .status,
         201
     );
-}
-
-/// Holds SQLite's write lock from outside the server, so its writer stalls and its queue fills.
-async fn lock_database(db: &TempDb) -> sqlx::pool::PoolConnection<sqlx::Sqlite> {
-    let pool = pool(db).await;
-    let mut conn = pool.acquire().await.unwrap();
-    sqlx::query("BEGIN IMMEDIATE")
-        .execute(&mut *conn)
-        .await
-        .unwrap();
-    conn
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -198,7 +191,7 @@ async fn overload_is_answered_503_with_retry_after_never_a_hang_or_a_500() {
     assert_eq!(scim.get("/Users?count=1").await.status, 200);
     tokio::time::sleep(Duration::from_millis(300)).await;
 
-    let mut lock = lock_database(&db).await;
+    let lock = WriteLock::take(&db).await;
     let mut sent = Vec::new();
     for i in 0..40 {
         let scim = scim.clone();
@@ -216,8 +209,7 @@ async fn overload_is_answered_503_with_retry_after_never_a_hang_or_a_500() {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     tokio::time::sleep(Duration::from_millis(500)).await;
-    sqlx::query("ROLLBACK").execute(&mut *lock).await.unwrap();
-    drop(lock);
+    lock.release().await;
 
     let (mut created, mut busy) = (0, 0);
     for t in sent {
@@ -258,7 +250,7 @@ async fn one_invalid_request_in_a_group_commit_fails_alone() {
     let scim = std::sync::Arc::new(Scim::new(&f.server, &f.account, &f.scim.token));
     assert_eq!(scim.get("/Users?count=1").await.status, 200);
     tokio::time::sleep(Duration::from_millis(300)).await;
-    let mut lock = lock_database(&f.db).await;
+    let lock = WriteLock::take(&f.db).await;
     // While the writer waits for the lock these queue up, and are then committed together:
     // one of them repeats a userName.
     let names = ["g1", "g2", "dup", "g3", "dup", "g4"];
@@ -272,8 +264,7 @@ async fn one_invalid_request_in_a_group_commit_fails_alone() {
         tokio::time::sleep(Duration::from_millis(30)).await;
     }
     tokio::time::sleep(Duration::from_millis(300)).await;
-    sqlx::query("ROLLBACK").execute(&mut *lock).await.unwrap();
-    drop(lock);
+    lock.release().await;
     let mut statuses = Vec::new();
     for t in sent {
         statuses.push(t.await.unwrap().status);

@@ -25,7 +25,7 @@ pub struct App {
     pub settings: Settings,
     /// The session cookie, as a browser would keep it.
     cookie: Mutex<Option<String>>,
-    _dir: tempfile::TempDir,
+    _dir: super::TempDb,
 }
 
 pub struct Answer {
@@ -37,8 +37,8 @@ pub struct Answer {
 impl App {
     /// A migrated database in a temp folder and the whole HTTP application on it.
     pub async fn start() -> App {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let url = format!("sqlite://{}/rollcall.db", dir.path().display());
+        let dir = super::TempDb::new();
+        let url = dir.url();
         let clock = Clock::system();
         let opts = store::OpenOptions {
             clock: clock.clone(),

@@ -19,22 +19,83 @@ pub fn bin() -> &'static str {
     env!("CARGO_BIN_EXE_rollcall")
 }
 
-/// A temp folder with a database URL inside it.
+/// The engine the suite runs on: SQLite unless `ROLLCALL_TEST_ENGINE=postgres` (`make test`
+/// runs the suite once on each).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Engine {
+    Sqlite,
+    Postgres,
+}
+
+pub fn engine() -> Engine {
+    match std::env::var("ROLLCALL_TEST_ENGINE").as_deref() {
+        Ok("postgres") => Engine::Postgres,
+        Ok("sqlite") | Err(_) => Engine::Sqlite,
+        Ok(other) => panic!("ROLLCALL_TEST_ENGINE={other}: use sqlite or postgres"),
+    }
+}
+
+/// A test's own database, on the suite's [`engine`], and a temp folder for its logs and files:
+/// a SQLite file in the folder, or a new database on the test PostgreSQL server.
 pub struct TempDb {
     pub dir: tempfile::TempDir,
+    url: String,
 }
 
 impl TempDb {
     pub fn new() -> Self {
-        TempDb {
-            dir: tempfile::tempdir().expect("temp dir"),
+        match engine() {
+            Engine::Sqlite => Self::sqlite(),
+            Engine::Postgres => Self::postgres(),
         }
     }
-    pub fn path(&self) -> PathBuf {
-        self.dir.path().join("nested/rollcall.db")
+
+    /// A SQLite file whatever the suite's engine (tests of SQLite itself: its file, its lock).
+    pub fn sqlite() -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let url = format!(
+            "sqlite://{}",
+            dir.path().join("nested/rollcall.db").display()
+        );
+        TempDb { dir, url }
     }
+
+    /// A new database on the test PostgreSQL server.
+    pub fn postgres() -> Self {
+        let url = std::thread::spawn(|| {
+            tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("runtime")
+                .block_on(pg::new_database())
+        })
+        .join()
+        .expect("create a test database");
+        TempDb {
+            dir: tempfile::tempdir().expect("temp dir"),
+            url,
+        }
+    }
+
+    pub fn engine(&self) -> Engine {
+        if self.url.starts_with("postgres") {
+            Engine::Postgres
+        } else {
+            Engine::Sqlite
+        }
+    }
+
+    /// The SQLite file (a SQLite database only).
+    pub fn path(&self) -> PathBuf {
+        let path = self
+            .url
+            .strip_prefix("sqlite://")
+            .expect("a SQLite test database");
+        PathBuf::from(path)
+    }
+
     pub fn url(&self) -> String {
-        format!("sqlite://{}", self.path().display())
+        self.url.clone()
     }
 }
 
@@ -277,7 +338,7 @@ pub async fn whoami(server: &Server, client: &reqwest::Client) -> serde_json::Va
 /// Polls `sql` (one count) on the test's database until it is `want`, for up to 20 s;
 /// returns the last count.
 pub async fn count_becomes(db: &TempDb, sql: &str, want: i64) -> i64 {
-    let pool = scim::pool(db).await;
+    let pool = pool(db).await;
     let mut n = -1;
     for _ in 0..200 {
         n = sqlx::query_scalar(sql).fetch_one(&pool).await.unwrap();
@@ -287,4 +348,58 @@ pub async fn count_becomes(db: &TempDb, sql: &str, want: i64) -> i64 {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     n
+}
+
+/// Opens the test's database for checks the HTTP surface does not show, on either engine.
+/// Test SQL is written once for both: `$1`-style parameters (SQLite takes them too) and
+/// `true`/`false` for booleans.
+pub async fn pool(db: &TempDb) -> sqlx::AnyPool {
+    sqlx::any::install_default_drivers();
+    sqlx::any::AnyPoolOptions::new()
+        .max_connections(2)
+        .connect(&db.url())
+        .await
+        .expect("open db")
+}
+
+/// Holds the database's write lock from outside the servers, so that their writers stall (and
+/// their queues fill): SQLite's file lock (`BEGIN IMMEDIATE`), or on PostgreSQL the advisory
+/// lock every write transaction takes first (`store::writer::WRITE_LOCK`).
+pub struct WriteLock {
+    conn: sqlx::pool::PoolConnection<sqlx::Any>,
+    engine: Engine,
+}
+
+use rollcall_server::store::writer::WRITE_LOCK;
+
+impl WriteLock {
+    pub async fn take(db: &TempDb) -> WriteLock {
+        let mut conn = pool(db).await.acquire().await.unwrap();
+        let take = match db.engine() {
+            Engine::Sqlite => "BEGIN IMMEDIATE".to_string(),
+            Engine::Postgres => format!("SELECT pg_advisory_lock({WRITE_LOCK})"),
+        };
+        sqlx::query(&take).execute(&mut *conn).await.unwrap();
+        WriteLock {
+            conn,
+            engine: db.engine(),
+        }
+    }
+
+    pub async fn release(mut self) {
+        let release = match self.engine {
+            Engine::Sqlite => "ROLLBACK".to_string(),
+            Engine::Postgres => format!("SELECT pg_advisory_unlock({WRITE_LOCK})"),
+        };
+        sqlx::query(&release)
+            .execute(&mut *self.conn)
+            .await
+            .unwrap();
+    }
+}
+
+/// The SQLite pool of a SQLite test database, for the tests of SQLite itself (its schema,
+/// copying it to PostgreSQL).
+pub async fn sqlite_pool(db: &TempDb) -> sqlx::SqlitePool {
+    sqlx::SqlitePool::connect(&db.url()).await.expect("open db")
 }

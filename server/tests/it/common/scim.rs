@@ -149,7 +149,11 @@ pub struct ScimFixture {
 }
 
 pub fn fixture() -> ScimFixture {
-    let db = TempDb::new();
+    fixture_on(TempDb::new())
+}
+
+/// [`fixture`] on a given database (a SQLite one for the tests that copy or inspect SQLite).
+pub fn fixture_on(db: TempDb) -> ScimFixture {
     let account = account_with_admin(&db, "admin@example.com");
     let token = api_key(&db, &account);
     let server = Server::start(&db);
@@ -160,9 +164,4 @@ pub fn fixture() -> ScimFixture {
         account,
         scim,
     }
-}
-
-/// Opens the test's database for checks the HTTP surface does not show.
-pub async fn pool(db: &TempDb) -> sqlx::SqlitePool {
-    sqlx::SqlitePool::connect(&db.url()).await.expect("open db")
 }
