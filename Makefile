@@ -3,7 +3,7 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 BIN := target/release/rollcall
 
-.PHONY: help setup setup-build build run test test-rust test-scim test-e2e lint fmt bench clean
+.PHONY: help setup setup-build build run test test-rust test-postgres test-scim test-e2e lint fmt bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -29,8 +29,14 @@ lint: ## rustfmt and clippy, warnings are errors
 	cargo clippy --release --all-targets -p rollcall-server -- -D warnings
 	cargo clippy --profile wasm-release -p rollcall-app --lib --target wasm32-unknown-unknown --features hydrate -- -D warnings
 
-test-rust: ## unit, storage and integration tests (real SQLite, the real binary)
+test-rust: ## unit, storage and integration tests on SQLite (real files, the real binary)
 	cargo test --release -p rollcall-server -p rollcall-app --features rollcall-app/ssr
+
+# The same integration suite on PostgreSQL (the harness starts its own server). The suites
+# named postgres_* and db_copy already use PostgreSQL (or copy SQLite into it) explicitly,
+# whatever the engine, and ran in test-rust; they are not run twice.
+test-postgres: ## the integration suite again, every server and CLI call on PostgreSQL
+	ROLLCALL_TEST_ENGINE=postgres cargo test --release -p rollcall-server --test it -- --skip postgres_ --skip db_copy::
 
 test-scim: ## scim2-tester (SCIM conformance) against the release binary: 0 errors
 	@scripts/scim-conformance.sh
@@ -38,7 +44,7 @@ test-scim: ## scim2-tester (SCIM conformance) against the release binary: 0 erro
 test-e2e: ## Playwright in Debian Chromium against the release build
 	cd end2end && npx playwright test
 
-test: setup build lint test-rust test-scim test-e2e ## everything CI runs
+test: setup build lint test-rust test-postgres test-scim test-e2e ## everything CI runs
 
 bench: build ## SCIM load test: 16 clients, 1,000,000 seeded users (USERS=, SECONDS_EACH= to change)
 	@bench/run.sh

@@ -59,13 +59,18 @@ pub async fn build_app(settings: Settings, db: Db) -> AppResult<(Router, AppStat
             max_rows: settings.activity_max_rows,
         },
     );
+    let keys: Arc<crate::scim::auth::KeyCache> = Arc::new(Default::default());
+    crate::store::notify::listen(&db, crate::store::notify::KEYS, {
+        let keys = keys.clone();
+        move |notice| keys.apply(notice)
+    });
     let state = AppState {
         leptos_options: leptos_options.clone(),
         db: db.clone(),
         settings: Arc::new(settings.clone()),
         setup: setup.clone(),
         activity,
-        keys: Arc::new(Default::default()),
+        keys,
         mailer: mailer.clone(),
         limiter: limiter.clone(),
     };

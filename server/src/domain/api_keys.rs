@@ -192,6 +192,8 @@ pub async fn revoke(db: &Db, account_id: &str, actor: &Actor, id: &str) -> AppRe
                         "There is no active key with this id in this account.".into(),
                     )
                 })?;
+            // Every replica's bearer cache forgets it when this commits.
+            store::notify::key_changed(&mut *tx, id).await?;
             audit::record(
                 &mut *tx,
                 account_id,

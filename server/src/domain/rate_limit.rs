@@ -96,6 +96,9 @@ impl Limiter {
             let mut tick = tokio::time::interval(SWEEP_EVERY);
             loop {
                 tick.tick().await;
+                if !limiter.db.leads_jobs() {
+                    continue; // another replica sweeps (see `store::leader`)
+                }
                 if let Err(e) = limiter.sweep().await {
                     if !writer.running() {
                         break;

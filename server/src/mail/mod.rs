@@ -151,6 +151,9 @@ impl Outbox {
             },
         )
         .await?;
+        if status == "pending" {
+            store::notify::mail_queued(&mut *tx).await?;
+        }
         if status == "stored" && kind == RESET_KIND {
             // No SMTP: a reset link reaches only the operator's terminal (stderr), never a log
             // line or the Outbox page, which other administrators can read.
@@ -176,9 +179,19 @@ impl Mailer {
         if let Transport::OutboxOnly = self.transport {
             return;
         }
+        // Mail queued on any replica wakes the one that sends (PostgreSQL; see store::notify).
+        store::notify::listen(&db, store::notify::OUTBOX, {
+            let me = self.clone();
+            move |_| me.wake()
+        });
         let me = self.clone();
         tokio::spawn(async move {
             loop {
+                // One replica at a time sends (see `store::leader`); claims keep it exact.
+                if !db.leads_jobs() {
+                    let _ = tokio::time::timeout(POLL, me.wake.notified()).await;
+                    continue;
+                }
                 if let Err(e) = me.send_due(&db).await {
                     tracing::warn!(error = %e, "mail sender: could not claim mail from the outbox");
                 }

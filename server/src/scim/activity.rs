@@ -196,7 +196,7 @@ async fn writer(db: Db, retention: Retention, mut rx: mpsc::Receiver<Msg>) {
                 }
             }
         }
-        if last_prune.elapsed() >= PRUNE_EVERY {
+        if last_prune.elapsed() >= PRUNE_EVERY && db.leads_jobs() {
             last_prune = Instant::now();
             let cutoff = ids::format_time(
                 time::OffsetDateTime::now_utc() - time::Duration::days(i64::from(retention.days)),

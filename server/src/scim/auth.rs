@@ -158,9 +158,12 @@ async fn authenticate(
 
 /// API keys as authentication needs them, cached for [`KeyCache::TTL`] so that a busy IdP
 /// costs two queries per key per second instead of one per request. Changes made through this
-/// process call [`KeyCache::forget`] and apply at once; changes made to the database by another
-/// process (another replica, the CLI) apply within the TTL — a revocation anywhere is refused
-/// everywhere in under a second (`it/replicas.rs`).
+/// process call [`KeyCache::forget`] and apply at once. On PostgreSQL a revocation on any
+/// replica is announced on commit (`store::notify`) and every replica forgets the key at once;
+/// a listener that reconnects empties the cache (notices sent meanwhile are lost). The TTL
+/// bounds everything else — changes made to the database by hand, or by processes sharing
+/// one SQLite file: a revocation anywhere is refused everywhere in under a second
+/// (`it/replicas.rs`).
 #[derive(Default)]
 pub struct KeyCache {
     entries: std::sync::Mutex<
@@ -211,6 +214,18 @@ impl KeyCache {
     pub fn forget(&self, key_id: &str) {
         if let Ok(mut map) = self.entries.lock() {
             map.remove(key_id);
+        }
+    }
+
+    /// Applies a change notice from another replica (see `store::notify`).
+    pub fn apply(&self, notice: store::notify::Notice) {
+        match notice {
+            store::notify::Notice::Changed(key_id) => self.forget(&key_id),
+            store::notify::Notice::Missed => {
+                if let Ok(mut map) = self.entries.lock() {
+                    map.clear();
+                }
+            }
         }
     }
 }

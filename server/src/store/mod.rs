@@ -19,6 +19,8 @@ mod affinity;
 pub mod checkpoint;
 pub mod copy;
 pub mod exec;
+pub mod leader;
+pub mod notify;
 pub mod sessions;
 mod spin;
 pub mod writer;
@@ -43,6 +45,7 @@ pub struct Db {
     read: Readers,
     writer: Writer,
     clock: Clock,
+    lead: leader::Leadership,
 }
 
 /// The read-only connections of one engine.
@@ -183,6 +186,7 @@ async fn open_sqlite(database_url: &str, opts: &OpenOptions) -> AppResult<Db> {
         read: Readers::Sqlite(read),
         writer,
         clock: opts.clock.clone(),
+        lead: leader::Leadership::always(),
     })
 }
 
@@ -213,10 +217,15 @@ async fn open_postgres(database_url: &str, opts: &OpenOptions) -> AppResult<Db> 
         },
     )
     .await?;
+    // One more than the readers: the change listener (`notify`) keeps one for itself.
     let read = PgPoolOptions::new()
-        .max_connections(opts.readers.max(1))
+        .max_connections(opts.readers.max(1) + 1)
         .acquire_timeout(Duration::from_secs(10))
-        .connect_with(options.options([("default_transaction_read_only", "on")]))
+        .connect_with(
+            options
+                .clone()
+                .options([("default_transaction_read_only", "on")]),
+        )
         .await
         .map_err(|e| {
             AppError::Internal(format!(
@@ -224,10 +233,12 @@ async fn open_postgres(database_url: &str, opts: &OpenOptions) -> AppResult<Db> 
                 redact(database_url)
             ))
         })?;
+    let lead = leader::Leadership::compete(options, writer.watch());
     Ok(Db {
         read: Readers::Postgres(read),
         writer,
         clock: opts.clock.clone(),
+        lead,
     })
 }
 
@@ -306,6 +317,12 @@ impl Db {
     /// and shutdown.
     pub fn writer(&self) -> &Writer {
         &self.writer
+    }
+
+    /// Whether this process runs the background jobs now (one replica at a time; see
+    /// [`leader`]).
+    pub fn leads_jobs(&self) -> bool {
+        self.lead.leads()
     }
 
     /// The clock every deadline is decided by.

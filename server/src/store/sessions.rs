@@ -116,6 +116,10 @@ impl SessionStore for DbSessionStore {
 #[async_trait::async_trait]
 impl ExpiredDeletion for DbSessionStore {
     async fn delete_expired(&self) -> session_store::Result<()> {
+        // A background job: one replica at a time (see `store::leader`).
+        if !self.db.leads_jobs() {
+            return Ok(());
+        }
         self.write(|c| {
             Box::pin(async move {
                 sql!(&mut *c, execute,

@@ -1,8 +1,9 @@
 //! Several `rollcall serve` processes on one database, as replicas behind a load balancer
 //! run: nothing that decides correctness may live in one process. Throttling, mail delivery,
 //! sessions, API-key revocation, the live feed and uniqueness are checked across two real
-//! processes. Today both share a SQLite file (WAL allows several processes); issue 12 runs the
-//! same tests on PostgreSQL.
+//! processes sharing the suite's database: a SQLite file (WAL allows several processes), or
+//! PostgreSQL when the suite runs on it (`ROLLCALL_TEST_ENGINE=postgres`). What only
+//! PostgreSQL does (change notices, one replica running the jobs) is in `postgres_replicas`.
 
 use crate::common::scim::*;
 use crate::common::smtp::*;
@@ -12,16 +13,20 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// Two servers on one new database with an administrator and an API key.
-struct Pair {
-    db: TempDb,
-    account: String,
-    token: String,
-    a: Server,
-    b: Server,
+pub struct Pair {
+    pub db: TempDb,
+    pub account: String,
+    pub token: String,
+    pub a: Server,
+    pub b: Server,
 }
 
 fn pair() -> Pair {
-    let db = TempDb::new();
+    pair_on(TempDb::new())
+}
+
+/// [`pair`] on a given database.
+pub fn pair_on(db: TempDb) -> Pair {
     let account = account_with_admin(&db, "admin@example.com");
     let token = api_key(&db, &account);
     let (a, b) = (Server::start(&db), Server::start(&db));
@@ -34,7 +39,7 @@ fn pair() -> Pair {
     }
 }
 
-async fn admin_on(server: &Server) -> reqwest::Client {
+pub async fn admin_on(server: &Server) -> reqwest::Client {
     let c = server.client();
     let r = post_form(
         server,
