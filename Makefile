@@ -38,8 +38,9 @@ test-rust: ## unit, storage and integration tests on SQLite (real files, the rea
 test-postgres: ## the integration suite again, every server and CLI call on PostgreSQL
 	ROLLCALL_TEST_ENGINE=postgres cargo test --release -p rollcall-server --test it -- --skip postgres_ --skip db_copy::
 
-test-scim: ## scim2-tester (SCIM conformance) against the release binary: 0 errors
+test-scim: ## scim2-tester (SCIM conformance) against the release binary, on SQLite and on two PostgreSQL replicas taking turns: 0 errors
 	@scripts/scim-conformance.sh
+	@scripts/scim-conformance.sh replicas
 
 test-e2e: ## Playwright in Debian Chromium against the release build
 	cd end2end && npx playwright test
