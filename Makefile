@@ -47,8 +47,9 @@ test-e2e: ## Playwright in Debian Chromium against the release build
 
 test: setup build lint test-rust test-postgres test-scim test-e2e ## everything CI runs
 
-bench: build ## SCIM load test: 16 clients, 1,000,000 seeded users (USERS=, SECONDS_EACH= to change)
+bench: build ## SCIM load test: 16 clients, 1,000,000 seeded users, then creates/lookups on SQLite, PostgreSQL and two PostgreSQL replicas (USERS=, SECONDS_EACH= to change)
 	@bench/run.sh
+	@bench/engines.sh
 
 fmt: ## format the code
 	cargo fmt --all

@@ -1,31 +1,89 @@
 #!/usr/bin/env bash
 # `make bench`: SCIM throughput and latency of the release binary with 16 concurrent clients
 # (wrk, 2 threads) on a database seeded with USERS users (default 1,000,000).
+# ENGINE=postgres runs it on a new PostgreSQL server (scripts/pg-temp.sh, PostgreSQL's default
+# durability settings); REPLICAS=2 (PostgreSQL) starts two servers on that database and splits
+# the 16 clients between them (one wrk per replica, 8 connections each; the figures are summed,
+# the latencies are the worse replica's).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
 USERS=${USERS:-1000000}
 SECONDS_EACH=${SECONDS_EACH:-15}
+ENGINE=${ENGINE:-sqlite}
+REPLICAS=${REPLICAS:-1}
 bin=target/release/rollcall
 work=$(mktemp -d)
-pid=""
-trap 'kill "$pid" 2>/dev/null || true; [ -n "${KEEP:-}" ] || rm -rf "$work"' EXIT
-export ROLLCALL_DATABASE_URL="sqlite://$work/bench.db"
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  if [ "$ENGINE" = postgres ]; then scripts/pg-temp.sh stop "$work/pg"; fi
+  [ -n "${KEEP:-}" ] || rm -rf "$work"
+}
+trap cleanup EXIT
+case "$ENGINE" in
+  sqlite)
+    [ "$REPLICAS" = 1 ] || { echo "REPLICAS>1 needs ENGINE=postgres" >&2; exit 2; }
+    export ROLLCALL_DATABASE_URL="sqlite://$work/bench.db"
+    seed_target="$work/bench.db"
+    sql() { python3 -c "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute(sys.argv[2]).fetchone()[0])" "$work/bench.db" "$1"; }
+    ;;
+  postgres)
+    ROLLCALL_DATABASE_URL=$(scripts/pg-temp.sh start "$work/pg")
+    export ROLLCALL_DATABASE_URL
+    seed_target=$ROLLCALL_DATABASE_URL
+    sql() { psql -tA "$ROLLCALL_DATABASE_URL" -c "$1"; }
+    ;;
+  *) echo "ENGINE is sqlite or postgres" >&2; exit 2 ;;
+esac
 account=$("$bin" account create --name Bench)
 export TOKEN=$("$bin" api-key create --account "$account" --name bench)
 ROLLCALL_PASSWORD=copper-lantern-river-77 "$bin" admin create --account "$account" --email bench-admin@bench.example >/dev/null
 export USERS
 echo "work dir: $work" >&2
-python3 bench/seed.py "$work/bench.db" "$account" "$USERS"
-ROLLCALL_ACTIVITY_MAX_ROWS=100000000 ROLLCALL_LOG=warn "$bin" serve --listen 127.0.0.1:0 > "$work/stdout" 2> "$work/stderr" &
-pid=$!
-for _ in $(seq 1 100); do url=$(sed -n 's/^Rollcall listening on //p' "$work/stdout"); [ -n "$url" ] && break; sleep 0.1; done
+python3 bench/seed.py "$seed_target" "$account" "$USERS"
+urls=()
+for k in $(seq 1 "$REPLICAS"); do
+  ROLLCALL_ACTIVITY_MAX_ROWS=100000000 ROLLCALL_LOG=warn "$bin" serve --listen 127.0.0.1:0 > "$work/stdout.$k" 2> "$work/stderr.$k" &
+  pids+=($!)
+  u=""
+  for _ in $(seq 1 300); do u=$(sed -n 's/^Rollcall listening on //p' "$work/stdout.$k"); [ -n "$u" ] && break; sleep 0.1; done
+  [ -n "$u" ] || { echo "server $k did not start:" >&2; cat "$work/stderr.$k" >&2; exit 1; }
+  urls+=("$u")
+done
+url=${urls[0]}
 base="$url/scim/account/$account"
-run() { wrk -t2 -c16 -d"${SECONDS_EACH}s" --latency -s "bench/$1.lua" "$base" | tee "$work/$1.out"; }
+run() {
+  if [ "$REPLICAS" = 1 ]; then
+    wrk -t2 -c16 -d"${SECONDS_EACH}s" --latency -s "bench/$1.lua" "$base" | tee "$work/$1.out"
+    return
+  fi
+  local k=0 wrks=()
+  for u in "${urls[@]}"; do
+    k=$((k + 1))
+    BENCH_SEED=$k wrk -t1 -c$((16 / REPLICAS)) -d"${SECONDS_EACH}s" --latency -s "bench/$1.lua" "$u/scim/account/$account" > "$work/$1.out.$k" &
+    wrks+=($!)
+  done
+  wait "${wrks[@]}"
+  cat "$work/$1.out".* >&2
+  # Summed throughput and request counts; the worse replica's percentiles (ms).
+  awk '
+    function ms(v) { if (v ~ /us$/) return v / 1000; if (v ~ /ms$/) return v + 0; if (v ~ /s$/) return v * 1000; return v }
+    /Requests\/sec/ { rps += $2 }
+    /requests in/ { n += $1 }
+    /non-2xx/ { bad += $2 }
+    $1 == "50%" { if (ms($2) > p50) p50 = ms($2) }
+    $1 == "99%" { if (ms($2) > p99) p99 = ms($2) }
+    END {
+      printf "  %d requests in (all replicas)\n", n
+      printf "Requests/sec: %.2f\n", rps
+      printf "     50%%  %.2fms\n     99%%  %.2fms\n", p50, p99
+      printf "non-2xx/3xx: %d\n", bad
+    }' "$work/$1.out".* | tee "$work/$1.out"
+}
 # The Users page first, on the users as seeded (the creates add 45,000 more at the front of the
 # e-mail order, none of which match a search term).
 PHASES=${PHASES:-ui create lookup toggle activity hangup}
-sql() { python3 -c "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute(sys.argv[2]).fetchone()[0])" "$work/bench.db" "$1"; }
 for phase in $PHASES; do
   case $phase in
     create) echo "== POST /Users (creates)" ;;
@@ -39,7 +97,11 @@ for phase in $PHASES; do
     sleep 1 # the recorder lingers up to 200 ms before it writes a batch
     answered=0
     for p in create lookup toggle; do [ -f "$work/$p.out" ] && answered=$(( answered + $(awk '/requests in/ {print $1}' "$work/$p.out") )); done
-    dropped=$(sed -n 's/.*dropped=\([0-9]*\).*/\1/p' "$work/stderr" | tail -1)
+    dropped=0
+    for e in "$work"/stderr.*; do
+      d=$(sed -n 's/.*dropped=\([0-9]*\).*/\1/p' "$e" | tail -1)
+      dropped=$(( dropped + ${d:-0} ))
+    done
     echo "ACTIVITY rows $(sql 'select count(*) from scim_requests') for $answered answered requests; dropped ${dropped:-0}" | tee "$work/activity.out"
   elif [ "$phase" = hangup ]; then
     python3 bench/hangup.py "$base" "$TOKEN" "$USERS" | tee "$work/hangup.out" || echo "HANGUP the server did not recover (see above)" | tee -a "$work/hangup.out"
@@ -58,7 +120,7 @@ done
 for phase in create lookup toggle activity hangup ui; do touch "$work/$phase.out"; done
 created=$(sql "select count(*) from users where user_name like 'new-%'")
 echo
-echo "summary (16 clients, ${SECONDS_EACH}s each, $USERS seeded users):"
+echo "summary ($ENGINE, $REPLICAS server(s), 16 clients, ${SECONDS_EACH}s each, $USERS seeded users):"
 printf '  creates/s       %s  p50 %s  p99 %s  non-2xx %s  (users created: %s)\n' "$(awk '/Requests\/sec/ {print $2}' "$work/create.out")" "$(awk '$1=="50%" {print $2}' "$work/create.out")" "$(awk '$1=="99%" {print $2}' "$work/create.out")" "$(awk '/non-2xx/ {print $2}' "$work/create.out")" "$created"
 printf '  lookups/s       %s  p50 %s  p99 %s\n' "$(awk '/Requests\/sec/ {print $2}' "$work/lookup.out")" "$(awk '$1=="50%" {print $2}' "$work/lookup.out")" "$(awk '$1=="99%" {print $2}' "$work/lookup.out")"
 printf '  active toggles/s %s  p50 %s  p99 %s  non-2xx %s\n' "$(awk '/Requests\/sec/ {print $2}' "$work/toggle.out")" "$(awk '$1=="50%" {print $2}' "$work/toggle.out")" "$(awk '$1=="99%" {print $2}' "$work/toggle.out")" "$(awk '/non-2xx/ {print $2}' "$work/toggle.out")"

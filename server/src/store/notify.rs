@@ -68,7 +68,7 @@ where
     let pool = pool.clone();
     let alive = db.writer().watch();
     tokio::spawn(async move {
-        while alive.running() {
+        while alive.running() && !pool.is_closed() {
             let mut listener = match PgListener::connect_with(&pool).await {
                 Ok(l) => l,
                 Err(e) => {
@@ -98,6 +98,9 @@ where
                 if !alive.running() {
                     return;
                 }
+            }
+            if pool.is_closed() {
+                return; // shutting down
             }
             on(Notice::Missed);
             tokio::time::sleep(RETRY).await;
