@@ -395,6 +395,17 @@ macro_rules! bind_filter {
     };
 }
 
+/// `$q` with `$first` and then every parameter of the filter fragment `$frag` bound.
+macro_rules! bound {
+    ($q:expr, $first:expr, $frag:expr) => {{
+        let mut q = $q.bind($first);
+        for b in &$frag.binds {
+            q = bind_filter!(q, b);
+        }
+        q
+    }};
+}
+
 /// One page of `columns` from `table` (aliased `alias`) of one account matching `filter`, plus
 /// the total. The `COUNT(*)` is skipped when the first page is not full (then the page is the
 /// total): a `userName eq` lookup costs one indexed query.
@@ -450,20 +461,10 @@ where
             params[0], params[1]
         );
         crate::on_engine!(db, |e|
-        sqlite: {
-            let mut q = sqlx::query_as::<_, T>(&sql).bind(account_id);
-            for b in &fragment.binds {
-                q = bind_filter!(q, b);
-            }
-            q.bind(limit).bind(offset).fetch_all(e).await?
-        },
-        postgres: {
-            let mut q = sqlx::query_as::<_, T>(&sql).bind(account_id);
-            for b in &fragment.binds {
-                q = bind_filter!(q, b);
-            }
-            q.bind(limit).bind(offset).fetch_all(e).await?
-        })
+            sqlite: bound!(sqlx::query_as::<_, T>(&sql), account_id, fragment)
+                .bind(limit).bind(offset).fetch_all(e).await?,
+            postgres: bound!(sqlx::query_as::<_, T>(&sql), account_id, fragment)
+                .bind(limit).bind(offset).fetch_all(e).await?)
     } else {
         Vec::new()
     };
@@ -473,20 +474,8 @@ where
     }
     let sql = format!("SELECT COUNT(*) FROM {from}");
     let total = crate::on_engine!(db, |e|
-    sqlite: {
-        let mut q = sqlx::query_scalar::<_, i64>(&sql).bind(account_id);
-        for b in &fragment.binds {
-            q = bind_filter!(q, b);
-        }
-        q.fetch_one(e).await?
-    },
-    postgres: {
-        let mut q = sqlx::query_scalar::<_, i64>(&sql).bind(account_id);
-        for b in &fragment.binds {
-            q = bind_filter!(q, b);
-        }
-        q.fetch_one(e).await?
-    });
+        sqlite: bound!(sqlx::query_scalar::<_, i64>(&sql), account_id, fragment).fetch_one(e).await?,
+        postgres: bound!(sqlx::query_scalar::<_, i64>(&sql), account_id, fragment).fetch_one(e).await?);
     Ok((total, rows))
 }
 
