@@ -57,7 +57,7 @@ pub enum AppError {
     #[error("{0}")]
     PreconditionFailed(String),
     #[error("database error: {0}")]
-    Database(#[from] sqlx::Error),
+    Database(sqlx::Error),
     #[error("migration failed: {0}")]
     Migration(#[from] sqlx::migrate::MigrateError),
     #[error("session store error: {0}")]
@@ -75,6 +75,40 @@ pub enum AppError {
 pub const RETRY_AFTER_SECS: &str = "1";
 
 pub type AppResult<T> = Result<T, AppError>;
+
+/// A database error by meaning: the database out of reach (a PostgreSQL server restarting, the
+/// network, a pool that cannot get a connection) is [`AppError::Busy`] — nothing was changed
+/// and the same request will work once it is back, so 503 with `Retry-After`, not a 500 —
+/// and is logged here, once, for the operator. Everything else stays a database error.
+impl From<sqlx::Error> for AppError {
+    fn from(e: sqlx::Error) -> Self {
+        if out_of_reach(&e) {
+            tracing::warn!(error = %e, "the database cannot be reached");
+            AppError::Busy(UNREACHABLE.into())
+        } else {
+            AppError::Database(e)
+        }
+    }
+}
+
+const UNREACHABLE: &str = "the database cannot be reached; try again in a moment";
+
+/// Is `e` the database being out of reach (rather than refusing a statement)?
+pub fn out_of_reach(e: &sqlx::Error) -> bool {
+    matches!(
+        e,
+        sqlx::Error::Io(_)
+            | sqlx::Error::Tls(_)
+            | sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::WorkerCrashed
+    )
+}
+
+/// The answer to writes that could not run because the database is out of reach.
+pub fn unreachable() -> AppError {
+    AppError::Busy(UNREACHABLE.into())
+}
 
 impl AppError {
     pub fn invalid(field: &str, message: impl Into<String>) -> Self {
@@ -317,6 +351,15 @@ impl AppError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_database_out_of_reach_is_busy_and_a_refused_statement_is_not() {
+        let gone = AppError::from(sqlx::Error::PoolTimedOut);
+        assert_eq!(gone.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert!(!gone.is_internal());
+        let refused = AppError::from(sqlx::Error::RowNotFound);
+        assert_eq!(refused.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    }
 
     #[test]
     fn client_mistakes_are_4xx_and_keep_their_fields() {

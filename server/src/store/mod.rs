@@ -190,6 +190,9 @@ async fn open_sqlite(database_url: &str, opts: &OpenOptions) -> AppResult<Db> {
     })
 }
 
+/// How long a PostgreSQL read waits for a connection before it is answered busy.
+const READ_WAIT: Duration = Duration::from_secs(2);
+
 /// PostgreSQL: the writer's connection migrates (sqlx's PostgreSQL migrator holds an advisory
 /// lock while it runs, so replicas started together migrate once and the others wait), then
 /// the readers open read-only (`default_transaction_read_only`), as SQLite's are `query_only`.
@@ -217,10 +220,12 @@ async fn open_postgres(database_url: &str, opts: &OpenOptions) -> AppResult<Db> 
         },
     )
     .await?;
-    // One more than the readers: the change listener (`notify`) keeps one for itself.
+    // One more than the readers: the change listener (`notify`) keeps one for itself. A read
+    // waits at most 2 s for a connection — all of them busy, or the server unreachable (sqlx
+    // retries a refused connection until then) — before it is answered 503 "busy".
     let read = PgPoolOptions::new()
         .max_connections(opts.readers.max(1) + 1)
-        .acquire_timeout(Duration::from_secs(10))
+        .acquire_timeout(READ_WAIT)
         .connect_with(
             options
                 .clone()

@@ -389,12 +389,18 @@ async fn run_batch(
     if let Err(e) = sql(conn, begin).await {
         rollback(conn).await;
         let busy = is_busy(&e);
+        let gone = crate::error::out_of_reach(&e);
         let why = format!("cannot start a write transaction: {e}");
+        if gone {
+            tracing::warn!(error = %e, "the database cannot be reached; writes answered busy");
+        }
         for job in jobs {
             job.fail(if busy {
                 AppError::Busy(
                     "the database is locked by another process; try again in a moment".into(),
                 )
+            } else if gone {
+                crate::error::unreachable()
             } else {
                 AppError::Internal(why.clone())
             });
@@ -444,7 +450,11 @@ async fn run_batch(
                 (s.deliver)(Some(&why));
             }
             for job in jobs {
-                job.fail(AppError::Internal(why.clone()));
+                job.fail(if crate::error::out_of_reach(&e) {
+                    crate::error::unreachable()
+                } else {
+                    AppError::Internal(why.clone())
+                });
             }
             Err(e)
         }

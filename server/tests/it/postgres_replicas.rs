@@ -4,6 +4,7 @@
 //! listener that lost its connection forgets everything, and exactly one replica runs the
 //! background jobs, another taking over when it dies.
 
+use crate::common::pg;
 use crate::common::scim::*;
 use crate::common::*;
 use crate::replicas::{admin_on, pair_on};
@@ -120,4 +121,87 @@ async fn one_replica_runs_the_jobs_and_another_takes_over_when_it_dies() {
         .await;
     let mail = smtp.wait_for(1).await;
     assert!(mail.contains("To: after@example.com"), "{mail}");
+}
+
+/// PostgreSQL goes away under a running server and comes back: meanwhile SCIM writes and reads
+/// are answered 503 with `Retry-After` in RFC 7644 form (never a 500 or a hang), nothing
+/// refused is written, `/readyz` says why it is not ready, and once the database is back the
+/// server serves again by itself (no restart).
+#[tokio::test]
+async fn a_database_outage_is_answered_503_and_the_server_recovers_by_itself() {
+    // A cluster of this test's own (stopping the shared one would fail the other tests); it
+    // lives as long as the test binary, like the shared one.
+    let pg: &'static pg::PgServer = Box::leak(Box::new(pg::private_server()));
+    let db = TempDb::postgres_on(pg);
+    let account = account_with_admin(&db, "admin@example.com");
+    let token = api_key(&db, &account);
+    let server = Server::start(&db);
+    let scim = Scim::new(&server, &account, &token);
+    let before = scim.user("before@example.com").await;
+    let http = reqwest::Client::new();
+    assert_eq!(
+        http.get(server.url("/readyz"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+
+    pg.stop();
+    let started = Instant::now();
+    let write = scim
+        .post(
+            "/Users",
+            serde_json::json!({"userName": "during@example.com"}),
+        )
+        .await;
+    let read = scim.get(&format!("/Users/{before}")).await;
+    for r in [&write, &read] {
+        assert_eq!(r.status, 503, "{}", r.body);
+        assert_eq!(r.header("retry-after").as_deref(), Some("1"));
+        assert_eq!(
+            r.body["schemas"][0],
+            "urn:ietf:params:scim:api:messages:2.0:Error"
+        );
+        assert!(r.detail().contains("cannot be reached"), "{}", r.detail());
+    }
+    assert!(
+        started.elapsed() < Duration::from_secs(15),
+        "the outage took {:?} to answer",
+        started.elapsed()
+    );
+    let ready = http.get(server.url("/readyz")).send().await.unwrap();
+    assert_eq!(ready.status(), 503);
+
+    pg.restart();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let after = loop {
+        let r = scim
+            .post(
+                "/Users",
+                serde_json::json!({"userName": "after@example.com"}),
+            )
+            .await;
+        if r.status == 201 {
+            break r;
+        }
+        assert_eq!(r.status, 503, "{}", r.body);
+        assert!(Instant::now() < deadline, "no recovery: {}", server.log());
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert_eq!(after.body["userName"], "after@example.com");
+    assert_eq!(scim.get(&format!("/Users/{before}")).await.status, 200);
+    let during = scim
+        .filter("Users", "userName eq \"during@example.com\"")
+        .await;
+    assert_eq!(during.body["totalResults"], 0, "a refused write was kept");
+    assert_eq!(
+        http.get(server.url("/readyz"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
 }

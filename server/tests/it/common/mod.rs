@@ -62,12 +62,17 @@ impl TempDb {
 
     /// A new database on the test PostgreSQL server.
     pub fn postgres() -> Self {
-        let url = std::thread::spawn(|| {
+        Self::postgres_on(pg::server())
+    }
+
+    /// A new database on a given PostgreSQL server (a test's private one).
+    pub fn postgres_on(server: &'static pg::PgServer) -> Self {
+        let url = std::thread::spawn(move || {
             tokio::runtime::Builder::new_current_thread()
                 .enable_all()
                 .build()
                 .expect("runtime")
-                .block_on(pg::new_database())
+                .block_on(pg::new_database_on(server))
         })
         .join()
         .expect("create a test database");

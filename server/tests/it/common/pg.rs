@@ -14,7 +14,9 @@ use std::time::{Duration, Instant};
 
 pub struct PgServer {
     pub port: u16,
-    _dir: tempfile::TempDir,
+    /// The `postgres` process (its pid) while it runs.
+    pid: std::sync::Mutex<Option<u32>>,
+    dir: tempfile::TempDir,
 }
 
 /// The newest installed PostgreSQL's programs.
@@ -101,44 +103,99 @@ fn start() -> PgServer {
         "initdb failed: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let port = crate::common::smtp::free_port();
-    let log = std::fs::File::create(dir.path().join("postgres.log")).expect("log file");
-    // The parent-death signal follows the *thread* that spawned the child: a test thread
-    // would take the server down when its test ends. So a thread that never ends spawns it;
-    // the server then ends with the test binary.
-    let mut command = as_owner(&bin_dir().join("postgres"));
-    command
-        .arg("-D")
-        .arg(&data)
-        .args(["-p", &port.to_string(), "-h", "127.0.0.1", "-k"])
-        .arg(dir.path())
-        // A throwaway cluster: durability is not what these tests measure.
-        .args(["-c", "fsync=off", "-c", "synchronous_commit=off"])
-        .args(["-c", "full_page_writes=off", "-c", "max_connections=400"])
-        .stdout(Stdio::null())
-        .stderr(log);
-    let (started, spawned) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let child = command.spawn();
-        let _ = started.send(child.map(|_| ()));
-        loop {
-            std::thread::park();
+    let server = PgServer {
+        port: crate::common::smtp::free_port(),
+        pid: std::sync::Mutex::new(None),
+        dir,
+    };
+    server.run();
+    server
+}
+
+impl PgServer {
+    /// Starts `postgres` on the cluster and waits until it accepts connections.
+    fn run(&self) {
+        let (dir, port) = (self.dir.path(), self.port);
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(dir.join("postgres.log"))
+            .expect("log file");
+        // The parent-death signal follows the *thread* that spawned the child: a test thread
+        // would take the server down when its test ends. So a thread that never ends spawns
+        // it; the server then ends with the test binary.
+        let mut command = as_owner(&bin_dir().join("postgres"));
+        command
+            .arg("-D")
+            .arg(dir.join("data"))
+            .args(["-p", &port.to_string(), "-h", "127.0.0.1", "-k"])
+            .arg(dir)
+            // A throwaway cluster: durability is not what these tests measure.
+            .args(["-c", "fsync=off", "-c", "synchronous_commit=off"])
+            .args(["-c", "full_page_writes=off", "-c", "max_connections=400"])
+            .stdout(Stdio::null())
+            .stderr(log);
+        let (started, spawned) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let child = command.spawn();
+            let _ = started.send(child.map(|c| c.id()));
+            loop {
+                std::thread::park();
+            }
+        });
+        let pid = spawned
+            .recv()
+            .expect("the postgres thread")
+            .expect("start postgres");
+        *self.pid.lock().unwrap() = Some(pid);
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                Instant::now() < deadline,
+                "postgres did not start: {}",
+                std::fs::read_to_string(dir.join("postgres.log")).unwrap_or_default()
+            );
+            std::thread::sleep(Duration::from_millis(50));
         }
-    });
-    spawned
-        .recv()
-        .expect("the postgres thread")
-        .expect("start postgres");
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            Instant::now() < deadline,
-            "postgres did not start: {}",
-            std::fs::read_to_string(dir.path().join("postgres.log")).unwrap_or_default()
-        );
-        std::thread::sleep(Duration::from_millis(50));
     }
-    PgServer { port, _dir: dir }
+
+    /// Stops the server (a fast shutdown: clients are disconnected) and waits until it is gone.
+    pub fn stop(&self) {
+        let Some(pid) = self.pid.lock().unwrap().take() else {
+            return;
+        };
+        let _ = Command::new("kill")
+            .args(["-INT", &pid.to_string()])
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while Path::new("/proc")
+            .join(pid.to_string())
+            .join("exe")
+            .exists()
+            && !std::fs::read_to_string(format!("/proc/{pid}/stat"))
+                .is_ok_and(|s| s.contains(") Z "))
+        {
+            assert!(Instant::now() < deadline, "postgres did not stop");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Starts the stopped server again, on the same port and data.
+    pub fn restart(&self) {
+        self.run();
+    }
+}
+
+/// A cluster of the calling test's own, which it may stop and restart (an outage); it is
+/// stopped when dropped.
+pub fn private_server() -> PgServer {
+    start()
+}
+
+impl Drop for PgServer {
+    fn drop(&mut self) {
+        self.stop();
+    }
 }
 
 /// The test binary's PostgreSQL server (started on first use).
@@ -155,13 +212,17 @@ impl PgServer {
 
 /// A new, empty database on the test server; returns its URL.
 pub async fn new_database() -> String {
+    new_database_on(server()).await
+}
+
+/// A new, empty database on `server`; returns its URL.
+pub async fn new_database_on(server: &PgServer) -> String {
     static N: AtomicUsize = AtomicUsize::new(0);
     let name = format!(
         "t{}_{}",
         std::process::id(),
         N.fetch_add(1, Ordering::Relaxed)
     );
-    let server = server();
     let mut admin = None;
     // The server may still be finishing start-up when its port opens.
     for _ in 0..100 {
