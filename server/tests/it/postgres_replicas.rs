@@ -123,6 +123,11 @@ async fn one_replica_runs_the_jobs_and_another_takes_over_when_it_dies() {
     assert!(mail.contains("To: after@example.com"), "{mail}");
 }
 
+async fn readyz(server: &Server) -> u16 {
+    let r = reqwest::get(server.url("/readyz")).await.unwrap();
+    r.status().as_u16()
+}
+
 /// PostgreSQL goes away under a running server and comes back: meanwhile SCIM writes and reads
 /// are answered 503 with `Retry-After` in RFC 7644 form (never a 500 or a hang), nothing
 /// refused is written, `/readyz` says why it is not ready, and once the database is back the
@@ -138,15 +143,7 @@ async fn a_database_outage_is_answered_503_and_the_server_recovers_by_itself() {
     let server = Server::start(&db);
     let scim = Scim::new(&server, &account, &token);
     let before = scim.user("before@example.com").await;
-    let http = reqwest::Client::new();
-    assert_eq!(
-        http.get(server.url("/readyz"))
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        200
-    );
+    assert_eq!(readyz(&server).await, 200);
 
     pg.stop();
     let started = Instant::now();
@@ -171,8 +168,7 @@ async fn a_database_outage_is_answered_503_and_the_server_recovers_by_itself() {
         "the outage took {:?} to answer",
         started.elapsed()
     );
-    let ready = http.get(server.url("/readyz")).send().await.unwrap();
-    assert_eq!(ready.status(), 503);
+    assert_eq!(readyz(&server).await, 503);
 
     pg.restart();
     let deadline = Instant::now() + Duration::from_secs(20);
@@ -196,12 +192,5 @@ async fn a_database_outage_is_answered_503_and_the_server_recovers_by_itself() {
         .filter("Users", "userName eq \"during@example.com\"")
         .await;
     assert_eq!(during.body["totalResults"], 0, "a refused write was kept");
-    assert_eq!(
-        http.get(server.url("/readyz"))
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        200
-    );
+    assert_eq!(readyz(&server).await, 200);
 }
