@@ -84,14 +84,12 @@ impl From<sqlx::Error> for AppError {
     fn from(e: sqlx::Error) -> Self {
         if out_of_reach(&e) {
             tracing::warn!(error = %e, "the database cannot be reached");
-            AppError::Busy(UNREACHABLE.into())
+            unreachable()
         } else {
             AppError::Database(e)
         }
     }
 }
-
-const UNREACHABLE: &str = "the database cannot be reached; try again in a moment";
 
 /// Is `e` the database being out of reach (rather than refusing a statement)?
 pub fn out_of_reach(e: &sqlx::Error) -> bool {
@@ -107,7 +105,7 @@ pub fn out_of_reach(e: &sqlx::Error) -> bool {
 
 /// The answer to writes that could not run because the database is out of reach.
 pub fn unreachable() -> AppError {
-    AppError::Busy(UNREACHABLE.into())
+    AppError::Busy("the database cannot be reached; try again in a moment".into())
 }
 
 impl AppError {

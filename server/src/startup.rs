@@ -60,9 +60,17 @@ pub async fn build_app(settings: Settings, db: Db) -> AppResult<(Router, AppStat
         },
     );
     let keys: Arc<crate::scim::auth::KeyCache> = Arc::new(Default::default());
-    crate::store::notify::listen(&db, crate::store::notify::KEYS, {
-        let keys = keys.clone();
-        move |notice| keys.apply(notice)
+    // What other replicas announce (PostgreSQL): key changes empty this cache, mail queued
+    // anywhere wakes this sender (it sends if this replica runs the jobs).
+    crate::store::notify::listen(&db, {
+        let (keys, mailer) = (keys.clone(), mailer.clone());
+        move |notice| {
+            use crate::store::notify::{Channel, Notice};
+            if matches!(notice, Notice::Changed(Channel::Outbox, _) | Notice::Missed) {
+                mailer.wake();
+            }
+            keys.apply(notice);
+        }
     });
     let state = AppState {
         leptos_options: leptos_options.clone(),

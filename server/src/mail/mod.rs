@@ -179,11 +179,6 @@ impl Mailer {
         if let Transport::OutboxOnly = self.transport {
             return;
         }
-        // Mail queued on any replica wakes the one that sends (PostgreSQL; see store::notify).
-        store::notify::listen(&db, store::notify::OUTBOX, {
-            let me = self.clone();
-            move |_| me.wake()
-        });
         let me = self.clone();
         tokio::spawn(async move {
             loop {

@@ -220,7 +220,10 @@ impl KeyCache {
     /// Applies a change notice from another replica (see `store::notify`).
     pub fn apply(&self, notice: store::notify::Notice) {
         match notice {
-            store::notify::Notice::Changed(key_id) => self.forget(&key_id),
+            store::notify::Notice::Changed(store::notify::Channel::Keys, key_id) => {
+                self.forget(&key_id)
+            }
+            store::notify::Notice::Changed(..) => {}
             store::notify::Notice::Missed => {
                 if let Ok(mut map) = self.entries.lock() {
                     map.clear();

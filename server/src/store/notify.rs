@@ -16,36 +16,54 @@ use crate::store::{Conn, Db, Readers};
 use sqlx::postgres::PgListener;
 use std::time::Duration;
 
-/// The channel API key changes are announced on; the payload is the key id.
-pub const KEYS: &str = "rollcall_keys";
+/// What is announced, each on a channel of its own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Channel {
+    /// An API key changed; the payload is its id.
+    Keys,
+    /// Mail is waiting in the outbox (no payload): the replica that sends mail starts at once,
+    /// whichever replica queued it.
+    Outbox,
+}
 
-/// What a listener hands on.
+impl Channel {
+    const ALL: [Channel; 2] = [Channel::Keys, Channel::Outbox];
+
+    fn name(self) -> &'static str {
+        match self {
+            Channel::Keys => "rollcall_keys",
+            Channel::Outbox => "rollcall_outbox",
+        }
+    }
+
+    fn named(name: &str) -> Option<Channel> {
+        Channel::ALL.into_iter().find(|c| c.name() == name)
+    }
+}
+
+/// What the listener hands on.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Notice {
-    /// This item changed (the payload of one notice).
-    Changed(String),
+    /// Something changed on this channel (the payload of one notice).
+    Changed(Channel, String),
     /// Notices may have been lost (the connection was made or remade): forget everything.
     Missed,
 }
 
-/// The channel new mail is announced on (the payload is empty): the replica that sends mail
-/// starts at once, whichever replica queued it.
-pub const OUTBOX: &str = "rollcall_outbox";
-
 /// Announces (on commit of the write it runs in) that API key `key_id` changed.
 pub async fn key_changed(tx: &mut Conn, key_id: &str) -> AppResult<()> {
-    announce(tx, KEYS, key_id).await
+    announce(tx, Channel::Keys, key_id).await
 }
 
 /// Announces (on commit) that mail is waiting in the outbox.
 pub async fn mail_queued(tx: &mut Conn) -> AppResult<()> {
-    announce(tx, OUTBOX, "").await
+    announce(tx, Channel::Outbox, "").await
 }
 
-async fn announce(tx: &mut Conn, channel: &str, payload: &str) -> AppResult<()> {
+async fn announce(tx: &mut Conn, channel: Channel, payload: &str) -> AppResult<()> {
     if let Conn::Postgres(c) = tx {
         sqlx::query("SELECT pg_notify($1, $2)")
-            .bind(channel)
+            .bind(channel.name())
             .bind(payload)
             .execute(c)
             .await?;
@@ -56,9 +74,10 @@ async fn announce(tx: &mut Conn, channel: &str, payload: &str) -> AppResult<()> 
 /// How long a listener waits before it reconnects after a failure.
 const RETRY: Duration = Duration::from_secs(1);
 
-/// Hands every notice on `channel` to `on`, for as long as `db`'s writer runs (PostgreSQL;
-/// nothing on SQLite). The listener holds one connection of its own.
-pub fn listen<F>(db: &Db, channel: &'static str, on: F)
+/// Hands every notice on every [`Channel`] to `on`, for as long as `db`'s writer runs
+/// (PostgreSQL; nothing on SQLite). One listener per process, on one connection of its own
+/// (counted in the reader pool's size).
+pub fn listen<F>(db: &Db, on: F)
 where
     F: Fn(Notice) + Send + Sync + 'static,
 {
@@ -72,13 +91,14 @@ where
             let mut listener = match PgListener::connect_with(&pool).await {
                 Ok(l) => l,
                 Err(e) => {
-                    tracing::warn!(error = %e, channel, "cannot listen for changes; retrying");
+                    tracing::warn!(error = %e, "cannot listen for changes; retrying");
                     tokio::time::sleep(RETRY).await;
                     continue;
                 }
             };
-            if let Err(e) = listener.listen(channel).await {
-                tracing::warn!(error = %e, channel, "cannot listen for changes; retrying");
+            let names = Channel::ALL.map(Channel::name);
+            if let Err(e) = listener.listen_all(names).await {
+                tracing::warn!(error = %e, "cannot listen for changes; retrying");
                 tokio::time::sleep(RETRY).await;
                 continue;
             }
@@ -86,12 +106,16 @@ where
             on(Notice::Missed);
             loop {
                 match listener.try_recv().await {
-                    Ok(Some(n)) => on(Notice::Changed(n.payload().to_string())),
+                    Ok(Some(n)) => {
+                        if let Some(channel) = Channel::named(n.channel()) {
+                            on(Notice::Changed(channel, n.payload().to_string()));
+                        }
+                    }
                     // `None`: the connection was lost. Start again with a new one (and say
                     // so now, and once it listens again: notices between are lost).
                     Ok(None) => break,
                     Err(e) => {
-                        tracing::warn!(error = %e, channel, "change listener failed; reconnecting");
+                        tracing::warn!(error = %e, "change listener failed; reconnecting");
                         break;
                     }
                 }

@@ -134,10 +134,10 @@ async fn readyz(server: &Server) -> u16 {
 /// server serves again by itself (no restart).
 #[tokio::test]
 async fn a_database_outage_is_answered_503_and_the_server_recovers_by_itself() {
-    // A cluster of this test's own (stopping the shared one would fail the other tests); it
-    // lives as long as the test binary, like the shared one.
-    let pg: &'static pg::PgServer = Box::leak(Box::new(pg::private_server()));
-    let db = TempDb::postgres_on(pg);
+    // A cluster of this test's own (stopping the shared one would fail the other tests),
+    // stopped when the test ends.
+    let pg = pg::private_server();
+    let db = TempDb::postgres_on(&pg);
     let account = account_with_admin(&db, "admin@example.com");
     let token = api_key(&db, &account);
     let server = Server::start(&db);

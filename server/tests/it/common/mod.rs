@@ -66,13 +66,14 @@ impl TempDb {
     }
 
     /// A new database on a given PostgreSQL server (a test's private one).
-    pub fn postgres_on(server: &'static pg::PgServer) -> Self {
+    pub fn postgres_on(server: &pg::PgServer) -> Self {
+        let port = server.port;
         let url = std::thread::spawn(move || {
             tokio::runtime::Builder::new_current_thread()
                 .enable_all()
                 .build()
                 .expect("runtime")
-                .block_on(pg::new_database_on(server))
+                .block_on(pg::new_database_on(port))
         })
         .join()
         .expect("create a test database");

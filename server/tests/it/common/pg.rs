@@ -206,17 +206,21 @@ pub fn server() -> &'static PgServer {
 
 impl PgServer {
     pub fn url(&self, database: &str) -> String {
-        format!("postgres://rollcall@127.0.0.1:{}/{database}", self.port)
+        url(self.port, database)
     }
+}
+
+fn url(port: u16, database: &str) -> String {
+    format!("postgres://rollcall@127.0.0.1:{port}/{database}")
 }
 
 /// A new, empty database on the test server; returns its URL.
 pub async fn new_database() -> String {
-    new_database_on(server()).await
+    new_database_on(server().port).await
 }
 
-/// A new, empty database on `server`; returns its URL.
-pub async fn new_database_on(server: &PgServer) -> String {
+/// A new, empty database on the test cluster serving `port`; returns its URL.
+pub async fn new_database_on(port: u16) -> String {
     static N: AtomicUsize = AtomicUsize::new(0);
     let name = format!(
         "t{}_{}",
@@ -226,7 +230,7 @@ pub async fn new_database_on(server: &PgServer) -> String {
     let mut admin = None;
     // The server may still be finishing start-up when its port opens.
     for _ in 0..100 {
-        match sqlx::PgPool::connect(&server.url("postgres")).await {
+        match sqlx::PgPool::connect(&url(port, "postgres")).await {
             Ok(pool) => {
                 admin = Some(pool);
                 break;
@@ -240,5 +244,5 @@ pub async fn new_database_on(server: &PgServer) -> String {
         .await
         .expect("create database");
     admin.close().await;
-    server.url(&name)
+    url(port, &name)
 }
