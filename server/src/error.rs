@@ -56,6 +56,9 @@ pub enum AppError {
     /// `If-Match` named another version.
     #[error("{0}")]
     PreconditionFailed(String),
+    /// A request bigger than we take (a SCIM bulk over `maxOperations` or `maxPayloadSize`).
+    #[error("{0}")]
+    TooLarge(String),
     #[error("database error: {0}")]
     Database(sqlx::Error),
     #[error("migration failed: {0}")]
@@ -130,6 +133,7 @@ impl AppError {
             AppError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             AppError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             AppError::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
+            AppError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Database(_)
             | AppError::Migration(_)
@@ -174,6 +178,7 @@ impl From<AppError> for ApiError {
             | AppError::InvalidFilter(m)
             | AppError::InvalidPath(m)
             | AppError::NoTarget(m)
+            | AppError::TooLarge(m)
             | AppError::MethodNotAllowed(m) => ApiError::Rejected(m),
             AppError::NotFound(m) => ApiError::NotFound(m),
             AppError::Conflict(m)
@@ -300,6 +305,7 @@ impl AppError {
             | AppError::MethodNotAllowed(m)
             | AppError::TooManyRequests(m)
             | AppError::PreconditionFailed(m)
+            | AppError::TooLarge(m)
             | AppError::Busy(m) => (status, None, m.clone()),
             AppError::Database(_)
             | AppError::Migration(_)
@@ -315,8 +321,9 @@ impl AppError {
         }
     }
 
-    /// The SCIM error response (`application/scim+json`), with `WWW-Authenticate` on 401.
-    pub fn into_scim_response(self) -> Response {
+    /// The RFC 7644 §3.12 error body, with its status and detail (also a bulk operation's
+    /// `response`).
+    pub fn scim_body(&self) -> (StatusCode, serde_json::Value, String) {
         let (status, scim_type, detail) = self.scim_parts();
         let mut body = serde_json::json!({
             "schemas": ["urn:ietf:params:scim:api:messages:2.0:Error"],
@@ -326,6 +333,12 @@ impl AppError {
         if let Some(t) = scim_type {
             body["scimType"] = serde_json::json!(t);
         }
+        (status, body, detail)
+    }
+
+    /// The SCIM error response (`application/scim+json`), with `WWW-Authenticate` on 401.
+    pub fn into_scim_response(self) -> Response {
+        let (status, body, detail) = self.scim_body();
         let mut res = (
             status,
             [(

@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod api_keys;
 pub mod audit;
 pub mod auth;
+pub mod bulk;
 pub mod directory;
 #[cfg(test)]
 pub mod fixture;

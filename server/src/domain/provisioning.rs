@@ -15,7 +15,7 @@ use crate::domain::{group_rules, invites, validate};
 use crate::error::{AppError, AppResult};
 use crate::filter::{AttrPath, Filter};
 use crate::ids;
-use crate::mail::Mailer;
+use crate::mail::{Mailer, Outbox};
 use crate::store::{self, scim_query::Resource, Db};
 use crate::vocab::{AuditAction, Source, TargetKind, UserStatus};
 use std::collections::HashSet;
@@ -200,23 +200,41 @@ pub async fn create_user(
     s: UserState,
 ) -> AppResult<UserRecord> {
     check_user_state(&s)?;
-    let id = ids::new_uuid();
-    let now = ids::now();
-    let emails_json = s.emails_json();
-    // For the invite mail; read here so that the writer does not (see `invites::first_in`).
-    let account_name = store::accounts::get(db, account_id)
-        .await?
-        .map(|a| a.name)
-        .unwrap_or_default();
-    let (account_id,) = (account_id.to_owned(),);
-    let actor = actor.clone();
-    let outbox = mailer.outbox();
+    let account_name = account_name(db, account_id).await?;
+    let (account_id, actor, outbox) = (account_id.to_owned(), actor.clone(), mailer.outbox());
     let record = db
         .write(move |tx| {
             Box::pin(async move {
-                let (account_id,) = (account_id.as_str(),);
-                let actor = &actor;
-                let mailer = &outbox;
+                create_user_in(tx, &account_id, &actor, &outbox, &account_name, s).await
+            })
+        })
+        .await?;
+    mailer.wake();
+    Ok(record)
+}
+
+/// The account's name, for invite mails; read before a write so that the writer does not
+/// (see `invites::first_in`).
+pub(crate) async fn account_name(db: &Db, account_id: &str) -> AppResult<String> {
+    Ok(store::accounts::get(db, account_id)
+        .await?
+        .map(|a| a.name)
+        .unwrap_or_default())
+}
+
+/// [`create_user`]'s writer job.
+pub(crate) async fn create_user_in(
+    tx: &mut store::Conn,
+    account_id: &str,
+    actor: &Actor,
+    mailer: &Outbox,
+    account_name: &str,
+    s: UserState,
+) -> AppResult<UserRecord> {
+    check_user_state(&s)?;
+    let id = ids::new_uuid();
+    let now = ids::now();
+    let emails_json = s.emails_json();
     let inserted = store::users::insert(
         &mut *tx,
         store::users::NewUser {
@@ -263,14 +281,19 @@ pub async fn create_user(
     )
     .await?;
     if let (true, Some(email)) = (s.active, &s.email) {
-        invites::first_in(&mut *tx, mailer, &account_name, invites::Invitation { account_id, user_id: &id, email, invited_by: &invites::inviter_label(actor) })
+        invites::first_in(
+            &mut *tx,
+            mailer,
+            account_name,
+            invites::Invitation {
+                account_id,
+                user_id: &id,
+                email,
+                invited_by: &invites::inviter_label(actor),
+            },
+        )
         .await?;
     }
-                Ok(record)
-            })
-        })
-        .await?;
-    mailer.wake();
     Ok(record)
 }
 
@@ -292,172 +315,174 @@ pub async fn update_user(
     next: impl FnOnce(&UserRecord) -> AppResult<UserState> + Send + 'static,
 ) -> AppResult<UserRecord> {
     let (account_id, id) = (account_id.to_owned(), id.to_owned());
-    let actor = actor.clone();
-    let outbox = mailer.outbox();
+    let (actor, outbox) = (actor.clone(), mailer.outbox());
     let record = db
         .write(move |tx| {
             Box::pin(async move {
-                let (account_id, id) = (account_id.as_str(), id.as_str());
-                let actor = &actor;
-                let mailer = &outbox;
-                let cur = store::users::get_record(&mut *tx, account_id, id)
-                    .await?
-                    .ok_or_else(|| user_not_found(id))?;
-                check_expected(expected.as_ref(), cur.version)?;
-                let s = next(&cur)?;
-                check_user_state(&s)?;
-                let was_active = cur.status != UserStatus::Suspended;
-                if was_active && !s.active {
-                    user_rules::keep_an_active_admin(
-                        &mut *tx,
-                        account_id,
-                        &[id],
-                        AdminLoss::Suspend,
-                    )
-                    .await?;
-                }
-                let signed_up = !was_active
-                    && s.active
-                    && store::users::has_password(&mut *tx, account_id, id).await?;
-                let status = user_rules::status_after(cur.status, s.active, signed_up);
-                let emails_json = s.emails_json();
-                let unchanged = s.user_name == cur.user_name
-                    && s.email == cur.email
-                    && emails_json == cur.emails_json
-                    && s.first_name == cur.first_name
-                    && s.last_name == cur.last_name
-                    && status == cur.status
-                    && s.external_id == cur.external_id
-                    && s.display_name == cur.display_name
-                    && cur.source == Source::Idp;
-                if unchanged {
-                    return Ok(cur);
-                }
-                let now = ids::now();
-                let updated = store::users::update(
-                    &mut *tx,
-                    account_id,
-                    id,
-                    cur.version,
-                    store::users::UserUpdate {
-                        user_name: s.user_name.trim(),
-                        email: s.email.as_deref(),
-                        emails_json: emails_json.as_deref(),
-                        first_name: &s.first_name,
-                        last_name: &s.last_name,
-                        status,
-                        source: Source::Idp,
-                        external_id: s.external_id.as_deref(),
-                        display_name: s.display_name.as_deref(),
-                        end_sessions: !s.active && was_active,
-                        now: &now,
-                    },
-                )
-                .await;
-                match updated {
-                    Err(e) if e.is_unique_violation() => return Err(user_taken(&s)),
-                    Ok(false) => {
-                        return Err(AppError::PreconditionFailed(
-                            "the user changed during the update; retry".into(),
-                        ))
-                    }
-                    other => {
-                        other?;
-                    }
-                }
-                let mut events: Vec<(AuditAction, String)> = Vec::new();
-                if s.email != cur.email {
-                    let show = |e: &Option<String>| e.clone().unwrap_or_else(|| "(none)".into());
-                    events.push((
-                        AuditAction::UserEmailChanged,
-                        format!("e-mail {} → {}", show(&cur.email), show(&s.email)),
-                    ));
-                }
-                if s.user_name != cur.user_name {
-                    events.push((
-                        AuditAction::UserUserNameChanged,
-                        format!("userName {} → {}", cur.user_name, s.user_name),
-                    ));
-                }
-                if was_active && !s.active {
-                    events.push((
-                        AuditAction::UserSuspended,
-                        "suspended; all sessions ended".into(),
-                    ));
-                } else if !was_active && s.active {
-                    events.push((
-                        AuditAction::UserReactivated,
-                        format!("reactivated ({status})"),
-                    ));
-                }
-                if s.first_name != cur.first_name || s.last_name != cur.last_name {
-                    events.push((
-                        AuditAction::UserUpdated,
-                        format!(
-                            "name “{} {}” → “{} {}”",
-                            cur.first_name, cur.last_name, s.first_name, s.last_name
-                        ),
-                    ));
-                }
-                if cur.source != Source::Idp {
-                    events.push((
-                        AuditAction::UserAdopted,
-                        "now managed by the identity provider".into(),
-                    ));
-                }
-                for (action, detail) in events {
-                    audit::record(
-                        &mut *tx,
-                        account_id,
-                        actor,
-                        Event {
-                            action,
-                            target_kind: TargetKind::User,
-                            target_id: id,
-                            target_label: &s.user_name,
-                            detail,
-                        },
-                    )
-                    .await?;
-                }
-                // Invites follow the user: a suspended user's invite is void; a user still to sign up gets
-                // a fresh one when reactivated or when their e-mail changes.
-                let invited_now = status == UserStatus::Invited;
-                let reactivated = !was_active && s.active;
-                if s.email != cur.email {
-                    // A reset link sent to the old address must not work any more.
-                    store::invites::void_resets(&mut *tx, id, &now).await?;
-                }
-                if !s.active && was_active {
-                    invites::void_in(&mut *tx, id).await?;
-                } else if invited_now && (reactivated || s.email != cur.email) {
-                    match &s.email {
-                        Some(email) => {
-                            invites::issue_in(
-                                &mut *tx,
-                                mailer,
-                                invites::Invitation {
-                                    account_id,
-                                    user_id: id,
-                                    email,
-                                    invited_by: &invites::inviter_label(actor),
-                                },
-                            )
-                            .await?
-                        }
-                        None => {
-                            invites::void_in(&mut *tx, id).await?;
-                        }
-                    }
-                }
-                let record = store::users::get_record(&mut *tx, account_id, id)
-                    .await?
-                    .ok_or_else(|| user_not_found(id))?;
-                Ok(record)
+                update_user_in(tx, &account_id, &actor, &outbox, &id, expected, next).await
             })
         })
         .await?;
     mailer.wake();
+    Ok(record)
+}
+
+/// [`update_user`]'s writer job.
+pub(crate) async fn update_user_in(
+    tx: &mut store::Conn,
+    account_id: &str,
+    actor: &Actor,
+    mailer: &Outbox,
+    id: &str,
+    expected: Option<Expected>,
+    next: impl FnOnce(&UserRecord) -> AppResult<UserState>,
+) -> AppResult<UserRecord> {
+    let cur = store::users::get_record(&mut *tx, account_id, id)
+        .await?
+        .ok_or_else(|| user_not_found(id))?;
+    check_expected(expected.as_ref(), cur.version)?;
+    let s = next(&cur)?;
+    check_user_state(&s)?;
+    let was_active = cur.status != UserStatus::Suspended;
+    if was_active && !s.active {
+        user_rules::keep_an_active_admin(&mut *tx, account_id, &[id], AdminLoss::Suspend).await?;
+    }
+    let signed_up =
+        !was_active && s.active && store::users::has_password(&mut *tx, account_id, id).await?;
+    let status = user_rules::status_after(cur.status, s.active, signed_up);
+    let emails_json = s.emails_json();
+    let unchanged = s.user_name == cur.user_name
+        && s.email == cur.email
+        && emails_json == cur.emails_json
+        && s.first_name == cur.first_name
+        && s.last_name == cur.last_name
+        && status == cur.status
+        && s.external_id == cur.external_id
+        && s.display_name == cur.display_name
+        && cur.source == Source::Idp;
+    if unchanged {
+        return Ok(cur);
+    }
+    let now = ids::now();
+    let updated = store::users::update(
+        &mut *tx,
+        account_id,
+        id,
+        cur.version,
+        store::users::UserUpdate {
+            user_name: s.user_name.trim(),
+            email: s.email.as_deref(),
+            emails_json: emails_json.as_deref(),
+            first_name: &s.first_name,
+            last_name: &s.last_name,
+            status,
+            source: Source::Idp,
+            external_id: s.external_id.as_deref(),
+            display_name: s.display_name.as_deref(),
+            end_sessions: !s.active && was_active,
+            now: &now,
+        },
+    )
+    .await;
+    match updated {
+        Err(e) if e.is_unique_violation() => return Err(user_taken(&s)),
+        Ok(false) => {
+            return Err(AppError::PreconditionFailed(
+                "the user changed during the update; retry".into(),
+            ))
+        }
+        other => {
+            other?;
+        }
+    }
+    let mut events: Vec<(AuditAction, String)> = Vec::new();
+    if s.email != cur.email {
+        let show = |e: &Option<String>| e.clone().unwrap_or_else(|| "(none)".into());
+        events.push((
+            AuditAction::UserEmailChanged,
+            format!("e-mail {} → {}", show(&cur.email), show(&s.email)),
+        ));
+    }
+    if s.user_name != cur.user_name {
+        events.push((
+            AuditAction::UserUserNameChanged,
+            format!("userName {} → {}", cur.user_name, s.user_name),
+        ));
+    }
+    if was_active && !s.active {
+        events.push((
+            AuditAction::UserSuspended,
+            "suspended; all sessions ended".into(),
+        ));
+    } else if !was_active && s.active {
+        events.push((
+            AuditAction::UserReactivated,
+            format!("reactivated ({status})"),
+        ));
+    }
+    if s.first_name != cur.first_name || s.last_name != cur.last_name {
+        events.push((
+            AuditAction::UserUpdated,
+            format!(
+                "name “{} {}” → “{} {}”",
+                cur.first_name, cur.last_name, s.first_name, s.last_name
+            ),
+        ));
+    }
+    if cur.source != Source::Idp {
+        events.push((
+            AuditAction::UserAdopted,
+            "now managed by the identity provider".into(),
+        ));
+    }
+    for (action, detail) in events {
+        audit::record(
+            &mut *tx,
+            account_id,
+            actor,
+            Event {
+                action,
+                target_kind: TargetKind::User,
+                target_id: id,
+                target_label: &s.user_name,
+                detail,
+            },
+        )
+        .await?;
+    }
+    // Invites follow the user: a suspended user's invite is void; a user still to sign up gets
+    // a fresh one when reactivated or when their e-mail changes.
+    let invited_now = status == UserStatus::Invited;
+    let reactivated = !was_active && s.active;
+    if s.email != cur.email {
+        // A reset link sent to the old address must not work any more.
+        store::invites::void_resets(&mut *tx, id, &now).await?;
+    }
+    if !s.active && was_active {
+        invites::void_in(&mut *tx, id).await?;
+    } else if invited_now && (reactivated || s.email != cur.email) {
+        match &s.email {
+            Some(email) => {
+                invites::issue_in(
+                    &mut *tx,
+                    mailer,
+                    invites::Invitation {
+                        account_id,
+                        user_id: id,
+                        email,
+                        invited_by: &invites::inviter_label(actor),
+                    },
+                )
+                .await?
+            }
+            None => {
+                invites::void_in(&mut *tx, id).await?;
+            }
+        }
+    }
+    let record = store::users::get_record(&mut *tx, account_id, id)
+        .await?
+        .ok_or_else(|| user_not_found(id))?;
     Ok(record)
 }
 
@@ -469,35 +494,39 @@ pub async fn delete_user(
     id: &str,
     expected: Option<Expected>,
 ) -> AppResult<()> {
-    let (account_id, id) = (account_id.to_owned(), id.to_owned());
-    let actor = actor.clone();
+    let (account_id, id, actor) = (account_id.to_owned(), id.to_owned(), actor.clone());
     db.write(move |tx| {
-        Box::pin(async move {
-            let (account_id, id) = (account_id.as_str(), id.as_str());
-            let actor = &actor;
-            let cur = store::users::get_record(&mut *tx, account_id, id)
-                .await?
-                .ok_or_else(|| user_not_found(id))?;
-            check_expected(expected.as_ref(), cur.version)?;
-            user_rules::keep_an_active_admin(&mut *tx, account_id, &[id], AdminLoss::Delete)
-                .await?;
-            store::users::delete(&mut *tx, account_id, id).await?;
-            audit::record(
-                &mut *tx,
-                account_id,
-                actor,
-                Event {
-                    action: AuditAction::UserDeleted,
-                    target_kind: TargetKind::User,
-                    target_id: id,
-                    target_label: &cur.user_name,
-                    detail: "removed from the account".into(),
-                },
-            )
-            .await?;
-            Ok(())
-        })
+        Box::pin(async move { delete_user_in(tx, &account_id, &actor, &id, expected).await })
     })
+    .await
+}
+
+/// [`delete_user`]'s writer job.
+pub(crate) async fn delete_user_in(
+    tx: &mut store::Conn,
+    account_id: &str,
+    actor: &Actor,
+    id: &str,
+    expected: Option<Expected>,
+) -> AppResult<()> {
+    let cur = store::users::get_record(&mut *tx, account_id, id)
+        .await?
+        .ok_or_else(|| user_not_found(id))?;
+    check_expected(expected.as_ref(), cur.version)?;
+    user_rules::keep_an_active_admin(&mut *tx, account_id, &[id], AdminLoss::Delete).await?;
+    store::users::delete(&mut *tx, account_id, id).await?;
+    audit::record(
+        &mut *tx,
+        account_id,
+        actor,
+        Event {
+            action: AuditAction::UserDeleted,
+            target_kind: TargetKind::User,
+            target_id: id,
+            target_label: &cur.user_name,
+            detail: "removed from the account".into(),
+        },
+    )
     .await?;
     Ok(())
 }
@@ -635,55 +664,57 @@ pub async fn create_group(
     s: GroupState,
 ) -> AppResult<GroupRecord> {
     check_group_name(&s.name)?;
-    let (account_id,) = (account_id.to_owned(),);
-    let actor = actor.clone();
-    let record = db
-        .write(move |tx| {
-            Box::pin(async move {
-                let (account_id,) = (account_id.as_str(),);
-                let actor = &actor;
-                let members = check_members(&mut *tx, account_id, &s.members).await?;
-                let id = ids::new_uuid();
-                let now = ids::now();
-                let name = s.name.trim();
-                let inserted = store::groups::insert(
-                    &mut *tx,
-                    store::groups::NewGroup {
-                        id: &id,
-                        account_id,
-                        name,
-                        builtin: None,
-                        source: Source::Idp,
-                        now: &now,
-                    },
-                )
-                .await;
-                match inserted {
-                    Err(e) if e.is_unique_violation() => return Err(name_taken(name)),
-                    other => other?,
-                }
-                store::groups::set_external_id(&mut *tx, &id, s.external_id.as_deref()).await?;
-                for m in &members {
-                    store::groups::add_member(&mut *tx, &id, m, &now).await?;
-                }
-                audit::record(
-                    &mut *tx,
-                    account_id,
-                    actor,
-                    Event {
-                        action: AuditAction::GroupProvisioned,
-                        target_kind: TargetKind::Group,
-                        target_id: &id,
-                        target_label: name,
-                        detail: format!("{} member(s)", members.len()),
-                    },
-                )
-                .await?;
-                let record = load_group(&mut *tx, account_id, &id).await?;
-                Ok(record)
-            })
-        })
-        .await?;
+    let (account_id, actor) = (account_id.to_owned(), actor.clone());
+    db.write(move |tx| Box::pin(async move { create_group_in(tx, &account_id, &actor, s).await }))
+        .await
+}
+
+/// [`create_group`]'s writer job.
+pub(crate) async fn create_group_in(
+    tx: &mut store::Conn,
+    account_id: &str,
+    actor: &Actor,
+    s: GroupState,
+) -> AppResult<GroupRecord> {
+    check_group_name(&s.name)?;
+    let members = check_members(&mut *tx, account_id, &s.members).await?;
+    let id = ids::new_uuid();
+    let now = ids::now();
+    let name = s.name.trim();
+    let inserted = store::groups::insert(
+        &mut *tx,
+        store::groups::NewGroup {
+            id: &id,
+            account_id,
+            name,
+            builtin: None,
+            source: Source::Idp,
+            now: &now,
+        },
+    )
+    .await;
+    match inserted {
+        Err(e) if e.is_unique_violation() => return Err(name_taken(name)),
+        other => other?,
+    }
+    store::groups::set_external_id(&mut *tx, &id, s.external_id.as_deref()).await?;
+    for m in &members {
+        store::groups::add_member(&mut *tx, &id, m, &now).await?;
+    }
+    audit::record(
+        &mut *tx,
+        account_id,
+        actor,
+        Event {
+            action: AuditAction::GroupProvisioned,
+            target_kind: TargetKind::Group,
+            target_id: &id,
+            target_label: name,
+            detail: format!("{} member(s)", members.len()),
+        },
+    )
+    .await?;
+    let record = load_group(&mut *tx, account_id, &id).await?;
     Ok(record)
 }
 
@@ -696,124 +727,122 @@ pub async fn update_group(
     expected: Option<Expected>,
     next: impl FnOnce(&GroupRecord) -> AppResult<GroupState> + Send + 'static,
 ) -> AppResult<GroupRecord> {
-    let (account_id, id) = (account_id.to_owned(), id.to_owned());
-    let actor = actor.clone();
-    let record = db
-        .write(move |tx| {
-            Box::pin(async move {
-                let (account_id, id) = (account_id.as_str(), id.as_str());
-                let actor = &actor;
-                let cur = load_group(&mut *tx, account_id, id).await?;
-                check_expected(expected.as_ref(), cur.version)?;
-                let s = next(&cur)?;
-                check_group_name(&s.name)?;
-                let name = s.name.trim();
-                let builtin = cur.builtin.is_some();
-                if builtin && name != cur.name {
-                    return Err(group_rules::builtin_rename(&cur.name));
-                }
-                let wanted = check_members(&mut *tx, account_id, &s.members).await?;
-                let before: HashSet<&str> =
-                    cur.members.iter().map(|m| m.user_id.as_str()).collect();
-                let after: HashSet<&str> = wanted.iter().map(String::as_str).collect();
-                let added: Vec<&str> = wanted
-                    .iter()
-                    .map(String::as_str)
-                    .filter(|m| !before.contains(m))
-                    .collect();
-                let removed: Vec<&str> = cur
-                    .members
-                    .iter()
-                    .map(|m| m.user_id.as_str())
-                    .filter(|m| !after.contains(m))
-                    .collect();
-                if builtin {
-                    user_rules::keep_an_active_admin(
-                        &mut *tx,
-                        account_id,
-                        &removed,
-                        AdminLoss::Demote,
-                    )
-                    .await?;
-                    if wanted.is_empty() {
-                        return Err(group_rules::builtin_empty(&cur.name));
-                    }
-                }
-                let source = if builtin { cur.source } else { Source::Idp };
-                let renamed = name != cur.name;
-                if !renamed
-                    && added.is_empty()
-                    && removed.is_empty()
-                    && s.external_id == cur.external_id
-                    && source == cur.source
-                {
-                    return Ok(cur);
-                }
-                let now = ids::now();
-                match store::groups::update(
-                    &mut *tx,
-                    account_id,
-                    id,
-                    cur.version,
-                    name,
-                    source,
-                    s.external_id.as_deref(),
-                    &now,
-                )
-                .await
-                {
-                    Err(e) if e.is_unique_violation() => return Err(name_taken(name)),
-                    Ok(false) => {
-                        return Err(AppError::PreconditionFailed(
-                            "the group changed during the update; retry".into(),
-                        ))
-                    }
-                    other => {
-                        other?;
-                    }
-                }
-                for m in &added {
-                    store::groups::add_member(&mut *tx, id, m, &now).await?;
-                }
-                for m in &removed {
-                    store::groups::remove_member(&mut *tx, id, m).await?;
-                }
-                if renamed {
-                    audit::record(
-                        &mut *tx,
-                        account_id,
-                        actor,
-                        Event {
-                            action: AuditAction::GroupRenamed,
-                            target_kind: TargetKind::Group,
-                            target_id: id,
-                            target_label: name,
-                            detail: format!("“{}” → “{name}”", cur.name),
-                        },
-                    )
-                    .await?;
-                }
-                if !added.is_empty() || !removed.is_empty() {
-                    let detail = format!("{} added, {} removed", added.len(), removed.len());
-                    audit::record(
-                        &mut *tx,
-                        account_id,
-                        actor,
-                        Event {
-                            action: AuditAction::GroupMembersChanged,
-                            target_kind: TargetKind::Group,
-                            target_id: id,
-                            target_label: name,
-                            detail,
-                        },
-                    )
-                    .await?;
-                }
-                let record = load_group(&mut *tx, account_id, id).await?;
-                Ok(record)
-            })
-        })
+    let (account_id, id, actor) = (account_id.to_owned(), id.to_owned(), actor.clone());
+    db.write(move |tx| {
+        Box::pin(async move { update_group_in(tx, &account_id, &actor, &id, expected, next).await })
+    })
+    .await
+}
+
+/// [`update_group`]'s writer job.
+pub(crate) async fn update_group_in(
+    tx: &mut store::Conn,
+    account_id: &str,
+    actor: &Actor,
+    id: &str,
+    expected: Option<Expected>,
+    next: impl FnOnce(&GroupRecord) -> AppResult<GroupState>,
+) -> AppResult<GroupRecord> {
+    let cur = load_group(&mut *tx, account_id, id).await?;
+    check_expected(expected.as_ref(), cur.version)?;
+    let s = next(&cur)?;
+    check_group_name(&s.name)?;
+    let name = s.name.trim();
+    let builtin = cur.builtin.is_some();
+    if builtin && name != cur.name {
+        return Err(group_rules::builtin_rename(&cur.name));
+    }
+    let wanted = check_members(&mut *tx, account_id, &s.members).await?;
+    let before: HashSet<&str> = cur.members.iter().map(|m| m.user_id.as_str()).collect();
+    let after: HashSet<&str> = wanted.iter().map(String::as_str).collect();
+    let added: Vec<&str> = wanted
+        .iter()
+        .map(String::as_str)
+        .filter(|m| !before.contains(m))
+        .collect();
+    let removed: Vec<&str> = cur
+        .members
+        .iter()
+        .map(|m| m.user_id.as_str())
+        .filter(|m| !after.contains(m))
+        .collect();
+    if builtin {
+        user_rules::keep_an_active_admin(&mut *tx, account_id, &removed, AdminLoss::Demote).await?;
+        if wanted.is_empty() {
+            return Err(group_rules::builtin_empty(&cur.name));
+        }
+    }
+    let source = if builtin { cur.source } else { Source::Idp };
+    let renamed = name != cur.name;
+    if !renamed
+        && added.is_empty()
+        && removed.is_empty()
+        && s.external_id == cur.external_id
+        && source == cur.source
+    {
+        return Ok(cur);
+    }
+    let now = ids::now();
+    match store::groups::update(
+        &mut *tx,
+        account_id,
+        id,
+        cur.version,
+        name,
+        source,
+        s.external_id.as_deref(),
+        &now,
+    )
+    .await
+    {
+        Err(e) if e.is_unique_violation() => return Err(name_taken(name)),
+        Ok(false) => {
+            return Err(AppError::PreconditionFailed(
+                "the group changed during the update; retry".into(),
+            ))
+        }
+        other => {
+            other?;
+        }
+    }
+    for m in &added {
+        store::groups::add_member(&mut *tx, id, m, &now).await?;
+    }
+    for m in &removed {
+        store::groups::remove_member(&mut *tx, id, m).await?;
+    }
+    if renamed {
+        audit::record(
+            &mut *tx,
+            account_id,
+            actor,
+            Event {
+                action: AuditAction::GroupRenamed,
+                target_kind: TargetKind::Group,
+                target_id: id,
+                target_label: name,
+                detail: format!("“{}” → “{name}”", cur.name),
+            },
+        )
         .await?;
+    }
+    if !added.is_empty() || !removed.is_empty() {
+        let detail = format!("{} added, {} removed", added.len(), removed.len());
+        audit::record(
+            &mut *tx,
+            account_id,
+            actor,
+            Event {
+                action: AuditAction::GroupMembersChanged,
+                target_kind: TargetKind::Group,
+                target_id: id,
+                target_label: name,
+                detail,
+            },
+        )
+        .await?;
+    }
+    let record = load_group(&mut *tx, account_id, id).await?;
     Ok(record)
 }
 
@@ -824,36 +853,41 @@ pub async fn delete_group(
     id: &str,
     expected: Option<Expected>,
 ) -> AppResult<()> {
-    let (account_id, id) = (account_id.to_owned(), id.to_owned());
-    let actor = actor.clone();
+    let (account_id, id, actor) = (account_id.to_owned(), id.to_owned(), actor.clone());
     db.write(move |tx| {
-        Box::pin(async move {
-            let (account_id, id) = (account_id.as_str(), id.as_str());
-            let actor = &actor;
-            let cur = store::groups::get(&mut *tx, account_id, id)
-                .await?
-                .ok_or_else(|| group_not_found(id))?;
-            check_expected(expected.as_ref(), cur.version)?;
-            if cur.builtin.is_some() {
-                return Err(group_rules::builtin_delete(&cur.name));
-            }
-            store::groups::delete(&mut *tx, account_id, id).await?;
-            audit::record(
-                &mut *tx,
-                account_id,
-                actor,
-                Event {
-                    action: AuditAction::GroupDeleted,
-                    target_kind: TargetKind::Group,
-                    target_id: id,
-                    target_label: &cur.name,
-                    detail: String::new(),
-                },
-            )
-            .await?;
-            Ok(())
-        })
+        Box::pin(async move { delete_group_in(tx, &account_id, &actor, &id, expected).await })
     })
+    .await
+}
+
+/// [`delete_group`]'s writer job.
+pub(crate) async fn delete_group_in(
+    tx: &mut store::Conn,
+    account_id: &str,
+    actor: &Actor,
+    id: &str,
+    expected: Option<Expected>,
+) -> AppResult<()> {
+    let cur = store::groups::get(&mut *tx, account_id, id)
+        .await?
+        .ok_or_else(|| group_not_found(id))?;
+    check_expected(expected.as_ref(), cur.version)?;
+    if cur.builtin.is_some() {
+        return Err(group_rules::builtin_delete(&cur.name));
+    }
+    store::groups::delete(&mut *tx, account_id, id).await?;
+    audit::record(
+        &mut *tx,
+        account_id,
+        actor,
+        Event {
+            action: AuditAction::GroupDeleted,
+            target_kind: TargetKind::Group,
+            target_id: id,
+            target_label: &cur.name,
+            detail: String::new(),
+        },
+    )
     .await?;
     Ok(())
 }

@@ -33,7 +33,11 @@ pub async fn service_provider_config(
         "schemas": ["urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig"],
         "documentationUri": format!("{}/scim", state.settings.public_base()),
         "patch": { "supported": true },
-        "bulk": { "supported": false, "maxOperations": 0, "maxPayloadSize": 0 },
+        "bulk": {
+            "supported": true,
+            "maxOperations": crate::scim::bulk::MAX_OPERATIONS,
+            "maxPayloadSize": crate::scim::bulk::MAX_PAYLOAD,
+        },
         "filter": { "supported": true, "maxResults": MAX_RESULTS },
         "changePassword": { "supported": false },
         "sort": { "supported": true },

@@ -87,7 +87,7 @@ fn resource(status: StatusCode, headers: &HeaderMap, doc: Value, target: ScimTar
     res
 }
 
-fn parse_body(body: &Bytes) -> AppResult<Value> {
+pub(crate) fn parse_body(body: &Bytes) -> AppResult<Value> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Err(AppError::InvalidSyntax(
             "the request body is empty; send a JSON object".into(),
@@ -99,8 +99,12 @@ fn parse_body(body: &Bytes) -> AppResult<Value> {
 
 /// `If-Match`: `*` or a list of (weak) ETags, which are our versions.
 fn if_match(headers: &HeaderMap) -> Option<prov::Expected> {
-    let header = headers.get(header::IF_MATCH)?.to_str().ok()?;
-    let tags = header.split(',').map(str::trim);
+    expected_version(headers.get(header::IF_MATCH)?.to_str().ok()?)
+}
+
+/// What a list of ETags (`If-Match`, a bulk operation's `version`) expects.
+pub(crate) fn expected_version(tags: &str) -> Option<prov::Expected> {
+    let tags = tags.split(',').map(str::trim);
     if tags.clone().any(|t| t == "*") {
         return Some(prov::Expected::Any);
     }
@@ -280,7 +284,7 @@ fn projected(mut doc: Value, p: &ListParams) -> Value {
 // ---------------------------------------------------------------------------------------------
 // Users and Groups: one set of endpoints, the differences in `ScimKind`.
 
-fn patch_error(e: patch::PatchError) -> AppError {
+pub(crate) fn patch_error(e: patch::PatchError) -> AppError {
     e.into()
 }
 
@@ -327,6 +331,39 @@ pub trait ScimKind: Send + Sync + 'static {
 pub struct Users;
 pub struct Groups;
 
+/// A user's next state from a PUT body (`ops` is `None`) or from PATCH operations applied to
+/// the stored user (`base` renders it).
+pub(crate) fn next_user(
+    base: String,
+    doc: Value,
+    ops: Option<Vec<patch::Operation>>,
+) -> impl FnOnce(&prov::UserRecord) -> AppResult<prov::UserState> + Send + 'static {
+    move |cur| match &ops {
+        None => resources::read_user(&doc, Some(cur)),
+        Some(ops) => {
+            let mut next = resources::render_user(cur, &base);
+            patch::apply(&mut next, ops).map_err(patch_error)?;
+            resources::read_user(&next, Some(cur))
+        }
+    }
+}
+
+/// A group's next state from a PUT body or from PATCH operations, as [`next_user`].
+pub(crate) fn next_group(
+    base: String,
+    doc: Value,
+    ops: Option<Vec<patch::Operation>>,
+) -> impl FnOnce(&prov::GroupRecord) -> AppResult<prov::GroupState> + Send + 'static {
+    move |cur| match &ops {
+        None => resources::read_group(&doc),
+        Some(ops) => {
+            let mut next = resources::render_group(cur, &base, false);
+            patch::apply(&mut next, ops).map_err(patch_error)?;
+            resources::read_group(&next)
+        }
+    }
+}
+
 impl ScimKind for Users {
     type Record = prov::UserRecord;
     const NAME: &'static str = "User";
@@ -362,7 +399,6 @@ impl ScimKind for Users {
         doc: Value,
         ops: Option<Vec<patch::Operation>>,
     ) -> AppResult<Self::Record> {
-        let base = base_url(state, &auth.account_id);
         prov::update_user(
             &state.db,
             &state.mailer,
@@ -370,14 +406,7 @@ impl ScimKind for Users {
             &auth.actor(),
             id,
             if_match,
-            move |cur| match &ops {
-                None => resources::read_user(&doc, Some(cur)),
-                Some(ops) => {
-                    let mut next = resources::render_user(cur, &base);
-                    patch::apply(&mut next, ops).map_err(patch_error)?;
-                    resources::read_user(&next, Some(cur))
-                }
-            },
+            next_user(base_url(state, &auth.account_id), doc, ops),
         )
         .await
     }
@@ -423,21 +452,13 @@ impl ScimKind for Groups {
         doc: Value,
         ops: Option<Vec<patch::Operation>>,
     ) -> AppResult<Self::Record> {
-        let base = base_url(state, &auth.account_id);
         prov::update_group(
             &state.db,
             &auth.account_id,
             &auth.actor(),
             id,
             if_match,
-            move |cur| match &ops {
-                None => resources::read_group(&doc),
-                Some(ops) => {
-                    let mut next = resources::render_group(cur, &base, false);
-                    patch::apply(&mut next, ops).map_err(patch_error)?;
-                    resources::read_group(&next)
-                }
-            },
+            next_group(base_url(state, &auth.account_id), doc, ops),
         )
         .await
     }

@@ -6,11 +6,13 @@
 //! - `discovery`: ServiceProviderConfig, Schemas, ResourceTypes.
 //! - `auth`: bearer API keys.
 //! - `handlers`: the endpoints; rules live in `domain::provisioning`.
+//! - `bulk`: `POST /Bulk`, many operations as one writer job (`domain::bulk`).
 //! - `activity`: every request recorded off the request path, for the activity page.
 
 pub mod activity;
 mod activity_cap;
 pub mod auth;
+pub mod bulk;
 pub mod discovery;
 pub mod handlers;
 pub mod patch;
@@ -50,6 +52,10 @@ pub fn router(state: &AppState) -> Router<AppState> {
                 .delete(delete::<Groups>),
         )
         .route(&format!("{base}/.search"), post(handlers::search_all))
+        .route(
+            &format!("{base}/Bulk"),
+            post(bulk::bulk).layer(axum::extract::DefaultBodyLimit::max(bulk::MAX_PAYLOAD)),
+        )
         .route(
             &format!("{base}/ServiceProviderConfig"),
             get(discovery::service_provider_config),

@@ -468,6 +468,24 @@ async fn sql(conn: &mut Conn, statements: &'static str) -> Result<(), sqlx::Erro
     }
 }
 
+/// Opens a nested savepoint inside a job, for a job made of several changes that must fail
+/// one by one (SCIM bulk): [`step_done`] keeps what the step did, [`step_undone`] drops it.
+/// (Prepared statements, not [`sql`]: these run on request-side futures that must be `Send`.)
+pub async fn step_begin(conn: &mut Conn) -> Result<(), sqlx::Error> {
+    crate::sql!(conn, execute, sqlite: "SAVEPOINT step", postgres: "SAVEPOINT step").map(drop)
+}
+
+/// Keeps what the step since [`step_begin`] did.
+pub async fn step_done(conn: &mut Conn) -> Result<(), sqlx::Error> {
+    crate::sql!(conn, execute, sqlite: "RELEASE step", postgres: "RELEASE step").map(drop)
+}
+
+/// Drops what the step since [`step_begin`] did (the job goes on).
+pub async fn step_undone(conn: &mut Conn) -> Result<(), sqlx::Error> {
+    crate::sql!(&mut *conn, execute, sqlite: "ROLLBACK TO step", postgres: "ROLLBACK TO step")?;
+    step_done(conn).await
+}
+
 /// Ends whatever transaction is open after a failure (none is fine).
 async fn rollback(conn: &mut Conn) {
     if let Err(e) = sql(conn, "ROLLBACK").await {

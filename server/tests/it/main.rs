@@ -17,6 +17,7 @@ mod postgres_schema;
 mod postgres_store;
 mod replicas;
 mod saml;
+mod scim_bulk;
 mod scim_groups;
 mod scim_users;
 mod write_path;

@@ -304,7 +304,10 @@ async fn discovery_tells_the_truth() {
     let f = fixture();
     let spc = f.scim.get("/ServiceProviderConfig").await.body;
     assert_eq!(spc["patch"]["supported"], true);
-    assert_eq!(spc["bulk"]["supported"], false);
+    assert_eq!(
+        spc["bulk"],
+        json!({"supported": true, "maxOperations": 1000, "maxPayloadSize": 1048576})
+    );
     assert_eq!(
         spc["filter"],
         json!({"supported": true, "maxResults": 1000})
@@ -349,7 +352,7 @@ async fn discovery_tells_the_truth() {
         "urn:ietf:params:scim:schemas:core:2.0:Group"
     );
     // Unknown endpoints and methods answer in SCIM form.
-    let r = f.scim.get("/Bulk").await;
+    let r = f.scim.get("/Widgets").await;
     assert_eq!(r.status, 404);
     assert_eq!(
         r.body["schemas"][0],
