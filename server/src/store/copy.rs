@@ -21,6 +21,7 @@ use std::str::FromStr;
 pub const TABLES: &[&str] = &[
     "accounts",
     "users",
+    "user_pages",
     "user_groups",
     "group_members",
     "api_keys",
@@ -98,6 +99,13 @@ pub async fn sqlite_to_postgres(from: &str, to: &str) -> AppResult<Vec<Copied>> 
     }
     let mut copied = Vec::with_capacity(TABLES.len());
     for table in TABLES {
+        if *table == "user_pages" {
+            // The target's triggers counted the users as they landed; the source's ranges
+            // replace those counts.
+            sqlx::query("DELETE FROM user_pages")
+                .execute(&mut *tx)
+                .await?;
+        }
         let columns = target_columns(&mut tx, table).await?;
         let rows = copy_table(&mut source, &mut tx, table, &columns).await?;
         let expected: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {table}"))

@@ -24,8 +24,100 @@ pub struct NewUser<'a> {
     pub now: &'a str,
 }
 
-/// Inserts a user and returns it as stored (one statement).
-pub async fn insert(db: impl Exec<'_>, u: NewUser<'_>) -> AppResult<UserRecord> {
+/// Users per range of `user_pages` (migration 0010): a range is cut into ranges of this size
+/// when it holds more than twice as many.
+pub const PAGE_RANGE: i64 = 512;
+
+/// Inserts a user and returns it as stored, then keeps the paging ranges short (see
+/// [`PAGE_RANGE`]; the trigger has counted the user in its range).
+pub async fn insert(tx: &mut super::Conn, u: NewUser<'_>) -> AppResult<UserRecord> {
+    let account_id = u.account_id;
+    let record = insert_row(&mut *tx, u).await?;
+    let range: (String, i64) = sql!(&mut *tx, fetch_one as _,
+        sqlite: "SELECT first_id, n FROM user_pages WHERE account_id = ? AND first_id <= ? ORDER BY first_id DESC LIMIT 1",
+        postgres: "SELECT first_id, n FROM user_pages WHERE account_id = $1 AND first_id <= $2 ORDER BY first_id DESC LIMIT 1",
+        account_id, &record.id,
+    )?;
+    if range.1 > 2 * PAGE_RANGE {
+        cut_range(tx, account_id, &range.0).await?;
+    }
+    Ok(record)
+}
+
+/// Replaces the range starting at `first_id` by ranges of [`PAGE_RANGE`] users (the last one
+/// shorter), counted from the users themselves.
+async fn cut_range(tx: &mut super::Conn, account_id: &str, first_id: &str) -> AppResult<()> {
+    let next: Option<String> = sql!(&mut *tx, fetch_one scalar Option<String>,
+        sqlite: "SELECT min(first_id) FROM user_pages WHERE account_id = ? AND first_id > ?",
+        postgres: "SELECT min(first_id) FROM user_pages WHERE account_id = $1 AND first_id > $2",
+        account_id, first_id,
+    )?;
+    sql!(&mut *tx, execute,
+        sqlite: "DELETE FROM user_pages WHERE account_id = ? AND first_id = ?",
+        postgres: "DELETE FROM user_pages WHERE account_id = $1 AND first_id = $2",
+        account_id, first_id,
+    )?;
+    sql!(&mut *tx, execute,
+        sqlite: "INSERT INTO user_pages (account_id, first_id, n)
+                 SELECT account_id, CASE WHEN rn = 1 THEN ?1 ELSE id END, min(?4, total - rn + 1)
+                 FROM (SELECT account_id, id, row_number() OVER (ORDER BY id) AS rn, count(*) OVER () AS total
+                       FROM users WHERE account_id = ?2 AND id >= ?1 AND (?3 IS NULL OR id < ?3)) AS numbered
+                 WHERE (rn - 1) % ?4 = 0",
+        postgres: "INSERT INTO user_pages (account_id, first_id, n)
+                   SELECT account_id, CASE WHEN rn = 1 THEN $1 ELSE id END, least($4, total - rn + 1)
+                   FROM (SELECT account_id, id, row_number() OVER (ORDER BY id) AS rn, count(*) OVER () AS total
+                         FROM users WHERE account_id = $2 AND id >= $1 AND ($3::TEXT IS NULL OR id < $3)) AS numbered
+                   WHERE (rn - 1) % $4 = 0",
+        first_id, account_id, next, PAGE_RANGE,
+    )?;
+    Ok(())
+}
+
+/// One page of an account's users in the default order (id) from 0-based position `offset`,
+/// and how many users the account has: the position is found in `user_pages`, so a deep page
+/// costs what the first one does (one statement; at most one range's users are skipped).
+pub async fn page_by_position(
+    db: &crate::store::Db,
+    account_id: &str,
+    limit: i64,
+    offset: i64,
+) -> AppResult<(i64, Vec<UserRecord>)> {
+    let total: i64 = sql!(db, fetch_one scalar i64,
+        sqlite: "SELECT COALESCE(SUM(n), 0) FROM user_pages WHERE account_id = ?",
+        postgres: "SELECT COALESCE(SUM(n), 0)::BIGINT FROM user_pages WHERE account_id = $1",
+        account_id,
+    )?;
+    if limit <= 0 || offset >= total {
+        return Ok((total, Vec::new()));
+    }
+    let rows = sql!(db, fetch_all as _,
+        sqlite: &format!(
+            "WITH pos AS (
+                 SELECT first_id, before FROM (
+                     SELECT first_id, SUM(n) OVER (ORDER BY first_id) - n AS before
+                     FROM user_pages WHERE account_id = ?1) AS ranges
+                 WHERE before <= ?2 ORDER BY first_id DESC LIMIT 1)
+             SELECT {RECORD_COLUMNS} FROM users u
+             WHERE u.account_id = ?1 AND u.id >= (SELECT first_id FROM pos)
+             ORDER BY u.id LIMIT ?3 OFFSET (SELECT ?2 - before FROM pos)"
+        ),
+        postgres: &format!(
+            "WITH pos AS (
+                 SELECT first_id, before FROM (
+                     SELECT first_id, (SUM(n) OVER (ORDER BY first_id) - n)::BIGINT AS before
+                     FROM user_pages WHERE account_id = $1) AS ranges
+                 WHERE before <= $2 ORDER BY first_id DESC LIMIT 1)
+             SELECT {RECORD_COLUMNS} FROM users u
+             WHERE u.account_id = $1 AND u.id >= (SELECT first_id FROM pos)
+             ORDER BY u.id LIMIT $3 OFFSET (SELECT $2 - before FROM pos)"
+        ),
+        account_id, offset, limit,
+    )?;
+    Ok((total, rows))
+}
+
+/// The INSERT of [`insert`].
+async fn insert_row(db: impl Exec<'_>, u: NewUser<'_>) -> AppResult<UserRecord> {
     Ok(sql!(db, fetch_one as _,
         sqlite: &format!(
             "INSERT INTO users AS u (id, account_id, user_name, user_name_norm, email, email_norm, first_name, last_name,

@@ -19,5 +19,6 @@ mod replicas;
 mod saml;
 mod scim_bulk;
 mod scim_groups;
+mod scim_paging;
 mod scim_users;
 mod write_path;
