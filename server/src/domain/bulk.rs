@@ -43,6 +43,12 @@ pub enum Change {
         id: String,
         expected: Option<Expected>,
     },
+    /// Some members added or removed (see `provisioning::change_group_members`).
+    GroupMembers {
+        id: String,
+        expected: Option<Expected>,
+        delta: prov::MemberDelta,
+    },
 }
 
 /// What a change left behind.
@@ -147,5 +153,14 @@ async fn apply(tx: &mut store::Conn, who: &Who, change: Change) -> AppResult<Cha
             prov::delete_group_in(tx, account_id, actor, &id, expected).await?;
             Changed::Deleted
         }
+        Change::GroupMembers {
+            id,
+            expected,
+            delta,
+        } => Changed::Group(
+            prov::change_group_members_in(tx, account_id, actor, &id, expected, delta)
+                .await?
+                .group,
+        ),
     })
 }

@@ -662,12 +662,240 @@ fn group_record(row: store::groups::GroupRow, members: Vec<MemberRef>) -> GroupR
     }
 }
 
-pub async fn get_group(db: &Db, account_id: &str, id: &str) -> AppResult<GroupRecord> {
+/// How much of a group's membership a read needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Members {
+    /// None (`excludedAttributes=members`): the group alone, whatever its size.
+    Omitted,
+    /// The user ids (what SCIM returns by default).
+    Ids,
+    /// The user ids and their e-mails (`members.display`).
+    WithEmails,
+}
+
+pub async fn get_group(
+    db: &Db,
+    account_id: &str,
+    id: &str,
+    members: Members,
+) -> AppResult<GroupRecord> {
     let row = store::groups::get(db, account_id, id)
         .await?
         .ok_or_else(|| group_not_found(id))?;
-    let members = store::groups::members_of(db, std::slice::from_ref(&row.id)).await?;
-    Ok(group_with(row, members))
+    Ok(match members {
+        Members::Omitted => group_record(row, Vec::new()),
+        Members::Ids => {
+            let ids = store::groups::member_ids(db, &row.id).await?;
+            let members = ids
+                .into_iter()
+                .map(|user_id| MemberRef {
+                    user_id,
+                    email: String::new(),
+                })
+                .collect();
+            group_record(row, members)
+        }
+        Members::WithEmails => {
+            let members = store::groups::members_of(db, std::slice::from_ref(&row.id)).await?;
+            group_with(row, members)
+        }
+    })
+}
+
+/// Members added to and removed from a group, and perhaps a new name, without the rest of its
+/// membership: what an identity provider sends when one person joins or leaves (SCIM PATCH
+/// `add`/`remove` of `members`). Adding a member already there and removing one who is not are
+/// no-ops, as in a whole-group PATCH.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MemberDelta {
+    pub add: Vec<String>,
+    pub remove: Vec<String>,
+    pub name: Option<String>,
+}
+
+/// A group after a [`MemberDelta`]: the group (its `members` not loaded) and how many members
+/// it has now.
+pub struct GroupChanged {
+    pub group: GroupRecord,
+    pub member_count: i64,
+}
+
+/// Applies `delta` to a group with the rules of [`update_group`], reading only the members it
+/// names: a one-member change to a group of 100,000 costs what it costs to a group of ten.
+pub async fn change_group_members(
+    db: &Db,
+    account_id: &str,
+    actor: &Actor,
+    id: &str,
+    expected: Option<Expected>,
+    delta: MemberDelta,
+) -> AppResult<GroupChanged> {
+    let (account_id, id, actor) = (account_id.to_owned(), id.to_owned(), actor.clone());
+    db.write(move |tx| {
+        Box::pin(async move {
+            change_group_members_in(tx, &account_id, &actor, &id, expected, delta).await
+        })
+    })
+    .await
+}
+
+/// [`change_group_members`]'s writer job.
+pub(crate) async fn change_group_members_in(
+    tx: &mut store::Conn,
+    account_id: &str,
+    actor: &Actor,
+    id: &str,
+    expected: Option<Expected>,
+    delta: MemberDelta,
+) -> AppResult<GroupChanged> {
+    let cur = store::groups::get(&mut *tx, account_id, id)
+        .await?
+        .ok_or_else(|| group_not_found(id))?;
+    check_expected(expected.as_ref(), cur.version)?;
+    let name = match &delta.name {
+        Some(n) => {
+            check_group_name(n)?;
+            n.trim().to_string()
+        }
+        None => cur.name.clone(),
+    };
+    let builtin = cur.builtin.is_some();
+    if builtin && name != cur.name {
+        return Err(group_rules::builtin_rename(&cur.name));
+    }
+    let named: Vec<String> = delta.add.iter().chain(&delta.remove).cloned().collect();
+    let present: HashSet<String> = store::groups::members_among(&mut *tx, id, &named)
+        .await?
+        .into_iter()
+        .collect();
+    let wanted = check_members(&mut *tx, account_id, &delta.add).await?;
+    let leaving: HashSet<&str> = delta.remove.iter().map(String::as_str).collect();
+    let added: Vec<&str> = wanted
+        .iter()
+        .map(String::as_str)
+        .filter(|m| !present.contains(*m) && !leaving.contains(m))
+        .collect();
+    let mut seen = HashSet::new();
+    let removed: Vec<&str> = delta
+        .remove
+        .iter()
+        .map(String::as_str)
+        .filter(|m| present.contains(*m) && seen.insert(*m))
+        .collect();
+    let before = store::groups::member_count(&mut *tx, id).await?;
+    let after = before + added.len() as i64 - removed.len() as i64;
+    if builtin {
+        user_rules::keep_an_active_admin(&mut *tx, account_id, &removed, AdminLoss::Demote).await?;
+        if after == 0 {
+            return Err(group_rules::builtin_empty(&cur.name));
+        }
+    }
+    let source = if builtin { cur.source } else { Source::Idp };
+    let change = GroupChange {
+        id,
+        version: cur.version,
+        old_name: &cur.name,
+        name: &name,
+        source,
+        external_id: cur.external_id.as_deref(),
+        added: &added,
+        removed: &removed,
+    };
+    let unchanged =
+        name == cur.name && added.is_empty() && removed.is_empty() && source == cur.source;
+    if !unchanged {
+        write_group_change(&mut *tx, account_id, actor, change).await?;
+    }
+    let row = store::groups::get(&mut *tx, account_id, id)
+        .await?
+        .ok_or_else(|| group_not_found(id))?;
+    Ok(GroupChanged {
+        group: group_record(row, Vec::new()),
+        member_count: after,
+    })
+}
+
+/// A change to a group, decided: its row's new state and the members who come and go.
+struct GroupChange<'a> {
+    id: &'a str,
+    /// The version the change was decided on (the row is updated only if still at it).
+    version: i64,
+    old_name: &'a str,
+    name: &'a str,
+    source: Source,
+    external_id: Option<&'a str>,
+    added: &'a [&'a str],
+    removed: &'a [&'a str],
+}
+
+/// Writes a decided [`GroupChange`]: the row (new version), the members, the audit entries.
+async fn write_group_change(
+    tx: &mut store::Conn,
+    account_id: &str,
+    actor: &Actor,
+    c: GroupChange<'_>,
+) -> AppResult<()> {
+    let now = ids::now();
+    let id = c.id;
+    match store::groups::update(
+        &mut *tx,
+        account_id,
+        id,
+        c.version,
+        c.name,
+        c.source,
+        c.external_id,
+        &now,
+    )
+    .await
+    {
+        Err(e) if e.is_unique_violation() => return Err(name_taken(c.name)),
+        Ok(false) => {
+            return Err(AppError::PreconditionFailed(
+                "the group changed during the update; retry".into(),
+            ))
+        }
+        other => {
+            other?;
+        }
+    }
+    for m in c.added {
+        store::groups::add_member(&mut *tx, id, m, &now).await?;
+    }
+    for m in c.removed {
+        store::groups::remove_member(&mut *tx, id, m).await?;
+    }
+    if c.name != c.old_name {
+        audit::record(
+            &mut *tx,
+            account_id,
+            actor,
+            Event {
+                action: AuditAction::GroupRenamed,
+                target_kind: TargetKind::Group,
+                target_id: id,
+                target_label: c.name,
+                detail: format!("“{}” → “{}”", c.old_name, c.name),
+            },
+        )
+        .await?;
+    }
+    if !c.added.is_empty() || !c.removed.is_empty() {
+        audit::record(
+            &mut *tx,
+            account_id,
+            actor,
+            Event {
+                action: AuditAction::GroupMembersChanged,
+                target_kind: TargetKind::Group,
+                target_id: id,
+                target_label: c.name,
+                detail: format!("{} added, {} removed", c.added.len(), c.removed.len()),
+            },
+        )
+        .await?;
+    }
+    Ok(())
 }
 
 pub async fn create_group(
@@ -795,66 +1023,22 @@ pub(crate) async fn update_group_in(
     {
         return Ok(cur);
     }
-    let now = ids::now();
-    match store::groups::update(
+    write_group_change(
         &mut *tx,
         account_id,
-        id,
-        cur.version,
-        name,
-        source,
-        s.external_id.as_deref(),
-        &now,
+        actor,
+        GroupChange {
+            id,
+            version: cur.version,
+            old_name: &cur.name,
+            name,
+            source,
+            external_id: s.external_id.as_deref(),
+            added: &added,
+            removed: &removed,
+        },
     )
-    .await
-    {
-        Err(e) if e.is_unique_violation() => return Err(name_taken(name)),
-        Ok(false) => {
-            return Err(AppError::PreconditionFailed(
-                "the group changed during the update; retry".into(),
-            ))
-        }
-        other => {
-            other?;
-        }
-    }
-    for m in &added {
-        store::groups::add_member(&mut *tx, id, m, &now).await?;
-    }
-    for m in &removed {
-        store::groups::remove_member(&mut *tx, id, m).await?;
-    }
-    if renamed {
-        audit::record(
-            &mut *tx,
-            account_id,
-            actor,
-            Event {
-                action: AuditAction::GroupRenamed,
-                target_kind: TargetKind::Group,
-                target_id: id,
-                target_label: name,
-                detail: format!("“{}” → “{name}”", cur.name),
-            },
-        )
-        .await?;
-    }
-    if !added.is_empty() || !removed.is_empty() {
-        let detail = format!("{} added, {} removed", added.len(), removed.len());
-        audit::record(
-            &mut *tx,
-            account_id,
-            actor,
-            Event {
-                action: AuditAction::GroupMembersChanged,
-                target_kind: TargetKind::Group,
-                target_id: id,
-                target_label: name,
-                detail,
-            },
-        )
-        .await?;
-    }
+    .await?;
     let record = load_group(&mut *tx, account_id, id).await?;
     Ok(record)
 }

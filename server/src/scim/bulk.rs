@@ -321,18 +321,26 @@ impl Plan {
                     next: Box::new(next_user(base, data, ops)),
                 }
             }
-            (Method::Put | Method::Patch, Endpoint::Groups) => {
-                let ops = if method == Method::Patch {
-                    Some(patch_ops()?)
-                } else {
-                    None
-                };
-                Change::UpdateGroup {
-                    id,
-                    expected,
-                    next: Box::new(next_group(base, data, ops)),
+            (Method::Patch, Endpoint::Groups) => {
+                let ops = patch_ops()?;
+                match patch::member_delta(&ops) {
+                    Some(delta) => Change::GroupMembers {
+                        id,
+                        expected,
+                        delta,
+                    },
+                    None => Change::UpdateGroup {
+                        id,
+                        expected,
+                        next: Box::new(next_group(base, data, Some(ops))),
+                    },
                 }
             }
+            (Method::Put, Endpoint::Groups) => Change::UpdateGroup {
+                id,
+                expected,
+                next: Box::new(next_group(base, data, None)),
+            },
             (Method::Delete, Endpoint::Users) => Change::DeleteUser { id, expected },
             (Method::Delete, Endpoint::Groups) => Change::DeleteGroup { id, expected },
         })
@@ -428,23 +436,17 @@ impl bulk::Script for Plan {
 fn run_order(ops: &[Op], defined: &HashMap<String, usize>) -> VecDeque<usize> {
     let mut placed = vec![false; ops.len()];
     let mut order = VecDeque::with_capacity(ops.len());
-    loop {
-        let mut progress = false;
-        for (i, op) in ops.iter().enumerate() {
-            let ready = !placed[i]
-                && op.refs.iter().all(|r| match defined.get(r) {
-                    Some(&j) => j == i || placed[j],
-                    None => true,
-                });
-            if ready {
-                placed[i] = true;
-                order.push_back(i);
-                progress = true;
-            }
-        }
-        if !progress {
-            break;
-        }
+    // Each time, the first operation (in the request's order) whose references are all placed:
+    // at most 1,000 × 1,000 cheap checks.
+    while let Some(i) = (0..ops.len()).find(|&i| {
+        !placed[i]
+            && ops[i].refs.iter().all(|r| match defined.get(r) {
+                Some(&j) => j == i || placed[j],
+                None => true,
+            })
+    }) {
+        placed[i] = true;
+        order.push_back(i);
     }
     order.extend((0..ops.len()).filter(|i| !placed[*i]));
     order

@@ -53,6 +53,11 @@ pub fn base_url(state: &AppState, account_id: &str) -> String {
 
 /// A JSON response in SCIM's media type (plain JSON when the client asks only for that).
 fn respond(status: StatusCode, headers: &HeaderMap, body: &Value) -> Response {
+    respond_text(status, headers, body.to_string())
+}
+
+/// [`respond`] for a body already written as JSON text.
+fn respond_text(status: StatusCode, headers: &HeaderMap, body: String) -> Response {
     let accept = headers
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
@@ -65,26 +70,9 @@ fn respond(status: StatusCode, headers: &HeaderMap, body: &Value) -> Response {
     (
         status,
         [(header::CONTENT_TYPE, HeaderValue::from_static(media))],
-        body.to_string(),
+        body,
     )
         .into_response()
-}
-
-/// A single resource: body, `ETag`, and `Location` when created.
-fn resource(status: StatusCode, headers: &HeaderMap, doc: Value, target: ScimTarget) -> Response {
-    let version = doc["meta"]["version"].as_str().map(str::to_string);
-    let location = doc["meta"]["location"].as_str().map(str::to_string);
-    let mut res = respond(status, headers, &doc);
-    if let Some(tag) = version.and_then(|v| HeaderValue::from_str(&v).ok()) {
-        res.headers_mut().insert(header::ETAG, tag);
-    }
-    if status == StatusCode::CREATED {
-        if let Some(loc) = location.and_then(|l| HeaderValue::from_str(&l).ok()) {
-            res.headers_mut().insert(header::LOCATION, loc);
-        }
-    }
-    res.extensions_mut().insert(target);
-    res
 }
 
 pub(crate) fn parse_body(body: &Bytes) -> AppResult<Value> {
@@ -248,6 +236,17 @@ impl ListParams {
             .any(|a| a.to_ascii_lowercase().ends_with("members.display"))
     }
 
+    /// How much of a group's membership the answer shows.
+    fn members(&self) -> prov::Members {
+        if !self.wants_members() {
+            prov::Members::Omitted
+        } else if self.wants_display() {
+            prov::Members::WithEmails
+        } else {
+            prov::Members::Ids
+        }
+    }
+
     fn wants_members(&self) -> bool {
         let named = |list: &[String]| {
             list.iter().any(|a| {
@@ -293,18 +292,27 @@ pub trait ScimKind: Send + Sync + 'static {
     type Record: Send + Sync;
     /// `User` or `Group` (resourceType, activity log).
     const NAME: &'static str;
+    /// `Users` or `Groups` (the endpoint, in locations).
+    const ENDPOINT: &'static str;
     fn id(r: &Self::Record) -> &str;
+    fn version(r: &Self::Record) -> i64;
     fn render(r: &Self::Record, base: &str, p: &ListParams) -> Value;
+    /// One resource's JSON text, projected by `p`.
+    fn render_text(r: &Self::Record, base: &str, p: &ListParams) -> String {
+        Self::render(r, base, p).to_string()
+    }
     fn list(
         state: &AppState,
         account: &str,
         q: &ListQuery,
         p: &ListParams,
     ) -> impl Future<Output = AppResult<prov::Page<Self::Record>>> + Send;
+    /// One resource, with what of it `p` asks for.
     fn get(
         state: &AppState,
         account: &str,
         id: &str,
+        p: &ListParams,
     ) -> impl Future<Output = AppResult<Self::Record>> + Send;
     fn create(
         state: &AppState,
@@ -326,7 +334,36 @@ pub trait ScimKind: Send + Sync + 'static {
         id: &str,
         if_match: Option<prov::Expected>,
     ) -> impl Future<Output = AppResult<()>> + Send;
+    /// PATCH: the resource after `ops`, as the answer shows it.
+    fn patch(
+        state: &AppState,
+        auth: &ScimAuth,
+        id: &str,
+        if_match: Option<prov::Expected>,
+        ops: Vec<patch::Operation>,
+        p: &ListParams,
+    ) -> impl Future<Output = AppResult<Patched<Self::Record>>> + Send {
+        let _ = p;
+        async move {
+            Self::update(state, auth, id, if_match, Value::Null, Some(ops))
+                .await
+                .map(Patched::Whole)
+        }
+    }
 }
+
+/// What a PATCH answers with.
+pub enum Patched<R> {
+    /// The resource (200).
+    Whole(R),
+    /// Only its new version (204 with `ETag`): a group whose membership is too large to send
+    /// back for a change of a few members.
+    Version { id: String, version: i64 },
+}
+
+/// Members a PATCH answer includes; a larger group is answered 204 (RFC 7644 §3.5.2 allows
+/// it) rather than with every member for a one-member change.
+pub const PATCH_ANSWER_MEMBERS: i64 = 1000;
 
 pub struct Users;
 pub struct Groups;
@@ -367,8 +404,12 @@ pub(crate) fn next_group(
 impl ScimKind for Users {
     type Record = prov::UserRecord;
     const NAME: &'static str = "User";
+    const ENDPOINT: &'static str = "Users";
     fn id(r: &Self::Record) -> &str {
         &r.id
+    }
+    fn version(r: &Self::Record) -> i64 {
+        r.version
     }
     fn render(r: &Self::Record, base: &str, p: &ListParams) -> Value {
         projected(resources::render_user(r, base), p)
@@ -381,7 +422,12 @@ impl ScimKind for Users {
     ) -> AppResult<prov::Page<Self::Record>> {
         prov::list_users(&state.db, account, q).await
     }
-    async fn get(state: &AppState, account: &str, id: &str) -> AppResult<Self::Record> {
+    async fn get(
+        state: &AppState,
+        account: &str,
+        id: &str,
+        _p: &ListParams,
+    ) -> AppResult<Self::Record> {
         prov::get_user(&state.db, account, id).await
     }
     async fn create(state: &AppState, auth: &ScimAuth, doc: Value) -> AppResult<Self::Record> {
@@ -423,11 +469,18 @@ impl ScimKind for Users {
 impl ScimKind for Groups {
     type Record = prov::GroupRecord;
     const NAME: &'static str = "Group";
+    const ENDPOINT: &'static str = "Groups";
     fn id(r: &Self::Record) -> &str {
         &r.id
     }
+    fn version(r: &Self::Record) -> i64 {
+        r.version
+    }
     fn render(r: &Self::Record, base: &str, p: &ListParams) -> Value {
         projected(resources::render_group(r, base, p.wants_display()), p)
+    }
+    fn render_text(r: &Self::Record, base: &str, p: &ListParams) -> String {
+        resources::group_text(r, base, p.wants_display(), &p.attributes, &p.excluded)
     }
     async fn list(
         state: &AppState,
@@ -437,8 +490,49 @@ impl ScimKind for Groups {
     ) -> AppResult<prov::Page<Self::Record>> {
         prov::list_groups(&state.db, account, q, p.wants_members()).await
     }
-    async fn get(state: &AppState, account: &str, id: &str) -> AppResult<Self::Record> {
-        prov::get_group(&state.db, account, id).await
+    async fn get(
+        state: &AppState,
+        account: &str,
+        id: &str,
+        p: &ListParams,
+    ) -> AppResult<Self::Record> {
+        prov::get_group(&state.db, account, id, p.members()).await
+    }
+    async fn patch(
+        state: &AppState,
+        auth: &ScimAuth,
+        id: &str,
+        if_match: Option<prov::Expected>,
+        ops: Vec<patch::Operation>,
+        p: &ListParams,
+    ) -> AppResult<Patched<Self::Record>> {
+        let Some(delta) = patch::member_delta(&ops) else {
+            return Self::update(state, auth, id, if_match, Value::Null, Some(ops))
+                .await
+                .map(Patched::Whole);
+        };
+        let done = prov::change_group_members(
+            &state.db,
+            &auth.account_id,
+            &auth.actor(),
+            id,
+            if_match,
+            delta,
+        )
+        .await?;
+        let members = p.members();
+        if members == prov::Members::Omitted {
+            return Ok(Patched::Whole(done.group));
+        }
+        if done.member_count > PATCH_ANSWER_MEMBERS {
+            return Ok(Patched::Version {
+                id: done.group.id,
+                version: done.group.version,
+            });
+        }
+        Self::get(state, &auth.account_id, id, p)
+            .await
+            .map(Patched::Whole)
     }
     async fn create(state: &AppState, auth: &ScimAuth, doc: Value) -> AppResult<Self::Record> {
         let s = resources::read_group(&doc)?;
@@ -495,16 +589,22 @@ fn one<K: ScimKind>(
     query: Option<&str>,
 ) -> Response {
     let p = ListParams::from_query(query);
-    let doc = K::render(r, &base_url(state, &auth.account_id), &p);
-    resource(
-        status,
-        headers,
-        doc,
-        ScimTarget {
-            kind: K::NAME,
-            id: K::id(r).to_string(),
-        },
-    )
+    let base = base_url(state, &auth.account_id);
+    let mut res = respond_text(status, headers, K::render_text(r, &base, &p));
+    if let Ok(tag) = HeaderValue::from_str(&resources::etag(K::version(r))) {
+        res.headers_mut().insert(header::ETAG, tag);
+    }
+    if status == StatusCode::CREATED {
+        let location = format!("{base}/{}/{}", K::ENDPOINT, K::id(r));
+        if let Ok(loc) = HeaderValue::from_str(&location) {
+            res.headers_mut().insert(header::LOCATION, loc);
+        }
+    }
+    res.extensions_mut().insert(ScimTarget {
+        kind: K::NAME,
+        id: K::id(r).to_string(),
+    });
+    res
 }
 
 /// `GET /Users`, `GET /Groups`
@@ -561,7 +661,13 @@ pub async fn get<K: ScimKind>(
     RawQuery(q): RawQuery,
     headers: HeaderMap,
 ) -> ScimResult {
-    let r = K::get(&state, &auth.account_id, &id).await?;
+    let r = K::get(
+        &state,
+        &auth.account_id,
+        &id,
+        &ListParams::from_query(q.as_deref()),
+    )
+    .await?;
     Ok(one::<K>(
         &state,
         &auth,
@@ -603,23 +709,26 @@ pub async fn modify<K: ScimKind>(
     body: Bytes,
 ) -> ScimResult {
     let ops = patch::parse_request(&parse_body(&body)?).map_err(patch_error)?;
-    let r = K::update(
-        &state,
-        &auth,
-        &id,
-        if_match(&headers),
-        Value::Null,
-        Some(ops),
-    )
-    .await?;
-    Ok(one::<K>(
-        &state,
-        &auth,
-        &headers,
-        StatusCode::OK,
-        &r,
-        q.as_deref(),
-    ))
+    let p = ListParams::from_query(q.as_deref());
+    match K::patch(&state, &auth, &id, if_match(&headers), ops, &p).await? {
+        Patched::Whole(r) => Ok(one::<K>(
+            &state,
+            &auth,
+            &headers,
+            StatusCode::OK,
+            &r,
+            q.as_deref(),
+        )),
+        Patched::Version { id, version } => {
+            let mut res = StatusCode::NO_CONTENT.into_response();
+            if let Ok(tag) = HeaderValue::from_str(&resources::etag(version)) {
+                res.headers_mut().insert(header::ETAG, tag);
+            }
+            res.extensions_mut()
+                .insert(ScimTarget { kind: K::NAME, id });
+            Ok(res)
+        }
+    }
 }
 
 /// `DELETE /Users/{id}`, `DELETE /Groups/{id}`

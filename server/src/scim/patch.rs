@@ -8,6 +8,7 @@
 //! OneLogin's SCIM 1.1 body `{"members": [{"value": …, "operation": "delete"}]}`.
 //! Attribute names are matched case-insensitively, as SCIM requires.
 
+use crate::domain::provisioning::MemberDelta;
 use crate::error::AppError;
 use crate::filter::{self, AttrPath, CompValue, CompareOp, Filter, PatchPath};
 use serde_json::{Map, Value};
@@ -504,6 +505,96 @@ pub fn get_ci<'a>(obj: &'a Map<String, Value>, name: &str) -> Option<&'a Value> 
         .map(|(_, v)| v)
 }
 
+/// The membership change a group PATCH makes, when it is only `add` / `remove` of members by
+/// id (and perhaps a new `displayName`): what identity providers send when a person joins or
+/// leaves. `None` for anything else (a `replace` of all members, a value filter on other than
+/// `value eq`, …), which then goes the whole-group way. Applied in order: the last operation on
+/// an id wins.
+pub fn member_delta(ops: &[Operation]) -> Option<MemberDelta> {
+    let mut last: Vec<(String, bool)> = Vec::new();
+    let mut name = None;
+    for op in ops {
+        let path = op.path.as_ref()?;
+        let attr = &path.attr;
+        if attr.urn.as_deref().is_some_and(|u| !is_core_urn(u)) || attr.sub.is_some() {
+            return None;
+        }
+        if attr.name.eq_ignore_ascii_case("displayName") {
+            match (op.op, &op.value, &path.filter) {
+                (OpKind::Add | OpKind::Replace, Some(Value::String(n)), None) => {
+                    name = Some(n.clone())
+                }
+                _ => return None,
+            }
+            continue;
+        }
+        if !attr.name.eq_ignore_ascii_case("members") || path.sub.is_some() {
+            return None;
+        }
+        let ids = match (op.op, &path.filter, &op.value) {
+            (OpKind::Add, None, Some(v)) => member_values(v)?,
+            (OpKind::Remove, None, Some(v)) if !v.is_null() => member_values(v)?,
+            (OpKind::Remove, Some(f), _) => value_equalities(f)?,
+            _ => return None,
+        };
+        for id in ids {
+            last.push((id, op.op == OpKind::Add));
+        }
+    }
+    let mut delta = MemberDelta {
+        name,
+        ..MemberDelta::default()
+    };
+    let mut decided = std::collections::HashSet::new();
+    for (id, add) in last.into_iter().rev() {
+        if decided.insert(id.clone()) {
+            if add {
+                delta.add.push(id);
+            } else {
+                delta.remove.push(id);
+            }
+        }
+    }
+    delta.add.reverse();
+    delta.remove.reverse();
+    Some(delta)
+}
+
+/// The ids in a PATCH value of members: `[{"value": id}, …]`, one such object, or bare ids.
+fn member_values(v: &Value) -> Option<Vec<String>> {
+    as_list(v)
+        .iter()
+        .map(|m| match m {
+            Value::Object(o) => get_ci(o, "value")?.as_str().map(|s| s.trim().to_string()),
+            Value::String(s) => Some(s.trim().to_string()),
+            _ => None,
+        })
+        .map(|id| id.filter(|i| !i.is_empty()))
+        .collect()
+}
+
+/// The ids of `value eq "id" [or value eq "id" …]`.
+fn value_equalities(f: &Filter) -> Option<Vec<String>> {
+    match f {
+        Filter::Or(a, b) => {
+            let mut ids = value_equalities(a)?;
+            ids.extend(value_equalities(b)?);
+            Some(ids)
+        }
+        Filter::Compare {
+            path,
+            op: CompareOp::Eq,
+            value: CompValue::Str(id),
+        } if path.urn.is_none()
+            && path.sub.is_none()
+            && path.name.eq_ignore_ascii_case("value") =>
+        {
+            Some(vec![id.clone()])
+        }
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -756,5 +847,41 @@ mod tests {
         );
         let e = run(user(), json!({"Operations": [{"op": "replace", "path": "active", "value": true}, {"op": "bogus"}]})).unwrap_err();
         assert!(e.detail.starts_with("operation 2"), "{e:?}");
+    }
+
+    #[test]
+    fn member_changes_are_a_delta_and_anything_else_is_not() {
+        let delta = |ops: Value| member_delta(&parse_request(&patch(ops)).unwrap());
+        let d = delta(json!([
+            {"op": "add", "path": "members", "value": [{"value": "a"}, {"value": "b"}]},
+            {"op": "remove", "path": "members[value eq \"b\" or value eq \"c\"]"},
+            {"op": "Remove", "path": "members", "value": [{"value": "d"}]},
+            {"op": "replace", "path": "displayName", "value": "New"}
+        ]))
+        .unwrap();
+        assert_eq!(d.add, vec!["a"]);
+        assert_eq!(d.remove, vec!["b", "c", "d"]);
+        assert_eq!(d.name.as_deref(), Some("New"));
+        // OneLogin's SCIM 1.1 form is a delta too.
+        let legacy = member_delta(
+            &parse_request(
+                &json!({"members": [{"value": "x"}, {"value": "y", "operation": "delete"}]}),
+            )
+            .unwrap(),
+        )
+        .unwrap();
+        assert_eq!(
+            (legacy.add, legacy.remove),
+            (vec!["x".to_string()], vec!["y".to_string()])
+        );
+        for whole in [
+            json!([{"op": "replace", "path": "members", "value": [{"value": "a"}]}]),
+            json!([{"op": "remove", "path": "members"}]),
+            json!([{"op": "remove", "path": "members[display eq \"a\"]"}]),
+            json!([{"op": "replace", "value": {"displayName": "x"}}]),
+            json!([{"op": "replace", "path": "externalId", "value": "x"}]),
+        ] {
+            assert_eq!(delta(whole.clone()), None, "{whole}");
+        }
     }
 }

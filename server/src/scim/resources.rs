@@ -97,6 +97,10 @@ pub fn render_group(g: &GroupRecord, base: &str, with_display: bool) -> Value {
             member
         })
         .collect();
+    group_doc(g, base, members)
+}
+
+fn group_doc(g: &GroupRecord, base: &str, members: Vec<Value>) -> Value {
     let mut doc = json!({
         "schemas": [GROUP_SCHEMA],
         "id": g.id,
@@ -114,6 +118,73 @@ pub fn render_group(g: &GroupRecord, base: &str, with_display: bool) -> Value {
         doc["externalId"] = json!(ext);
     }
     doc
+}
+
+/// A group as JSON text, projected by `attributes` / `excludedAttributes`: what
+/// `render_group` + [`project`] + `to_string` give, but with the members written straight
+/// into the text. A group of 100,000 members is 17 MB; a JSON value per member first would
+/// cost more than the rest of the request. Which member fields survive the projection is
+/// asked of [`project`] itself, on one sample member, so the rules stay in one place.
+pub fn group_text(
+    g: &GroupRecord,
+    base: &str,
+    with_display: bool,
+    attributes: &[String],
+    excluded: &[String],
+) -> String {
+    let mut sample = json!({ "value": "", "type": "User", "$ref": "" });
+    if with_display {
+        sample["display"] = json!("");
+    }
+    let mut doc = group_doc(g, base, vec![sample]);
+    project(&mut doc, attributes, excluded);
+    let kept: Option<Vec<String>> = doc.as_object_mut().and_then(|o| {
+        let key = o
+            .keys()
+            .find(|k| k.eq_ignore_ascii_case("members"))?
+            .clone();
+        let members = o.remove(&key)?;
+        let first = members.get(0)?.as_object()?.clone();
+        Some(first.keys().cloned().collect())
+    });
+    let head = doc.to_string();
+    let Some(kept) = kept else {
+        return head;
+    };
+    let mut out = Vec::with_capacity(head.len() + g.members.len() * (base.len() + 110));
+    out.extend_from_slice(&head.as_bytes()[..head.len().saturating_sub(1)]);
+    out.extend_from_slice(if head.len() > 2 {
+        b",\"members\":["
+    } else {
+        b"\"members\":["
+    });
+    let text = |out: &mut Vec<u8>, s: &str| {
+        // Writing a &str into a Vec cannot fail.
+        let _ = serde_json::to_writer(&mut *out, s);
+    };
+    for (i, m) in g.members.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        out.push(b'{');
+        for (j, key) in kept.iter().enumerate() {
+            if j > 0 {
+                out.push(b',');
+            }
+            text(&mut out, key);
+            out.push(b':');
+            match key.as_str() {
+                "value" => text(&mut out, &m.user_id),
+                "type" => text(&mut out, "User"),
+                "$ref" => text(&mut out, &format!("{base}/Users/{}", m.user_id)),
+                _ => text(&mut out, &m.email),
+            }
+        }
+        out.push(b'}');
+    }
+    out.extend_from_slice(b"]}");
+    // Only JSON text and valid UTF-8 strings were written.
+    String::from_utf8(out).unwrap_or(head)
 }
 
 fn invalid(detail: impl Into<String>) -> AppError {

@@ -154,6 +154,53 @@ pub async fn members_of(db: impl Exec<'_>, group_ids: &[String]) -> AppResult<Ve
                    WHERE gm.group_id = ANY($1) ORDER BY gm.group_id, gm.added_at, u.id" => [group_ids])?)
 }
 
+/// The user ids of one group, in the order they were added, without the join to users that
+/// `members_of` makes for their e-mails: one index-only range scan (`group_members_order`)
+/// aggregated into one text value, so 100,000 members cross from the database as one row,
+/// not 100,000 (user ids hold no comma).
+pub async fn member_ids(db: impl Exec<'_>, group_id: &str) -> AppResult<Vec<String>> {
+    let joined: String = sql!(db, fetch_one scalar String,
+        sqlite: "SELECT COALESCE(group_concat(user_id, ','), '') FROM (
+                     SELECT user_id FROM group_members INDEXED BY group_members_order
+                     WHERE group_id = ? ORDER BY added_at, user_id)",
+        postgres: "SELECT COALESCE(string_agg(user_id, ',' ORDER BY added_at, user_id), '')
+                   FROM group_members WHERE group_id = $1",
+        group_id,
+    )?;
+    Ok(joined
+        .split(',')
+        .filter(|id| !id.is_empty())
+        .map(str::to_string)
+        .collect())
+}
+
+/// Which of `user_ids` are members of the group (a probe per id, not a membership load).
+pub async fn members_among(
+    db: impl Exec<'_>,
+    group_id: &str,
+    user_ids: &[String],
+) -> AppResult<Vec<String>> {
+    if user_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let json =
+        serde_json::to_string(user_ids).map_err(|e| crate::AppError::Internal(e.to_string()))?;
+    Ok(sql!(db, fetch_all scalar String,
+        sqlite: "SELECT user_id FROM group_members WHERE group_id = ? AND user_id IN (SELECT value FROM json_each(?))"
+            => [group_id, json],
+        postgres: "SELECT user_id FROM group_members WHERE group_id = $1 AND user_id = ANY($2)"
+            => [group_id, user_ids])?)
+}
+
+/// How many members the group has.
+pub async fn member_count(db: impl Exec<'_>, group_id: &str) -> AppResult<i64> {
+    Ok(sql!(db, fetch_one scalar i64,
+        sqlite: "SELECT COUNT(*) FROM group_members WHERE group_id = ?",
+        postgres: "SELECT COUNT(*) FROM group_members WHERE group_id = $1",
+        group_id,
+    )?)
+}
+
 /// One page of groups matching `filter`, plus the total count.
 pub async fn list(
     db: &crate::store::Db,

@@ -545,3 +545,157 @@ async fn one_accounts_flood_never_evicts_anothers_activity() {
         "the quiet account keeps its history"
     );
 }
+
+/// A member PATCH on a big group changes only what it names: 204 with the new ETag (no
+/// 2,000-member answer for a one-member change), the same rules as a whole-group PATCH.
+#[tokio::test]
+async fn member_patches_on_a_big_group_touch_only_the_members_named() {
+    let f = fixture();
+    let mut users: Vec<String> = Vec::new();
+    for half in 0..2 {
+        let ops: Vec<Value> = (half * 1000..half * 1000 + 1000)
+            .map(|i| {
+                json!({"method": "POST", "path": "/Users", "bulkId": format!("u{i}"),
+                            "data": {"userName": format!("big{i}@example.com")}})
+            })
+            .collect();
+        let r = f
+            .scim
+            .post("/Bulk", json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:BulkRequest"], "Operations": ops}))
+            .await;
+        users.extend(r.body["Operations"].as_array().unwrap().iter().map(|o| {
+            o["location"]
+                .as_str()
+                .unwrap()
+                .rsplit('/')
+                .next()
+                .unwrap()
+                .to_string()
+        }));
+    }
+    let members: Vec<Value> = users[..1999].iter().map(|u| json!({"value": u})).collect();
+    let g = f
+        .scim
+        .post(
+            "/Groups",
+            json!({"displayName": "Everyone", "members": members}),
+        )
+        .await;
+    assert_eq!(g.status, 201);
+    let path = format!("/Groups/{}", g.body["id"].as_str().unwrap());
+    // Okta's add, Entra's remove by value list, a filtered remove, and a rename together.
+    let r = f
+        .scim
+        .patch(
+            &path,
+            json!([
+                {"op": "add", "path": "members", "value": [{"value": users[1999]}, {"value": users[0]}]},
+                {"op": "Remove", "path": "members", "value": [{"value": users[1]}]},
+                {"op": "remove", "path": format!("members[value eq \"{}\"]", users[2])},
+                {"op": "replace", "path": "displayName", "value": "All of us"}
+            ]),
+        )
+        .await;
+    assert_eq!(r.status, 204, "{}", r.body);
+    assert_eq!(r.header("etag").as_deref(), Some("W/\"2\""));
+    let now = f.scim.get(&path).await;
+    assert_eq!(now.header("etag").as_deref(), Some("W/\"2\""));
+    assert_eq!(now.body["displayName"], "All of us");
+    let ids: Vec<&str> = now.body["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["value"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids.len(), 1998);
+    assert!(ids.contains(&users[1999].as_str()) && ids.contains(&users[0].as_str()));
+    assert!(!ids.contains(&users[1].as_str()) && !ids.contains(&users[2].as_str()));
+    assert_eq!(
+        now.body["members"][0]["$ref"],
+        format!("{}/Users/{}", f.scim.base, ids[0])
+    );
+    // Projection: no members at all, or only their display.
+    let bare = f
+        .scim
+        .get(&format!("{path}?excludedAttributes=members"))
+        .await;
+    assert!(bare.body.get("members").is_none(), "{}", bare.body);
+    let shown = f
+        .scim
+        .get(&format!("{path}?attributes=members.display"))
+        .await;
+    assert_eq!(
+        shown.body["members"][0],
+        json!({"display": "big0@example.com"})
+    );
+    // An unknown member refuses the whole PATCH; nothing changes.
+    let r = f
+        .scim
+        .patch(
+            &path,
+            json!([{"op": "add", "path": "members", "value": [{"value": "nobody"}]},
+                   {"op": "remove", "path": "members", "value": [{"value": users[0]}]}]),
+        )
+        .await;
+    assert_eq!((r.status, r.scim_type()), (400, Some("invalidValue")));
+    // A stale If-Match is refused.
+    let r = f
+        .scim
+        .send(
+            reqwest::Method::PATCH,
+            &path,
+            Some(json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+                        "Operations": [{"op": "remove", "path": "members", "value": [{"value": users[0]}]}]})),
+            &[("If-Match", "W/\"1\"")],
+        )
+        .await;
+    assert_eq!(r.status, 412);
+    // Adding a member already there and removing one who is not change nothing (same version).
+    let r = f
+        .scim
+        .patch(
+            &path,
+            json!([{"op": "add", "path": "members", "value": [{"value": users[0]}]},
+                   {"op": "remove", "path": "members", "value": [{"value": users[1]}]}]),
+        )
+        .await;
+    assert_eq!(r.header("etag").as_deref(), Some("W/\"2\""));
+    // A small group still answers with the whole group.
+    let small = f
+        .scim
+        .post(
+            "/Groups",
+            json!({"displayName": "Few", "members": [{"value": users[5]}]}),
+        )
+        .await;
+    let r = f
+        .scim
+        .patch(
+            &format!("/Groups/{}", small.body["id"].as_str().unwrap()),
+            json!([{"op": "add", "path": "members", "value": [{"value": users[6]}]}]),
+        )
+        .await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.body["members"].as_array().unwrap().len(), 2);
+    // The built-in group keeps its last active administrator this way too.
+    let admins = f
+        .scim
+        .filter("Groups", r#"displayName eq "Account Administrator""#)
+        .await;
+    let admin_group = admins.body["Resources"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let admin = admins.body["Resources"][0]["members"][0]["value"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let r = f
+        .scim
+        .patch(
+            &format!("/Groups/{admin_group}"),
+            json!([{"op": "remove", "path": format!("members[value eq \"{admin}\"]")}]),
+        )
+        .await;
+    assert_eq!(r.status, 409, "{}", r.body);
+}
