@@ -27,12 +27,14 @@ case "$ENGINE" in
     export ROLLCALL_DATABASE_URL="sqlite://$work/bench.db"
     seed_target="$work/bench.db"
     sql() { python3 -c "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute(sys.argv[2]).fetchone()[0])" "$work/bench.db" "$1"; }
+    sql_write() { python3 -c "import sqlite3,sys; db = sqlite3.connect(sys.argv[1], timeout=30); db.execute(sys.argv[2]); db.commit()" "$work/bench.db" "$1"; }
     ;;
   postgres)
     ROLLCALL_DATABASE_URL=$(scripts/pg-temp.sh start "$work/pg")
     export ROLLCALL_DATABASE_URL
     seed_target=$ROLLCALL_DATABASE_URL
     sql() { psql -tA "$ROLLCALL_DATABASE_URL" -c "$1"; }
+    sql_write() { psql -q -v ON_ERROR_STOP=1 "$ROLLCALL_DATABASE_URL" -c "$1"; }
     ;;
   *) echo "ENGINE is sqlite or postgres" >&2; exit 2 ;;
 esac
@@ -83,7 +85,7 @@ run() {
 }
 # The Users page first, on the users as seeded (the creates add 45,000 more at the front of the
 # e-mail order, none of which match a search term).
-PHASES=${PHASES:-ui create lookup toggle activity hangup}
+PHASES=${PHASES:-ui create lookup paging toggle group bulk activity hangup}
 for phase in $PHASES; do
   case $phase in
     create) echo "== POST /Users (creates)" ;;
@@ -92,6 +94,9 @@ for phase in $PHASES; do
     activity) echo "== Provisioning activity: every answered request recorded?" ;;
     hangup) echo "== Hang-up storm: 16 clients abandon creates and patches (FIN/RST, 0-25 ms), 4 s" ;;
     ui) echo "== Users page, server-side rendered, as a logged-in administrator (4 clients)" ;;
+    paging) echo "== GET /Users?startIndex=N&count=100, N random up to $USERS (deep pages)" ;;
+    group) echo "== A group of 100,000 members: GET it whole (4 clients), PATCH one member in or out (16)" ;;
+    bulk) echo "== POST /Bulk of 1,000 creates vs 1,000 single POST /Users (one client)" ;;
   esac
   if [ "$phase" = activity ]; then
     sleep 1 # the recorder lingers up to 200 ms before it writes a batch
@@ -103,6 +108,15 @@ for phase in $PHASES; do
       dropped=$(( dropped + ${d:-0} ))
     done
     echo "ACTIVITY rows $(sql 'select count(*) from scim_requests') for $answered answered requests; dropped ${dropped:-0}" | tee "$work/activity.out"
+  elif [ "$phase" = group ]; then
+    group_id=00000000-0000-7000-9000-000000000001
+    sql_write "INSERT INTO user_groups (id, account_id, name, name_norm, source, created_at, updated_at, version) VALUES ('$group_id', '$account', 'Bench 100k', 'bench 100k', 'idp', '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z', 1)"
+    sql_write "INSERT INTO group_members (group_id, user_id, added_at) SELECT '$group_id', id, '2026-01-01T00:00:00.000Z' FROM users WHERE account_id = '$account' AND id LIKE '00000000-0000-7000-8000-%' ORDER BY id LIMIT 100000"
+    echo "members: $(sql "SELECT count(*) FROM group_members WHERE group_id = '$group_id'")"
+    GROUP_ID=$group_id GROUP_OP=get wrk -t1 -c4 -d"${SECONDS_EACH}s" --latency -s bench/group.lua "$base" | tee "$work/group-get.out"
+    GROUP_ID=$group_id GROUP_OP=patch wrk -t2 -c16 -d"${SECONDS_EACH}s" --latency -s bench/group.lua "$base" | tee "$work/group-patch.out"
+  elif [ "$phase" = bulk ]; then
+    python3 bench/bulk.py "$base" "$TOKEN" | tee "$work/bulk.out"
   elif [ "$phase" = hangup ]; then
     python3 bench/hangup.py "$base" "$TOKEN" "$USERS" | tee "$work/hangup.out" || echo "HANGUP the server did not recover (see above)" | tee -a "$work/hangup.out"
   elif [ "$phase" = ui ]; then
@@ -117,12 +131,15 @@ for phase in $PHASES; do
   fi
   touch "$work/$phase.out"
 done
-for phase in create lookup toggle activity hangup ui; do touch "$work/$phase.out"; done
+for phase in create lookup paging toggle group-get group-patch bulk activity hangup ui; do touch "$work/$phase.out"; done
 created=$(sql "select count(*) from users where user_name like 'new-%'")
 echo
 echo "summary ($ENGINE, $REPLICAS server(s), 16 clients, ${SECONDS_EACH}s each, $USERS seeded users):"
 printf '  creates/s       %s  p50 %s  p99 %s  non-2xx %s  (users created: %s)\n' "$(awk '/Requests\/sec/ {print $2}' "$work/create.out")" "$(awk '$1=="50%" {print $2}' "$work/create.out")" "$(awk '$1=="99%" {print $2}' "$work/create.out")" "$(awk '/non-2xx/ {print $2}' "$work/create.out")" "$created"
 printf '  lookups/s       %s  p50 %s  p99 %s\n' "$(awk '/Requests\/sec/ {print $2}' "$work/lookup.out")" "$(awk '$1=="50%" {print $2}' "$work/lookup.out")" "$(awk '$1=="99%" {print $2}' "$work/lookup.out")"
+printf '  deep pages/s    %s  p50 %s  p99 %s  non-2xx %s\n' "$(awk '/Requests\/sec/ {print $2}' "$work/paging.out")" "$(awk '$1=="50%" {print $2}' "$work/paging.out")" "$(awk '$1=="99%" {print $2}' "$work/paging.out")" "$(awk '/non-2xx/ {print $2}' "$work/paging.out")"
+printf '  100k group GET/s %s  p50 %s  p99 %s;  member PATCH/s %s  p50 %s  p99 %s  non-2xx %s\n' "$(awk '/Requests\/sec/ {print $2}' "$work/group-get.out")" "$(awk '$1=="50%" {print $2}' "$work/group-get.out")" "$(awk '$1=="99%" {print $2}' "$work/group-get.out")" "$(awk '/Requests\/sec/ {print $2}' "$work/group-patch.out")" "$(awk '$1=="50%" {print $2}' "$work/group-patch.out")" "$(awk '$1=="99%" {print $2}' "$work/group-patch.out")" "$(awk '/non-2xx/ {print $2}' "$work/group-patch.out")"
+sed 's/^BULK /  bulk /' "$work/bulk.out"
 printf '  active toggles/s %s  p50 %s  p99 %s  non-2xx %s\n' "$(awk '/Requests\/sec/ {print $2}' "$work/toggle.out")" "$(awk '$1=="50%" {print $2}' "$work/toggle.out")" "$(awk '$1=="99%" {print $2}' "$work/toggle.out")" "$(awk '/non-2xx/ {print $2}' "$work/toggle.out")"
 sed 's/^ACTIVITY /  activity log /' "$work/activity.out"
 sed 's/^HANGUP /  hang-up storm /' "$work/hangup.out"

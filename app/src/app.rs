@@ -22,14 +22,17 @@ use crate::pages::{
     NotFound,
 };
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_meta::{provide_meta_context, MetaTags, Title};
 use leptos_router::{
     components::{ParentRoute, Redirect, Route, Router, Routes},
     path, SsrMode,
 };
 
-/// The document around the app, rendered by the server for every page.
+/// The document around the app, rendered by the server for every page. The stylesheet is
+/// linked here, by the same content-hashed output name as the scripts (see the server's
+/// `assets`), so that it can be cached for good.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    let stylesheet = format!("/{}/{}.css", options.site_pkg_dir, options.output_name);
     #[cfg(feature = "ssr")]
     crate::backend::content_security_policy();
     view! {
@@ -40,6 +43,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <meta name="color-scheme" content="light dark"/>
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
+                <link rel="stylesheet" href=stylesheet/>
                 <HydrationScripts options/>
                 <MetaTags/>
             </head>
@@ -60,7 +64,6 @@ pub fn App() -> impl IntoView {
         }
     });
     view! {
-        <Stylesheet id="rollcall" href="/pkg/rollcall.css"/>
         <Title formatter=|text: String| if text.is_empty() { "Rollcall".to_string() } else { format!("{text} · Rollcall") }/>
         <Router>
             <Routes fallback=NotFound>

@@ -5,6 +5,7 @@
 //! → `domain` (the product's rules) → `store` (the only place with SQL).
 
 pub mod admin_http;
+pub mod assets;
 pub mod backend;
 pub mod cli;
 pub mod clock;

@@ -34,8 +34,9 @@ pub struct AppState {
 
 /// The whole HTTP application for `settings`, on an already migrated database.
 pub async fn build_app(settings: Settings, db: Db) -> AppResult<(Router, AppState)> {
+    let assets = crate::assets::Assets::load(&settings.site_root);
     let leptos_options = LeptosOptions::builder()
-        .output_name("rollcall")
+        .output_name(assets.leptos_output_name())
         .site_root(settings.site_root.to_string_lossy().to_string())
         .site_pkg_dir("pkg")
         .site_addr(settings.listen)
@@ -116,6 +117,11 @@ pub async fn build_app(settings: Settings, db: Db) -> AppResult<(Router, AppStat
     let routes = generate_route_list(App);
     let app = Router::new()
         .route("/healthz", get(web::healthz))
+        .merge(
+            Router::new()
+                .route("/pkg/{file}", get(crate::assets::serve))
+                .with_state(assets),
+        )
         .route("/readyz", get(web::readyz))
         .route("/live/activity", get(crate::admin_http::activity_stream))
         .route("/export/users.csv", get(crate::admin_http::users_csv))

@@ -713,8 +713,11 @@ pub struct MemberDelta {
     pub name: Option<String>,
 }
 
+/// Members are counted up to this many after a [`MemberDelta`].
+pub const MEMBER_COUNT_CAP: i64 = 10_000;
+
 /// A group after a [`MemberDelta`]: the group (its `members` not loaded) and how many members
-/// it has now.
+/// it has now, up to [`MEMBER_COUNT_CAP`].
 pub struct GroupChanged {
     pub group: GroupRecord,
     pub member_count: i64,
@@ -782,8 +785,10 @@ pub(crate) async fn change_group_members_in(
         .map(String::as_str)
         .filter(|m| present.contains(*m) && seen.insert(*m))
         .collect();
-    let before = store::groups::member_count(&mut *tx, id).await?;
-    let after = before + added.len() as i64 - removed.len() as i64;
+    // Counted far enough that "none left" is exact whatever is removed.
+    let cap = MEMBER_COUNT_CAP + removed.len() as i64;
+    let before = store::groups::member_count(&mut *tx, id, cap).await?;
+    let after = (before + added.len() as i64 - removed.len() as i64).min(MEMBER_COUNT_CAP);
     if builtin {
         user_rules::keep_an_active_admin(&mut *tx, account_id, &removed, AdminLoss::Demote).await?;
         if after == 0 {

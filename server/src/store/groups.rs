@@ -192,12 +192,13 @@ pub async fn members_among(
             => [group_id, user_ids])?)
 }
 
-/// How many members the group has.
-pub async fn member_count(db: impl Exec<'_>, group_id: &str) -> AppResult<i64> {
+/// How many members the group has, counting no further than `cap` (a count of 100,000 members
+/// is a 100,000-entry scan; what a caller needs to know is "none", "few" or "many").
+pub async fn member_count(db: impl Exec<'_>, group_id: &str, cap: i64) -> AppResult<i64> {
     Ok(sql!(db, fetch_one scalar i64,
-        sqlite: "SELECT COUNT(*) FROM group_members WHERE group_id = ?",
-        postgres: "SELECT COUNT(*) FROM group_members WHERE group_id = $1",
-        group_id,
+        sqlite: "SELECT COUNT(*) FROM (SELECT 1 FROM group_members WHERE group_id = ? LIMIT ?)",
+        postgres: "SELECT COUNT(*) FROM (SELECT 1 FROM group_members WHERE group_id = $1 LIMIT $2) AS m",
+        group_id, cap,
     )?)
 }
 

@@ -145,7 +145,10 @@ async fn open_sqlite(database_url: &str, opts: &OpenOptions) -> AppResult<Db> {
         .synchronous(SqliteSynchronous::Normal)
         .foreign_keys(true)
         .busy_timeout(Duration::from_secs(10))
-        .pragma("temp_store", "memory");
+        .pragma("temp_store", "memory")
+        // 16 MiB of page cache per connection instead of SQLite's 2 MiB: a million users'
+        // indexes are hundreds of MiB; deep SCIM pages measured 490 → 550/s at 1M users.
+        .pragma("cache_size", "-16384");
     let path = options.get_filename().to_path_buf();
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).map_err(|e| {
