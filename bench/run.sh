@@ -123,7 +123,7 @@ for phase in $PHASES; do
     cookie=$(curl -s -o /dev/null -D - -X POST -H "Origin: $url" --data "email=bench-admin%40bench.example&password=copper-lantern-river-77" "$url/api/login" \
       | sed -n 's/^[Ss]et-[Cc]ookie: \([^;]*\).*/\1/p' | tail -1)
     : > "$work/ui.out"
-    for page in "/users" "/users?q=user12345" "/users?q=grace" "/users?q=grace&status=active" "/users?status=suspended&sort=name" "/users?source=manual&sort=-created"; do
+    for page in "/users" "/users?q=user12345" "/users?q=grace" "/users?q=grace&status=active" "/users?q=grace&status=suspended" "/users?q=grace&status=active&sort=name" "/users?status=suspended&sort=name" "/users?source=manual&sort=-created"; do
       PAGE_PATH="$page" COOKIE="$cookie" wrk -t1 -c4 -d"${SECONDS_EACH}s" -s bench/ui.lua "$url" | tee -a "$work/ui.out"
     done
   else
