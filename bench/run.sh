@@ -10,6 +10,8 @@ cd "$(dirname "$0")/.."
 command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
 USERS=${USERS:-1000000}
 SECONDS_EACH=${SECONDS_EACH:-15}
+ACTIVITY_ROWS=${ACTIVITY_ROWS:-200000}
+AUDIT_EVENTS=${AUDIT_EVENTS:-1000000}
 ENGINE=${ENGINE:-sqlite}
 REPLICAS=${REPLICAS:-1}
 bin=target/release/rollcall
@@ -54,6 +56,11 @@ for k in $(seq 1 "$REPLICAS"); do
   urls+=("$u")
 done
 url=${urls[0]}
+# The bench administrator's session cookie, for the server-rendered pages.
+admin_cookie() {
+  curl -s -o /dev/null -D - -X POST -H "Origin: $url" --data "email=bench-admin%40bench.example&password=copper-lantern-river-77" "$url/api/login" \
+    | sed -n 's/^[Ss]et-[Cc]ookie: \([^;]*\).*/\1/p' | tail -1
+}
 base="$url/scim/account/$account"
 run() {
   if [ "$REPLICAS" = 1 ]; then
@@ -85,7 +92,7 @@ run() {
 }
 # The Users page first, on the users as seeded (the creates add 45,000 more at the front of the
 # e-mail order, none of which match a search term).
-PHASES=${PHASES:-ui create lookup paging toggle group bulk activity hangup}
+PHASES=${PHASES:-ui create lookup paging toggle group bulk activity logs hangup}
 for phase in $PHASES; do
   case $phase in
     create) echo "== POST /Users (creates)" ;;
@@ -94,6 +101,7 @@ for phase in $PHASES; do
     activity) echo "== Provisioning activity: every answered request recorded?" ;;
     hangup) echo "== Hang-up storm: 16 clients abandon creates and patches (FIN/RST, 0-25 ms), 4 s" ;;
     ui) echo "== Users page, server-side rendered, as a logged-in administrator (4 clients)" ;;
+    logs) echo "== Provisioning Activity ($ACTIVITY_ROWS rows) and Audit Log ($AUDIT_EVENTS events) pages with each filter (4 clients)" ;;
     paging) echo "== GET /Users?startIndex=N&count=100, N random up to $USERS (deep pages)" ;;
     group) echo "== A group of 100,000 members: GET it whole (4 clients), PATCH one member in or out (16)" ;;
     bulk) echo "== POST /Bulk of 1,000 creates vs 1,000 single POST /Users (one client)" ;;
@@ -120,18 +128,30 @@ for phase in $PHASES; do
   elif [ "$phase" = hangup ]; then
     python3 bench/hangup.py "$base" "$TOKEN" "$USERS" | tee "$work/hangup.out" || echo "HANGUP the server did not recover (see above)" | tee -a "$work/hangup.out"
   elif [ "$phase" = ui ]; then
-    cookie=$(curl -s -o /dev/null -D - -X POST -H "Origin: $url" --data "email=bench-admin%40bench.example&password=copper-lantern-river-77" "$url/api/login" \
-      | sed -n 's/^[Ss]et-[Cc]ookie: \([^;]*\).*/\1/p' | tail -1)
+    cookie=$(admin_cookie)
     : > "$work/ui.out"
     for page in "/users" "/users?q=user12345" "/users?q=grace" "/users?q=grace&status=active" "/users?q=grace&status=suspended" "/users?q=grace&status=active&sort=name" "/users?status=suspended&sort=name" "/users?source=manual&sort=-created"; do
       PAGE_PATH="$page" COOKIE="$cookie" wrk -t1 -c4 -d"${SECONDS_EACH}s" -s bench/ui.lua "$url" | tee -a "$work/ui.out"
+    done
+  elif [ "$phase" = logs ]; then
+    python3 bench/seed_logs.py "$seed_target" "$account" "$ACTIVITY_ROWS" "$AUDIT_EVENTS"
+    echo "activity rows: $(sql 'select count(*) from scim_requests'), audit events: $(sql 'select count(*) from audit_events')"
+    cookie=$(admin_cookie)
+    : > "$work/logs.out"
+    # Every filter alone and the combinations whose matches are rarest in the seeded mix.
+    for page in "/activity" "/activity?outcome=failure" "/activity?outcome=success" "/activity?method=DELETE" "/activity?resource=Group" \
+        "/activity?method=GET&resource=Group" "/activity?outcome=failure&method=DELETE" "/activity?outcome=failure&method=PATCH&resource=Group"; do
+      MARKER='data-id=|No SCIM requests match' PAGE_PATH="$page" COOKIE="$cookie" wrk -t1 -c4 -d"${SECONDS_EACH}s" -s bench/ui.lua "$url" | tee -a "$work/logs.out"
+    done
+    for page in "/audit" "/audit?category=sso" "/audit?category=api_key" "/audit?actor=system" "/audit?category=group&actor=system" "/audit?category=sso&actor=user" "/audit?category=session&actor=api_key"; do
+      MARKER='data-action=|Nothing recorded yet' PAGE_PATH="$page" COOKIE="$cookie" wrk -t1 -c4 -d"${SECONDS_EACH}s" -s bench/ui.lua "$url" | tee -a "$work/logs.out"
     done
   else
     run "$phase"
   fi
   touch "$work/$phase.out"
 done
-for phase in create lookup paging toggle group-get group-patch bulk activity hangup ui; do touch "$work/$phase.out"; done
+for phase in create lookup paging toggle group-get group-patch bulk activity logs hangup ui; do touch "$work/$phase.out"; done
 created=$(sql "select count(*) from users where user_name like 'new-%'")
 echo
 echo "summary ($ENGINE, $REPLICAS server(s), 16 clients, ${SECONDS_EACH}s each, $USERS seeded users):"
@@ -144,5 +164,6 @@ printf '  active toggles/s %s  p50 %s  p99 %s  non-2xx %s\n' "$(awk '/Requests\/
 sed 's/^ACTIVITY /  activity log /' "$work/activity.out"
 sed 's/^HANGUP /  hang-up storm /' "$work/hangup.out"
 grep '^UI ' "$work/ui.out" | sed 's/^UI /  users page /' || true
+grep '^UI ' "$work/logs.out" | sed 's/^UI /  log page /' || true
 wasm=target/site/pkg/rollcall_bg.wasm
 [ -f "$wasm" ] && printf '  WASM (release)  %s KiB raw, %s KiB gzipped (gzip -9)\n' "$(( $(stat -c %s "$wasm") / 1024 ))" "$(( $(gzip -9 -c "$wasm" | wc -c) / 1024 ))"

@@ -1,4 +1,4 @@
--- The Users page as a browser asks for it (server-side rendered HTML), logged in as an
+-- A server-rendered page (the Users page by default) as a browser asks for it (server-side rendered HTML), logged in as an
 -- administrator. PAGE_PATH and COOKIE come from the environment; prints p50/p95/p99 and how
 -- many answers were not a 200 page with user rows.
 wrk.method = "GET"
@@ -11,9 +11,14 @@ local threads = {}
 function setup(thread) table.insert(threads, thread) end
 function init(args) bad = 0 end
 
--- A page without user rows (e.g. an error panel) counts as bad.
+-- A page without its rows (e.g. an error panel) counts as bad: MARKER lists, separated by
+-- "|", texts of which every good answer has one (default: a user row of the Users page).
+local markers = {}
+for m in string.gmatch(os.getenv("MARKER") or "data-email", "[^|]+") do table.insert(markers, m) end
 function response(status, headers, body)
-  if status ~= 200 or not string.find(body, "data-email", 1, true) then bad = bad + 1 end
+  local good = false
+  for _, m in ipairs(markers) do good = good or string.find(body, m, 1, true) ~= nil end
+  if status ~= 200 or not good then bad = bad + 1 end
 end
 
 function done(summary, latency, requests)

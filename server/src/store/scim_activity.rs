@@ -189,8 +189,10 @@ pub struct ActivityFilter {
     pub before: Option<i64>,
 }
 
-/// The newest entries of an account matching `f`, newest first (walks `scim_requests_account`;
-/// the table is bounded by the retention settings).
+/// The newest entries of an account matching `f`, newest first. Each filter has an index in id
+/// order (migration 0011: `scim_requests_failed` / `_succeeded` are partial indexes whose
+/// conditions are the terms written below, word for word; `_method`, `_resource`), so a rare
+/// value is read from its own index instead of by skipping the rest of the account.
 pub async fn page(
     db: &Db,
     account_id: &str,

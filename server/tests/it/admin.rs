@@ -699,3 +699,123 @@ async fn many_matches_walk_the_sort_order_and_page_the_same_way() {
     assert_eq!(rare["total"], 10);
     assert_eq!(emails(&rare)[0], "bulk00010@example.com");
 }
+
+/// The two logs' filters, alone and combined, on the pages' server functions: every entry
+/// shown matches, the rare ones are found among common ones, newest first (each filter reads
+/// an index of its own since migration 0011; the figures at scale are in docs/benchmarks.md).
+#[tokio::test]
+async fn the_log_filters_find_rare_entries_among_common_ones() {
+    let f = fixture();
+    let admin = admin_client(&f).await;
+    for n in 0..12 {
+        let r = f
+            .scim
+            .get(&format!(
+                "/Users?filter=userName%20eq%20%22nobody{n}%40example.com%22"
+            ))
+            .await;
+        assert_eq!(r.status, 200);
+    }
+    let group = f
+        .scim
+        .post(
+            "/Groups",
+            json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "displayName": "Filters"}),
+        )
+        .await;
+    assert_eq!(group.status, 201, "{}", group.body);
+    let gone = f
+        .scim
+        .delete("/Users/0190a0a0-0000-7000-8000-000000000000")
+        .await;
+    assert_eq!(gone.status, 404);
+    // The recorder writes in batches: wait for all 14 requests.
+    let activity = |form: Vec<(&'static str, &'static str)>| {
+        let (server, admin) = (&f.server, &admin);
+        async move {
+            let (status, page) = post(server, admin, "/api/activity", &form).await;
+            assert_eq!(status, 200, "{page}");
+            page["items"].as_array().unwrap().clone()
+        }
+    };
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while activity(vec![]).await.len() < 14 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "activity rows not written"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    let failed = activity(vec![("query[outcome]", "failure")]).await;
+    assert_eq!(failed.len(), 1, "{failed:?}");
+    assert_eq!(failed[0]["method"], "DELETE");
+    assert_eq!(failed[0]["status"], 404);
+    let ok = activity(vec![("query[outcome]", "success")]).await;
+    assert_eq!(ok.len(), 13);
+    assert!(ok.iter().all(|i| i["outcome"] == "success"));
+    let ids: Vec<i64> = ok.iter().map(|i| i["id"].as_i64().unwrap()).collect();
+    assert!(ids.windows(2).all(|w| w[0] > w[1]), "newest first: {ids:?}");
+    let gets = activity(vec![("query[method]", "GET")]).await;
+    assert_eq!(gets.len(), 12);
+    let groups = activity(vec![("query[resource]", "Group")]).await;
+    assert_eq!(groups.len(), 1);
+    assert_eq!(groups[0]["method"], "POST");
+    assert!(
+        activity(vec![("query[method]", "GET"), ("query[resource]", "Group")])
+            .await
+            .is_empty()
+    );
+    let both = activity(vec![
+        ("query[outcome]", "failure"),
+        ("query[method]", "DELETE"),
+    ])
+    .await;
+    assert_eq!(both.len(), 1);
+    assert!(activity(vec![
+        ("query[outcome]", "failure"),
+        ("query[method]", "POST")
+    ])
+    .await
+    .is_empty());
+    // Paging within a filter: entries older than the newest GET are the other 11.
+    let before = gets[0]["id"].as_i64().unwrap().to_string();
+    let (_, older) = post(
+        &f.server,
+        &admin,
+        "/api/activity",
+        &[("query[method]", "GET"), ("query[before]", &before)],
+    )
+    .await;
+    assert_eq!(older["items"].as_array().unwrap().len(), 11);
+
+    let audit = |form: Vec<(&'static str, &'static str)>| {
+        let (server, admin) = (&f.server, &admin);
+        async move {
+            let (status, page) = post(server, admin, "/api/audit", &form).await;
+            assert_eq!(status, 200, "{page}");
+            page["items"].as_array().unwrap().clone()
+        }
+    };
+    let all = audit(vec![]).await;
+    let group_events = audit(vec![("query[category]", "group")]).await;
+    assert_eq!(group_events.len(), 1, "{group_events:?}");
+    assert_eq!(group_events[0]["action"], "group.provisioned");
+    let by_key = audit(vec![("query[actor]", "api_key")]).await;
+    assert!(by_key.iter().any(|e| e["action"] == "group.provisioned"));
+    assert!(by_key.len() < all.len(), "{all:?}");
+    let key_groups = audit(vec![
+        ("query[category]", "group"),
+        ("query[actor]", "api_key"),
+    ])
+    .await;
+    assert_eq!(key_groups.len(), 1);
+    assert!(
+        audit(vec![("query[category]", "group"), ("query[actor]", "user")])
+            .await
+            .is_empty()
+    );
+    for e in audit(vec![("query[category]", "user")]).await {
+        assert!(e["action"].as_str().unwrap().starts_with("user."), "{e}");
+    }
+}
