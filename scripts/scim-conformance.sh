@@ -12,6 +12,8 @@ bin=target/release/rollcall
 work=$(mktemp -d)
 pids=()
 cleanup() {
+  # serve() runs in a command substitution (a subshell): its servers' pids are in a file.
+  [ -f "$work/pids" ] && while read -r p; do pids+=("$p"); done < "$work/pids"
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
   [ "$mode" = replicas ] && scripts/pg-temp.sh stop "$work/pg"
   rm -rf "$work"
@@ -23,7 +25,7 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 serve() {
   local name=$1; shift
   "$bin" serve "$@" > "$work/$name.out" 2> "$work/$name.err" &
-  pids+=($!)
+  echo $! >> "$work/pids"
   local url=""
   for _ in $(seq 1 100); do
     url=$(sed -n 's/^Rollcall listening on //p' "$work/$name.out")

@@ -94,6 +94,19 @@ impl From<sqlx::Error> for AppError {
     }
 }
 
+/// The SQLite point reads that run without sqlx (`store::inline`): busy is busy (503), anything
+/// else is ours (500, logged with its reason).
+impl From<rusqlite::Error> for AppError {
+    fn from(e: rusqlite::Error) -> Self {
+        match e.sqlite_error_code() {
+            Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked) => {
+                AppError::Busy("the database is busy; try again in a moment".into())
+            }
+            _ => AppError::Internal(format!("database read failed: {e}")),
+        }
+    }
+}
+
 /// Is `e` the database being out of reach (rather than refusing a statement)?
 pub fn out_of_reach(e: &sqlx::Error) -> bool {
     matches!(

@@ -19,9 +19,33 @@ use std::sync::Arc;
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, SessionManagerLayer};
 
-/// Everything a request handler may need.
-#[derive(Clone, axum::extract::FromRef)]
-pub struct AppState {
+/// Everything a request handler may need: one shared [`Shared`], so that the clone every
+/// middleware layer and extractor makes is one reference count, not twenty (the profile of a
+/// SCIM lookup had ~4 % of its CPU in cloning and dropping the fields one by one).
+#[derive(Clone)]
+pub struct AppState(Arc<Shared>);
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+impl axum::extract::FromRef<AppState> for LeptosOptions {
+    fn from_ref(state: &AppState) -> Self {
+        state.leptos_options.clone()
+    }
+}
+
+impl axum::extract::FromRef<AppState> for Db {
+    fn from_ref(state: &AppState) -> Self {
+        state.db.clone()
+    }
+}
+
+/// The fields of [`AppState`].
+pub struct Shared {
     pub leptos_options: LeptosOptions,
     pub db: Db,
     pub settings: Arc<Settings>,
@@ -73,7 +97,7 @@ pub async fn build_app(settings: Settings, db: Db) -> AppResult<(Router, AppStat
             keys.apply(notice);
         }
     });
-    let state = AppState {
+    let state = AppState(Arc::new(Shared {
         leptos_options: leptos_options.clone(),
         db: db.clone(),
         settings: Arc::new(settings.clone()),
@@ -82,7 +106,7 @@ pub async fn build_app(settings: Settings, db: Db) -> AppResult<(Router, AppStat
         keys,
         mailer: mailer.clone(),
         limiter: limiter.clone(),
-    };
+    }));
 
     let session_store = crate::store::sessions::DbSessionStore::new(db.clone());
     tokio::spawn({

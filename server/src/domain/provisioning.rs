@@ -298,7 +298,7 @@ pub(crate) async fn create_user_in(
 }
 
 pub async fn get_user(db: &Db, account_id: &str, id: &str) -> AppResult<UserRecord> {
-    store::users::get_record(db, account_id, id)
+    store::users::get_for_read(db, account_id, id)
         .await?
         .ok_or_else(|| user_not_found(id))
 }

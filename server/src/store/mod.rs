@@ -7,6 +7,7 @@ pub mod api_keys;
 pub mod audit;
 pub mod directory;
 pub mod groups;
+pub mod inline;
 pub mod invites;
 pub mod outbox;
 pub mod saml;
@@ -29,10 +30,8 @@ use crate::clock::Clock;
 use crate::error::{AppError, AppResult};
 use futures_util::future::BoxFuture;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous,
-};
-use sqlx::{Executor, SqlitePool};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::SqlitePool;
 use std::str::FromStr;
 use std::time::Duration;
 pub use writer::{Conn, Link, Writer};
@@ -43,6 +42,8 @@ pub use writer::{Conn, Link, Writer};
 #[derive(Clone, Debug)]
 pub struct Db {
     read: Readers,
+    /// SQLite only: point reads on the caller's thread (see [`inline`]).
+    inline: Option<std::sync::Arc<inline::InlineReaders>>,
     writer: Writer,
     clock: Clock,
     lead: leader::Leadership,
@@ -178,15 +179,23 @@ async fn open_sqlite(database_url: &str, opts: &OpenOptions) -> AppResult<Db> {
     )
     .await?;
     drop(migrating);
+    // One round trip to a connection's sqlx worker thread per read, not three: each is a
+    // futex wake and a context switch either way, and they were most of a lookup's CPU
+    // (docs/benchmarks.md, the profile). So no ping before handing a connection out (a local
+    // file cannot hang up), and no probe statement when it comes back: a reader runs single
+    // statements only (`exec::Exec`), the writer alone issues `BEGIN`, and a `Transaction`
+    // dropped on a reader is rolled back by sqlx before the connection is used again (tested
+    // below).
     let read = SqlitePoolOptions::new()
         .max_connections(opts.readers.max(1))
-        .after_release(released_clean)
+        .test_before_acquire(false)
         .connect_with(options.pragma("query_only", "ON"))
         .await
         .map_err(cannot_open)?;
     tokio::spawn(checkpoint::run(read.clone(), writer.watch()));
     Ok(Db {
         read: Readers::Sqlite(read),
+        inline: Some(std::sync::Arc::new(inline::InlineReaders::new(&path))),
         writer,
         clock: opts.clock.clone(),
         lead: leader::Leadership::always(),
@@ -244,6 +253,7 @@ async fn open_postgres(database_url: &str, opts: &OpenOptions) -> AppResult<Db> 
     let lead = leader::Leadership::compete(options, writer.watch());
     Ok(Db {
         read: Readers::Postgres(read),
+        inline: None,
         writer,
         clock: opts.clock.clone(),
         lead,
@@ -289,27 +299,6 @@ impl Drop for MigrationLock {
     }
 }
 
-/// Defence in depth for the reader pool: a connection must come back in autocommit mode. If
-/// one is returned inside a transaction (a cancelled `BEGIN`), it is rolled back and closed,
-/// loudly, instead of pinning an old snapshot for whoever gets it next. `ROLLBACK` outside a
-/// transaction is an error, so the probe costs one statement and changes nothing when clean.
-pub(crate) fn released_clean(
-    conn: &mut SqliteConnection,
-    _: sqlx::pool::PoolConnectionMetadata,
-) -> BoxFuture<'_, Result<bool, sqlx::Error>> {
-    Box::pin(async move {
-        match conn.execute("ROLLBACK").await {
-            Err(_) => Ok(true),
-            Ok(_) => {
-                tracing::error!(
-                    "a database connection was returned inside an open transaction; rolled back and closed"
-                );
-                Ok(false)
-            }
-        }
-    })
-}
-
 impl Db {
     /// Runs `work` on the writer (in a savepoint of a group commit) and returns its committed
     /// result; [`AppError::Busy`] at once when the write queue is full. See [`writer`].
@@ -341,6 +330,11 @@ impl Db {
     /// The reader pool (read-only connections).
     pub fn readers(&self) -> &Readers {
         &self.read
+    }
+
+    /// The point-read pool (SQLite only).
+    pub fn inline(&self) -> Option<&inline::InlineReaders> {
+        self.inline.as_deref()
     }
 
     /// Which engine this is.
@@ -514,18 +508,16 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_reader_returned_inside_a_transaction_is_rolled_back_and_closed() {
+    async fn a_transaction_dropped_on_a_reader_is_rolled_back_before_its_next_use() {
         let (_dir, db) = one_reader().await;
-        let mut conn = sqlite(&db).acquire().await.unwrap();
-        sqlx::query("BEGIN").execute(&mut *conn).await.unwrap();
+        let mut tx = sqlite(&db).begin().await.unwrap();
         sqlx::query("SELECT COUNT(*) FROM accounts")
-            .execute(&mut *conn)
+            .execute(&mut *tx)
             .await
             .unwrap();
-        drop(conn); // back to the pool inside the transaction, as a cancelled request would
-        tokio::time::sleep(Duration::from_millis(100)).await;
-        // With one reader, whoever acquires next would be inside that transaction (and BEGIN
-        // would fail with "cannot start a transaction within a transaction").
+        drop(tx); // not committed, as when the request holding it is cancelled
+                  // With one reader, whoever acquires next would be inside that transaction (and BEGIN
+                  // would fail with "cannot start a transaction within a transaction").
         let mut next = sqlite(&db).acquire().await.unwrap();
         sqlx::query("BEGIN").execute(&mut *next).await.unwrap();
         sqlx::query("ROLLBACK").execute(&mut *next).await.unwrap();

@@ -75,6 +75,10 @@ impl Fragment {
 pub struct SqlWhere {
     pub sqlite: Fragment,
     pub postgres: Fragment,
+    /// The filter is one equality on a column unique per account (`userName`, `emails`, `id`
+    /// of Users): at most one row, found through a unique index. Such a read is run on the
+    /// request's own thread on SQLite (`store::inline`).
+    pub point: bool,
 }
 
 impl SqlWhere {
@@ -183,7 +187,27 @@ pub fn sort_column(resource: Resource, path: &AttrPath) -> AppResult<&'static st
 pub fn compile(filter: &Filter, resource: Resource) -> AppResult<SqlWhere> {
     let mut out = SqlWhere::default();
     emit(filter, resource, None, &mut out)?;
+    out.point = is_point(filter, resource);
     Ok(out)
+}
+
+/// See [`SqlWhere::point`]. The column names match `column`'s; `emails` is unique per account
+/// (`users_account_email`), as are `userName` and `id`.
+fn is_point(filter: &Filter, resource: Resource) -> bool {
+    match (resource, filter) {
+        (
+            Resource::Users,
+            Filter::Compare {
+                path,
+                op: CompareOp::Eq,
+                ..
+            },
+        ) => matches!(
+            column(resource, path, None),
+            Ok(Kind::LowerText("u.user_name_norm" | "u.email_norm") | Kind::Exact("u.id"))
+        ),
+        _ => false,
+    }
 }
 
 fn emit(
@@ -434,6 +458,33 @@ mod tests {
         assert_eq!(w.sqlite.sqlite(), "u.user_name_norm = ?");
         assert_eq!(w.postgres.postgres(2), "u.user_name_norm = $2");
         assert_eq!(w.sqlite.binds, vec![Bind::Text("ada@example.com".into())]);
+    }
+
+    #[test]
+    fn only_one_equality_on_a_unique_user_column_is_a_point_read() {
+        for f in [
+            r#"userName eq "ada@example.com""#,
+            r#"urn:ietf:params:scim:schemas:core:2.0:User:userName eq "ada""#,
+            r#"emails eq "ada@example.com""#,
+            r#"emails.value eq "ada@example.com""#,
+            r#"id eq "0190a0a0-0000-7000-8000-000000000001""#,
+        ] {
+            assert!(sql(f, Resource::Users).point, "{f}");
+        }
+        for f in [
+            r#"userName sw "ada""#,
+            r#"userName ne "ada""#,
+            r#"externalId eq "x""#,
+            r#"name.familyName eq "Lovelace""#,
+            r#"userName eq "a" or userName eq "b""#,
+            r#"userName eq "a" and active eq true"#,
+            r#"not (userName eq "a")"#,
+            r#"emails[value eq "ada@example.com"]"#,
+        ] {
+            assert!(!sql(f, Resource::Users).point, "{f}");
+        }
+        assert!(!sql(r#"displayName eq "Admins""#, Resource::Groups).point);
+        assert!(!sql(r#"id eq "x""#, Resource::Groups).point);
     }
 
     #[test]

@@ -254,6 +254,46 @@ pub async fn get_record(
     )?)
 }
 
+/// One user by id for a read that answers a request (`GET /Users/{id}`): on SQLite a point
+/// read on this thread (`store::inline`), else [`get_record`] on the readers.
+pub async fn get_for_read(
+    db: &crate::store::Db,
+    account_id: &str,
+    id: &str,
+) -> AppResult<Option<UserRecord>> {
+    use rusqlite::OptionalExtension;
+    match db.inline() {
+        Some(inline) => inline.read(|c| {
+            c.prepare_cached(&format!(
+                "SELECT {RECORD_COLUMNS} FROM users u WHERE u.account_id = ? AND u.id = ?"
+            ))?
+            .query_row([account_id, id], record_from_row)
+            .optional()
+        }),
+        None => get_record(db, account_id, id).await,
+    }
+}
+
+/// A [`UserRecord`] from a row of [`RECORD_COLUMNS`], read by rusqlite.
+fn record_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<UserRecord> {
+    use crate::store::inline::word;
+    Ok(UserRecord {
+        id: row.get(0)?,
+        user_name: row.get(1)?,
+        email: row.get(2)?,
+        first_name: row.get(3)?,
+        last_name: row.get(4)?,
+        status: word(row, 5)?,
+        source: word(row, 6)?,
+        external_id: row.get(7)?,
+        emails_json: row.get(8)?,
+        display_name: row.get(9)?,
+        created_at: row.get(10)?,
+        updated_at: row.get(11)?,
+        version: row.get(12)?,
+    })
+}
+
 /// Does the user have a password (i.e. signed up)?
 pub async fn has_password(db: impl Exec<'_>, account_id: &str, id: &str) -> AppResult<bool> {
     let found: Option<i64> = sql!(db, fetch_optional scalar _,
@@ -336,6 +376,9 @@ pub async fn list(
     limit: i64,
     offset: i64,
 ) -> AppResult<(i64, Vec<UserRecord>)> {
+    if let (true, Some(inline)) = (filter.point, db.inline()) {
+        return list_point(inline, account_id, filter, order_by, limit, offset);
+    }
     crate::store::page(
         db,
         RECORD_COLUMNS,
@@ -348,6 +391,45 @@ pub async fn list(
         offset,
     )
     .await
+}
+
+/// [`list`] for a point filter on SQLite (`userName eq`, the IdP's lookup before every
+/// change): the same statements as `store::page`, on this thread (`store::inline`).
+fn list_point(
+    inline: &crate::store::inline::InlineReaders,
+    account_id: &str,
+    filter: &crate::store::scim_query::SqlWhere,
+    order_by: &str,
+    limit: i64,
+    offset: i64,
+) -> AppResult<(i64, Vec<UserRecord>)> {
+    let from = format!(
+        "users u WHERE u.account_id = ? AND ({})",
+        filter.sqlite.sqlite()
+    );
+    let binds = crate::store::inline::values(account_id, &filter.sqlite);
+    inline.read(|c| {
+        let mut rows = Vec::new();
+        if limit > 0 {
+            let mut paged = binds.clone();
+            paged.extend([limit.into(), offset.into()]);
+            rows = c
+                .prepare_cached(&format!(
+                    "SELECT {RECORD_COLUMNS} FROM {from} ORDER BY {order_by} LIMIT ? OFFSET ?"
+                ))?
+                .query_map(rusqlite::params_from_iter(paged), record_from_row)?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+        }
+        // As `store::page`: a first page that is not full is the total.
+        let fits = i64::try_from(rows.len()).unwrap_or(i64::MAX);
+        if offset == 0 && limit > 0 && fits < limit {
+            return Ok((fits, rows));
+        }
+        let total = c
+            .prepare_cached(&format!("SELECT COUNT(*) FROM {from}"))?
+            .query_row(rusqlite::params_from_iter(binds), |r| r.get(0))?;
+        Ok((total, rows))
+    })
 }
 
 /// A row of the administrator's user list.
