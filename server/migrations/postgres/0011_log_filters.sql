@@ -3,6 +3,7 @@ CREATE INDEX scim_requests_failed ON scim_requests (account_id, id DESC) WHERE o
 CREATE INDEX scim_requests_succeeded ON scim_requests (account_id, id DESC) WHERE outcome = 'success';
 CREATE INDEX scim_requests_method ON scim_requests (account_id, method, id DESC);
 CREATE INDEX scim_requests_resource ON scim_requests (account_id, resource_type, id DESC);
+CREATE INDEX scim_requests_resource_method ON scim_requests (account_id, resource_type, method, id DESC);
 
 ALTER TABLE audit_events ADD COLUMN category TEXT COLLATE "C"
     GENERATED ALWAYS AS (split_part(action, '.', 1)) STORED;

@@ -11,6 +11,8 @@ CREATE INDEX scim_requests_failed ON scim_requests (account_id, id DESC) WHERE o
 CREATE INDEX scim_requests_succeeded ON scim_requests (account_id, id DESC) WHERE outcome = 'success';
 CREATE INDEX scim_requests_method ON scim_requests (account_id, method, id DESC);
 CREATE INDEX scim_requests_resource ON scim_requests (account_id, resource_type, id DESC);
+-- Resource and method together (an IdP's GETs of groups among its many GETs of users).
+CREATE INDEX scim_requests_resource_method ON scim_requests (account_id, resource_type, method, id DESC);
 
 -- The audit category is the action's prefix (`user.suspended` → `user`): a column of its own
 -- (computed, never written) so that one category is one index range in id order.

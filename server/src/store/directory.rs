@@ -206,11 +206,13 @@ fn push_filter<'a, DB: Engine>(
 }
 
 /// Walks at most `scan` users that pass the filters and says how many it walked (up to
-/// `scan + 1`) and how many of those match the search term.
+/// `scan + 1`) and how many of those match the search term. `walk` is `MatchesFirst` for any
+/// order (the filters' index), or `SortOrder(key)` for the first users in that order.
 pub async fn bounded_count(
     db: impl Exec<'_>,
     account_id: &str,
     filter: &UserFilter,
+    walk: Plan,
     scan: i64,
 ) -> AppResult<(i64, i64)> {
     let only_filters = UserFilter {
@@ -227,7 +229,10 @@ pub async fn bounded_count(
             });
             push_term_match(&mut q, filter.search.trim());
             q.push(" AS m");
-            push_filter(&mut q, account_id, &only_filters, Plan::MatchesFirst);
+            push_filter(&mut q, account_id, &only_filters, walk);
+            if let Plan::SortOrder(key) = walk {
+                q.push(format!(" ORDER BY {}, u.id", column(key)));
+            }
             q.push(" LIMIT ").push_bind(scan + 1).push(") AS walked");
             q
         },

@@ -117,12 +117,27 @@ async fn the_users_page_planner_answers_the_same_on_both_engines() {
                 // Which rows a capped walk visits is the engine's choice; walking them all,
                 // the counts are facts.
                 let bounded = (
-                    bounded_count(&sqlite, &account, &filter, 1000)
+                    bounded_count(&sqlite, &account, &filter, Plan::MatchesFirst, 1000)
                         .await
                         .unwrap(),
-                    bounded_count(&pg, &account, &filter, 1000).await.unwrap(),
+                    bounded_count(&pg, &account, &filter, Plan::MatchesFirst, 1000)
+                        .await
+                        .unwrap(),
                 );
                 assert_eq!(bounded.0, bounded.1, "bounded count of {filter:?}");
+                // The start of a sort order (the planner's probe) is the same rows on both.
+                for sort in [SortKey::Email, SortKey::Name, SortKey::Created] {
+                    let walk = Plan::SortOrder(sort);
+                    let early = (
+                        bounded_count(&sqlite, &account, &filter, walk, 7)
+                            .await
+                            .unwrap(),
+                        bounded_count(&pg, &account, &filter, walk, 7)
+                            .await
+                            .unwrap(),
+                    );
+                    assert_eq!(early.0, early.1, "start of {sort:?} for {filter:?}");
+                }
                 if !search.is_empty() {
                     let breadth = (
                         search_breadth(&sqlite, &account, search, 10).await.unwrap(),
