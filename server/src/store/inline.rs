@@ -9,10 +9,12 @@
 //! library as sqlx's, `libsqlite3-sys` bundled), `query_only` like sqlx's readers, statements
 //! prepared once per connection.
 //!
-//! Only reads bounded by a unique index come here (`SqlWhere::point`, a user by id): a
-//! request never holds a runtime thread for a scan. Everything else — filters that can scan,
-//! counts, the Users page, every PostgreSQL read — stays on sqlx's reader pool. Each statement
-//! runs in autocommit and so sees every committed write, as sqlx's readers do.
+//! Only reads whose work is bounded come here: a unique-index probe (`SqlWhere::point`, a user
+//! by id) and a SCIM page in the default order (`users::page_by_position`: the paging ranges'
+//! sums, at most one range skipped, at most 1,000 rows — a few milliseconds at worst). A
+//! request never holds a runtime thread for a scan: filters that can scan, counts, the Users
+//! page and every PostgreSQL read stay on sqlx's reader pool. Each statement runs in
+//! autocommit and so sees every committed write, as sqlx's readers do.
 
 use crate::error::AppResult;
 use crate::store::scim_query::{Bind, Fragment};

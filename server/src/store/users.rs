@@ -82,8 +82,11 @@ pub async fn page_by_position(
     limit: i64,
     offset: i64,
 ) -> AppResult<(i64, Vec<UserRecord>)> {
+    if let Some(inline) = db.inline() {
+        return page_by_position_inline(inline, account_id, limit, offset);
+    }
     let total: i64 = sql!(db, fetch_one scalar i64,
-        sqlite: "SELECT COALESCE(SUM(n), 0) FROM user_pages WHERE account_id = ?",
+        sqlite: PAGES_TOTAL,
         postgres: "SELECT COALESCE(SUM(n), 0)::BIGINT FROM user_pages WHERE account_id = $1",
         account_id,
     )?;
@@ -91,16 +94,7 @@ pub async fn page_by_position(
         return Ok((total, Vec::new()));
     }
     let rows = sql!(db, fetch_all as _,
-        sqlite: &format!(
-            "WITH pos AS (
-                 SELECT first_id, before FROM (
-                     SELECT first_id, SUM(n) OVER (ORDER BY first_id) - n AS before
-                     FROM user_pages WHERE account_id = ?1) AS ranges
-                 WHERE before <= ?2 ORDER BY first_id DESC LIMIT 1)
-             SELECT {RECORD_COLUMNS} FROM users u
-             WHERE u.account_id = ?1 AND u.id >= (SELECT first_id FROM pos)
-             ORDER BY u.id LIMIT ?3 OFFSET (SELECT ?2 - before FROM pos)"
-        ),
+        sqlite: &page_at_position_sqlite(),
         postgres: &format!(
             "WITH pos AS (
                  SELECT first_id, before FROM (
@@ -114,6 +108,49 @@ pub async fn page_by_position(
         account_id, offset, limit,
     )?;
     Ok((total, rows))
+}
+
+const PAGES_TOTAL: &str = "SELECT COALESCE(SUM(n), 0) FROM user_pages WHERE account_id = ?";
+
+/// [`page_by_position`]'s page statement on SQLite: `?1` account, `?2` offset, `?3` limit.
+fn page_at_position_sqlite() -> String {
+    format!(
+        "WITH pos AS (
+             SELECT first_id, before FROM (
+                 SELECT first_id, SUM(n) OVER (ORDER BY first_id) - n AS before
+                 FROM user_pages WHERE account_id = ?1) AS ranges
+             WHERE before <= ?2 ORDER BY first_id DESC LIMIT 1)
+         SELECT {RECORD_COLUMNS} FROM users u
+         WHERE u.account_id = ?1 AND u.id >= (SELECT first_id FROM pos)
+         ORDER BY u.id LIMIT ?3 OFFSET (SELECT ?2 - before FROM pos)"
+    )
+}
+
+/// [`page_by_position`] on SQLite's point-read pool (`store::inline`): bounded work (the
+/// ranges' sums, at most one range's users skipped, at most `limit` ≤ 1,000 rows read), and
+/// a hundred rows are a hundred messages from sqlx's worker thread otherwise.
+fn page_by_position_inline(
+    inline: &crate::store::inline::InlineReaders,
+    account_id: &str,
+    limit: i64,
+    offset: i64,
+) -> AppResult<(i64, Vec<UserRecord>)> {
+    inline.read(|c| {
+        let total: i64 = c
+            .prepare_cached(PAGES_TOTAL)?
+            .query_row([account_id], |r| r.get(0))?;
+        if limit <= 0 || offset >= total {
+            return Ok((total, Vec::new()));
+        }
+        let rows = c
+            .prepare_cached(&page_at_position_sqlite())?
+            .query_map(
+                rusqlite::params![account_id, offset, limit],
+                record_from_row,
+            )?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok((total, rows))
+    })
 }
 
 /// The INSERT of [`insert`].
