@@ -56,7 +56,9 @@ impl InlineReaders {
             &self.path,
             OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )?;
-        c.busy_timeout(Duration::from_secs(10))?;
+        // Short: a wait here holds a runtime thread (WAL readers are almost never busy; if one
+        // is, the request is answered 503 rather than stalling others on this thread).
+        c.busy_timeout(Duration::from_secs(1))?;
         c.pragma_update(None, "query_only", "ON")?;
         c.pragma_update(None, "cache_size", -16384)?;
         c.set_prepared_statement_cache_capacity(32);

@@ -5,6 +5,7 @@ use crate::error::AppResult;
 use crate::sql;
 use crate::store::groups::ADMIN_BUILTIN;
 use crate::vocab::{Source, UserStatus};
+use std::sync::LazyLock;
 
 pub struct NewUser<'a> {
     pub id: &'a str,
@@ -94,7 +95,7 @@ pub async fn page_by_position(
         return Ok((total, Vec::new()));
     }
     let rows = sql!(db, fetch_all as _,
-        sqlite: &page_at_position_sqlite(),
+        sqlite: &PAGE_AT_POSITION_SQLITE,
         postgres: &format!(
             "WITH pos AS (
                  SELECT first_id, before FROM (
@@ -113,7 +114,7 @@ pub async fn page_by_position(
 const PAGES_TOTAL: &str = "SELECT COALESCE(SUM(n), 0) FROM user_pages WHERE account_id = ?";
 
 /// [`page_by_position`]'s page statement on SQLite: `?1` account, `?2` offset, `?3` limit.
-fn page_at_position_sqlite() -> String {
+static PAGE_AT_POSITION_SQLITE: LazyLock<String> = LazyLock::new(|| {
     format!(
         "WITH pos AS (
              SELECT first_id, before FROM (
@@ -124,7 +125,7 @@ fn page_at_position_sqlite() -> String {
          WHERE u.account_id = ?1 AND u.id >= (SELECT first_id FROM pos)
          ORDER BY u.id LIMIT ?3 OFFSET (SELECT ?2 - before FROM pos)"
     )
-}
+});
 
 /// [`page_by_position`] on SQLite's point-read pool (`store::inline`): bounded work (the
 /// ranges' sums, at most one range's users skipped, at most `limit` ≤ 1,000 rows read), and
@@ -143,7 +144,7 @@ fn page_by_position_inline(
             return Ok((total, Vec::new()));
         }
         let rows = c
-            .prepare_cached(&page_at_position_sqlite())?
+            .prepare_cached(&PAGE_AT_POSITION_SQLITE)?
             .query_map(
                 rusqlite::params![account_id, offset, limit],
                 record_from_row,
@@ -275,15 +276,19 @@ pub struct UserRecord {
 const RECORD_COLUMNS: &str =
     "u.id, u.user_name, u.email, u.first_name, u.last_name, u.status, u.source, u.external_id, u.emails_json, u.display_name, u.created_at, u.updated_at, u.version";
 
+/// [`get_record`]'s statement on SQLite, shared with [`get_for_read`]; written once, not per
+/// request.
+static GET_SQLITE: LazyLock<String> = LazyLock::new(|| {
+    format!("SELECT {RECORD_COLUMNS} FROM users u WHERE u.account_id = ? AND u.id = ?")
+});
+
 pub async fn get_record(
     db: impl Exec<'_>,
     account_id: &str,
     id: &str,
 ) -> AppResult<Option<UserRecord>> {
     Ok(sql!(db, fetch_optional as _,
-        sqlite: &format!(
-            "SELECT {RECORD_COLUMNS} FROM users u WHERE u.account_id = ? AND u.id = ?",
-        ),
+        sqlite: &GET_SQLITE,
         postgres: &format!(
             "SELECT {RECORD_COLUMNS} FROM users u WHERE u.account_id = $1 AND u.id = $2",
         ),
@@ -301,11 +306,9 @@ pub async fn get_for_read(
     use rusqlite::OptionalExtension;
     match db.inline() {
         Some(inline) => inline.read(|c| {
-            c.prepare_cached(&format!(
-                "SELECT {RECORD_COLUMNS} FROM users u WHERE u.account_id = ? AND u.id = ?"
-            ))?
-            .query_row([account_id, id], record_from_row)
-            .optional()
+            c.prepare_cached(&GET_SQLITE)?
+                .query_row([account_id, id], record_from_row)
+                .optional()
         }),
         None => get_record(db, account_id, id).await,
     }
