@@ -51,7 +51,7 @@ async fn plan(
     filter: &dir::UserFilter,
     sort: dir::SortKey,
 ) -> AppResult<(i64, bool, dir::Plan)> {
-    use dir::Plan::{FilterFirst, MatchesFirst, SortOrder};
+    use dir::Plan::{FilterFirst, MatchesFirst, NameRange, SortOrder};
     if filter.search.trim().is_empty() {
         let total = dir::user_count(db, account_id, filter, COUNT_CAP, MatchesFirst).await?;
         let plan = if total > COUNT_CAP {
@@ -61,13 +61,22 @@ async fn plan(
         };
         return Ok((total, total > COUNT_CAP, plan));
     }
-    if dir::search_breadth(db, account_id, &filter.search, COUNT_CAP).await? <= COUNT_CAP {
+    let breadth = dir::search_breadth(db, account_id, &filter.search, COUNT_CAP).await?;
+    if breadth.widest() <= COUNT_CAP {
         let total = dir::user_count(db, account_id, filter, COUNT_CAP, MatchesFirst).await?;
         return Ok((total, total > COUNT_CAP, MatchesFirst));
     }
+    // In name order, a term common among names and rare elsewhere: its name matches are one
+    // range of the name index, read from where the term starts; the few others are merged in.
+    let name_range = sort == dir::SortKey::Name && breadth.others <= COUNT_CAP;
     // A common search term. Alone, it matches more than the cap: no need to count further.
     if filter.status.is_none() && filter.source.is_none() {
-        return Ok((COUNT_CAP + 1, true, SortOrder(sort)));
+        let plan = if name_range {
+            NameRange
+        } else {
+            SortOrder(sort)
+        };
+        return Ok((COUNT_CAP + 1, true, plan));
     }
     // With filters: check (up to) a sample of the users they pass. All of them fit in the
     // sample: the count is exact and those few are the page's candidates. Otherwise, if the
@@ -86,6 +95,11 @@ async fn plan(
     // order, walking the filter's index is walking the page's order without a table read.
     if sort == dir::SortKey::Email {
         return Ok((matched, true, FilterFirst));
+    }
+    // The term is common among the users the filters pass (at least 1 in 100): walking the
+    // term's name range meets users that pass the filters often enough to fill a page.
+    if name_range {
+        return Ok((matched, true, NameRange));
     }
     // Another order is walked from its start, keeping matches as it meets them: fast only if
     // they come early in it. A common first name can come late (every "Ada" and "Alan" sorts

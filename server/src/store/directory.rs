@@ -43,6 +43,20 @@ pub enum Plan {
     FilterFirst,
     /// Walk the sort order's index and keep matching rows until the page is full.
     SortOrder(SortKey),
+    /// Name order, a term whose name matches are many and whose other matches (e-mail,
+    /// userName, last name) are few: the name matches are one contiguous range of the name
+    /// index, walked in order from where the term starts (not from "Ada" when it is "Grace");
+    /// the few others are found by their indexes, and the two are merged into the page.
+    NameRange,
+}
+
+/// What `push_filter` reads: a plan, or the second half of `Plan::NameRange`.
+#[derive(Debug, Clone, Copy)]
+enum Walk {
+    /// For `Plan::NameRange`: its first half, the term's range of the name index.
+    Plan(Plan),
+    /// The users the term matches through the other three columns and not by name.
+    NameRangeRest,
 }
 
 /// What the Users page asks for. Empty strings mean "any".
@@ -147,17 +161,24 @@ fn push_filter<'a, DB: Engine>(
     q: &mut QueryBuilder<'a, DB>,
     account_id: &str,
     f: &UserFilter,
-    plan: Plan,
+    walk: Walk,
 ) where
     String: Binds<'a, DB>,
     &'static str: Binds<'a, DB>,
 {
     q.push(" FROM users u");
+    let plan = match walk {
+        Walk::Plan(plan) => plan,
+        Walk::NameRangeRest => Plan::MatchesFirst,
+    };
     // SQLite is told which index to walk; PostgreSQL's planner has the statistics to choose.
     if !DB::POSTGRES {
         match plan {
             Plan::SortOrder(key) => {
                 q.push(format!(" INDEXED BY {}", index(key)));
+            }
+            Plan::NameRange => {
+                q.push(format!(" INDEXED BY {}", index(SortKey::Name)));
             }
             // Without this, SQLite prefers the search indexes (a common term: many rows).
             Plan::FilterFirst if f.status.is_some() => {
@@ -181,28 +202,51 @@ fn push_filter<'a, DB: Engine>(
     if term.is_empty() {
         return;
     }
-    match plan {
+    let [user_name, email, (name, names), last_name] = search_branches::<DB>(term);
+    match walk {
         // Index range scans joined by UNION: the matching set first, whatever the order.
-        Plan::MatchesFirst => {
-            let key = if DB::POSTGRES { "id" } else { "rowid" };
-            q.push(format!(" AND u.{key} IN ("));
-            for (i, (column, low)) in search_branches::<DB>(term).into_iter().enumerate() {
-                if i > 0 {
-                    q.push(" UNION ");
-                }
-                q.push(format!("SELECT {key} FROM users WHERE account_id = "))
-                    .push_bind(account_id.to_string())
-                    .push(" AND ");
-                push_prefix(q, column, &low);
-            }
+        Walk::Plan(Plan::MatchesFirst) => {
+            push_branch_union(q, account_id, [user_name, email, (name, names), last_name]);
+        }
+        Walk::Plan(Plan::NameRange) => {
+            q.push(" AND ");
+            push_prefix(q, &format!("u.{name}"), &names);
+        }
+        Walk::NameRangeRest => {
+            push_branch_union(q, account_id, [user_name, email, last_name]);
+            q.push(" AND NOT (");
+            push_prefix(q, &format!("u.{name}"), &names);
             q.push(")");
         }
         // Checked row by row.
-        Plan::FilterFirst | Plan::SortOrder(_) => {
+        Walk::Plan(Plan::FilterFirst | Plan::SortOrder(_)) => {
             q.push(" AND ");
             push_term_match(q, term);
         }
     }
+}
+
+/// ` AND u.key IN (SELECT key … UNION SELECT key …)`: the users whose `branches` start with
+/// their terms, each an index range.
+fn push_branch_union<'a, DB: Engine, const N: usize>(
+    q: &mut QueryBuilder<'a, DB>,
+    account_id: &str,
+    branches: [(&'static str, String); N],
+) where
+    String: Binds<'a, DB>,
+{
+    let key = if DB::POSTGRES { "id" } else { "rowid" };
+    q.push(format!(" AND u.{key} IN ("));
+    for (i, (column, low)) in branches.into_iter().enumerate() {
+        if i > 0 {
+            q.push(" UNION ");
+        }
+        q.push(format!("SELECT {key} FROM users WHERE account_id = "))
+            .push_bind(account_id.to_string())
+            .push(" AND ");
+        push_prefix(q, column, &low);
+    }
+    q.push(")");
 }
 
 /// Walks at most `scan` users that pass the filters and says how many it walked (up to
@@ -229,7 +273,7 @@ pub async fn bounded_count(
             });
             push_term_match(&mut q, filter.search.trim());
             q.push(" AS m");
-            push_filter(&mut q, account_id, &only_filters, walk);
+            push_filter(&mut q, account_id, &only_filters, Walk::Plan(walk));
             if let Plan::SortOrder(key) = walk {
                 q.push(format!(" ORDER BY {}, u.id", column(key)));
             }
@@ -240,23 +284,34 @@ pub async fn bounded_count(
     )?)
 }
 
-/// The largest number of users one search branch matches, counting no further than `cap`
-/// (four short index range scans): tells a rare term from a common one.
+/// How many users a search term matches through each column, each counted no further than a cap.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Breadth {
+    /// Through the full name ("first last").
+    pub name: i64,
+    /// The most through any one of the other columns (e-mail, userName, last name).
+    pub others: i64,
+}
+
+impl Breadth {
+    /// The most through any one column: tells a rare term from a common one.
+    pub fn widest(self) -> i64 {
+        self.name.max(self.others)
+    }
+}
+
+/// How many users each search branch matches, counting no further than `cap` in each (four
+/// short index range scans).
 pub async fn search_breadth(
     db: impl Exec<'_>,
     account_id: &str,
     term: &str,
     cap: i64,
-) -> AppResult<i64> {
-    Ok(sql_built!(
+) -> AppResult<Breadth> {
+    let counts: (i64, i64, i64, i64) = sql_built!(
         db,
         |Db| {
-            // SQLite's many-argument max() is PostgreSQL's GREATEST().
-            let mut q = QueryBuilder::<Db>::new(if <Db as Engine>::POSTGRES {
-                "SELECT GREATEST("
-            } else {
-                "SELECT max("
-            });
+            let mut q = QueryBuilder::<Db>::new("SELECT ");
             for (i, (column, low)) in search_branches::<Db>(term.trim()).into_iter().enumerate() {
                 if i > 0 {
                     q.push(", ");
@@ -269,11 +324,15 @@ pub async fn search_breadth(
                     .push_bind(cap + 1)
                     .push(format!(") AS branch{i})"));
             }
-            q.push(")");
             q
         },
-        |q, e| q.build_query_scalar().fetch_one(e).await
-    )?)
+        |q, e| q.build_query_as().fetch_one(e).await
+    )?;
+    let (user_name, email, name, last_name) = counts;
+    Ok(Breadth {
+        name,
+        others: user_name.max(email).max(last_name),
+    })
 }
 
 /// One page of the Users page, as the domain asks for it.
@@ -295,29 +354,24 @@ pub async fn user_page(
     account_id: &str,
     r: &PageRequest<'_>,
 ) -> AppResult<Vec<AdminUserRow>> {
-    let key = column(r.sort);
     // Reading forwards in ascending order, or backwards in descending order, goes up.
     let upward = r.descending == r.backwards;
     let mut rows: Vec<AdminUserRow> = sql_built!(
         db,
         |Db| {
-            let mut q = QueryBuilder::<Db>::new(format!(
-            "SELECT u.id, u.user_name, u.email, u.first_name, u.last_name, u.status, u.source, u.last_login_at, {key} AS sort_value"
-        ));
-            push_filter(&mut q, account_id, r.filter, r.plan);
-            if let Some(c) = r.cursor {
-                q.push(format!(
-                    " AND ({key}, u.id) {} (",
-                    if upward { ">" } else { "<" }
-                ))
-                .push_bind(c.value.clone())
-                .push(", ")
-                .push_bind(c.id.clone())
-                .push(")");
+            let mut q = QueryBuilder::<Db>::new("");
+            // Without a term, the name range is the whole name order.
+            if r.plan == Plan::NameRange && !r.filter.search.trim().is_empty() {
+                // Each half is a page in order; the page is the first rows of the two merged.
+                q.push("SELECT * FROM (");
+                push_page_part(&mut q, account_id, r, Walk::Plan(Plan::NameRange), upward);
+                q.push(") AS name_range UNION ALL SELECT * FROM (");
+                push_page_part(&mut q, account_id, r, Walk::NameRangeRest, upward);
+                q.push(") AS other_matches");
+                push_page_order(&mut q, "sort_value", "id", r, upward);
+            } else {
+                push_page_part(&mut q, account_id, r, Walk::Plan(r.plan), upward);
             }
-            let dir = if upward { "ASC" } else { "DESC" };
-            q.push(format!(" ORDER BY {key} {dir}, u.id {dir} LIMIT "))
-                .push_bind(r.limit + 1);
             q
         },
         |q, e| q.build_query_as().fetch_all(e).await
@@ -329,6 +383,51 @@ pub async fn user_page(
         rows.extend(extra);
     }
     Ok(rows)
+}
+
+/// One ordered, limited SELECT of page rows read by `walk`, after the cursor.
+fn push_page_part<'a, DB: Engine>(
+    q: &mut QueryBuilder<'a, DB>,
+    account_id: &str,
+    r: &PageRequest<'_>,
+    walk: Walk,
+    upward: bool,
+) where
+    String: Binds<'a, DB>,
+    &'static str: Binds<'a, DB>,
+    i64: Binds<'a, DB>,
+{
+    let key = column(r.sort);
+    q.push(format!(
+        "SELECT u.id, u.user_name, u.email, u.first_name, u.last_name, u.status, u.source, u.last_login_at, {key} AS sort_value"
+    ));
+    push_filter(q, account_id, r.filter, walk);
+    if let Some(c) = r.cursor {
+        q.push(format!(
+            " AND ({key}, u.id) {} (",
+            if upward { ">" } else { "<" }
+        ))
+        .push_bind(c.value.clone())
+        .push(", ")
+        .push_bind(c.id.clone())
+        .push(")");
+    }
+    push_page_order(q, key, "u.id", r, upward);
+}
+
+/// ` ORDER BY key dir, id dir LIMIT n`: the page's order in the reading direction, one row more.
+fn push_page_order<'a, DB: Engine>(
+    q: &mut QueryBuilder<'a, DB>,
+    key: &str,
+    id: &str,
+    r: &PageRequest<'_>,
+    upward: bool,
+) where
+    i64: Binds<'a, DB>,
+{
+    let dir = if upward { "ASC" } else { "DESC" };
+    q.push(format!(" ORDER BY {key} {dir}, {id} {dir} LIMIT "))
+        .push_bind(r.limit + 1);
 }
 
 /// How many users match, counting no further than `cap` (an exact count of a million rows
@@ -344,7 +443,7 @@ pub async fn user_count(
         db,
         |Db| {
             let mut q = QueryBuilder::<Db>::new("SELECT count(*) FROM (SELECT 1");
-            push_filter(&mut q, account_id, filter, plan);
+            push_filter(&mut q, account_id, filter, Walk::Plan(plan));
             q.push(" LIMIT ").push_bind(cap + 1).push(") AS counted");
             q
         },
