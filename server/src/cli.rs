@@ -11,10 +11,18 @@ use std::io::BufRead;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+/// `rollcall --version`: the release and the commit it was built from (server/build.rs).
+pub const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (commit ",
+    env!("ROLLCALL_COMMIT"),
+    ")"
+);
+
 #[derive(Parser, Debug)]
 #[command(
     name = "rollcall",
-    version,
+    version = VERSION,
     about = "Rollcall: self-hosted access management with SCIM 2.0 provisioning"
 )]
 pub struct Cli {
@@ -26,8 +34,17 @@ pub struct Cli {
     /// activity_days, activity_max_rows)
     #[arg(long, global = true, env = "ROLLCALL_CONFIG")]
     config: Option<PathBuf>,
+    /// Log lines as text for people or as one JSON object per line for log shippers
+    #[arg(long, global = true, env = "ROLLCALL_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    log_format: LogFormat,
     #[command(subcommand)]
     command: Command,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum LogFormat {
+    Text,
+    Json,
 }
 
 #[derive(Subcommand, Debug)]
@@ -49,6 +66,18 @@ enum Command {
     /// Move the database between engines
     #[command(subcommand)]
     Db(DbCommand),
+    /// Copy the SQLite database to a new file while the server keeps serving (one consistent
+    /// snapshot, writers are not stopped), then verify the copy (integrity check). To restore:
+    /// stop the server, put the copy in the database's place (removing its -wal and -shm
+    /// files), start it. PostgreSQL: use pg_dump
+    Backup {
+        /// The new file to write (never overwritten)
+        #[arg(long)]
+        to: PathBuf,
+        /// Print the result as JSON
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -196,7 +225,7 @@ enum ApiKeyCommand {
 /// Parses the command line, runs it, and turns any error into one line on stderr.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_logging(matches!(cli.command, Command::Serve(_)));
+    init_logging(matches!(cli.command, Command::Serve(_)), cli.log_format);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -227,7 +256,7 @@ fn cli_message(e: &AppError) -> String {
     }
 }
 
-fn init_logging(serving: bool) {
+fn init_logging(serving: bool, format: LogFormat) {
     let default = if serving {
         "info,sqlx=warn,tower_sessions=warn"
     } else {
@@ -235,10 +264,18 @@ fn init_logging(serving: bool) {
     };
     let filter = tracing_subscriber::EnvFilter::try_from_env("ROLLCALL_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
-    tracing_subscriber::fmt()
+    let logs = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .init();
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => logs.init(),
+        // The request's span fields (request_id, route, account, status) on every line.
+        LogFormat::Json => logs
+            .json()
+            .with_current_span(true)
+            .with_span_list(false)
+            .init(),
+    }
 }
 
 async fn run(cli: Cli) -> AppResult<()> {
@@ -277,6 +314,10 @@ async fn run(cli: Cli) -> AppResult<()> {
         over.public_url = public_url.clone();
     }
     let settings = Settings::resolve(over, file)?;
+    // Reads the database as it is: opening it through the store would migrate it first.
+    if let Command::Backup { to, json } = &cli.command {
+        return backup(&settings.database_url, to, *json).await;
+    }
     let db = store::open_with(
         &settings.database_url,
         &store::OpenOptions {
@@ -379,8 +420,36 @@ async fn run(cli: Cli) -> AppResult<()> {
             }
             Ok(())
         }
-        Command::Db(DbCommand::Copy { .. }) => Ok(()), // done above, before any database opened
+        // Done above, before any database was opened.
+        Command::Db(DbCommand::Copy { .. }) | Command::Backup { .. } => Ok(()),
     }
+}
+
+async fn backup(database_url: &str, to: &std::path::Path, json: bool) -> AppResult<()> {
+    if store::Engine::of(database_url)? == store::Engine::Postgres {
+        return Err(AppError::invalid(
+            "database-url",
+            "rollcall backup copies SQLite databases; back PostgreSQL up with pg_dump (README: Operating Rollcall)",
+        ));
+    }
+    let report = store::backup::sqlite(database_url, to).await?;
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string(&report).map_err(|e| AppError::Internal(e.to_string()))?
+        );
+    } else {
+        println!(
+            "{}: {} bytes, integrity ok; {} accounts, {} users, {} API keys, {} sessions",
+            report.file.display(),
+            report.bytes,
+            report.accounts,
+            report.users,
+            report.api_keys,
+            report.sessions
+        );
+    }
+    Ok(())
 }
 
 /// The IdP an account trusts, as `saml configure` and `saml show` print it.

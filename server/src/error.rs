@@ -351,7 +351,12 @@ impl AppError {
 
     /// The SCIM error response (`application/scim+json`), with `WWW-Authenticate` on 401.
     pub fn into_scim_response(self) -> Response {
-        let (status, body, detail) = self.scim_body();
+        let (status, mut body, detail) = self.scim_body();
+        // The IdP shows the detail in its provisioning log: with the id, an operator finds
+        // the request's lines in ours.
+        if let Some(id) = crate::request_log::current() {
+            body["detail"] = serde_json::json!(format!("{detail} (request id {id})"));
+        }
         let mut res = (
             status,
             [(

@@ -17,6 +17,7 @@ pub mod ids;
 pub mod listen;
 pub mod mail;
 pub mod proxy;
+pub mod request_log;
 pub mod saml;
 pub mod scim;
 pub mod startup;

@@ -177,6 +177,9 @@ pub async fn build_app(settings: Settings, db: Db) -> AppResult<(Router, AppStat
             https,
             web::security_headers,
         ))
+        // Outermost: every request has its id and its span before anything else runs.
+        .layer(crate::request_log::trace_layer())
+        .layer(axum::middleware::from_fn(crate::request_log::assign_id))
         .with_state(state.clone());
     Ok((app, state))
 }

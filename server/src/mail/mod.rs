@@ -166,8 +166,13 @@ impl Outbox {
                 "password reset kept in the outbox; link printed on stderr only"
             );
         } else if status == "stored" {
-            // No SMTP: the log (and the Outbox page) is how the invite reaches the person.
-            tracing::info!(to, subject = %m.subject, "mail kept in the outbox (no SMTP configured):\n{}", m.text);
+            // No SMTP: the Outbox page is how the invite reaches the person. Never the link in
+            // a log line: logs are shipped and kept where the link would sign anyone up.
+            tracing::info!(
+                to,
+                subject = %m.subject,
+                "mail kept in the outbox (no SMTP configured): an administrator copies its link from the Outbox page"
+            );
         }
         Ok(id)
     }

@@ -12,6 +12,7 @@ mod db_copy;
 mod http;
 mod invites;
 mod lifetimes;
+mod operations;
 mod postgres_replicas;
 mod postgres_schema;
 mod postgres_store;

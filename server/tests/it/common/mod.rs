@@ -309,7 +309,47 @@ impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        // Every server of the suite: its log lines never hold a secret the tests used.
+        if !std::thread::panicking() {
+            if let Some(line) = secret_in_log(&self.log()) {
+                panic!("a log line holds a secret:\n{line}");
+            }
+        }
     }
+}
+
+/// The first log line (text or JSON: a timestamp or `{` first) holding an API key, a sign-up
+/// or reset link, a bearer header or the tests' password. Lines that are not log lines — the
+/// first-run banner, a password reset link printed for the operator's terminal without SMTP
+/// (by design, mail/mod.rs) — are not log lines a shipper parses, and are left out.
+pub fn secret_in_log(log: &str) -> Option<&str> {
+    let is_key = |line: &str| {
+        line.match_indices("rc_").any(|(i, _)| {
+            let rest = &line[i + 3..];
+            let parts: Vec<&str> = rest.splitn(3, '_').collect();
+            parts.len() >= 2
+                && !parts[0].is_empty()
+                && parts[0].chars().all(|c| c.is_ascii_alphanumeric())
+                && parts[1]
+                    .chars()
+                    .take_while(char::is_ascii_alphanumeric)
+                    .count()
+                    >= 16
+        })
+    };
+    log.lines()
+        .filter(|l| {
+            // A text line starts with its (dimmed, when coloured) timestamp.
+            let plain = l.strip_prefix("\u{1b}[2m").unwrap_or(l);
+            plain.starts_with('{') || plain.starts_with(|c: char| c.is_ascii_digit())
+        })
+        .find(|l| {
+            is_key(l)
+                || l.contains("/signup/")
+                || l.contains("/reset/")
+                || l.contains("Bearer ")
+                || l.contains(PASSWORD)
+        })
 }
 
 /// The repo's built UI, if any (tests do not need it; pages render without it).

@@ -1,0 +1,265 @@
+//! The operator's toolkit through the binary: `--version`, request ids and JSON logs, and
+//! backup / restore of a serving SQLite database.
+
+use crate::common::scim::Scim;
+use crate::common::*;
+use reqwest::Method;
+use serde_json::{json, Value};
+
+#[test]
+fn the_version_names_the_commit_it_was_built_from() {
+    let db = TempDb::new();
+    let out = rollcall(&db, &["--version"], &[], None);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let head = std::process::Command::new("git")
+        .args(["rev-parse", "--short=12", "HEAD"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("git");
+    let head = String::from_utf8_lossy(&head.stdout).trim().to_string();
+    assert_eq!(head.len(), 12, "this test runs in a git checkout");
+    assert_eq!(
+        out.stdout.trim(),
+        format!("rollcall {} (commit {head})", env!("CARGO_PKG_VERSION"))
+    );
+}
+
+fn user(name: &str) -> Value {
+    json!({"userName": format!("{name}@example.com"), "name": {"givenName": name, "familyName": "Test"},
+           "emails": [{"value": format!("{name}@example.com"), "primary": true}]})
+}
+
+#[tokio::test]
+async fn every_request_has_an_id_in_its_answer_and_in_every_log_line_of_it() {
+    let db = TempDb::new();
+    let account = account_with_admin(&db, "ada@example.com");
+    let token = api_key(&db, &account);
+    let server = Server::start_with(&db, &["--log-format", "json"]);
+    let client = reqwest::Client::new();
+
+    // A caller's id is kept and echoed; a missing or unsafe one is replaced by a new one.
+    let given = client
+        .get(server.url("/healthz"))
+        .header("x-request-id", "probe-42")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(given.headers()["x-request-id"], "probe-42");
+    let mut made = Vec::new();
+    for sent in [None, Some("two words"), Some("x\"}{\"level\":\"ERROR")] {
+        let mut req = client.get(server.url("/healthz"));
+        if let Some(id) = sent {
+            req = req.header("x-request-id", id);
+        }
+        let res = req.send().await.unwrap();
+        let id = res.headers()["x-request-id"].to_str().unwrap().to_string();
+        assert!(uuid::Uuid::parse_str(&id).is_ok(), "{sent:?} → {id}");
+        made.push(id);
+    }
+    made.dedup();
+    assert_eq!(made.len(), 3, "a new id for each request: {made:?}");
+
+    // SCIM errors name the request in their detail (the IdP shows it to its administrator).
+    let scim = Scim::new(&server, &account, &token);
+    let missing = scim
+        .send(
+            Method::GET,
+            "/Users/00000000-0000-7000-8000-000000000000",
+            None,
+            &[("x-request-id", "okta-req-7")],
+        )
+        .await;
+    assert_eq!(missing.status, 404);
+    assert_eq!(
+        missing.header("x-request-id").as_deref(),
+        Some("okta-req-7")
+    );
+    assert!(
+        missing.detail().ends_with("(request id okta-req-7)"),
+        "{}",
+        missing.body
+    );
+    let created = scim
+        .send(
+            Method::POST,
+            "/Users",
+            Some(user("grace")),
+            &[("x-request-id", "okta-req-8")],
+        )
+        .await;
+    assert_eq!(created.status, 201, "{}", created.body);
+
+    // Every line is one JSON object; the request's lines carry its span: id, route template
+    // (no ids or e-mails), account, and the status once answered.
+    let log = server.log();
+    let lines: Vec<Value> = log
+        .lines()
+        .filter(|l| !l.trim().is_empty() && l.starts_with('{'))
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
+    assert!(
+        log.lines()
+            .filter(|l| !l.trim().is_empty())
+            .all(|l| l.starts_with('{') || l.contains("First run") || l.contains("set-up code")),
+        "{log}"
+    );
+    let answered = |id: &str| -> Value {
+        lines
+            .iter()
+            .find(|l| l["span"]["request_id"] == id && l["fields"]["message"] == "answered")
+            .unwrap_or_else(|| panic!("no line answered {id} in\n{log}"))
+            .clone()
+    };
+    let line = answered("okta-req-7");
+    assert_eq!(line["fields"]["status"], 404);
+    assert_eq!(line["span"]["method"], "GET");
+    assert_eq!(line["span"]["account"], account.as_str());
+    let route = line["span"]["route"].as_str().unwrap();
+    assert!(
+        route.starts_with("/scim/account/{") && route.contains("/Users/{"),
+        "{route}"
+    );
+    let line = answered("okta-req-8");
+    assert_eq!(line["fields"]["status"], 201);
+    // No token or link in any line (the invite sent for the new user is in the outbox).
+    assert!(!log.contains(&token), "{log}");
+    assert!(!log.contains("/signup/"), "{log}");
+    assert_eq!(answered("probe-42")["span"]["route"], "/healthz");
+}
+
+#[tokio::test]
+async fn a_backup_taken_while_serving_restores_every_user_key_and_session() {
+    let db = TempDb::new();
+    let account = account_with_admin(&db, "ada@example.com");
+    let token = api_key(&db, &account);
+    let backup = db.dir.path().join("backup.db");
+    let backup_arg = backup.to_str().unwrap();
+    if db.engine() == Engine::Postgres {
+        let out = rollcall(&db, &["backup", "--to", backup_arg], &[], None);
+        assert_ne!(out.code, 0);
+        assert!(out.stderr.contains("pg_dump"), "{}", out.stderr);
+        assert!(!backup.exists());
+        return;
+    }
+    let server = Server::start(&db);
+    let scim = Scim::new(&server, &account, &token);
+    for name in ["ada2", "grace", "linus"] {
+        let r = scim
+            .send(Method::POST, "/Users", Some(user(name)), &[])
+            .await;
+        assert_eq!(r.status, 201, "{}", r.body);
+    }
+    // One browser's cookies, kept across the restart.
+    let jar = std::sync::Arc::new(reqwest::cookie::Jar::default());
+    let browser = server.client_with(jar.clone());
+    let login = post_form(
+        &server,
+        &browser,
+        "/api/login",
+        &[("email", "ada@example.com"), ("password", PASSWORD)],
+    )
+    .await;
+    assert!(login.status().is_success(), "{}", login.status());
+    assert!(whoami(&server, &browser).await.get("LoggedIn").is_some());
+
+    // Taken while an IdP keeps writing: the copy is one consistent moment of the database.
+    let writes = {
+        let scim = Scim::new(&server, &account, &token);
+        tokio::spawn(async move {
+            for i in 0..40 {
+                let r = scim
+                    .send(
+                        Method::POST,
+                        "/Users",
+                        Some(user(&format!("during{i}"))),
+                        &[],
+                    )
+                    .await;
+                assert_eq!(r.status, 201, "{}", r.body);
+            }
+        })
+    };
+    let out = tokio::task::spawn_blocking({
+        let (db_url, to) = (db.url(), backup_arg.to_string());
+        move || {
+            std::process::Command::new(bin())
+                .args(["backup", "--to", &to, "--json"])
+                .env("ROLLCALL_DATABASE_URL", db_url)
+                .output()
+                .unwrap()
+        }
+    })
+    .await
+    .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    writes.await.unwrap();
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let users_in_backup = report["users"].as_i64().unwrap();
+    // Two administrators' worth of rows at least: ada + the three created before.
+    assert!(users_in_backup >= 4, "{report}");
+    assert!(users_in_backup <= 44, "{report}");
+    assert_eq!(report["api_keys"], 1);
+    assert!(report["sessions"].as_i64().unwrap() >= 1, "{report}");
+
+    // A second backup to the same file is refused: a backup never overwrites.
+    let again = rollcall(&db, &["backup", "--to", backup_arg], &[], None);
+    assert_ne!(again.code, 0);
+    assert!(again.stderr.contains("exists"), "{}", again.stderr);
+
+    // Written after the backup: gone once it is restored.
+    let late = scim
+        .send(Method::POST, "/Users", Some(user("late")), &[])
+        .await;
+    assert_eq!(late.status, 201);
+
+    // Restore: stop, replace the file (and drop its WAL), start.
+    server.terminate();
+    let live = db.path();
+    for suffix in ["-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", live.display()));
+    }
+    std::fs::copy(&backup, &live).unwrap();
+    let server = Server::start(&db);
+    let scim = Scim::new(&server, &account, &token);
+    let list = scim.send(Method::GET, "/Users?count=0", None, &[]).await;
+    assert_eq!(list.status, 200, "the API key is back: {}", list.body);
+    assert_eq!(list.body["totalResults"].as_i64().unwrap(), users_in_backup);
+    for (name, present) in [("grace", 1), ("linus", 1), ("late", 0)] {
+        let found = scim
+            .send(
+                Method::GET,
+                &format!("/Users?filter=userName%20eq%20%22{name}@example.com%22"),
+                None,
+                &[],
+            )
+            .await;
+        assert_eq!(found.body["totalResults"], present, "{name}");
+    }
+    // The browser's session from before the backup is still good.
+    let browser = server.client_with(jar);
+    assert!(
+        whoami(&server, &browser).await.get("LoggedIn").is_some(),
+        "the session is back"
+    );
+}
+
+#[test]
+fn the_suite_wide_log_check_finds_secrets_in_log_lines_only() {
+    let key = "rc_0190abcd_AbCdEfGhIjKlMnOpQrStUv";
+    for line in [
+        format!(r#"{{"level":"INFO","fields":{{"message":"key {key}"}}}}"#),
+        "2026-12-06T22:58:14Z  INFO mail: http://x/signup/AbC123".to_string(),
+        "\u{1b}[2m2026-12-06T22:58:14Z\u{1b}[0m WARN got Bearer abc".to_string(),
+        format!(r#"{{"fields":{{"password":"{PASSWORD}"}}}}"#),
+    ] {
+        assert_eq!(secret_in_log(&line), Some(line.as_str()));
+    }
+    // The operator's terminal block of a reset link (no SMTP) is not a log line.
+    let terminal = "\n  Password reset for a@example.com (no SMTP configured; pass the link on):\nhttp://x/reset/AbC123\n";
+    assert_eq!(secret_in_log(terminal), None);
+    assert_eq!(secret_in_log(r#"{"fields":{"message":"key rc_0190abcd revoked"}}"#), None);
+}
