@@ -11,6 +11,8 @@ use std::io::BufRead;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+mod manage;
+
 /// `rollcall --version`: the release and the commit it was built from (server/build.rs).
 pub const VERSION: &str = concat!(
     env!("CARGO_PKG_VERSION"),
@@ -37,6 +39,9 @@ pub struct Cli {
     /// Log lines as text for people or as one JSON object per line for log shippers
     #[arg(long, global = true, env = "ROLLCALL_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     log_format: LogFormat,
+    /// Print results as JSON for scripts (lists, user and key changes, backup)
+    #[arg(long, global = true)]
+    json: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -57,6 +62,9 @@ enum Command {
     /// Manage account administrators
     #[command(subcommand)]
     Admin(AdminCommand),
+    /// List, show, suspend, reactivate or delete users (the same rules as the UI)
+    #[command(subcommand)]
+    User(manage::UserCommandLine),
     /// Manage API keys (SCIM bearer tokens)
     #[command(subcommand, name = "api-key")]
     ApiKey(ApiKeyCommand),
@@ -74,9 +82,6 @@ enum Command {
         /// The new file to write (never overwritten)
         #[arg(long)]
         to: PathBuf,
-        /// Print the result as JSON
-        #[arg(long)]
-        json: bool,
     },
 }
 
@@ -183,6 +188,8 @@ enum AccountCommand {
         #[arg(long)]
         name: String,
     },
+    /// List the accounts with their number of users
+    List,
 }
 
 #[derive(Subcommand, Debug)]
@@ -219,6 +226,21 @@ enum ApiKeyCommand {
         /// Expire the key after N days (1-3650) [default: never]
         #[arg(long)]
         expires_in_days: Option<u32>,
+    },
+    /// List an account's keys (never their tokens: only hashes are stored)
+    List {
+        /// Account id (22 characters)
+        #[arg(long)]
+        account: String,
+    },
+    /// Revoke a key: requests with it are refused from then on
+    Revoke {
+        /// Account id (22 characters)
+        #[arg(long)]
+        account: String,
+        /// The key's id (from `api-key list`)
+        #[arg(long)]
+        id: String,
     },
 }
 
@@ -313,10 +335,17 @@ async fn run(cli: Cli) -> AppResult<()> {
     if let Command::Saml(SamlCommand::Show { public_url, .. }) = &cli.command {
         over.public_url = public_url.clone();
     }
+    // A reactivated user who never signed up is invited again: the mail needs the server's
+    // address and SMTP server, from the environment as `serve` reads them (or the file).
+    if let Command::User(_) = &cli.command {
+        over.public_url = std::env::var("ROLLCALL_PUBLIC_URL").ok();
+        over.smtp_url = std::env::var("ROLLCALL_SMTP_URL").ok();
+        over.mail_from = std::env::var("ROLLCALL_MAIL_FROM").ok();
+    }
     let settings = Settings::resolve(over, file)?;
     // Reads the database as it is: opening it through the store would migrate it first.
-    if let Command::Backup { to, json } = &cli.command {
-        return backup(&settings.database_url, to, *json).await;
+    if let Command::Backup { to } = &cli.command {
+        return backup(&settings.database_url, to, cli.json).await;
     }
     let db = store::open_with(
         &settings.database_url,
@@ -331,6 +360,23 @@ async fn run(cli: Cli) -> AppResult<()> {
         Command::Account(AccountCommand::Create { name }) => {
             println!("{}", accounts::create(&db, &name).await?);
             Ok(())
+        }
+        Command::Account(AccountCommand::List) => manage::account_list(&db, cli.json).await,
+        Command::User(cmd) => {
+            let mailer = crate::mail::Mailer::new(
+                settings.smtp_url.as_deref(),
+                &settings.mail_from,
+                &settings.public_base(),
+                settings.invite_days,
+                db.clock().clone(),
+            )?;
+            manage::user(&db, &mailer, cmd, cli.json).await
+        }
+        Command::ApiKey(ApiKeyCommand::List { account }) => {
+            manage::api_key_list(&db, &account, cli.json).await
+        }
+        Command::ApiKey(ApiKeyCommand::Revoke { account, id }) => {
+            manage::api_key_revoke(&db, &account, &id, cli.json).await
         }
         Command::Admin(AdminCommand::Create {
             account,

@@ -34,7 +34,7 @@ impl Actor {
         Actor {
             kind: ActorKind::System,
             id: None,
-            label: "Command line".into(),
+            label: "CLI".into(),
         }
     }
     pub fn system() -> Self {

@@ -35,3 +35,21 @@ pub async fn any_exists(db: impl Exec<'_>) -> AppResult<bool> {
     )?;
     Ok(found.is_some())
 }
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct AccountListRow {
+    pub id: String,
+    pub name: String,
+    pub created_at: String,
+    pub users: i64,
+}
+
+/// Every account with its number of users, oldest first (`rollcall account list`).
+pub async fn list(db: impl Exec<'_>) -> AppResult<Vec<AccountListRow>> {
+    Ok(sql!(db, fetch_all as AccountListRow,
+        sqlite: "SELECT a.id, a.name, a.created_at, (SELECT count(*) FROM users u WHERE u.account_id = a.id) AS users
+                 FROM accounts a ORDER BY a.created_at, a.id",
+        postgres: "SELECT a.id, a.name, a.created_at, (SELECT count(*) FROM users u WHERE u.account_id = a.id) AS users
+                   FROM accounts a ORDER BY a.created_at, a.id",
+    )?)
+}

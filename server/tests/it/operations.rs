@@ -261,5 +261,248 @@ fn the_suite_wide_log_check_finds_secrets_in_log_lines_only() {
     // The operator's terminal block of a reset link (no SMTP) is not a log line.
     let terminal = "\n  Password reset for a@example.com (no SMTP configured; pass the link on):\nhttp://x/reset/AbC123\n";
     assert_eq!(secret_in_log(terminal), None);
-    assert_eq!(secret_in_log(r#"{"fields":{"message":"key rc_0190abcd revoked"}}"#), None);
+    assert_eq!(
+        secret_in_log(r#"{"fields":{"message":"key rc_0190abcd revoked"}}"#),
+        None
+    );
+}
+
+fn json_of(db: &TempDb, args: &[&str]) -> Value {
+    let mut all = args.to_vec();
+    all.push("--json");
+    let out = ok(db, &all, &[]);
+    serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"))
+}
+
+#[tokio::test]
+async fn the_cli_lists_and_changes_users_and_keys_under_the_uis_rules() {
+    let db = TempDb::new();
+    let account = account_with_admin(&db, "ada@example.com");
+    add_admin(&db, &account, "bob@example.com");
+    let token = api_key(&db, &account);
+    let server = Server::start(&db);
+    let scim = Scim::new(&server, &account, &token);
+    let r = scim
+        .send(Method::POST, "/Users", Some(user("grace")), &[])
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+
+    // Accounts and users, as a table and as JSON.
+    let table = ok(&db, &["account", "list"], &[]);
+    assert!(table.starts_with("ID"), "{table}");
+    assert!(
+        table.contains(&account) && table.contains("Acme"),
+        "{table}"
+    );
+    let accounts = json_of(&db, &["account", "list"]);
+    assert_eq!(accounts[0]["id"], account.as_str());
+    assert_eq!(accounts[0]["users"], 3);
+    let users = json_of(&db, &["user", "list", "--account", &account]);
+    assert_eq!(users["total"], 3);
+    let emails: Vec<&str> = users["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["email"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        emails,
+        ["ada@example.com", "bob@example.com", "grace@example.com"]
+    );
+    let idp_only = json_of(
+        &db,
+        &["user", "list", "--account", &account, "--source", "idp"],
+    );
+    assert_eq!(idp_only["users"].as_array().unwrap().len(), 1);
+    let bad = rollcall(
+        &db,
+        &["user", "list", "--account", &account, "--status", "asleep"],
+        &[],
+        None,
+    );
+    assert_ne!(bad.code, 0);
+    assert!(
+        bad.stderr.contains("invited, active, suspended"),
+        "{}",
+        bad.stderr
+    );
+    let grace = json_of(
+        &db,
+        &[
+            "user",
+            "show",
+            "--account",
+            &account,
+            "--user",
+            "GRACE@example.com",
+        ],
+    );
+    assert_eq!(grace["source"], "idp");
+    let listed = ok(
+        &db,
+        &[
+            "user",
+            "show",
+            "--account",
+            &account,
+            "--user",
+            "grace@example.com",
+        ],
+        &[],
+    );
+    assert!(
+        listed.contains("managed by the identity provider"),
+        "{listed}"
+    );
+
+    // The UI's rules: IdP-managed users are changed in the IdP; an account keeps an active
+    // administrator.
+    let refused = rollcall(
+        &db,
+        &[
+            "user",
+            "suspend",
+            "--account",
+            &account,
+            "--user",
+            "grace@example.com",
+        ],
+        &[],
+        None,
+    );
+    assert_ne!(refused.code, 0);
+    assert!(
+        refused.stderr.contains("identity provider"),
+        "{}",
+        refused.stderr
+    );
+    let suspended = json_of(
+        &db,
+        &[
+            "user",
+            "suspend",
+            "--account",
+            &account,
+            "--user",
+            "bob@example.com",
+        ],
+    );
+    assert_eq!(suspended["status"], "suspended");
+    let last = rollcall(
+        &db,
+        &[
+            "user",
+            "delete",
+            "--account",
+            &account,
+            "--user",
+            "ada@example.com",
+        ],
+        &[],
+        None,
+    );
+    assert_ne!(last.code, 0, "the last active administrator stays");
+    assert!(
+        last.stderr.to_lowercase().contains("administrator"),
+        "{}",
+        last.stderr
+    );
+    let back = json_of(
+        &db,
+        &[
+            "user",
+            "reactivate",
+            "--account",
+            &account,
+            "--user",
+            "bob@example.com",
+        ],
+    );
+    assert_eq!(back["status"], "active");
+    let bob = json_of(
+        &db,
+        &[
+            "user",
+            "show",
+            "--account",
+            &account,
+            "--user",
+            "bob@example.com",
+        ],
+    );
+    let actors: Vec<(&str, &str)> = bob["audit"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["action"].as_str().unwrap(), e["actor"].as_str().unwrap()))
+        .collect();
+    assert!(actors.contains(&("user.suspended", "CLI")), "{actors:?}");
+    assert!(actors.contains(&("user.reactivated", "CLI")), "{actors:?}");
+    let deleted = ok(
+        &db,
+        &[
+            "user",
+            "delete",
+            "--account",
+            &account,
+            "--user",
+            "bob@example.com",
+        ],
+        &[],
+    );
+    assert!(deleted.ends_with("deleted"), "{deleted}");
+    let missing = rollcall(
+        &db,
+        &[
+            "user",
+            "show",
+            "--account",
+            &account,
+            "--user",
+            "bob@example.com",
+        ],
+        &[],
+        None,
+    );
+    assert_ne!(missing.code, 0);
+    assert!(missing.stderr.contains("no user"), "{}", missing.stderr);
+
+    // Keys: listed without their tokens; a revoked key is refused by the running server.
+    let keys = json_of(&db, &["api-key", "list", "--account", &account]);
+    assert_eq!(keys[0]["status"], "active");
+    assert!(!keys.to_string().contains(&token));
+    let key_id = keys[0]["id"].as_str().unwrap().to_string();
+    let table = ok(&db, &["api-key", "list", "--account", &account], &[]);
+    assert!(
+        table.contains(&key_id) && table.contains("active"),
+        "{table}"
+    );
+    ok(
+        &db,
+        &["api-key", "revoke", "--account", &account, "--id", &key_id],
+        &[],
+    );
+    let mut status = 0;
+    for _ in 0..100 {
+        status = scim
+            .send(Method::GET, "/Users?count=1", None, &[])
+            .await
+            .status;
+        if status == 401 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(status, 401, "the revoked key is refused");
+    assert_eq!(
+        json_of(&db, &["api-key", "list", "--account", &account])[0]["status"],
+        "revoked"
+    );
+    let again = rollcall(
+        &db,
+        &["api-key", "revoke", "--account", &account, "--id", &key_id],
+        &[],
+        None,
+    );
+    assert_ne!(again.code, 0);
 }
