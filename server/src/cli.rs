@@ -178,6 +178,10 @@ struct ServeArgs {
     /// "10.0.0.0/8,::1" [default: none: the connection's address is the client's]
     #[arg(long, env = "ROLLCALL_TRUSTED_PROXIES")]
     trusted_proxies: Option<String>,
+    /// Serve Prometheus metrics at http://ADDRESS/metrics, e.g. 127.0.0.1:9090 (a separate
+    /// address: never the public port) [default: off]
+    #[arg(long, env = "ROLLCALL_METRICS_LISTEN")]
+    metrics_listen: Option<String>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -331,6 +335,7 @@ async fn run(cli: Cli) -> AppResult<()> {
         over.write_queue = args.write_queue;
         over.max_connections = args.max_connections;
         over.trusted_proxies = args.trusted_proxies.clone();
+        over.metrics_listen = args.metrics_listen.clone();
     }
     if let Command::Saml(SamlCommand::Show { public_url, .. }) = &cli.command {
         over.public_url = public_url.clone();

@@ -38,6 +38,7 @@ pub struct FileConfig {
     pub max_connections: Option<u32>,
     /// Networks of reverse proxies, e.g. `["10.0.0.0/8"]`.
     pub trusted_proxies: Option<Vec<String>>,
+    pub metrics_listen: Option<String>,
 }
 
 impl FileConfig {
@@ -84,6 +85,8 @@ pub struct Settings {
     pub max_connections: u32,
     /// Proxies whose forwarding headers name the client (see `proxy`).
     pub trusted_proxies: crate::proxy::TrustedProxies,
+    /// Where `/metrics` is served (never the public port); `None`: not at all.
+    pub metrics_listen: Option<SocketAddr>,
 }
 
 /// Values from flags or the environment (already merged by clap).
@@ -104,6 +107,7 @@ pub struct Overrides {
     pub max_connections: Option<u32>,
     /// Comma-separated networks.
     pub trusted_proxies: Option<String>,
+    pub metrics_listen: Option<String>,
 }
 
 impl Settings {
@@ -183,7 +187,17 @@ impl Settings {
             (None, None) => Ok(Default::default()),
         }
         .map_err(|m| AppError::invalid("trusted-proxies", m))?;
+        let metrics_listen = match over.metrics_listen.or(file.metrics_listen) {
+            Some(text) if !text.trim().is_empty() => Some(text.parse().map_err(|_| {
+                AppError::invalid(
+                    "metrics-listen",
+                    format!("'{text}' is not an address like 127.0.0.1:9090"),
+                )
+            })?),
+            _ => None,
+        };
         Ok(Settings {
+            metrics_listen,
             write_queue,
             max_connections,
             trusted_proxies,

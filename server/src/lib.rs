@@ -22,6 +22,7 @@ pub mod saml;
 pub mod scim;
 pub mod startup;
 pub mod store;
+pub mod telemetry;
 pub mod vocab;
 pub mod web;
 

@@ -54,7 +54,19 @@ pub async fn assign_id(mut req: Request, next: Next) -> Response {
             .expect("a UUID is a valid header value"),
     };
     req.headers_mut().insert(HEADER, id.clone());
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_owned());
+    let method = req.method().clone();
+    let started = std::time::Instant::now();
     let mut res = CURRENT.scope(id.clone(), next.run(req)).await;
+    crate::telemetry::request(
+        route.as_deref().unwrap_or("(no route)"),
+        &method,
+        res.status().as_u16(),
+        started.elapsed().as_secs_f64(),
+    );
     res.headers_mut().insert(HEADER, id);
     res
 }

@@ -206,9 +206,24 @@ pub async fn serve(mut settings: Settings, db: Db) -> AppResult<()> {
     }
     let public = settings.public_base();
     let max_connections = settings.max_connections as usize;
+    let metrics = match settings.metrics_listen {
+        Some(addr) => Some((
+            crate::telemetry::bind(addr).await?,
+            crate::telemetry::install()?,
+        )),
+        None => None,
+    };
+    let metrics_db = db.clone();
     let (app, state) = build_app(settings, db).await?;
     // One line on stdout that scripts (and our tests) can read, even with port 0.
     println!("Rollcall listening on http://{local}");
+    if let Some((listener, handle)) = metrics {
+        let addr = listener
+            .local_addr()
+            .map_err(|e| AppError::Internal(e.to_string()))?;
+        println!("Rollcall metrics on http://{addr}/metrics");
+        crate::telemetry::spawn(listener, handle, metrics_db);
+    }
     match state.mailer.mode() {
         "smtp" => tracing::info!("mail: sending through SMTP"),
         _ => tracing::info!("mail: no SMTP configured (ROLLCALL_SMTP_URL); invites and resets are kept in the outbox and logged"),

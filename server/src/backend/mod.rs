@@ -114,6 +114,7 @@ impl Backend for ServerBackend {
             ctx.client_ip,
         )
         .await;
+        crate::telemetry::login(&result);
         match &result {
             Ok(a) => {
                 tracing::info!(user_id = %a.user_id, account_id = %a.account_id, ip = ?ctx.client_ip, "log-in")

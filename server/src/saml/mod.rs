@@ -187,13 +187,16 @@ async fn acs(
         Ok(a) => a,
         Err(refusal) => {
             let reason = refusal.reason;
+            crate::telemetry::sso::<()>(&Err(AppError::BadCredentials(String::new())));
             tracing::info!(%account, %reason, "SAML response refused");
             let _ = sso::record_failure(&state.db, &account, None, &reason).await;
             return AppError::BadCredentials(reason).into_html_response(FAILED);
         }
     };
     let name_id = assertion.name_id.clone();
-    let auth = match sso::sign_in(&state.db, &account, assertion).await {
+    let signed_in = sso::sign_in(&state.db, &account, assertion).await;
+    crate::telemetry::sso(&signed_in);
+    let auth = match signed_in {
         Ok(a) => a,
         Err(e) => {
             if !matches!(e, AppError::Busy(_)) {

@@ -73,6 +73,7 @@ impl ActivityRecorder {
     fn push(&self, row: ScimRequestRow) {
         if self.tx.try_send(Msg::Row(Box::new(row))).is_err() {
             let n = self.dropped.fetch_add(1, Ordering::Relaxed) + 1;
+            metrics::counter!("rollcall_activity_dropped_total").increment(1);
             if n.is_power_of_two() {
                 tracing::warn!(dropped = n, "SCIM activity log is behind; entries dropped");
             }

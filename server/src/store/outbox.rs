@@ -119,3 +119,11 @@ pub async fn recent(db: impl Exec<'_>, account_id: &str, limit: i64) -> AppResul
         account_id, limit,
     )?)
 }
+
+/// Mail waiting to be sent and mail given up on, across accounts (for `/metrics`).
+pub async fn pending_and_failed(db: impl Exec<'_>) -> AppResult<(i64, i64)> {
+    Ok(sql!(db, fetch_one as (i64, i64),
+        sqlite: "SELECT (SELECT count(*) FROM outbox WHERE status = 'pending'), (SELECT count(*) FROM outbox WHERE status = 'failed')",
+        postgres: "SELECT (SELECT count(*) FROM outbox WHERE status = 'pending'), (SELECT count(*) FROM outbox WHERE status = 'failed')",
+    )?)
+}

@@ -350,6 +350,7 @@ async fn run(mut conn: Conn, link: Link, mut rx: mpsc::Receiver<Msg>, stats: Arc
         if !jobs.is_empty() {
             stats.batches.fetch_add(1, Ordering::Relaxed);
             stats.jobs.fetch_add(jobs.len() as u64, Ordering::Relaxed);
+            metrics::histogram!("rollcall_write_batch_jobs").record(jobs.len() as f64);
             if let Err(broken) = run_batch(&mut conn, jobs, &stats).await {
                 tracing::error!(error = %broken, "the write connection failed; reconnecting");
                 match link.connect().await {

@@ -506,3 +506,155 @@ async fn the_cli_lists_and_changes_users_and_keys_under_the_uis_rules() {
     );
     assert_ne!(again.code, 0);
 }
+
+/// A port nothing listens on now.
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+#[tokio::test]
+async fn metrics_are_served_on_their_own_address_only_with_bounded_labels() {
+    let db = TempDb::new();
+    let account = account_with_admin(&db, "ada@example.com");
+    let token = api_key(&db, &account);
+    let metrics_addr = format!("127.0.0.1:{}", free_port());
+    let server = Server::start_with(&db, &["--metrics-listen", &metrics_addr]);
+    let scim = Scim::new(&server, &account, &token);
+    assert_eq!(
+        scim.send(Method::GET, "/Users", None, &[]).await.status,
+        200
+    );
+    let r = scim
+        .send(Method::POST, "/Users", Some(user("grace")), &[])
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let missing = scim
+        .send(
+            Method::GET,
+            "/Users/00000000-0000-7000-8000-000000000000",
+            None,
+            &[],
+        )
+        .await;
+    assert_eq!(missing.status, 404);
+    let browser = server.client();
+    let wrong = post_form(
+        &server,
+        &browser,
+        "/api/login",
+        &[
+            ("email", "ada@example.com"),
+            ("password", "not-the-password-1"),
+        ],
+    )
+    .await;
+    assert!(!wrong.status().is_success());
+
+    // Never on the public port.
+    let public = reqwest::get(server.url("/metrics")).await.unwrap();
+    assert_ne!(public.status(), 200);
+    assert!(!public
+        .text()
+        .await
+        .unwrap()
+        .contains("rollcall_http_requests_total"));
+
+    let res = reqwest::get(format!("http://{metrics_addr}/metrics"))
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert!(res.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/plain"));
+    let text = res.text().await.unwrap();
+    let has = |name: &str, labels: &[&str]| {
+        text.lines().any(|l| {
+            l.starts_with(&format!("{name}{{")) && labels.iter().all(|want| l.contains(want))
+        })
+    };
+    assert!(
+        has(
+            "rollcall_http_requests_total",
+            &[
+                r#"route="/scim/account/{account_id}/Users""#,
+                r#"method="GET""#,
+                r#"status="200""#
+            ]
+        ),
+        "{text}"
+    );
+    assert!(
+        has(
+            "rollcall_http_request_duration_seconds_bucket",
+            &[
+                r#"route="/scim/account/{account_id}/Users""#,
+                r#"le="0.005""#
+            ]
+        ),
+        "{text}"
+    );
+    assert!(
+        has(
+            "rollcall_scim_requests_total",
+            &[
+                r#"operation="GET /Users/{id}""#,
+                r#"outcome="client_error""#
+            ]
+        ),
+        "{text}"
+    );
+    assert!(
+        has(
+            "rollcall_scim_requests_total",
+            &[r#"operation="POST /Users""#, r#"outcome="success""#]
+        ),
+        "{text}"
+    );
+    assert!(
+        text.lines()
+            .any(|l| l == r#"rollcall_logins_total{outcome="bad_credentials"} 1"#),
+        "{text}"
+    );
+    assert!(text.contains("rollcall_write_batch_jobs_bucket"), "{text}");
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("rollcall_write_queue_depth ")),
+        "{text}"
+    );
+    // The invite mail for grace waits in the outbox (no SMTP).
+    assert!(
+        text.lines()
+            .any(|l| l == r#"rollcall_outbox_mail{status="stored"} 0"#
+                || l.starts_with(r#"rollcall_outbox_mail{status="pending"}"#)),
+        "{text}"
+    );
+    assert!(
+        has("rollcall_db_reader_connections", &[r#"state="in_use""#]),
+        "{text}"
+    );
+    // Bounded labels: no account id, user id or e-mail anywhere.
+    assert!(!text.contains(&account), "{text}");
+    assert!(!text.contains("example.com"), "{text}");
+    assert!(!text.contains("00000000-0000-7000"), "{text}");
+
+    // A bad address stops start-up with a clear error.
+    let bad = rollcall(
+        &db,
+        &[
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--metrics-listen",
+            "nowhere",
+        ],
+        &[],
+        None,
+    );
+    assert_ne!(bad.code, 0);
+    assert!(bad.stderr.contains("--metrics-listen"), "{}", bad.stderr);
+}
