@@ -17,9 +17,13 @@ else
     --enable-reference-types --enable-multivalue --enable-mutable-globals \
     "$pkg/rollcall_bg.wasm" -o "$pkg/rollcall_bg.wasm.opt"
   mv "$pkg/rollcall_bg.wasm.opt" "$pkg/rollcall_bg.wasm"
+  # The server embeds the site (server/build.rs): its next build must pick this one up.
+  touch server/build.rs
 fi
-cp style/main.css "$pkg/rollcall.css"
-cp -R public/. "$site/"
+# Copied only when changed: a new time on an unchanged file would rebuild the server (which
+# embeds these files) for nothing.
+cmp -s style/main.css "$pkg/rollcall.css" || cp style/main.css "$pkg/rollcall.css"
+for f in public/*; do cmp -s "$f" "$site/$(basename "$f")" || cp "$f" "$site/"; done
 raw=$(stat -c %s "$pkg/rollcall_bg.wasm")
 gz=$(gzip -9 -c "$pkg/rollcall_bg.wasm" | wc -c)
 echo "site built: $pkg/rollcall_bg.wasm $((raw / 1024)) KiB, $((gz / 1024)) KiB gzipped" >&2

@@ -15,12 +15,15 @@ export interface Running {
   stop: () => Promise<void>;
 }
 
-export async function startServer(extraArgs: string[] = []): Promise<Running> {
+/** `bin`/`cwd`: another copy of the binary, run from another directory (default: the repo's). */
+export async function startServer(extraArgs: string[] = [], opts: { bin?: string; cwd?: string } = {}): Promise<Running> {
   const dir = mkdtempSync(join(tmpdir(), 'rollcall-e2e-'));
   const databaseUrl = `sqlite://${join(dir, 'rollcall.db')}`;
-  const child: ChildProcess = spawn(BIN, ['serve', '--listen', '127.0.0.1:0', ...extraArgs], {
-    cwd: ROOT,
-    env: { ...process.env, ROLLCALL_DATABASE_URL: databaseUrl, ROLLCALL_LOG: 'info' },
+  const env: NodeJS.ProcessEnv = { ...process.env, ROLLCALL_DATABASE_URL: databaseUrl, ROLLCALL_LOG: 'info' };
+  delete env.ROLLCALL_SITE_ROOT;
+  const child: ChildProcess = spawn(opts.bin ?? BIN, ['serve', '--listen', '127.0.0.1:0', ...extraArgs], {
+    cwd: opts.cwd ?? ROOT,
+    env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stderr = '';

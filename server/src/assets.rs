@@ -6,8 +6,12 @@
 //! start-up, and gzip-compressed once on first request (the WASM: 1.5 MiB → ~560 KiB); a
 //! browser that accepts gzip gets the compressed bytes. The plain names are still served
 //! (by the site's file handler, revalidated every time) for pages outside the app.
+//!
+//! The release binary carries the build it was made with (`cfg(embedded_site)`, server/build.rs)
+//! and serves it unless `--site-root` names a folder: `cp target/release/rollcall /opt/` works
+//! alone, from any directory. Development keeps `--site-root` to serve a fresher build.
 
-use axum::body::Body;
+use axum::body::{Body, Bytes};
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use http::{header, HeaderMap, HeaderValue};
@@ -20,18 +24,21 @@ struct Asset {
     /// The name it is served under (`rollcall.<hash>.js`).
     name: String,
     media: &'static str,
-    bytes: Vec<u8>,
-    gzipped: OnceLock<Vec<u8>>,
+    bytes: Bytes,
+    gzipped: OnceLock<Bytes>,
 }
 
 impl Asset {
-    fn gzipped(&self) -> &[u8] {
-        self.gzipped.get_or_init(|| {
-            let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
-            // Writing into a Vec cannot fail.
-            let _ = enc.write_all(&self.bytes);
-            enc.finish().unwrap_or_default()
-        })
+    fn gzipped(&self) -> Bytes {
+        self.gzipped
+            .get_or_init(|| {
+                let mut enc =
+                    flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+                // Writing into a Vec cannot fail.
+                let _ = enc.write_all(&self.bytes);
+                Bytes::from(enc.finish().unwrap_or_default())
+            })
+            .clone()
     }
 }
 
@@ -41,25 +48,65 @@ pub struct Assets {
     /// `rollcall.<hash>`: Leptos's output name (the JS is `<it>.js`, the WASM `<it>_bg.wasm`).
     pub output_name: Option<String>,
     files: Arc<Vec<Asset>>,
+    /// The embedded `favicon.svg`, if the build carries the site.
+    favicon: Option<Bytes>,
     /// The site's files, for every other name under `/pkg`.
     site: tower_http::services::ServeDir,
 }
 
+/// The site the binary was built with (server/build.rs), if any.
+#[cfg(embedded_site)]
+fn embedded() -> Option<[Bytes; 4]> {
+    macro_rules! file {
+        ($name:literal) => {
+            Bytes::from_static(include_bytes!(concat!(
+                env!("ROLLCALL_SITE_DIR"),
+                "/",
+                $name
+            )))
+        };
+    }
+    Some([
+        file!("pkg/rollcall.js"),
+        file!("pkg/rollcall_bg.wasm"),
+        file!("pkg/rollcall.css"),
+        file!("favicon.svg"),
+    ])
+}
+
+#[cfg(not(embedded_site))]
+fn embedded() -> Option<[Bytes; 4]> {
+    None
+}
+
+/// Whether this binary carries the UI.
+pub fn embedded_site() -> bool {
+    cfg!(embedded_site)
+}
+
 impl Assets {
-    /// Reads the build from `site_root/pkg`; without it (no `make build`), nothing is hashed and
-    /// pages link the plain names.
-    pub fn load(site_root: &std::path::Path) -> Assets {
+    /// The embedded build unless `from_disk`, else the build in `site_root/pkg`; without one
+    /// (no `make build`), nothing is hashed and pages link the plain names.
+    pub fn load(site_root: &std::path::Path, from_disk: bool) -> Assets {
         let site = tower_http::services::ServeDir::new(site_root);
-        let pkg = site_root.join("pkg");
-        let read = |name: &str| std::fs::read(pkg.join(name)).ok();
-        let (Some(js), Some(wasm), Some(css)) = (
-            read("rollcall.js"),
-            read("rollcall_bg.wasm"),
-            read("rollcall.css"),
-        ) else {
+        let (js, wasm, css, favicon) = match embedded().filter(|_| !from_disk) {
+            Some([js, wasm, css, favicon]) => (Some(js), Some(wasm), Some(css), Some(favicon)),
+            None => {
+                let pkg = site_root.join("pkg");
+                let read = |name: &str| std::fs::read(pkg.join(name)).ok().map(Bytes::from);
+                (
+                    read("rollcall.js"),
+                    read("rollcall_bg.wasm"),
+                    read("rollcall.css"),
+                    None,
+                )
+            }
+        };
+        let (Some(js), Some(wasm), Some(css)) = (js, wasm, css) else {
             return Assets {
                 output_name: None,
                 files: Arc::new(Vec::new()),
+                favicon,
                 site,
             };
         };
@@ -88,6 +135,7 @@ impl Assets {
                 asset(format!("{stem}.css"), "text/css", css),
             ]),
             output_name: Some(stem),
+            favicon,
             site,
         }
     }
@@ -115,7 +163,7 @@ pub async fn serve(
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.split(',').any(|e| e.trim().starts_with("gzip")));
     let mut res = if gzip {
-        let mut r = Body::from(asset.gzipped().to_vec()).into_response();
+        let mut r = Body::from(asset.gzipped()).into_response();
         r.headers_mut()
             .insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
         r
@@ -129,6 +177,21 @@ pub async fn serve(
         HeaderValue::from_static("public, max-age=31536000, immutable"),
     );
     h.insert(header::VARY, HeaderValue::from_static("Accept-Encoding"));
+    res
+}
+
+/// `GET /favicon.svg`: the embedded one, else the site's file.
+pub async fn favicon(State(assets): State<Assets>, req: axum::extract::Request) -> Response {
+    let Some(bytes) = assets.favicon.clone() else {
+        return plain(assets.site.clone(), req).await;
+    };
+    let mut res = Body::from(bytes).into_response();
+    res.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("image/svg+xml"),
+    );
+    res.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     res
 }
 

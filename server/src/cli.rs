@@ -141,8 +141,9 @@ struct ServeArgs {
     /// https:// makes cookies Secure) [default: http://<listen address>]
     #[arg(long, env = "ROLLCALL_PUBLIC_URL")]
     public_url: Option<String>,
-    /// Folder with the built UI (pkg/rollcall.js, pkg/rollcall_bg.wasm, pkg/rollcall.css)
-    /// [default: target/site]
+    /// Folder with the built UI (pkg/rollcall.js, pkg/rollcall_bg.wasm, pkg/rollcall.css), served
+    /// instead of the UI built into the binary (for development) [default: the built-in UI, or
+    /// target/site in a build without one]
     #[arg(long, env = "ROLLCALL_SITE_ROOT")]
     site_root: Option<PathBuf>,
     /// Log a browser session out after this many hours without a request [default: 12]

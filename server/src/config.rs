@@ -67,6 +67,8 @@ pub struct Settings {
     pub public_url_explicit: bool,
     /// The built UI (`pkg/rollcall.js`, `pkg/rollcall_bg.wasm`, `pkg/rollcall.css`, favicon).
     pub site_root: PathBuf,
+    /// The site root was given (flag, environment or file): serve it, not the embedded build.
+    pub site_root_explicit: bool,
     pub session_hours: u32,
     /// A session ends this many days after its log-in, however active.
     pub session_max_days: u32,
@@ -216,6 +218,7 @@ impl Settings {
             database_url,
             listen,
             public_url,
+            site_root_explicit: over.site_root.is_some() || file.site_root.is_some(),
             site_root: over
                 .site_root
                 .or(file.site_root)

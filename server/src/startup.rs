@@ -58,7 +58,7 @@ pub struct Shared {
 
 /// The whole HTTP application for `settings`, on an already migrated database.
 pub async fn build_app(settings: Settings, db: Db) -> AppResult<(Router, AppState)> {
-    let assets = crate::assets::Assets::load(&settings.site_root);
+    let assets = crate::assets::Assets::load(&settings.site_root, settings.site_root_explicit);
     let leptos_options = LeptosOptions::builder()
         .output_name(assets.leptos_output_name())
         .site_root(settings.site_root.to_string_lossy().to_string())
@@ -144,6 +144,7 @@ pub async fn build_app(settings: Settings, db: Db) -> AppResult<(Router, AppStat
         .merge(
             Router::new()
                 .route("/pkg/{file}", get(crate::assets::serve))
+                .route("/favicon.svg", get(crate::assets::favicon))
                 .with_state(assets),
         )
         .route("/readyz", get(web::readyz))
@@ -196,7 +197,8 @@ pub async fn serve(mut settings: Settings, db: Db) -> AppResult<()> {
         settings.public_url = crate::config::default_public_url(local)?;
     }
     let site_js = settings.site_root.join("pkg").join("rollcall.js");
-    if !site_js.exists() {
+    let embedded = crate::assets::embedded_site() && !settings.site_root_explicit;
+    if !embedded && !site_js.exists() {
         tracing::warn!(
             "UI assets not found at {} (looked for {}): pages will render but not become interactive. \
              Run `make build`, or pass --site-root / ROLLCALL_SITE_ROOT.",
