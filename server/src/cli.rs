@@ -2,11 +2,11 @@
 //! results go alone on stdout (an id, a token), logs and errors to stderr, one-line errors and
 //! a non-zero exit code on failure.
 
-use crate::config::{FileConfig, Overrides, Settings};
+use crate::config::{Layer, Settings};
 use crate::domain::{accounts, api_keys, sso, users};
 use crate::error::{AppError, AppResult};
 use crate::{startup, store};
-use clap::{Args, Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use std::io::BufRead;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -28,14 +28,12 @@ pub const VERSION: &str = concat!(
     about = "Rollcall: self-hosted access management with SCIM 2.0 provisioning"
 )]
 pub struct Cli {
-    /// SQLite database; the file and its folder are created and migrated if needed
-    /// [default: sqlite://data/rollcall.db]
-    #[arg(long, global = true, env = "ROLLCALL_DATABASE_URL")]
-    database_url: Option<String>,
-    /// Optional TOML settings file (keys: database_url, listen, public_url, site_root, session_hours,
-    /// activity_days, activity_max_rows)
+    /// Optional TOML settings file: any of the settings below by name (database_url = "…",
+    /// session_hours = 8, trusted_proxies = ["10.0.0.0/8"]); flags and ROLLCALL_* win over it
     #[arg(long, global = true, env = "ROLLCALL_CONFIG")]
     config: Option<PathBuf>,
+    #[command(flatten)]
+    settings: Layer,
     /// Log lines as text for people or as one JSON object per line for log shippers
     #[arg(long, global = true, env = "ROLLCALL_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     log_format: LogFormat,
@@ -55,7 +53,11 @@ enum LogFormat {
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Serve the web UI, /healthz and the SCIM API
-    Serve(ServeArgs),
+    Serve,
+    /// Check the settings: print each effective value and where it came from (default, file,
+    /// env, flag), secrets masked; exit 1 with the reason if one is wrong
+    #[command(subcommand)]
+    Config(ConfigCommand),
     /// Manage accounts
     #[command(subcommand)]
     Account(AccountCommand),
@@ -83,6 +85,12 @@ enum Command {
         #[arg(long)]
         to: PathBuf,
     },
+}
+
+#[derive(Subcommand, Debug)]
+enum ConfigCommand {
+    /// Print the effective settings and their sources
+    Check,
 }
 
 #[derive(Subcommand, Debug)]
@@ -126,63 +134,7 @@ enum SamlCommand {
         /// Account id (22 characters)
         #[arg(long)]
         account: String,
-        /// The URL people use to reach this server [default: the config file's, else http://127.0.0.1:3000]
-        #[arg(long, env = "ROLLCALL_PUBLIC_URL")]
-        public_url: Option<String>,
     },
-}
-
-#[derive(Args, Debug)]
-struct ServeArgs {
-    /// Address to listen on [default: 127.0.0.1:3000]
-    #[arg(long, env = "ROLLCALL_LISTEN")]
-    listen: Option<String>,
-    /// The URL people and identity providers use to reach this server (links, SCIM locations;
-    /// https:// makes cookies Secure) [default: http://<listen address>]
-    #[arg(long, env = "ROLLCALL_PUBLIC_URL")]
-    public_url: Option<String>,
-    /// Folder with the built UI (pkg/rollcall.js, pkg/rollcall_bg.wasm, pkg/rollcall.css), served
-    /// instead of the UI built into the binary (for development) [default: the built-in UI, or
-    /// target/site in a build without one]
-    #[arg(long, env = "ROLLCALL_SITE_ROOT")]
-    site_root: Option<PathBuf>,
-    /// Log a browser session out after this many hours without a request [default: 12]
-    #[arg(long, env = "ROLLCALL_SESSION_HOURS")]
-    session_hours: Option<u32>,
-    /// End a browser session this many days after its log-in, however active (1-365) [default: 7]
-    #[arg(long, env = "ROLLCALL_SESSION_MAX_DAYS")]
-    session_max_days: Option<u32>,
-    /// Keep provisioning activity (every SCIM request) this many days [default: 30]
-    #[arg(long, env = "ROLLCALL_ACTIVITY_DAYS")]
-    activity_days: Option<u32>,
-    /// Keep at most this many provisioning activity entries per account [default: 200000]
-    #[arg(long, env = "ROLLCALL_ACTIVITY_MAX_ROWS")]
-    activity_max_rows: Option<i64>,
-    /// SMTP server for invites and password resets, e.g. smtp://user:pass@mail.example.com:587?tls=required
-    /// (STARTTLS) or smtps://… (TLS). Unset: mail is kept in the outbox and logged
-    #[arg(long, env = "ROLLCALL_SMTP_URL")]
-    smtp_url: Option<String>,
-    /// Sender of our mail [default: Rollcall <rollcall@localhost>]
-    #[arg(long, env = "ROLLCALL_MAIL_FROM")]
-    mail_from: Option<String>,
-    /// Days an invite link stays valid (1-90) [default: 7]
-    #[arg(long, env = "ROLLCALL_INVITE_DAYS")]
-    invite_days: Option<u32>,
-    /// Writes that may wait before requests are answered 503 Busy (1-1000000) [default: 1024]
-    #[arg(long, env = "ROLLCALL_WRITE_QUEUE")]
-    write_queue: Option<u32>,
-    /// Open client connections at most; a new one beyond it is closed at once (1-1000000)
-    /// [default: 4096]
-    #[arg(long, env = "ROLLCALL_MAX_CONNECTIONS")]
-    max_connections: Option<u32>,
-    /// Reverse proxies whose X-Forwarded-For / Forwarded headers are believed, e.g.
-    /// "10.0.0.0/8,::1" [default: none: the connection's address is the client's]
-    #[arg(long, env = "ROLLCALL_TRUSTED_PROXIES")]
-    trusted_proxies: Option<String>,
-    /// Serve Prometheus metrics at http://ADDRESS/metrics, e.g. 127.0.0.1:9090 (a separate
-    /// address: never the public port) [default: off]
-    #[arg(long, env = "ROLLCALL_METRICS_LISTEN")]
-    metrics_listen: Option<String>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -251,8 +203,10 @@ enum ApiKeyCommand {
 
 /// Parses the command line, runs it, and turns any error into one line on stderr.
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
-    init_logging(matches!(cli.command, Command::Serve(_)), cli.log_format);
+    let matches = Cli::command().get_matches();
+    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+    let sources = Sources::of(&matches);
+    init_logging(matches!(cli.command, Command::Serve), cli.log_format);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -263,7 +217,7 @@ pub fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(run(cli)) {
+    match runtime.block_on(run(cli, sources)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {}", cli_message(&e));
@@ -305,7 +259,83 @@ fn init_logging(serving: bool, format: LogFormat) {
     }
 }
 
-async fn run(cli: Cli) -> AppResult<()> {
+/// Which layer gave each setting on the command line: a flag or the environment (clap knows).
+struct Sources(Vec<(String, clap::parser::ValueSource)>);
+
+impl Sources {
+    fn of(matches: &clap::ArgMatches) -> Sources {
+        let mut found = Vec::new();
+        let mut level = Some(matches);
+        // Global settings may be given after any subcommand: look at every level.
+        while let Some(m) = level {
+            for entry in Layer::default().entries() {
+                if let Some(source) = m.value_source(entry.name) {
+                    if !found.iter().any(|(n, _)| n == entry.name) {
+                        found.push((entry.name.to_string(), source));
+                    }
+                }
+            }
+            level = m.subcommand().map(|(_, sub)| sub);
+        }
+        Sources(found)
+    }
+
+    fn of_setting(&self, name: &str) -> Option<&'static str> {
+        use clap::parser::ValueSource;
+        self.0
+            .iter()
+            .find(|(n, _)| n == name)
+            .and_then(|(_, s)| match s {
+                ValueSource::CommandLine => Some("flag"),
+                ValueSource::EnvVariable => Some("env"),
+                _ => None,
+            })
+    }
+}
+
+/// `rollcall config check`: every setting, its effective value and where it came from.
+fn config_check(given: &Layer, file: &Layer, sources: &Sources, json: bool) -> AppResult<()> {
+    let from_file = file.entries();
+    let rows: Vec<(String, String, String)> = given
+        .clone()
+        .or(file.clone())
+        .entries()
+        .into_iter()
+        .zip(from_file)
+        .map(|(e, f)| {
+            let source = match (sources.of_setting(e.name), f.value.is_some()) {
+                (Some(layer), _) => layer,
+                (None, true) => "file",
+                (None, false) => "default",
+            };
+            (
+                e.name.to_string(),
+                e.value.unwrap_or(e.default),
+                source.to_string(),
+            )
+        })
+        .collect();
+    if json {
+        let list: Vec<serde_json::Value> = rows
+            .iter()
+            .map(|(n, v, s)| serde_json::json!({"name": n, "value": v, "source": s}))
+            .collect();
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&list).map_err(|e| AppError::Internal(e.to_string()))?
+        );
+    } else {
+        let width = rows.iter().map(|r| r.0.len()).max().unwrap_or(0);
+        let value_width = rows.iter().map(|r| r.1.chars().count()).max().unwrap_or(0);
+        for (name, value, source) in &rows {
+            println!("{name:<width$}  {value:<value_width$}  {source}");
+        }
+        println!("settings ok");
+    }
+    Ok(())
+}
+
+async fn run(cli: Cli, sources: Sources) -> AppResult<()> {
     // Names both databases itself: the configured one is not opened (nor created).
     if let Command::Db(DbCommand::Copy { from, to }) = &cli.command {
         let copied = store::copy::sqlite_to_postgres(from, to).await?;
@@ -317,38 +347,14 @@ async fn run(cli: Cli) -> AppResult<()> {
         println!("{:<width$}  {total}", "total");
         return Ok(());
     }
-    let file = FileConfig::load(cli.config.as_deref())?;
-    let mut over = Overrides {
-        database_url: cli.database_url,
-        ..Default::default()
-    };
-    if let Command::Serve(args) = &cli.command {
-        over.listen = args.listen.clone();
-        over.public_url = args.public_url.clone();
-        over.site_root = args.site_root.clone();
-        over.session_hours = args.session_hours;
-        over.session_max_days = args.session_max_days;
-        over.activity_days = args.activity_days;
-        over.activity_max_rows = args.activity_max_rows;
-        over.smtp_url = args.smtp_url.clone();
-        over.mail_from = args.mail_from.clone();
-        over.invite_days = args.invite_days;
-        over.write_queue = args.write_queue;
-        over.max_connections = args.max_connections;
-        over.trusted_proxies = args.trusted_proxies.clone();
-        over.metrics_listen = args.metrics_listen.clone();
+    let file = Layer::load_file(cli.config.as_deref())?;
+    // Checked first: a wrong value is reported whatever the command.
+    let checked = Settings::resolve(cli.settings.clone().or(file.clone()));
+    if let Command::Config(ConfigCommand::Check) = &cli.command {
+        checked?;
+        return config_check(&cli.settings, &file, &sources, cli.json);
     }
-    if let Command::Saml(SamlCommand::Show { public_url, .. }) = &cli.command {
-        over.public_url = public_url.clone();
-    }
-    // A reactivated user who never signed up is invited again: the mail needs the server's
-    // address and SMTP server, from the environment as `serve` reads them (or the file).
-    if let Command::User(_) = &cli.command {
-        over.public_url = std::env::var("ROLLCALL_PUBLIC_URL").ok();
-        over.smtp_url = std::env::var("ROLLCALL_SMTP_URL").ok();
-        over.mail_from = std::env::var("ROLLCALL_MAIL_FROM").ok();
-    }
-    let settings = Settings::resolve(over, file)?;
+    let settings = checked?;
     // Reads the database as it is: opening it through the store would migrate it first.
     if let Command::Backup { to } = &cli.command {
         return backup(&settings.database_url, to, cli.json).await;
@@ -362,7 +368,7 @@ async fn run(cli: Cli) -> AppResult<()> {
     )
     .await?;
     match cli.command {
-        Command::Serve(_) => startup::serve(settings, db).await,
+        Command::Serve => startup::serve(settings, db).await,
         Command::Account(AccountCommand::Create { name }) => {
             println!("{}", accounts::create(&db, &name).await?);
             Ok(())
@@ -370,7 +376,10 @@ async fn run(cli: Cli) -> AppResult<()> {
         Command::Account(AccountCommand::List) => manage::account_list(&db, cli.json).await,
         Command::User(cmd) => {
             let mailer = crate::mail::Mailer::new(
-                settings.smtp_url.as_deref(),
+                settings
+                    .smtp_url
+                    .as_ref()
+                    .map(secrecy::ExposeSecret::expose_secret),
                 &settings.mail_from,
                 &settings.public_base(),
                 settings.invite_days,
@@ -473,7 +482,9 @@ async fn run(cli: Cli) -> AppResult<()> {
             Ok(())
         }
         // Done above, before any database was opened.
-        Command::Db(DbCommand::Copy { .. }) | Command::Backup { .. } => Ok(()),
+        Command::Db(DbCommand::Copy { .. })
+        | Command::Backup { .. }
+        | Command::Config(ConfigCommand::Check) => Ok(()),
     }
 }
 

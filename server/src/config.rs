@@ -3,6 +3,7 @@
 //! rest here. Everything is validated before the server starts, with a one-line error.
 
 use crate::error::{AppError, AppResult};
+use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -19,30 +20,183 @@ pub const DEFAULT_ACTIVITY_MAX_ROWS: i64 = 200_000;
 pub const DEFAULT_WRITE_QUEUE: u32 = 1024;
 pub const DEFAULT_MAX_CONNECTIONS: u32 = 4096;
 
-/// What may be set in the optional `--config` TOML file; every key is optional.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct FileConfig {
-    pub database_url: Option<String>,
-    pub listen: Option<String>,
-    pub public_url: Option<String>,
-    pub site_root: Option<PathBuf>,
-    pub session_hours: Option<u32>,
-    pub session_max_days: Option<u32>,
-    pub activity_days: Option<u32>,
-    pub activity_max_rows: Option<i64>,
-    pub smtp_url: Option<String>,
-    pub mail_from: Option<String>,
-    pub invite_days: Option<u32>,
-    pub write_queue: Option<u32>,
-    pub max_connections: Option<u32>,
-    /// Networks of reverse proxies, e.g. `["10.0.0.0/8"]`.
-    pub trusted_proxies: Option<Vec<String>>,
-    pub metrics_listen: Option<String>,
+/// Declares every setting once: one partial struct that is at the same time the command line
+/// (clap: `--flag`, `ROLLCALL_*` environment variable, help text) and the settings file (serde,
+/// unknown keys refused). Layers merge field by field (flag/env over file); defaults and checks
+/// come last, in [`Settings::resolve`]. `rollcall config check` lists each with its source.
+macro_rules! settings {
+    ($( $(#[$meta:meta])* $field:ident : $ty:ty = $default:expr ),+ $(,)?) => {
+        /// One layer of settings (command line + environment, or the file); all optional.
+        #[derive(clap::Args, Debug, Default, Clone, Deserialize)]
+        #[serde(deny_unknown_fields)]
+        pub struct Layer {
+            $( $(#[$meta])* pub $field: Option<$ty>, )+
+        }
+
+        impl Layer {
+            /// This layer where it has a value, `lower` elsewhere.
+            pub fn or(self, lower: Layer) -> Layer {
+                Layer { $( $field: self.$field.or(lower.$field), )+ }
+            }
+
+            /// Each setting: its name, the text shown for its value here (secrets masked) if
+            /// this layer sets it, and what applies when no layer does.
+            pub fn entries(&self) -> Vec<Entry> {
+                vec![$(Entry {
+                    name: stringify!($field),
+                    value: self.$field.as_ref().map(Shown::shown),
+                    default: $default.shown(),
+                }),+]
+            }
+        }
+    };
 }
 
-impl FileConfig {
-    pub fn load(path: Option<&Path>) -> AppResult<Self> {
+/// A setting as `config check` shows it.
+pub struct Entry {
+    pub name: &'static str,
+    pub value: Option<String>,
+    pub default: String,
+}
+
+/// How a value is printed: URLs without their password, secrets never.
+trait Shown {
+    fn shown(&self) -> String;
+}
+
+impl Shown for &str {
+    fn shown(&self) -> String {
+        self.to_string()
+    }
+}
+
+impl Shown for String {
+    fn shown(&self) -> String {
+        crate::store::redact(self)
+    }
+}
+
+impl Shown for PathBuf {
+    fn shown(&self) -> String {
+        self.display().to_string()
+    }
+}
+
+impl Shown for u32 {
+    fn shown(&self) -> String {
+        self.to_string()
+    }
+}
+
+impl Shown for i64 {
+    fn shown(&self) -> String {
+        self.to_string()
+    }
+}
+
+impl Shown for SecretString {
+    fn shown(&self) -> String {
+        crate::store::redact(self.expose_secret())
+    }
+}
+
+impl Shown for Proxies {
+    fn shown(&self) -> String {
+        self.0.clone()
+    }
+}
+
+/// Reverse proxies: comma-separated on the command line, a list (or that text) in the file.
+#[derive(Debug, Clone)]
+pub struct Proxies(pub String);
+
+impl std::str::FromStr for Proxies {
+    type Err = std::convert::Infallible;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(Proxies(s.to_string()))
+    }
+}
+
+impl<'de> Deserialize<'de> for Proxies {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Given {
+            List(Vec<String>),
+            Text(String),
+        }
+        Ok(Proxies(match Given::deserialize(d)? {
+            Given::List(list) => list.join(","),
+            Given::Text(text) => text,
+        }))
+    }
+}
+
+fn secret(text: &str) -> Result<SecretString, std::convert::Infallible> {
+    Ok(SecretString::from(text.to_string()))
+}
+
+settings! {
+    /// SQLite or PostgreSQL database (sqlite://PATH: the file and its folder are created;
+    /// postgres://USER:PASSWORD@HOST/DB) [default: sqlite://data/rollcall.db]
+    #[arg(long, global = true, env = "ROLLCALL_DATABASE_URL")]
+    database_url: String = DEFAULT_DATABASE_URL,
+    /// Address to listen on [default: 127.0.0.1:3000]
+    #[arg(long, global = true, env = "ROLLCALL_LISTEN")]
+    listen: String = DEFAULT_LISTEN,
+    /// The URL people and identity providers use to reach this server (links, SCIM locations;
+    /// https:// makes cookies Secure) [default: http://<listen address>]
+    #[arg(long, global = true, env = "ROLLCALL_PUBLIC_URL")]
+    public_url: String = "http://<listen address>",
+    /// Folder with a built UI (pkg/rollcall.js, pkg/rollcall_bg.wasm, pkg/rollcall.css) to serve
+    /// instead of the UI built into the binary [default: the built-in UI, or target/site in a
+    /// build without one]
+    #[arg(long, global = true, env = "ROLLCALL_SITE_ROOT")]
+    site_root: PathBuf = "the built-in UI (else target/site)",
+    /// Log a browser session out after this many hours without a request (1-2160) [default: 12]
+    #[arg(long, global = true, env = "ROLLCALL_SESSION_HOURS")]
+    session_hours: u32 = DEFAULT_SESSION_HOURS,
+    /// End a browser session this many days after its log-in, however active (1-365) [default: 7]
+    #[arg(long, global = true, env = "ROLLCALL_SESSION_MAX_DAYS")]
+    session_max_days: u32 = DEFAULT_SESSION_MAX_DAYS,
+    /// Keep provisioning activity (every SCIM request) this many days (1-3650) [default: 30]
+    #[arg(long, global = true, env = "ROLLCALL_ACTIVITY_DAYS")]
+    activity_days: u32 = DEFAULT_ACTIVITY_DAYS,
+    /// Keep at most this many provisioning activity entries per account (1000-100000000)
+    /// [default: 200000]
+    #[arg(long, global = true, env = "ROLLCALL_ACTIVITY_MAX_ROWS")]
+    activity_max_rows: i64 = DEFAULT_ACTIVITY_MAX_ROWS,
+    /// SMTP server for invites and password resets, e.g. smtp://user:pass@mail.example.com:587?tls=required
+    /// (STARTTLS) or smtps://… (TLS). Unset: mail is kept in the outbox
+    #[arg(long, global = true, env = "ROLLCALL_SMTP_URL", value_parser = secret)]
+    smtp_url: SecretString = "none: mail is kept in the outbox",
+    /// Sender of our mail [default: Rollcall <rollcall@localhost>]
+    #[arg(long, global = true, env = "ROLLCALL_MAIL_FROM")]
+    mail_from: String = DEFAULT_MAIL_FROM,
+    /// Days an invite link stays valid (1-90) [default: 7]
+    #[arg(long, global = true, env = "ROLLCALL_INVITE_DAYS")]
+    invite_days: u32 = DEFAULT_INVITE_DAYS,
+    /// Writes that may wait before requests are answered 503 Busy (1-1000000) [default: 1024]
+    #[arg(long, global = true, env = "ROLLCALL_WRITE_QUEUE")]
+    write_queue: u32 = DEFAULT_WRITE_QUEUE,
+    /// Open client connections at most; a new one beyond it is closed at once (1-1000000)
+    /// [default: 4096]
+    #[arg(long, global = true, env = "ROLLCALL_MAX_CONNECTIONS")]
+    max_connections: u32 = DEFAULT_MAX_CONNECTIONS,
+    /// Reverse proxies whose X-Forwarded-For / Forwarded headers are believed, e.g.
+    /// "10.0.0.0/8,::1" (in the file also a list) [default: none: the connection's address is
+    /// the client's]
+    #[arg(long, global = true, env = "ROLLCALL_TRUSTED_PROXIES")]
+    trusted_proxies: Proxies = "none",
+    /// Serve Prometheus metrics at http://ADDRESS/metrics, e.g. 127.0.0.1:9090 (a separate
+    /// address: never the public port) [default: off]
+    #[arg(long, global = true, env = "ROLLCALL_METRICS_LISTEN")]
+    metrics_listen: String = "off",
+}
+
+impl Layer {
+    /// The optional `--config` TOML file: the same keys, every one optional.
+    pub fn load_file(path: Option<&Path>) -> AppResult<Self> {
         let Some(path) = path else {
             return Ok(Self::default());
         };
@@ -76,8 +230,9 @@ pub struct Settings {
     pub activity_days: u32,
     /// At most this many provisioning activity rows are kept per account.
     pub activity_max_rows: i64,
-    /// SMTP server for mail; `None` keeps mail in the outbox.
-    pub smtp_url: Option<String>,
+    /// SMTP server for mail (its URL holds the password: never printed); `None` keeps mail
+    /// in the outbox.
+    pub smtp_url: Option<SecretString>,
     pub mail_from: String,
     /// How long an invite link stays valid.
     pub invite_days: u32,
@@ -91,105 +246,28 @@ pub struct Settings {
     pub metrics_listen: Option<SocketAddr>,
 }
 
-/// Values from flags or the environment (already merged by clap).
-#[derive(Debug, Default, Clone)]
-pub struct Overrides {
-    pub database_url: Option<String>,
-    pub listen: Option<String>,
-    pub public_url: Option<String>,
-    pub site_root: Option<PathBuf>,
-    pub session_hours: Option<u32>,
-    pub session_max_days: Option<u32>,
-    pub activity_days: Option<u32>,
-    pub activity_max_rows: Option<i64>,
-    pub smtp_url: Option<String>,
-    pub mail_from: Option<String>,
-    pub invite_days: Option<u32>,
-    pub write_queue: Option<u32>,
-    pub max_connections: Option<u32>,
-    /// Comma-separated networks.
-    pub trusted_proxies: Option<String>,
-    pub metrics_listen: Option<String>,
-}
-
 impl Settings {
-    pub fn resolve(over: Overrides, file: FileConfig) -> AppResult<Self> {
-        let database_url = over
-            .database_url
-            .or(file.database_url)
-            .unwrap_or_else(|| DEFAULT_DATABASE_URL.into());
-        let listen_text = over
-            .listen
-            .or(file.listen)
-            .unwrap_or_else(|| DEFAULT_LISTEN.into());
+    /// The settings from `layer` (flags and environment merged over the file), with defaults
+    /// for what no layer sets, each checked.
+    pub fn resolve(layer: Layer) -> AppResult<Self> {
+        let listen_text = layer.listen.unwrap_or_else(|| DEFAULT_LISTEN.into());
         let listen: SocketAddr = listen_text.parse().map_err(|_| {
             AppError::invalid(
                 "listen",
                 format!("'{listen_text}' is not an address like 127.0.0.1:3000"),
             )
         })?;
-        let given_url = over.public_url.or(file.public_url);
-        let public_url_explicit = given_url.is_some();
-        let public_url = match given_url {
+        let public_url_explicit = layer.public_url.is_some();
+        let public_url = match layer.public_url {
             Some(text) => parse_public_url(&text)?,
             None => default_public_url(listen)?,
         };
-        let session_hours = layered(
-            "session-hours",
-            over.session_hours,
-            file.session_hours,
-            DEFAULT_SESSION_HOURS,
-            1..=24 * 90,
-        )?;
-        let session_max_days = layered(
-            "session-max-days",
-            over.session_max_days,
-            file.session_max_days,
-            DEFAULT_SESSION_MAX_DAYS,
-            1..=365,
-        )?;
-        let activity_days = layered(
-            "activity-days",
-            over.activity_days,
-            file.activity_days,
-            DEFAULT_ACTIVITY_DAYS,
-            1..=3650,
-        )?;
-        let activity_max_rows = layered(
-            "activity-max-rows",
-            over.activity_max_rows,
-            file.activity_max_rows,
-            DEFAULT_ACTIVITY_MAX_ROWS,
-            1_000..=100_000_000,
-        )?;
-        let invite_days = layered(
-            "invite-days",
-            over.invite_days,
-            file.invite_days,
-            DEFAULT_INVITE_DAYS,
-            1..=90,
-        )?;
-        let write_queue = layered(
-            "write-queue",
-            over.write_queue,
-            file.write_queue,
-            DEFAULT_WRITE_QUEUE,
-            1..=1_000_000,
-        )?;
-        let max_connections = layered(
-            "max-connections",
-            over.max_connections,
-            file.max_connections,
-            DEFAULT_MAX_CONNECTIONS,
-            1..=1_000_000,
-        )?;
-        let trusted_proxies = match (over.trusted_proxies, file.trusted_proxies) {
-            (Some(list), _) => crate::proxy::TrustedProxies::parse(&list),
-            (None, Some(list)) => crate::proxy::TrustedProxies::parse(&list.join(",")),
-            (None, None) => Ok(Default::default()),
+        let trusted_proxies = match layer.trusted_proxies {
+            Some(list) => crate::proxy::TrustedProxies::parse(&list.0),
+            None => Ok(Default::default()),
         }
         .map_err(|m| AppError::invalid("trusted-proxies", m))?;
-        let metrics_listen = match over.metrics_listen.or(file.metrics_listen) {
+        let metrics_listen = match layer.metrics_listen {
             Some(text) if !text.trim().is_empty() => Some(text.parse().map_err(|_| {
                 AppError::invalid(
                     "metrics-listen",
@@ -199,32 +277,62 @@ impl Settings {
             _ => None,
         };
         Ok(Settings {
-            metrics_listen,
-            write_queue,
-            max_connections,
-            trusted_proxies,
-            public_url_explicit,
-            smtp_url: over
-                .smtp_url
-                .or(file.smtp_url)
-                .filter(|u| !u.trim().is_empty()),
-            mail_from: over
-                .mail_from
-                .or(file.mail_from)
-                .unwrap_or_else(|| DEFAULT_MAIL_FROM.into()),
-            invite_days,
-            activity_days,
-            activity_max_rows,
-            database_url,
+            database_url: layer
+                .database_url
+                .unwrap_or_else(|| DEFAULT_DATABASE_URL.into()),
             listen,
             public_url,
-            site_root_explicit: over.site_root.is_some() || file.site_root.is_some(),
-            site_root: over
-                .site_root
-                .or(file.site_root)
-                .unwrap_or_else(|| DEFAULT_SITE_ROOT.into()),
-            session_hours,
-            session_max_days,
+            public_url_explicit,
+            site_root_explicit: layer.site_root.is_some(),
+            site_root: layer.site_root.unwrap_or_else(|| DEFAULT_SITE_ROOT.into()),
+            session_hours: checked(
+                "session-hours",
+                layer.session_hours,
+                DEFAULT_SESSION_HOURS,
+                1..=24 * 90,
+            )?,
+            session_max_days: checked(
+                "session-max-days",
+                layer.session_max_days,
+                DEFAULT_SESSION_MAX_DAYS,
+                1..=365,
+            )?,
+            activity_days: checked(
+                "activity-days",
+                layer.activity_days,
+                DEFAULT_ACTIVITY_DAYS,
+                1..=3650,
+            )?,
+            activity_max_rows: checked(
+                "activity-max-rows",
+                layer.activity_max_rows,
+                DEFAULT_ACTIVITY_MAX_ROWS,
+                1_000..=100_000_000,
+            )?,
+            smtp_url: layer
+                .smtp_url
+                .filter(|u| !u.expose_secret().trim().is_empty()),
+            mail_from: layer.mail_from.unwrap_or_else(|| DEFAULT_MAIL_FROM.into()),
+            invite_days: checked(
+                "invite-days",
+                layer.invite_days,
+                DEFAULT_INVITE_DAYS,
+                1..=90,
+            )?,
+            write_queue: checked(
+                "write-queue",
+                layer.write_queue,
+                DEFAULT_WRITE_QUEUE,
+                1..=1_000_000,
+            )?,
+            max_connections: checked(
+                "max-connections",
+                layer.max_connections,
+                DEFAULT_MAX_CONNECTIONS,
+                1..=1_000_000,
+            )?,
+            trusted_proxies,
+            metrics_listen,
         })
     }
 
@@ -244,18 +352,17 @@ impl Settings {
     }
 }
 
-/// Flag/env, else file, else default; then checked against `range`.
-fn layered<T>(
+/// The layers' value, else the default; then checked against `range`.
+fn checked<T>(
     field: &str,
-    over: Option<T>,
-    file: Option<T>,
+    given: Option<T>,
     default: T,
     range: std::ops::RangeInclusive<T>,
 ) -> AppResult<T>
 where
     T: PartialOrd + Copy + std::fmt::Display,
 {
-    let value = over.or(file).unwrap_or(default);
+    let value = given.unwrap_or(default);
     if range.contains(&value) {
         Ok(value)
     } else {
@@ -318,16 +425,16 @@ mod tests {
 
     #[test]
     fn flags_and_env_beat_the_file_which_beats_defaults() {
-        let file = FileConfig {
+        let file = Layer {
             listen: Some("0.0.0.0:8080".into()),
             session_hours: Some(4),
             ..Default::default()
         };
-        let over = Overrides {
+        let over = Layer {
             listen: Some("127.0.0.1:9000".into()),
             ..Default::default()
         };
-        let s = Settings::resolve(over, file).unwrap();
+        let s = Settings::resolve(over.or(file)).unwrap();
         assert_eq!(s.listen.port(), 9000);
         assert_eq!(s.session_hours, 4);
         assert_eq!(s.database_url, DEFAULT_DATABASE_URL);
@@ -355,6 +462,30 @@ mod tests {
 
     #[test]
     fn unknown_file_keys_are_an_error() {
-        assert!(toml::from_str::<FileConfig>("listne = \"x\"").is_err());
+        assert!(toml::from_str::<Layer>("listne = \"x\"").is_err());
+    }
+
+    #[test]
+    fn the_smtp_password_is_never_printed() {
+        let file: Layer = toml::from_str(
+            "smtp_url = \"smtp://mailer:hunter2-secret@mail.example.com:587\"\ntrusted_proxies = [\"10.0.0.0/8\", \"::1\"]",
+        )
+        .unwrap();
+        assert!(!format!("{file:?}").contains("hunter2"), "{file:?}");
+        let shown: Vec<String> = file.entries().into_iter().filter_map(|e| e.value).collect();
+        assert!(
+            shown.contains(&"smtp://mailer:***@mail.example.com:587".to_string()),
+            "{shown:?}"
+        );
+        assert!(shown.contains(&"10.0.0.0/8,::1".to_string()), "{shown:?}");
+        let s = Settings::resolve(file).unwrap();
+        assert!(!format!("{s:?}").contains("hunter2"));
+        assert_eq!(
+            s.smtp_url
+                .as_ref()
+                .map(|u| u.expose_secret().to_string())
+                .as_deref(),
+            Some("smtp://mailer:hunter2-secret@mail.example.com:587")
+        );
     }
 }

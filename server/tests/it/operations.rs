@@ -658,3 +658,77 @@ async fn metrics_are_served_on_their_own_address_only_with_bounded_labels() {
     assert_ne!(bad.code, 0);
     assert!(bad.stderr.contains("--metrics-listen"), "{}", bad.stderr);
 }
+
+#[test]
+fn config_check_shows_every_setting_its_source_and_no_secret() {
+    let db = TempDb::new();
+    let file = db.dir.path().join("rollcall.toml");
+    std::fs::write(
+        &file,
+        "session_hours = 8\nsmtp_url = \"smtp://mailer:hunter2-secret@mail.example.com:587\"\ntrusted_proxies = [\"10.0.0.0/8\"]\n",
+    )
+    .unwrap();
+    let config = file.to_str().unwrap();
+    let out = rollcall(
+        &db,
+        &[
+            "config",
+            "check",
+            "--config",
+            config,
+            "--listen",
+            "127.0.0.1:9999",
+        ],
+        &[("ROLLCALL_INVITE_DAYS", "3")],
+        None,
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let row = |name: &str| -> Vec<String> {
+        out.stdout
+            .lines()
+            .find(|l| l.split_whitespace().next() == Some(name))
+            .unwrap_or_else(|| panic!("no {name} in\n{}", out.stdout))
+            .split_whitespace()
+            .map(str::to_string)
+            .collect()
+    };
+    assert_eq!(row("listen"), ["listen", "127.0.0.1:9999", "flag"]);
+    assert_eq!(row("invite_days"), ["invite_days", "3", "env"]);
+    assert_eq!(row("session_hours"), ["session_hours", "8", "file"]);
+    assert_eq!(row("write_queue"), ["write_queue", "1024", "default"]);
+    assert_eq!(
+        row("trusted_proxies"),
+        ["trusted_proxies", "10.0.0.0/8", "file"]
+    );
+    assert_eq!(
+        row("smtp_url"),
+        ["smtp_url", "smtp://mailer:***@mail.example.com:587", "file"]
+    );
+    assert_eq!(row("database_url").last().unwrap(), "env");
+    assert!(!out.stdout.contains("hunter2") && !out.stderr.contains("hunter2"));
+
+    let json: Value = serde_json::from_str(&ok(
+        &db,
+        &["config", "check", "--config", config, "--json"],
+        &[],
+    ))
+    .unwrap();
+    let smtp = json
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["name"] == "smtp_url")
+        .unwrap();
+    assert_eq!(smtp["source"], "file");
+    assert!(!json.to_string().contains("hunter2"));
+
+    // A wrong value: its flag and the reason, exit code 1, for any command.
+    let bad = rollcall(&db, &["config", "check", "--session-hours", "0"], &[], None);
+    assert_eq!(bad.code, 1);
+    assert!(bad.stderr.contains("--session-hours"), "{}", bad.stderr);
+    let unknown = std::fs::write(&file, "listne = \"x\"\n");
+    unknown.unwrap();
+    let bad = rollcall(&db, &["config", "check", "--config", config], &[], None);
+    assert_eq!(bad.code, 1);
+    assert!(bad.stderr.contains("listne"), "{}", bad.stderr);
+}

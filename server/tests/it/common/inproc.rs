@@ -7,7 +7,7 @@ use axum::extract::ConnectInfo;
 use axum::Router;
 use http::{header, HeaderMap, Method, Request, StatusCode};
 use rollcall_server::clock::Clock;
-use rollcall_server::config::{FileConfig, Overrides, Settings};
+use rollcall_server::config::{Layer, Settings};
 use rollcall_server::domain::{accounts, users};
 use rollcall_server::startup::{self, AppState};
 use rollcall_server::store::{self, Db};
@@ -47,13 +47,13 @@ impl App {
         let db = store::open_with(&url, &opts)
             .await
             .expect("open the database");
-        let over = Overrides {
+        let over = Layer {
             database_url: Some(url),
             public_url: Some(ORIGIN.into()),
             listen: Some("127.0.0.1:0".into()),
             ..Default::default()
         };
-        let settings = Settings::resolve(over, FileConfig::default()).expect("settings");
+        let settings = Settings::resolve(over).expect("settings");
         let (router, state) = startup::build_app(settings.clone(), db.clone())
             .await
             .expect("build the app");
