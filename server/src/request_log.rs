@@ -105,15 +105,14 @@ pub fn trace_layer() -> Trace {
             route,
             account = account_of(req.uri().path()),
             status = tracing::field::Empty,
+            ms = tracing::field::Empty,
         )
     }
     fn answered(res: &Response, latency: Duration, span: &Span) {
+        let ms = latency.as_secs_f64() * 1000.0;
         span.record("status", res.status().as_u16());
-        tracing::info!(
-            status = res.status().as_u16(),
-            ms = latency.as_secs_f64() * 1000.0,
-            "answered"
-        );
+        span.record("ms", ms);
+        tracing::info!(status = res.status().as_u16(), ms, "answered");
     }
     TraceLayer::new_for_http()
         .make_span_with(span as fn(&Request) -> Span)

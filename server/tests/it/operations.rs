@@ -121,6 +121,8 @@ async fn every_request_has_an_id_in_its_answer_and_in_every_log_line_of_it() {
     );
     let line = answered("okta-req-8");
     assert_eq!(line["fields"]["status"], 201);
+    assert_eq!(line["span"]["status"], 201);
+    assert!(line["span"]["ms"].as_f64().is_some(), "{line}");
     // No token or link in any line (the invite sent for the new user is in the outbox).
     assert!(!log.contains(&token), "{log}");
     assert!(!log.contains("/signup/"), "{log}");
