@@ -375,16 +375,7 @@ async fn run(cli: Cli, sources: Sources) -> AppResult<()> {
         }
         Command::Account(AccountCommand::List) => manage::account_list(&db, cli.json).await,
         Command::User(cmd) => {
-            let mailer = crate::mail::Mailer::new(
-                settings
-                    .smtp_url
-                    .as_ref()
-                    .map(secrecy::ExposeSecret::expose_secret),
-                &settings.mail_from,
-                &settings.public_base(),
-                settings.invite_days,
-                db.clock().clone(),
-            )?;
+            let mailer = crate::mail::Mailer::from_settings(&settings, db.clock().clone())?;
             manage::user(&db, &mailer, cmd, cli.json).await
         }
         Command::ApiKey(ApiKeyCommand::List { account }) => {

@@ -67,14 +67,8 @@ pub async fn build_app(settings: Settings, db: Db) -> AppResult<(Router, AppStat
         .env(Env::PROD)
         .build();
     let setup = Arc::new(SetupGate::new(&db).await?);
-    let mailer = Arc::new(crate::mail::Mailer::new(
-        settings
-            .smtp_url
-            .as_ref()
-            .map(secrecy::ExposeSecret::expose_secret),
-        &settings.mail_from,
-        &settings.public_base(),
-        settings.invite_days,
+    let mailer = Arc::new(crate::mail::Mailer::from_settings(
+        &settings,
         db.clock().clone(),
     )?);
     mailer.spawn_sender(db.clone());

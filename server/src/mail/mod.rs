@@ -66,6 +66,23 @@ pub struct Outbox {
 }
 
 impl Mailer {
+    /// The mailer `settings` describe (SMTP server, sender, links, invite lifetime).
+    pub fn from_settings(
+        settings: &crate::config::Settings,
+        clock: Clock,
+    ) -> AppResult<Self> {
+        Self::new(
+            settings
+                .smtp_url
+                .as_ref()
+                .map(secrecy::ExposeSecret::expose_secret),
+            &settings.mail_from,
+            &settings.public_base(),
+            settings.invite_days,
+            clock,
+        )
+    }
+
     pub fn new(
         smtp_url: Option<&str>,
         from: &str,
