@@ -67,10 +67,7 @@ pub struct Outbox {
 
 impl Mailer {
     /// The mailer `settings` describe (SMTP server, sender, links, invite lifetime).
-    pub fn from_settings(
-        settings: &crate::config::Settings,
-        clock: Clock,
-    ) -> AppResult<Self> {
+    pub fn from_settings(settings: &crate::config::Settings, clock: Clock) -> AppResult<Self> {
         Self::new(
             settings
                 .smtp_url
