@@ -19,6 +19,9 @@ use tracing::Span;
 /// The header that carries the id both ways.
 pub const HEADER: &str = "x-request-id";
 
+/// The route of a request no route matched (the site's file and error handler).
+const NO_ROUTE: &str = "(no route)";
+
 /// The longest id taken from a caller.
 const MAX_LEN: usize = 128;
 
@@ -50,19 +53,21 @@ fn sane(value: &HeaderValue) -> bool {
 pub async fn assign_id(mut req: Request, next: Next) -> Response {
     let id = match req.headers().get(HEADER) {
         Some(v) if sane(v) => v.clone(),
-        _ => HeaderValue::from_str(&uuid::Uuid::now_v7().to_string())
-            .expect("a UUID is a valid header value"),
+        _ => HeaderValue::from_str(
+            uuid::Uuid::now_v7()
+                .hyphenated()
+                .encode_lower(&mut uuid::Uuid::encode_buffer()),
+        )
+        .expect("a UUID is a valid header value"),
     };
     req.headers_mut().insert(HEADER, id.clone());
-    let route = req
-        .extensions()
-        .get::<MatchedPath>()
-        .map(|p| p.as_str().to_owned());
+    // A reference count, not a copy: the template is only read if metrics are on.
+    let route = req.extensions().get::<MatchedPath>().cloned();
     let method = req.method().clone();
     let started = std::time::Instant::now();
     let mut res = CURRENT.scope(id.clone(), next.run(req)).await;
     crate::telemetry::request(
-        route.as_deref().unwrap_or("(no route)"),
+        route.as_ref().map_or(NO_ROUTE, MatchedPath::as_str),
         &method,
         res.status().as_u16(),
         started.elapsed().as_secs_f64(),
@@ -92,7 +97,7 @@ pub fn trace_layer() -> Trace {
         let route = req
             .extensions()
             .get::<MatchedPath>()
-            .map_or("(no route)", |p| p.as_str());
+            .map_or(NO_ROUTE, |p| p.as_str());
         let id = req
             .headers()
             .get(HEADER)

@@ -269,6 +269,11 @@ fn the_suite_wide_log_check_finds_secrets_in_log_lines_only() {
     );
 }
 
+/// `user VERB --account ACCOUNT --user WHO`.
+fn user_cmd<'a>(verb: &'a str, account: &'a str, who: &'a str) -> [&'a str; 6] {
+    ["user", verb, "--account", account, "--user", who]
+}
+
 fn json_of(db: &TempDb, args: &[&str]) -> Value {
     let mut all = args.to_vec();
     all.push("--json");
@@ -328,30 +333,9 @@ async fn the_cli_lists_and_changes_users_and_keys_under_the_uis_rules() {
         "{}",
         bad.stderr
     );
-    let grace = json_of(
-        &db,
-        &[
-            "user",
-            "show",
-            "--account",
-            &account,
-            "--user",
-            "GRACE@example.com",
-        ],
-    );
+    let grace = json_of(&db, &user_cmd("show", &account, "GRACE@example.com"));
     assert_eq!(grace["source"], "idp");
-    let listed = ok(
-        &db,
-        &[
-            "user",
-            "show",
-            "--account",
-            &account,
-            "--user",
-            "grace@example.com",
-        ],
-        &[],
-    );
+    let listed = ok(&db, &user_cmd("show", &account, "grace@example.com"), &[]);
     assert!(
         listed.contains("managed by the identity provider"),
         "{listed}"
@@ -361,14 +345,7 @@ async fn the_cli_lists_and_changes_users_and_keys_under_the_uis_rules() {
     // administrator.
     let refused = rollcall(
         &db,
-        &[
-            "user",
-            "suspend",
-            "--account",
-            &account,
-            "--user",
-            "grace@example.com",
-        ],
+        &user_cmd("suspend", &account, "grace@example.com"),
         &[],
         None,
     );
@@ -378,28 +355,11 @@ async fn the_cli_lists_and_changes_users_and_keys_under_the_uis_rules() {
         "{}",
         refused.stderr
     );
-    let suspended = json_of(
-        &db,
-        &[
-            "user",
-            "suspend",
-            "--account",
-            &account,
-            "--user",
-            "bob@example.com",
-        ],
-    );
+    let suspended = json_of(&db, &user_cmd("suspend", &account, "bob@example.com"));
     assert_eq!(suspended["status"], "suspended");
     let last = rollcall(
         &db,
-        &[
-            "user",
-            "delete",
-            "--account",
-            &account,
-            "--user",
-            "ada@example.com",
-        ],
+        &user_cmd("delete", &account, "ada@example.com"),
         &[],
         None,
     );
@@ -409,29 +369,9 @@ async fn the_cli_lists_and_changes_users_and_keys_under_the_uis_rules() {
         "{}",
         last.stderr
     );
-    let back = json_of(
-        &db,
-        &[
-            "user",
-            "reactivate",
-            "--account",
-            &account,
-            "--user",
-            "bob@example.com",
-        ],
-    );
+    let back = json_of(&db, &user_cmd("reactivate", &account, "bob@example.com"));
     assert_eq!(back["status"], "active");
-    let bob = json_of(
-        &db,
-        &[
-            "user",
-            "show",
-            "--account",
-            &account,
-            "--user",
-            "bob@example.com",
-        ],
-    );
+    let bob = json_of(&db, &user_cmd("show", &account, "bob@example.com"));
     let actors: Vec<(&str, &str)> = bob["audit"]
         .as_array()
         .unwrap()
@@ -440,29 +380,11 @@ async fn the_cli_lists_and_changes_users_and_keys_under_the_uis_rules() {
         .collect();
     assert!(actors.contains(&("user.suspended", "CLI")), "{actors:?}");
     assert!(actors.contains(&("user.reactivated", "CLI")), "{actors:?}");
-    let deleted = ok(
-        &db,
-        &[
-            "user",
-            "delete",
-            "--account",
-            &account,
-            "--user",
-            "bob@example.com",
-        ],
-        &[],
-    );
+    let deleted = ok(&db, &user_cmd("delete", &account, "bob@example.com"), &[]);
     assert!(deleted.ends_with("deleted"), "{deleted}");
     let missing = rollcall(
         &db,
-        &[
-            "user",
-            "show",
-            "--account",
-            &account,
-            "--user",
-            "bob@example.com",
-        ],
+        &user_cmd("show", &account, "bob@example.com"),
         &[],
         None,
     );
