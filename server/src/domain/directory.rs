@@ -367,7 +367,7 @@ pub async fn user_action(
                     };
                     user_rules::keep_an_active_admin(&mut *tx, account_id, &[id], loss).await?;
                     if action == UserCommand::Delete {
-                        store::users::delete(&mut *tx, account_id, id).await?;
+                        store::users::delete(&mut *tx, account_id, id, &ids::now()).await?;
                         record(
                             &mut *tx,
                             account_id,

@@ -48,11 +48,8 @@ impl UserState {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct MemberRef {
-    pub user_id: String,
-    pub email: String,
-}
+/// A member as a group read returns it (user id; e-mail when asked for).
+pub use store::groups::Member as MemberRef;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GroupRecord {
@@ -64,7 +61,8 @@ pub struct GroupRecord {
     pub created_at: String,
     pub updated_at: String,
     pub version: i64,
-    pub members: Vec<MemberRef>,
+    /// Shared: a large group's membership comes from the store's cache without a copy.
+    pub members: std::sync::Arc<[MemberRef]>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -514,7 +512,7 @@ pub(crate) async fn delete_user_in(
         .ok_or_else(|| user_not_found(id))?;
     check_expected(expected.as_ref(), cur.version)?;
     user_rules::keep_an_active_admin(&mut *tx, account_id, &[id], AdminLoss::Delete).await?;
-    store::users::delete(&mut *tx, account_id, id).await?;
+    store::users::delete(&mut *tx, account_id, id, &ids::now()).await?;
     audit::record(
         &mut *tx,
         account_id,
@@ -648,7 +646,7 @@ fn group_with(row: store::groups::GroupRow, members: Vec<store::groups::MemberRo
     )
 }
 
-fn group_record(row: store::groups::GroupRow, members: Vec<MemberRef>) -> GroupRecord {
+fn group_record(row: store::groups::GroupRow, members: std::sync::Arc<[MemberRef]>) -> GroupRecord {
     GroupRecord {
         id: row.id,
         name: row.name,
@@ -683,16 +681,9 @@ pub async fn get_group(
         .await?
         .ok_or_else(|| group_not_found(id))?;
     Ok(match members {
-        Members::Omitted => group_record(row, Vec::new()),
+        Members::Omitted => group_record(row, Vec::new().into()),
         Members::Ids => {
-            let ids = store::groups::member_ids(db, &row.id).await?;
-            let members = ids
-                .into_iter()
-                .map(|user_id| MemberRef {
-                    user_id,
-                    email: String::new(),
-                })
-                .collect();
+            let members = store::groups::members_at(db, &row.id, row.version).await?;
             group_record(row, members)
         }
         Members::WithEmails => {
@@ -815,7 +806,7 @@ pub(crate) async fn change_group_members_in(
         .await?
         .ok_or_else(|| group_not_found(id))?;
     Ok(GroupChanged {
-        group: group_record(row, Vec::new()),
+        group: group_record(row, Vec::new().into()),
         member_count: after,
     })
 }
@@ -1128,7 +1119,7 @@ pub async fn list_groups(
                     email: m.email.clone(),
                 })
                 .collect();
-            group_record(row, mine)
+            group_record(row, mine.into())
         })
         .collect();
     members.clear();

@@ -77,6 +77,7 @@ pub async fn create_admin_in(
         }
     }
     store::groups::add_member(&mut *tx, &group_id, &id, &now).await?;
+    store::groups::touch(&mut *tx, &group_id, &now).await?;
     Ok(id)
 }
 

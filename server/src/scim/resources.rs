@@ -151,6 +151,42 @@ pub fn group_text(
     let Some(kept) = kept else {
         return head;
     };
+    // Each member is the same text around its id (and e-mail): the keys, the type and the
+    // `$ref` prefix are written as JSON once, into a template of literal pieces, and per member
+    // only the id is copied in (ids are plain ASCII; anything else goes through the escaper).
+    let json = |s: &str| serde_json::to_string(s).unwrap_or_default();
+    let mut pieces: Vec<Piece> = Vec::new();
+    let mut lit = String::from("{");
+    for (j, key) in kept.iter().enumerate() {
+        if j > 0 {
+            lit.push(',');
+        }
+        lit.push_str(&json(key));
+        lit.push(':');
+        let hole = match key.as_str() {
+            "type" => {
+                lit.push_str(&json("User"));
+                continue;
+            }
+            "$ref" => {
+                let prefix = json(&format!("{base}/Users/"));
+                lit.push_str(&prefix[..prefix.len() - 1]);
+                Piece::Id
+            }
+            "value" => {
+                lit.push('"');
+                Piece::Id
+            }
+            _ => {
+                lit.push('"');
+                Piece::Email
+            }
+        };
+        pieces.push(Piece::Lit(std::mem::replace(&mut lit, String::from("\""))));
+        pieces.push(hole);
+    }
+    lit.push('}');
+    pieces.push(Piece::Lit(lit));
     let mut out = Vec::with_capacity(head.len() + g.members.len() * (base.len() + 110));
     out.extend_from_slice(&head.as_bytes()[..head.len().saturating_sub(1)]);
     out.extend_from_slice(if head.len() > 2 {
@@ -158,33 +194,67 @@ pub fn group_text(
     } else {
         b"\"members\":["
     });
-    let text = |out: &mut Vec<u8>, s: &str| {
-        // Writing a &str into a Vec cannot fail.
-        let _ = serde_json::to_writer(&mut *out, s);
-    };
     for (i, m) in g.members.iter().enumerate() {
         if i > 0 {
             out.push(b',');
         }
-        out.push(b'{');
-        for (j, key) in kept.iter().enumerate() {
-            if j > 0 {
-                out.push(b',');
-            }
-            text(&mut out, key);
-            out.push(b':');
-            match key.as_str() {
-                "value" => text(&mut out, &m.user_id),
-                "type" => text(&mut out, "User"),
-                "$ref" => text(&mut out, &format!("{base}/Users/{}", m.user_id)),
-                _ => text(&mut out, &m.email),
+        let id = StringContent::of(&m.user_id);
+        for piece in &pieces {
+            match piece {
+                Piece::Lit(text) => out.extend_from_slice(text.as_bytes()),
+                Piece::Id => id.write(&mut out),
+                Piece::Email => StringContent::of(&m.email).write(&mut out),
             }
         }
-        out.push(b'}');
     }
     out.extend_from_slice(b"]}");
     // Only JSON text and valid UTF-8 strings were written.
     String::from_utf8(out).unwrap_or(head)
+}
+
+/// One piece of a member's text in [`group_text`].
+enum Piece {
+    Lit(String),
+    /// The user id, inside a string the literal before opened.
+    Id,
+    /// The e-mail (`display`), likewise.
+    Email,
+}
+
+/// A value as the inside of a JSON string: itself when nothing in it needs escaping (ids), else
+/// escaped.
+enum StringContent<'a> {
+    Plain(&'a str),
+    Escaped(String),
+}
+
+/// Bytes that stand for themselves inside a JSON string: printable ASCII but `"` and `\`.
+static PLAIN: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut b = 0x20;
+    while b < 0x7f {
+        t[b] = b != b'"' as usize && b != b'\\' as usize;
+        b += 1;
+    }
+    t
+};
+
+impl<'a> StringContent<'a> {
+    fn of(s: &'a str) -> Self {
+        if s.bytes().all(|b| PLAIN[usize::from(b)]) {
+            StringContent::Plain(s)
+        } else {
+            let quoted = serde_json::to_string(s).unwrap_or_default();
+            StringContent::Escaped(quoted[1..quoted.len().max(2) - 1].to_string())
+        }
+    }
+
+    fn write(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(match self {
+            StringContent::Plain(s) => s.as_bytes(),
+            StringContent::Escaped(s) => s.as_bytes(),
+        });
+    }
 }
 
 fn invalid(detail: impl Into<String>) -> AppError {
@@ -465,6 +535,50 @@ pub fn attribute_list(s: Option<&str>) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `group_text` writes members from a template; it must say exactly what rendering the
+    /// JSON value and projecting it says, for plain ids and ones that need escaping.
+    #[test]
+    fn group_text_is_the_projected_rendering() {
+        let member = |id: &str, email: &str| crate::domain::provisioning::MemberRef {
+            user_id: id.into(),
+            email: email.into(),
+        };
+        let g = GroupRecord {
+            id: "g1".into(),
+            name: "Eng \"core\"".into(),
+            builtin: None,
+            source: crate::vocab::Source::Idp,
+            external_id: Some("x".into()),
+            created_at: "2026-01-01T00:00:00.000Z".into(),
+            updated_at: "2026-01-02T00:00:00.000Z".into(),
+            version: 3,
+            members: vec![
+                member("0190-aa", "a@example.com"),
+                member("we\"ird\\id\u{1}é", "b\"q@example.com"),
+                member("0190-cc", ""),
+            ]
+            .into(),
+        };
+        let base = "https://h.example/scim/account/a\"1";
+        let cases: [(&[&str], &[&str], bool); 6] = [
+            (&[], &[], false),
+            (&[], &[], true),
+            (&["members.display"], &[], true),
+            (&["members.value", "displayName"], &[], false),
+            (&[], &["members.$ref"], false),
+            (&[], &["members"], false),
+        ];
+        for (attributes, excluded, display) in cases {
+            let attributes: Vec<String> = attributes.iter().map(|a| a.to_string()).collect();
+            let excluded: Vec<String> = excluded.iter().map(|a| a.to_string()).collect();
+            let mut want = render_group(&g, base, display);
+            project(&mut want, &attributes, &excluded);
+            let text = group_text(&g, base, display, &attributes, &excluded);
+            let got: Value = serde_json::from_str(&text).expect("valid JSON");
+            assert_eq!(got, want, "{attributes:?} {excluded:?} {display}");
+        }
+    }
 
     fn current() -> UserRecord {
         UserRecord {

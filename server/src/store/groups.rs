@@ -154,25 +154,87 @@ pub async fn members_of(db: impl Exec<'_>, group_ids: &[String]) -> AppResult<Ve
                    WHERE gm.group_id = ANY($1) ORDER BY gm.group_id, gm.added_at, u.id" => [group_ids])?)
 }
 
-/// The user ids of one group, in the order they were added, without the join to users that
-/// `members_of` makes for their e-mails: one index-only range scan (`group_members_order`)
-/// aggregated into one text value, so 100,000 members cross from the database as one row,
-/// not 100,000 (user ids hold no comma).
-pub async fn member_ids(db: impl Exec<'_>, group_id: &str) -> AppResult<Vec<String>> {
-    let joined: String = sql!(db, fetch_one scalar String,
-        sqlite: "SELECT COALESCE(group_concat(user_id, ','), '') FROM (
+/// One member of a group as a read returns it: the user's id and, when asked for
+/// (`members_of`), their e-mail (else empty).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Member {
+    pub user_id: String,
+    pub email: String,
+}
+
+/// The members of a group the caller has just found at `version`, in the order they were
+/// added, without the join to users that `members_of` makes for their e-mails. From the
+/// [`member_cache`](super::member_cache) when read at that version before; else read — the ids
+/// and the group's version in one statement (one snapshot), so the read is remembered only when
+/// it is of exactly `version`.
+pub async fn members_at(
+    db: &super::Db,
+    group_id: &str,
+    version: i64,
+) -> AppResult<std::sync::Arc<[Member]>> {
+    if let Some(hit) = db.member_cache().get(group_id, version) {
+        return Ok(hit);
+    }
+    let (read_at, ids) = read_member_ids(db, group_id).await?;
+    let members: std::sync::Arc<[Member]> = ids
+        .into_iter()
+        .map(|user_id| Member {
+            user_id,
+            email: String::new(),
+        })
+        .collect();
+    if read_at == Some(version) {
+        db.member_cache().put(group_id, version, &members);
+    }
+    Ok(members)
+}
+
+/// The group's version and its member ids, from one statement.
+async fn read_member_ids(db: &super::Db, group_id: &str) -> AppResult<(Option<i64>, Vec<String>)> {
+    if let Some(inline) = db.inline_pool() {
+        // A scan (one row per member), so off the runtime's threads; one hop for all rows,
+        // where sqlx would send each row from its worker thread. Run to the end even if the
+        // request is dropped: a read, nothing is left open.
+        let group_id = group_id.to_string();
+        return tokio::task::spawn_blocking(move || {
+            inline.read(|c| {
+                let mut st = c.prepare_cached(MEMBER_IDS_SQLITE)?;
+                let mut rows = st.query([&group_id])?;
+                let mut version = None;
+                let mut ids = Vec::new();
+                while let Some(r) = rows.next()? {
+                    version = r.get(0)?;
+                    ids.push(r.get(1)?);
+                }
+                Ok((version, ids))
+            })
+        })
+        .await
+        .map_err(|e| crate::AppError::Internal(format!("member read: {e}")))?;
+    }
+    let (version, joined): (Option<i64>, String) = sql!(db, fetch_one as _,
+        sqlite: "SELECT (SELECT version FROM user_groups WHERE id = ?1),
+                        COALESCE(group_concat(user_id, ','), '') FROM (
                      SELECT user_id FROM group_members INDEXED BY group_members_order
-                     WHERE group_id = ? ORDER BY added_at, user_id)",
-        postgres: "SELECT COALESCE(string_agg(user_id, ',' ORDER BY added_at, user_id), '')
+                     WHERE group_id = ?1 ORDER BY added_at, user_id)",
+        postgres: "SELECT (SELECT version FROM user_groups WHERE id = $1),
+                          COALESCE(string_agg(user_id, ',' ORDER BY added_at, user_id), '')
                    FROM group_members WHERE group_id = $1",
         group_id,
     )?;
-    Ok(joined
+    // User ids hold no comma.
+    let ids = joined
         .split(',')
         .filter(|id| !id.is_empty())
         .map(str::to_string)
-        .collect())
+        .collect();
+    Ok((version, ids))
 }
+
+/// [`read_member_ids`] on SQLite's inline readers: every row carries the version (a constant
+/// subquery, evaluated once); one index-only range scan (`group_members_order`).
+const MEMBER_IDS_SQLITE: &str = "SELECT (SELECT version FROM user_groups WHERE id = ?1), user_id
+     FROM group_members INDEXED BY group_members_order WHERE group_id = ?1 ORDER BY added_at, user_id";
 
 /// Which of `user_ids` are members of the group (a probe per id, not a membership load).
 pub async fn members_among(

@@ -10,6 +10,7 @@ pub mod directory;
 pub mod groups;
 pub mod inline;
 pub mod invites;
+pub mod member_cache;
 pub mod outbox;
 pub mod saml;
 pub mod scim_activity;
@@ -48,6 +49,8 @@ pub struct Db {
     writer: Writer,
     clock: Clock,
     lead: leader::Leadership,
+    /// Large groups' memberships by version (see [`member_cache`]).
+    members: std::sync::Arc<member_cache::MemberCache>,
 }
 
 /// The read-only connections of one engine.
@@ -200,6 +203,7 @@ async fn open_sqlite(database_url: &str, opts: &OpenOptions) -> AppResult<Db> {
         writer,
         clock: opts.clock.clone(),
         lead: leader::Leadership::always(),
+        members: Default::default(),
     })
 }
 
@@ -258,6 +262,7 @@ async fn open_postgres(database_url: &str, opts: &OpenOptions) -> AppResult<Db> 
         writer,
         clock: opts.clock.clone(),
         lead,
+        members: Default::default(),
     })
 }
 
@@ -336,6 +341,16 @@ impl Db {
     /// The point-read pool (SQLite only).
     pub fn inline(&self) -> Option<&inline::InlineReaders> {
         self.inline.as_deref()
+    }
+
+    /// The point-read pool, shared (for reads moved to a blocking thread).
+    pub fn inline_pool(&self) -> Option<std::sync::Arc<inline::InlineReaders>> {
+        self.inline.clone()
+    }
+
+    /// Memberships already read (see [`member_cache`]).
+    pub fn member_cache(&self) -> &member_cache::MemberCache {
+        &self.members
     }
 
     /// Which engine this is.

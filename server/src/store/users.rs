@@ -128,8 +128,11 @@ static PAGE_AT_POSITION_SQLITE: LazyLock<String> = LazyLock::new(|| {
 });
 
 /// [`page_by_position`] on SQLite's point-read pool (`store::inline`): bounded work (the
-/// ranges' sums, at most one range's users skipped, at most `limit` ≤ 1,000 rows read), and
-/// a hundred rows are a hundred messages from sqlx's worker thread otherwise.
+/// ranges' sum, the ranges up to the position, at most one range's users skipped, at most
+/// `limit` ≤ 1,000 rows read), and a hundred rows are a hundred messages from sqlx's worker
+/// thread otherwise. The position is found by walking the ranges here rather than with the
+/// window function the PostgreSQL statement uses: SQLite computes a window into an ephemeral
+/// table (an insert and a delete per range — most of a deep page's cost, by a profile).
 fn page_by_position_inline(
     inline: &crate::store::inline::InlineReaders,
     account_id: &str,
@@ -143,16 +146,38 @@ fn page_by_position_inline(
         if limit <= 0 || offset >= total {
             return Ok((total, Vec::new()));
         }
+        let mut ranges = c.prepare_cached(
+            "SELECT first_id, n FROM user_pages WHERE account_id = ?1 ORDER BY first_id",
+        )?;
+        let mut rows = ranges.query([account_id])?;
+        let (mut first_id, mut skip) = (String::new(), offset);
+        while let Some(r) = rows.next()? {
+            let n: i64 = r.get(1)?;
+            if skip < n {
+                first_id = r.get(0)?;
+                break;
+            }
+            skip -= n;
+        }
+        drop(rows);
         let rows = c
-            .prepare_cached(&PAGE_AT_POSITION_SQLITE)?
+            .prepare_cached(&PAGE_FROM_SQLITE)?
             .query_map(
-                rusqlite::params![account_id, offset, limit],
+                rusqlite::params![account_id, first_id, limit, skip],
                 record_from_row,
             )?
             .collect::<rusqlite::Result<Vec<_>>>()?;
         Ok((total, rows))
     })
 }
+
+/// A page of users from the one with id `?2` on, `?4` skipped: `?1` account, `?3` limit.
+static PAGE_FROM_SQLITE: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "SELECT {RECORD_COLUMNS} FROM users u WHERE u.account_id = ?1 AND u.id >= ?2
+         ORDER BY u.id LIMIT ?3 OFFSET ?4"
+    )
+});
 
 /// The INSERT of [`insert`].
 async fn insert_row(db: impl Exec<'_>, u: NewUser<'_>) -> AppResult<UserRecord> {
@@ -383,8 +408,23 @@ pub async fn update(
     Ok(done == 1)
 }
 
-pub async fn delete(db: impl Exec<'_>, account_id: &str, id: &str) -> AppResult<bool> {
-    let done = sql!(db, execute,
+/// Deletes the user; they leave every group (`ON DELETE CASCADE`), and so each of those groups
+/// changes: its version moves on first, as with any membership change (SCIM ETags, and the
+/// `member_cache` that trusts the version).
+pub async fn delete(
+    tx: &mut super::Conn,
+    account_id: &str,
+    id: &str,
+    now: &str,
+) -> AppResult<bool> {
+    sql!(&mut *tx, execute,
+        sqlite: "UPDATE user_groups SET version = version + 1, updated_at = ?
+                 WHERE id IN (SELECT group_id FROM group_members WHERE user_id = ?)",
+        postgres: "UPDATE user_groups SET version = version + 1, updated_at = $1
+                   WHERE id IN (SELECT group_id FROM group_members WHERE user_id = $2)",
+        now, id,
+    )?;
+    let done = sql!(&mut *tx, execute,
         sqlite: "DELETE FROM users WHERE account_id = ? AND id = ?",
         postgres: "DELETE FROM users WHERE account_id = $1 AND id = $2",
         account_id, id,

@@ -548,31 +548,98 @@ async fn one_accounts_flood_never_evicts_anothers_activity() {
 
 /// A member PATCH on a big group changes only what it names: 204 with the new ETag (no
 /// 2,000-member answer for a one-member change), the same rules as a whole-group PATCH.
+/// Users `{prefix}{i}@example.com` for each `i` of `range`, created by one `/Bulk`; their ids.
+async fn bulk_users(scim: &Scim, prefix: &str, range: std::ops::Range<usize>) -> Vec<String> {
+    let ops: Vec<Value> = range
+        .map(|i| {
+            json!({"method": "POST", "path": "/Users", "bulkId": format!("u{i}"),
+                   "data": {"userName": format!("{prefix}{i}@example.com")}})
+        })
+        .collect();
+    let r = scim
+        .post("/Bulk", json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:BulkRequest"], "Operations": ops}))
+        .await;
+    r.body["Operations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| {
+            let location = o["location"].as_str().unwrap();
+            location.rsplit('/').next().unwrap().to_string()
+        })
+        .collect()
+}
+
+/// A large group's membership, once read, is remembered by version (store/member_cache.rs):
+/// every way the membership changes — a member deleted (the database removes the row), a PATCH,
+/// a PUT — shows in the next read, with a new ETag.
+#[tokio::test]
+async fn a_big_groups_members_read_again_follow_every_change() {
+    let f = fixture();
+    let users = bulk_users(&f.scim, "many", 0..120).await;
+    let first_100: Vec<Value> = users[..100].iter().map(|u| json!({"value": u})).collect();
+    let g = f
+        .scim
+        .post(
+            "/Groups",
+            json!({"displayName": "Many", "members": first_100}),
+        )
+        .await;
+    assert_eq!(g.status, 201, "{}", g.body);
+    let path = format!("/Groups/{}", g.body["id"].as_str().unwrap());
+    let read = |want: usize| {
+        let (scim, path) = (&f.scim, &path);
+        async move {
+            let r = scim.get(path).await;
+            assert_eq!(r.status, 200, "{}", r.body);
+            let got = members(&r.body);
+            assert_eq!(got.len(), want, "{}", r.body);
+            (got, r.header("etag").unwrap())
+        }
+    };
+    let (first, tag1) = read(100).await;
+    let (again, tag) = read(100).await;
+    assert_eq!((&again, &tag), (&first, &tag1), "the same group read twice");
+    // A member deleted: the group loses them and changes version.
+    assert_eq!(
+        f.scim.delete(&format!("/Users/{}", users[0])).await.status,
+        204
+    );
+    let (after_delete, tag2) = read(99).await;
+    assert!(!after_delete.contains(&users[0]));
+    assert_ne!(tag2, tag1);
+    // A PATCH add and a PATCH remove.
+    let r = f
+        .scim
+        .patch(
+            &path,
+            json!([{"op": "add", "path": "members", "value": [{"value": users[100]}, {"value": users[101]}]},
+                   {"op": "remove", "path": "members", "value": [{"value": users[1]}]}]),
+        )
+        .await;
+    assert!(r.status == 200 || r.status == 204, "{}", r.body);
+    let (patched, _) = read(100).await;
+    assert!(patched.contains(&users[100]) && patched.contains(&users[101]));
+    assert!(!patched.contains(&users[1]));
+    // A PUT with another membership.
+    let others: Vec<Value> = users[50..120].iter().map(|u| json!({"value": u})).collect();
+    let r = f
+        .scim
+        .put(&path, json!({"displayName": "Many", "members": others}))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let (put, _) = read(70).await;
+    assert_eq!(
+        put,
+        sorted(users[50..120].iter().map(String::as_str).collect())
+    );
+}
+
 #[tokio::test]
 async fn member_patches_on_a_big_group_touch_only_the_members_named() {
     let f = fixture();
-    let mut users: Vec<String> = Vec::new();
-    for half in 0..2 {
-        let ops: Vec<Value> = (half * 1000..half * 1000 + 1000)
-            .map(|i| {
-                json!({"method": "POST", "path": "/Users", "bulkId": format!("u{i}"),
-                            "data": {"userName": format!("big{i}@example.com")}})
-            })
-            .collect();
-        let r = f
-            .scim
-            .post("/Bulk", json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:BulkRequest"], "Operations": ops}))
-            .await;
-        users.extend(r.body["Operations"].as_array().unwrap().iter().map(|o| {
-            o["location"]
-                .as_str()
-                .unwrap()
-                .rsplit('/')
-                .next()
-                .unwrap()
-                .to_string()
-        }));
-    }
+    let mut users = bulk_users(&f.scim, "big", 0..1000).await;
+    users.extend(bulk_users(&f.scim, "big", 1000..2000).await);
     let members: Vec<Value> = users[..1999].iter().map(|u| json!({"value": u})).collect();
     let g = f
         .scim
