@@ -299,7 +299,14 @@ pub trait ScimKind: Send + Sync + 'static {
     fn render(r: &Self::Record, base: &str, p: &ListParams) -> Value;
     /// One resource's JSON text, projected by `p`.
     fn render_text(r: &Self::Record, base: &str, p: &ListParams) -> String {
-        Self::render(r, base, p).to_string()
+        let mut out = Vec::new();
+        Self::write_text(r, base, p, &mut out);
+        // Only JSON text was written.
+        String::from_utf8(out).unwrap_or_default()
+    }
+    /// [`Self::render_text`] appended to `out` (a page writes its resources one after another).
+    fn write_text(r: &Self::Record, base: &str, p: &ListParams, out: &mut Vec<u8>) {
+        out.extend_from_slice(Self::render(r, base, p).to_string().as_bytes());
     }
     fn list(
         state: &AppState,
@@ -414,6 +421,13 @@ impl ScimKind for Users {
     fn render(r: &Self::Record, base: &str, p: &ListParams) -> Value {
         projected(resources::render_user(r, base), p)
     }
+    fn write_text(r: &Self::Record, base: &str, p: &ListParams, out: &mut Vec<u8>) {
+        if p.attributes.is_empty() && p.excluded.is_empty() {
+            resources::user_text(r, out, base);
+        } else {
+            out.extend_from_slice(Self::render(r, base, p).to_string().as_bytes());
+        }
+    }
     async fn list(
         state: &AppState,
         account: &str,
@@ -481,6 +495,9 @@ impl ScimKind for Groups {
     }
     fn render_text(r: &Self::Record, base: &str, p: &ListParams) -> String {
         resources::group_text(r, base, p.wants_display(), &p.attributes, &p.excluded)
+    }
+    fn write_text(r: &Self::Record, base: &str, p: &ListParams, out: &mut Vec<u8>) {
+        out.extend_from_slice(Self::render_text(r, base, p).as_bytes());
     }
     async fn list(
         state: &AppState,
@@ -575,8 +592,28 @@ async fn page<K: ScimKind>(
     let q = p.query()?;
     let page = K::list(state, &auth.account_id, &q, &p).await?;
     let base = base_url(state, &auth.account_id);
-    let docs = page.items.iter().map(|r| K::render(r, &base, &p)).collect();
-    Ok(list_response(headers, page.total, page.start_index, docs))
+    // The ListResponse written as text (what `list_response` prints, keys in the same order),
+    // each resource by `write_text`: no JSON value per resource on the way.
+    let mut out = Vec::with_capacity(256 + page.items.len() * 640);
+    out.extend_from_slice(b"{\"Resources\":[");
+    for (i, r) in page.items.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        K::write_text(r, &base, &p, &mut out);
+    }
+    out.extend_from_slice(
+        format!(
+            "],\"itemsPerPage\":{},\"schemas\":[\"{LIST_SCHEMA}\"],\"startIndex\":{},\"totalResults\":{}}}",
+            page.items.len(),
+            page.start_index,
+            page.total
+        )
+        .as_bytes(),
+    );
+    // Only JSON text was written.
+    let body = String::from_utf8(out).unwrap_or_default();
+    Ok(respond_text(StatusCode::OK, headers, body))
 }
 
 /// One resource in the response, projected by the request's `attributes`.

@@ -84,6 +84,89 @@ pub fn render_user(u: &UserRecord, base: &str) -> Value {
     doc
 }
 
+/// [`render_user`] written straight as JSON text (no projection), for pages and lookups: the
+/// same document — keys in the same (sorted) order — without a map per user and per nested
+/// object. The stored `emails` (JSON text written by us from a value) is checked as JSON and
+/// copied rather than parsed into a value and printed again.
+pub fn user_text(u: &UserRecord, out: &mut Vec<u8>, base: &str) {
+    let quoted = |out: &mut Vec<u8>, s: &str| {
+        out.push(b'"');
+        StringContent::of(s).write(out);
+        out.push(b'"');
+    };
+    out.extend_from_slice(b"{\"active\":");
+    out.extend_from_slice(if u.status != UserStatus::Suspended {
+        b"true"
+    } else {
+        b"false"
+    });
+    out.extend_from_slice(b",\"displayName\":");
+    match &u.display_name {
+        Some(d) => quoted(out, d),
+        None => quoted(
+            out,
+            &derived_display(
+                &u.first_name,
+                &u.last_name,
+                u.email.as_deref(),
+                &u.user_name,
+            ),
+        ),
+    }
+    let sent = u.emails_json.as_deref().filter(|j| {
+        j.trim_start().starts_with('[') && serde_json::from_str::<serde::de::IgnoredAny>(j).is_ok()
+    });
+    match (sent, &u.email) {
+        (Some(list), _) => {
+            out.extend_from_slice(b",\"emails\":");
+            out.extend_from_slice(list.trim().as_bytes());
+        }
+        (None, Some(email)) => {
+            out.extend_from_slice(b",\"emails\":[{\"primary\":true,\"type\":\"work\",\"value\":");
+            quoted(out, email);
+            out.extend_from_slice(b"}]");
+        }
+        (None, None) => {}
+    }
+    if let Some(ext) = &u.external_id {
+        out.extend_from_slice(b",\"externalId\":");
+        quoted(out, ext);
+    }
+    out.extend_from_slice(b",\"id\":");
+    quoted(out, &u.id);
+    out.extend_from_slice(b",\"meta\":{\"created\":");
+    quoted(out, &u.created_at);
+    out.extend_from_slice(b",\"lastModified\":");
+    quoted(out, &u.updated_at);
+    out.extend_from_slice(b",\"location\":\"");
+    StringContent::of(base).write(out);
+    out.extend_from_slice(b"/Users/");
+    StringContent::of(&u.id).write(out);
+    out.extend_from_slice(b"\",\"resourceType\":\"User\",\"version\":\"W/\\\"");
+    out.extend_from_slice(u.version.to_string().as_bytes());
+    out.extend_from_slice(b"\\\"\"}");
+    if !u.first_name.is_empty() || !u.last_name.is_empty() {
+        out.extend_from_slice(b",\"name\":{");
+        if !u.last_name.is_empty() {
+            out.extend_from_slice(b"\"familyName\":");
+            quoted(out, &u.last_name);
+        }
+        if !u.first_name.is_empty() {
+            if !u.last_name.is_empty() {
+                out.push(b',');
+            }
+            out.extend_from_slice(b"\"givenName\":");
+            quoted(out, &u.first_name);
+        }
+        out.push(b'}');
+    }
+    out.extend_from_slice(b",\"schemas\":[\"");
+    out.extend_from_slice(USER_SCHEMA.as_bytes());
+    out.extend_from_slice(b"\"],\"userName\":");
+    quoted(out, &u.user_name);
+    out.push(b'}');
+}
+
 /// A group; `display` (the member's e-mail) is `returned: request`, so only when asked for.
 pub fn render_group(g: &GroupRecord, base: &str, with_display: bool) -> Value {
     let members: Vec<Value> = g
@@ -535,6 +618,41 @@ pub fn attribute_list(s: Option<&str>) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `user_text` is `render_user` printed: the same text, byte for byte, for users with
+    /// and without names, e-mails, external ids, stored e-mail lists, and text that needs
+    /// escaping.
+    #[test]
+    fn user_text_is_the_rendering_printed() {
+        let base = "https://h.example/scim/account/a\"1";
+        let mut users = vec![current()];
+        let mut u = current();
+        u.first_name = String::new();
+        u.email = None;
+        u.external_id = Some("ext \"7\"\u{1}é".into());
+        u.status = crate::vocab::UserStatus::Suspended;
+        users.push(u);
+        let mut u = current();
+        u.last_name = String::new();
+        u.display_name = Some("Lady \\ Ada".into());
+        u.emails_json = Some(
+            r#"[{"primary":true,"type":"home","value":"a@h.example"},{"value":"b@x"}]"#.into(),
+        );
+        users.push(u);
+        let mut u = current();
+        u.first_name = String::new();
+        u.last_name = String::new();
+        u.emails_json = Some("not json".into());
+        users.push(u);
+        for u in users {
+            let mut out = Vec::new();
+            user_text(&u, &mut out, base);
+            assert_eq!(
+                String::from_utf8(out).unwrap(),
+                render_user(&u, base).to_string()
+            );
+        }
+    }
 
     /// `group_text` writes members from a template; it must say exactly what rendering the
     /// JSON value and projecting it says, for plain ids and ones that need escaping.
