@@ -190,7 +190,7 @@ pub struct ActivityFilter {
 }
 
 /// The newest entries of an account matching `f`, newest first. Each filter has an index in id
-/// order (migration 0011: `scim_requests_failed` / `_succeeded` are partial indexes whose
+/// order (migrations 0011 and 0012: `scim_requests_failed*` / `_succeeded` are partial indexes whose
 /// conditions are the terms written below, word for word; `_method`, `_resource`), so a rare
 /// value is read from its own index instead of by skipping the rest of the account.
 pub async fn page(

@@ -17,37 +17,6 @@ fn ids(r: &Reply) -> Vec<String> {
         .collect()
 }
 
-/// Creates `n` users named `{prefix}{i}` through /Bulk (1,000 per request).
-async fn many(scim: &Scim, prefix: &str, n: usize) -> Vec<String> {
-    let mut made = Vec::new();
-    for chunk in (0..n).collect::<Vec<_>>().chunks(1000) {
-        let ops: Vec<Value> = chunk
-            .iter()
-            .map(|i| {
-                json!({"method": "POST", "path": "/Users", "bulkId": format!("b{i}"),
-                            "data": {"userName": format!("{prefix}{i}@example.com")}})
-            })
-            .collect();
-        let r = scim
-            .post("/Bulk", json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:BulkRequest"], "Operations": ops}))
-            .await;
-        assert_eq!(r.status, 200);
-        for op in r.body["Operations"].as_array().unwrap() {
-            assert_eq!(op["status"], "201", "{op}");
-            made.push(
-                op["location"]
-                    .as_str()
-                    .unwrap()
-                    .rsplit('/')
-                    .next()
-                    .unwrap()
-                    .to_string(),
-            );
-        }
-    }
-    made
-}
-
 #[tokio::test]
 async fn any_start_index_agrees_with_the_offset_reference() {
     let f = fixture();

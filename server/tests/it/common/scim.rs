@@ -2,7 +2,7 @@
 #![allow(dead_code)]
 
 use super::*;
-use serde_json::Value;
+use serde_json::{json, Value};
 
 pub struct Scim {
     pub base: String,
@@ -164,4 +164,35 @@ pub fn fixture_on(db: TempDb) -> ScimFixture {
         account,
         scim,
     }
+}
+
+/// Creates `n` users named `{prefix}{i}` through /Bulk (1,000 per request).
+pub async fn many(scim: &Scim, prefix: &str, n: usize) -> Vec<String> {
+    let mut made = Vec::new();
+    for chunk in (0..n).collect::<Vec<_>>().chunks(1000) {
+        let ops: Vec<Value> = chunk
+            .iter()
+            .map(|i| {
+                json!({"method": "POST", "path": "/Users", "bulkId": format!("b{i}"),
+                            "data": {"userName": format!("{prefix}{i}@example.com")}})
+            })
+            .collect();
+        let r = scim
+            .post("/Bulk", json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:BulkRequest"], "Operations": ops}))
+            .await;
+        assert_eq!(r.status, 200);
+        for op in r.body["Operations"].as_array().unwrap() {
+            assert_eq!(op["status"], "201", "{op}");
+            made.push(
+                op["location"]
+                    .as_str()
+                    .unwrap()
+                    .rsplit('/')
+                    .next()
+                    .unwrap()
+                    .to_string(),
+            );
+        }
+    }
+    made
 }
