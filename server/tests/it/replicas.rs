@@ -176,6 +176,54 @@ async fn a_key_revoked_on_one_process_is_refused_by_the_other_within_a_second() 
 
 /// An administrator's live feed, served by one process, announces SCIM requests answered by
 /// the other.
+/// Each process remembers a large group's membership by version (store/member_cache.rs): a
+/// member removed and another deleted through one process show in the other's next read.
+#[tokio::test]
+async fn a_big_group_changed_through_one_process_is_read_fresh_by_the_other() {
+    let p = pair();
+    let on_a = Scim::new(&p.a, &p.account, &p.token);
+    let on_b = Scim::new(&p.b, &p.account, &p.token);
+    let users = many(&on_a, "shared", 80).await;
+    let members: Vec<serde_json::Value> = users.iter().map(|u| json!({"value": u})).collect();
+    let g = on_a
+        .post(
+            "/Groups",
+            json!({"displayName": "Shared", "members": members}),
+        )
+        .await;
+    assert_eq!(g.status, 201, "{}", g.body);
+    let path = format!("/Groups/{}", g.body["id"].as_str().unwrap());
+    let ids = |r: &Reply| -> Vec<String> {
+        r.body["members"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["value"].as_str().unwrap().to_string())
+            .collect()
+    };
+    for _ in 0..2 {
+        assert_eq!(ids(&on_b.get(&path).await).len(), 80);
+    }
+    let r = on_a
+        .patch(
+            &path,
+            json!([{"op": "remove", "path": "members", "value": [{"value": users[0]}]}]),
+        )
+        .await;
+    assert!(r.status == 200 || r.status == 204, "{}", r.body);
+    for _ in 0..2 {
+        let now = ids(&on_b.get(&path).await);
+        assert_eq!(now.len(), 79);
+        assert!(!now.contains(&users[0]));
+    }
+    // B now holds the group at its new version; a member deleted through A must still show.
+    let deleted = on_a.delete(&format!("/Users/{}", users[1])).await;
+    assert_eq!(deleted.status, 204);
+    let now = ids(&on_b.get(&path).await);
+    assert_eq!(now.len(), 78);
+    assert!(!now.contains(&users[1]));
+}
+
 #[tokio::test]
 async fn the_live_feed_on_one_process_shows_requests_answered_by_the_other() {
     let p = pair();
