@@ -81,9 +81,10 @@ async fn plan(
         return Ok((COUNT_CAP + 1, true, plan));
     }
     // With filters: check (up to) a sample of the users they pass (counted first, index only).
-    // All of them fit in the sample: the count is exact and those few are the page's candidates. Otherwise, if the
-    // term is common among them, walking the sort order fills a page quickly (the count is then
-    // a lower bound); if it is rare there, check every user the filters pass instead.
+    // All of them fit in the sample: the count is exact and those few are the page's
+    // candidates. Otherwise, if the term is common among them, walking the sort order fills a
+    // page quickly (the count is then a lower bound); if it is rare there, check every user the
+    // filters pass instead.
     let only_filters = dir::UserFilter {
         search: String::new(),
         ..filter.clone()

@@ -13,7 +13,9 @@
 //! by id) and a SCIM page in the default order (`users::page_by_position`: the paging ranges'
 //! sums, at most one range skipped, at most 1,000 rows — a few milliseconds at worst). A
 //! request never holds a runtime thread for a scan: filters that can scan, counts, the Users
-//! page and every PostgreSQL read stay on sqlx's reader pool. Each statement runs in
+//! page and every PostgreSQL read stay on sqlx's reader pool. The one scan that uses these
+//! connections, a group's member ids (`groups::members_at`, 100,000 rows in one hop instead of
+//! one message per row), runs on a blocking thread (`spawn_blocking`), not the runtime's. Each statement runs in
 //! autocommit and so sees every committed write, as sqlx's readers do.
 
 use crate::error::AppResult;

@@ -150,16 +150,20 @@ fn page_by_position_inline(
             "SELECT first_id, n FROM user_pages WHERE account_id = ?1 ORDER BY first_id",
         )?;
         let mut rows = ranges.query([account_id])?;
-        let (mut first_id, mut skip) = (String::new(), offset);
+        let (mut first_id, mut skip) = (None::<String>, offset);
         while let Some(r) = rows.next()? {
             let n: i64 = r.get(1)?;
             if skip < n {
-                first_id = r.get(0)?;
+                first_id = Some(r.get(0)?);
                 break;
             }
             skip -= n;
         }
         drop(rows);
+        // Users deleted since the total was read can leave the position past the end.
+        let Some(first_id) = first_id else {
+            return Ok((total, Vec::new()));
+        };
         let rows = c
             .prepare_cached(&PAGE_FROM_SQLITE)?
             .query_map(
