@@ -89,6 +89,17 @@ pub struct Page<T> {
     pub items: Vec<T>,
 }
 
+/// No items (a list that matched nothing).
+impl<T> Default for Page<T> {
+    fn default() -> Self {
+        Page {
+            total: 0,
+            start_index: 1,
+            items: Vec::new(),
+        }
+    }
+}
+
 fn invalid(detail: impl Into<String>) -> AppError {
     AppError::InvalidValue(detail.into())
 }

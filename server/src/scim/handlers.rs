@@ -14,7 +14,7 @@ use axum::extract::{Path, RawQuery, State};
 use axum::response::{IntoResponse, Response};
 use axum::Extension;
 use http::{header, HeaderMap, HeaderValue, StatusCode};
-use serde_json::{json, Value};
+use serde_json::Value;
 use std::future::Future;
 
 /// Largest page we return (advertised as `filter.maxResults`).
@@ -51,12 +51,7 @@ pub fn base_url(state: &AppState, account_id: &str) -> String {
     format!("{}/scim/account/{account_id}", state.settings.public_base())
 }
 
-/// A JSON response in SCIM's media type (plain JSON when the client asks only for that).
-fn respond(status: StatusCode, headers: &HeaderMap, body: &Value) -> Response {
-    respond_text(status, headers, body.to_string())
-}
-
-/// [`respond`] for a body already written as JSON text.
+/// A response of JSON text in SCIM's media type (plain JSON when the client asks only for that).
 fn respond_text(status: StatusCode, headers: &HeaderMap, body: String) -> Response {
     let accept = headers
         .get(header::ACCEPT)
@@ -259,20 +254,42 @@ impl ListParams {
     }
 }
 
-fn list_response(
-    headers: &HeaderMap,
-    total: i64,
-    start_index: i64,
-    resources: Vec<Value>,
-) -> Response {
-    let body = json!({
-        "schemas": [LIST_SCHEMA],
-        "totalResults": total,
-        "startIndex": start_index,
-        "itemsPerPage": resources.len(),
-        "Resources": resources,
-    });
-    respond(StatusCode::OK, headers, &body)
+/// A ListResponse written as JSON text, resource after resource (each by
+/// [`ScimKind::write_text`]: no JSON value per resource on the way); the keys in the order
+/// serde_json prints a map in.
+struct ListText {
+    out: Vec<u8>,
+    items: usize,
+}
+
+impl ListText {
+    fn new(expected: usize) -> Self {
+        let mut out = Vec::with_capacity(256 + expected * 640);
+        out.extend_from_slice(b"{\"Resources\":[");
+        ListText { out, items: 0 }
+    }
+
+    /// Appends one resource of kind `K`.
+    fn push<K: ScimKind>(&mut self, r: &K::Record, base: &str, p: &ListParams) {
+        if self.items > 0 {
+            self.out.push(b',');
+        }
+        self.items += 1;
+        K::write_text(r, base, p, &mut self.out);
+    }
+
+    fn respond(mut self, headers: &HeaderMap, total: i64, start_index: i64) -> Response {
+        self.out.extend_from_slice(
+            format!(
+                "],\"itemsPerPage\":{},\"schemas\":[\"{LIST_SCHEMA}\"],\"startIndex\":{start_index},\"totalResults\":{total}}}",
+                self.items
+            )
+            .as_bytes(),
+        );
+        // Only JSON text was written.
+        let body = String::from_utf8(self.out).unwrap_or_default();
+        respond_text(StatusCode::OK, headers, body)
+    }
 }
 
 fn projected(mut doc: Value, p: &ListParams) -> Value {
@@ -592,28 +609,11 @@ async fn page<K: ScimKind>(
     let q = p.query()?;
     let page = K::list(state, &auth.account_id, &q, &p).await?;
     let base = base_url(state, &auth.account_id);
-    // The ListResponse written as text (what `list_response` prints, keys in the same order),
-    // each resource by `write_text`: no JSON value per resource on the way.
-    let mut out = Vec::with_capacity(256 + page.items.len() * 640);
-    out.extend_from_slice(b"{\"Resources\":[");
-    for (i, r) in page.items.iter().enumerate() {
-        if i > 0 {
-            out.push(b',');
-        }
-        K::write_text(r, &base, &p, &mut out);
+    let mut list = ListText::new(page.items.len());
+    for r in &page.items {
+        list.push::<K>(r, &base, &p);
     }
-    out.extend_from_slice(
-        format!(
-            "],\"itemsPerPage\":{},\"schemas\":[\"{LIST_SCHEMA}\"],\"startIndex\":{},\"totalResults\":{}}}",
-            page.items.len(),
-            page.start_index,
-            page.total
-        )
-        .as_bytes(),
-    );
-    // Only JSON text was written.
-    let body = String::from_utf8(out).unwrap_or_default();
-    Ok(respond_text(StatusCode::OK, headers, body))
+    Ok(list.respond(headers, page.total, page.start_index))
 }
 
 /// One resource in the response, projected by the request's `attributes`.
@@ -798,41 +798,32 @@ pub async fn search_all(
     let base = base_url(&state, &auth.account_id);
     let offset = q.start_index - 1;
     let users = prov::list_users(&state.db, &auth.account_id, &q).await;
-    let (user_total, user_docs): (i64, Vec<Value>) = match users {
-        Ok(page) => (
-            page.total,
-            page.items
-                .iter()
-                .map(|u| projected(resources::render_user(u, &base), &p))
-                .collect(),
-        ),
-        Err(AppError::InvalidFilter(_)) => (0, Vec::new()),
+    let users = match users {
+        Ok(page) => page,
+        Err(AppError::InvalidFilter(_)) => prov::Page::default(),
         Err(e) => return Err(e.into()),
     };
     let group_q = ListQuery {
-        start_index: (offset - user_total).max(0) + 1,
-        count: q.count - user_docs.len() as i64,
+        start_index: (offset - users.total).max(0) + 1,
+        count: q.count - users.items.len() as i64,
         ..q.clone()
     };
     let groups = prov::list_groups(&state.db, &auth.account_id, &group_q, p.wants_members()).await;
-    let (group_total, group_docs): (i64, Vec<Value>) = match groups {
-        Ok(page) => (
-            page.total,
-            page.items
-                .iter()
-                .map(|g| projected(resources::render_group(g, &base, p.wants_display()), &p))
-                .collect(),
-        ),
-        Err(AppError::InvalidFilter(_)) if user_total > 0 || q.filter.is_none() => (0, Vec::new()),
+    let groups = match groups {
+        Ok(page) => page,
+        Err(AppError::InvalidFilter(_)) if users.total > 0 || q.filter.is_none() => {
+            prov::Page::default()
+        }
         Err(e) => return Err(e.into()),
     };
-    let docs = user_docs.into_iter().chain(group_docs).collect();
-    Ok(list_response(
-        &headers,
-        user_total + group_total,
-        q.start_index,
-        docs,
-    ))
+    let mut list = ListText::new(users.items.len() + groups.items.len());
+    for u in &users.items {
+        list.push::<Users>(u, &base, &p);
+    }
+    for g in &groups.items {
+        list.push::<Groups>(g, &base, &p);
+    }
+    Ok(list.respond(&headers, users.total + groups.total, q.start_index))
 }
 
 pub async fn no_such_endpoint(Path((_, rest)): Path<(String, String)>) -> ScimResult {
