@@ -44,7 +44,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="color-scheme" content="light dark"/>
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
                 <link rel="stylesheet" href=stylesheet/>
-                <HydrationScripts options/>
+                <HydrationScripts options islands=true/>
                 <MetaTags/>
             </head>
             <body>
@@ -57,38 +57,45 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
-    // Effects run only in the browser: marks the page as interactive (tests wait for this).
-    Effect::new(|_| {
-        if let Some(body) = document().body() {
-            let _ = body.set_attribute("data-hydrated", "true");
-        }
-    });
     view! {
         <Title formatter=|text: String| if text.is_empty() { "Rollcall".to_string() } else { format!("{text} · Rollcall") }/>
         <Router>
             <Routes fallback=NotFound>
                 <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async/>
                 <Route path=path!("/signup/:token") view=SignupPage ssr=SsrMode::Async/>
-                <Route path=path!("/forgot") view=ForgotPage/>
+                <Route path=path!("/forgot") view=ForgotPage ssr=SsrMode::Async/>
                 <Route path=path!("/reset/:token") view=ResetPage ssr=SsrMode::Async/>
                 <ParentRoute path=path!("") view=Gate ssr=SsrMode::Async>
-                    <Route path=path!("") view=Home/>
-                    <Route path=path!("/users") view=UsersPage/>
-                    <Route path=path!("/users/:id") view=UserDetailPage/>
-                    <Route path=path!("/groups") view=GroupsPage/>
-                    <Route path=path!("/groups/:id") view=GroupDetailPage/>
-                    <Route path=path!("/api-keys") view=ApiKeysPage/>
-                    <Route path=path!("/scim") view=ScimPage/>
-                    <Route path=path!("/single-sign-on") view=SsoPage/>
-                    <Route path=path!("/activity") view=ActivityPage/>
-                    <Route path=path!("/audit") view=AuditPage/>
-                    <Route path=path!("/settings") view=SettingsPage/>
-                    <Route path=path!("/outbox") view=OutboxPage/>
-                    <Route path=path!("/profile") view=ProfilePage/>
+                    <Route path=path!("") view=Home ssr=SsrMode::Async/>
+                    <Route path=path!("/users") view=UsersPage ssr=SsrMode::Async/>
+                    <Route path=path!("/users/:id") view=UserDetailPage ssr=SsrMode::Async/>
+                    <Route path=path!("/groups") view=GroupsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/groups/:id") view=GroupDetailPage ssr=SsrMode::Async/>
+                    <Route path=path!("/api-keys") view=ApiKeysPage ssr=SsrMode::Async/>
+                    <Route path=path!("/scim") view=ScimPage ssr=SsrMode::Async/>
+                    <Route path=path!("/single-sign-on") view=SsoPage ssr=SsrMode::Async/>
+                    <Route path=path!("/activity") view=ActivityPage ssr=SsrMode::Async/>
+                    <Route path=path!("/audit") view=AuditPage ssr=SsrMode::Async/>
+                    <Route path=path!("/settings") view=SettingsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/outbox") view=OutboxPage ssr=SsrMode::Async/>
+                    <Route path=path!("/profile") view=ProfilePage ssr=SsrMode::Async/>
                 </ParentRoute>
             </Routes>
         </Router>
+        <HydratedMark/>
     }
+}
+
+/// The last island of every page. Islands hydrate in document order, one after the other, so
+/// when this one runs every island above it is interactive: it marks the body for tests (and
+/// anyone curious) with `data-hydrated`.
+#[island]
+fn HydratedMark() -> impl IntoView {
+    Effect::new(|_| {
+        if let Some(body) = document().body() {
+            let _ = body.set_attribute("data-hydrated", "true");
+        }
+    });
 }
 
 /// Every page but log-in goes through here: first-run set-up when there is no account yet,

@@ -20,6 +20,13 @@ async function scim(method: string, path: string, body?: unknown, bearer = token
 
 async function open(path: string) {
   await page.goto(`${server.url}${path}`);
+  await hydrated();
+}
+
+// Pages are server-rendered; their islands (forms, buttons) hydrate after load. Buttons that
+// need their handler are disabled until then; a form submitted earlier goes to the server
+// without JavaScript. Wait when a test wants the JavaScript path (e.g. an error shown in place).
+async function hydrated() {
   await page.locator('body[data-hydrated="true"]').waitFor({ state: 'attached' });
 }
 
@@ -170,6 +177,8 @@ test('User groups: manual CRUD and members; SCIM groups read-only; the built-in 
   await expect(page.getByRole('row', { name: /Engineering/ }).getByText('Identity provider')).toBeVisible();
   await axe(page);
   await page.getByRole('link', { name: 'Support', exact: true }).click();
+  await page.waitForURL(/\/groups\/[^/]+$/);
+  await hydrated();
   await page.getByLabel('Add a member by e-mail').fill('nobody@example.com');
   await page.getByRole('button', { name: 'Add member' }).click();
   await expect(page.locator('#member-email-error')).toContainText('No user of this account');

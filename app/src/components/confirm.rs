@@ -16,6 +16,7 @@ pub fn Confirm(
     #[prop(optional, into)] pending: Signal<bool>,
 ) -> impl IntoView {
     let open = RwSignal::new(false);
+    let ready = super::hydrated();
     let yes = NodeRef::<html::Button>::new();
     Effect::new(move |_| {
         if open.get() {
@@ -31,7 +32,7 @@ pub fn Confirm(
     };
     view! {
         <span class="confirm">
-            <button type="button" class=class aria-expanded=move || open.get().to_string() on:click=move |_| open.set(true) disabled=move || pending.get()>
+            <button type="button" class=class aria-expanded=move || open.get().to_string() on:click=move |_| open.set(true) disabled=move || !ready.get() || pending.get()>
                 {label}
             </button>
             <Show when=move || open.get()>

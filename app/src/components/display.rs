@@ -116,7 +116,8 @@ pub fn link(path: &str, pairs: &[(&str, &str)]) -> String {
     }
 }
 
-fn encode(value: &str) -> String {
+/// Percent-encodes a query value (or a path segment).
+pub fn encode(value: &str) -> String {
     let mut out = String::with_capacity(value.len());
     for b in value.bytes() {
         if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {

@@ -5,7 +5,8 @@ mod display;
 
 pub use confirm::Confirm;
 pub use display::{
-    link, url_params, when, when_or, FilterSelect, Loaded, LogPager, SourceBadge, StatusBadge,
+    encode, link, url_params, when, when_or, FilterSelect, Loaded, LogPager, SourceBadge,
+    StatusBadge,
 };
 
 use crate::api::{ApiError, Logout};
@@ -137,64 +138,42 @@ pub fn ErrorPanel(error: ApiError) -> impl IntoView {
     }
 }
 
-/// After a server action that changes who is logged in succeeds, load `href` afresh so every
-/// part of the page sees the new session. (Without JavaScript the server's redirect does it.)
-pub fn reload_on_success<A>(action: ServerAction<A>, href: &'static str)
-where
-    A: leptos::server_fn::ServerFn<Output = ()> + Clone + Send + Sync + 'static,
-    A::Error: Clone + Send + Sync + 'static,
-{
-    Effect::new(move |_| {
-        if let Some(Ok(())) = action.value().get() {
-            let _ = window().location().set_href(href);
-        }
-    });
-}
-
-/// Counts the action's successes. A resource that depends on this reloads after a change but
-/// not after an error, which would re-render its form and lose what the person typed.
-pub fn successes<A>(action: ServerAction<A>) -> Signal<usize>
-where
+/// After the action succeeds, loads `to(output)`, or this page again when that is `None`: the
+/// server renders it afresh with the change (pages are server-rendered; only their islands run
+/// in the browser). After an error nothing moves, so the form keeps what the person typed.
+pub fn load_on_success<A>(
+    action: ServerAction<A>,
+    to: impl Fn(&A::Output) -> Option<String> + 'static,
+) where
     A: leptos::server_fn::ServerFn + Clone + Send + Sync + 'static,
     A::Output: Clone + Send + Sync + 'static,
     A::Error: Clone + Send + Sync + 'static,
 {
-    let count = RwSignal::new(0usize);
     Effect::new(move |_| {
-        if let Some(Ok(_)) = action.value().get() {
-            count.update(|c| *c += 1);
+        if let Some(Ok(output)) = action.value().get() {
+            let location = window().location();
+            let _ = match to(&output) {
+                Some(href) => location.set_href(&href),
+                None => location.reload(),
+            };
         }
     });
-    count.into()
 }
 
-/// Goes to `path` once the action dispatched after `armed` was set (to the action's version
-/// then) has succeeded — e.g. back to the list after a delete. Other dispatches set it to None.
-pub fn go_after<A>(action: ServerAction<A>, armed: RwSignal<Option<usize>>, path: &'static str)
-where
-    A: leptos::server_fn::ServerFn<Output = ()> + Clone + Send + Sync + 'static,
-    A::Error: Clone + Send + Sync + 'static,
-{
-    let navigate = leptos_router::hooks::use_navigate();
-    Effect::new(move |_| {
-        let done = action.version().get();
-        if let Some(at) = armed.get() {
-            if done > at {
-                match action.value().get() {
-                    Some(Ok(())) => navigate(path, Default::default()),
-                    // It failed: the error shows; later actions must not navigate.
-                    _ => armed.set(None),
-                }
-            }
-        }
-    });
+/// False while this is only HTML (on the server, and in the browser until the island around it
+/// hydrates), true once its handlers are attached. Buttons that need their handler are
+/// disabled until then, so an early click is never silently lost.
+pub fn hydrated() -> Signal<bool> {
+    let ready = RwSignal::new(false);
+    Effect::new(move |_| ready.set(true));
+    ready.into()
 }
 
 /// Ends the session; a plain form post without JavaScript, an action with it.
-#[component]
+#[island]
 pub fn LogoutButton() -> impl IntoView {
     let logout = ServerAction::<Logout>::new();
-    reload_on_success(logout, "/login");
+    load_on_success(logout, |_| Some("/login".into()));
     view! {
         <ActionForm action=logout attr:class="logout-form">
             <button type="submit" class="button secondary">"Log out"</button>
@@ -218,10 +197,18 @@ pub fn LinkProblem(title: &'static str, error: ApiError) -> impl IntoView {
     }
 }
 
-/// A value to copy (a URL, an id) with a button that puts it on the clipboard.
+/// A value to copy (a URL, an id) with a button that puts it on the clipboard, on a
+/// server-rendered page (an island around [`CopyValue`]).
+#[island]
+pub fn CopyField(#[prop(into)] label: String, value: String) -> impl IntoView {
+    view! { <CopyValue label value/> }
+}
+
+/// A value to copy with its button, inside an island.
 #[component]
-pub fn CopyField(label: &'static str, value: String) -> impl IntoView {
+pub fn CopyValue(#[prop(into)] label: String, value: String) -> impl IntoView {
     let copied = RwSignal::new(false);
+    let ready = hydrated();
     let id = format!("copy-{}", label.to_lowercase().replace(' ', "-"));
     let to_copy = value.clone();
     let copy = move |_| {
@@ -238,7 +225,7 @@ pub fn CopyField(label: &'static str, value: String) -> impl IntoView {
             <label for=id.clone()>{label}</label>
             <div class="copy-row">
                 <input id=id readonly value=value/>
-                <button type="button" class="button secondary" on:click=copy>
+                <button type="button" class="button secondary" disabled=move || !ready.get() on:click=copy>
                     {move || if copied.get() { "Copied" } else { "Copy" }}
                 </button>
             </div>

@@ -4,12 +4,10 @@
 //! page reloads the newest entries without a page load.
 
 use crate::api::{load_activity, ActivityItem, ActivityPage, ActivityQuery};
-use crate::components::{link, url_params, when, FilterSelect, Loaded, LogPager};
+use crate::components::{hydrated, link, url_params, when, FilterSelect, Loaded, LogPager};
 use leptos::html;
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::components::Form;
-use leptos_router::hooks::use_query_map;
 
 const OUTCOMES: [(&str, &str); 3] = [
     ("", "Any outcome"),
@@ -70,27 +68,37 @@ fn target_text(r: &ActivityItem) -> String {
 
 #[component]
 pub fn ActivityPage() -> impl IntoView {
-    let query = use_query_map();
     let param = url_params();
-    let current = move || ActivityQuery {
-        outcome: param("outcome").get(),
-        method: param("method").get(),
-        resource: param("resource").get(),
-        before: param("before").get(),
+    let query = ActivityQuery {
+        outcome: param("outcome").get_untracked(),
+        method: param("method").get_untracked(),
+        resource: param("resource").get_untracked(),
+        before: param("before").get_untracked(),
     };
+    view! {
+        <Title text="Provisioning Activity"/>
+        <ActivityLog query/>
+    }
+}
+
+/// The page's body: an island, because the newest entries follow the live feed and a row's
+/// details open in a drawer.
+#[island]
+fn ActivityLog(query: ActivityQuery) -> impl IntoView {
     let tick = RwSignal::new(0u64);
     let connected = RwSignal::new(false);
-    let data = Resource::new(move || (current(), tick.get()), |(q, _)| load_activity(q));
+    let follows = query.before.is_empty();
+    let q = query.clone();
+    let data = Resource::new(move || tick.get(), move |_| load_activity(q.clone()));
     let selected = RwSignal::new(None::<ActivityItem>);
     // Only the newest page follows the feed; an older page stays put.
     let on_new = Callback::new(move |_| {
-        if query.read_untracked().get("before").is_none() {
+        if follows {
             tick.update(|t| *t += 1);
         }
     });
     Effect::new(move |_| follow_live_feed(on_new, connected));
     view! {
-        <Title text="Provisioning Activity"/>
         <header class="page-header">
             <h1>"Provisioning Activity"</h1>
             <span class="live" role="status" aria-live="polite">
@@ -98,14 +106,14 @@ pub fn ActivityPage() -> impl IntoView {
             </span>
         </header>
         <p class="lead">"Every SCIM request from your identity provider, newest first. When OneLogin reports “provisioning failed”, the matching request here says what we answered and why."</p>
-        <Form method="GET" action="/activity" attr:class="filters" attr:role="search">
-            <FilterSelect name="outcome" label="Outcome" options=&OUTCOMES current=param("outcome")/>
-            <FilterSelect name="method" label="Method" options=&METHODS current=param("method")/>
-            <FilterSelect name="resource" label="Resource" options=&RESOURCES current=param("resource")/>
+        <form method="get" action="/activity" class="filters" role="search" autocomplete="off">
+            <FilterSelect name="outcome" label="Outcome" options=&OUTCOMES current=query.outcome.clone()/>
+            <FilterSelect name="method" label="Method" options=&METHODS current=query.method.clone()/>
+            <FilterSelect name="resource" label="Resource" options=&RESOURCES current=query.resource.clone()/>
             <button type="submit" class="button secondary">"Apply"</button>
-        </Form>
+        </form>
         <Loaded resource=data render={move |page: ActivityPage| {
-            let q = current();
+            let q = query.clone();
             let older = page.older.map(|id| link("/activity", &[("outcome", &q.outcome), ("method", &q.method), ("resource", &q.resource), ("before", &id.to_string())]));
             let newest = (!q.before.is_empty()).then(|| link("/activity", &[("outcome", &q.outcome), ("method", &q.method), ("resource", &q.resource)]));
             view! {
@@ -124,6 +132,7 @@ fn ActivityTable(
     items: Vec<ActivityItem>,
     selected: RwSignal<Option<ActivityItem>>,
 ) -> impl IntoView {
+    let ready = hydrated();
     if items.is_empty() {
         return view! { <section class="card"><p>"No SCIM requests match. Once OneLogin is connected, its requests appear here as they happen."</p></section> }.into_any();
     }
@@ -136,7 +145,7 @@ fn ActivityTable(
                     <th scope="col">"Target"</th><th scope="col">"Client"</th><th scope="col">"Duration"</th><th scope="col"><span class="visually-hidden">"Details"</span></th>
                 </tr></thead>
                 <tbody>
-                    {items.into_iter().map(|r| {
+                    {items.into_iter().map(move |r| {
                         let ok = r.outcome == "success";
                         let item = r.clone();
                         view! {
@@ -147,7 +156,7 @@ fn ActivityTable(
                                 <td class="break">{r.target.clone().or(r.resource_id.clone()).unwrap_or_else(|| "—".into())}</td>
                                 <td class="break">{r.user_agent.clone().unwrap_or_else(|| "—".into())}</td>
                                 <td class="nowrap">{millis(r.duration_us)}</td>
-                                <td><button type="button" class="button secondary" on:click=move |_| selected.set(Some(item.clone()))>"Details"</button></td>
+                                <td><button type="button" class="button secondary" disabled=move || !ready.get() on:click=move |_| selected.set(Some(item.clone()))>"Details"</button></td>
                             </tr>
                         }
                     }).collect_view()}

@@ -4,36 +4,18 @@
 
 use crate::api::{load_api_keys, load_groups, ApiKeyRow, CreateApiKey, GroupSummary, RevokeApiKey};
 use crate::components::{
-    successes, when, when_or, Confirm, CopyField, Field, FormError, Loaded, NamedField, StatusBadge,
+    hydrated, load_on_success, when, when_or, Confirm, CopyValue, Field, FormError, Loaded,
+    NamedField, StatusBadge,
 };
 use leptos::prelude::*;
 use leptos_meta::Title;
 
 #[component]
 pub fn ApiKeysPage() -> impl IntoView {
-    let create = ServerAction::<CreateApiKey>::new();
-    let revoke = ServerAction::<RevokeApiKey>::new();
-    let create_done = successes(create);
-    let revoke_done = successes(revoke);
-    let keys = Resource::new(
-        move || (create_done.get(), revoke_done.get()),
-        |_| load_api_keys(),
-    );
-    let show_create = RwSignal::new(false);
-    let revoke_error = Signal::derive(move || revoke.value().get().and_then(Result::err));
+    let keys = Resource::new(|| (), |_| load_api_keys());
     view! {
         <Title text="API Keys"/>
-        <header class="page-header">
-            <h1>"API Keys"</h1>
-            <button type="button" class="button accent" aria-expanded=move || show_create.get().to_string() on:click=move |_| show_create.update(|v| *v = !*v)>
-                "Create API key"
-            </button>
-        </header>
-        <p class="lead">"An identity provider authenticates to SCIM with an API key as its bearer token. The key has the permissions of its groups."</p>
-        <Show when=move || show_create.get() || create.value().get().is_some()>
-            <NewKeyForm create default_name=""/>
-        </Show>
-        <FormError error=revoke_error/>
+        <ApiKeysHeader/>
         <Loaded resource=keys render={move |keys: Vec<ApiKeyRow>| {
             if keys.is_empty() {
                 return view! { <section class="card"><p>"No API keys yet. Create one for your identity provider."</p></section> }.into_any();
@@ -47,29 +29,58 @@ pub fn ApiKeysPage() -> impl IntoView {
                             <th scope="col">"Expires"</th><th scope="col">"Last used"</th><th scope="col">"Status"</th><th scope="col"><span class="visually-hidden">"Actions"</span></th>
                         </tr></thead>
                         <tbody>
-                            {keys.into_iter().map(|k| {
-                                let id = k.id.clone();
-                                let on_confirm = Callback::new(move |_| { revoke.dispatch(RevokeApiKey { id: id.clone() }); });
-                                view! {
-                                    <tr data-key=k.id.clone()>
-                                        <td>{k.name.clone()}</td>
-                                        <td><code>{k.prefix.clone()}</code></td>
-                                        <td>{k.groups.join(", ")}</td>
-                                        <td>{when(&k.created_at)}<br/><span class="muted">{k.created_by.clone().unwrap_or_else(|| "command line".into())}</span></td>
-                                        <td>{when_or(&k.expires_at, "Never")}</td>
-                                        <td>{when_or(&k.last_used_at, "Never")}</td>
-                                        <td><StatusBadge status=k.status.clone()/></td>
-                                        <td>{(k.status == "active").then(|| view! {
-                                            <Confirm label="Revoke" danger=true question=format!("Revoke “{}”? Requests with it are refused at once; this cannot be undone.", k.name) on_confirm pending=revoke.pending()/>
-                                        })}</td>
-                                    </tr>
-                                }
+                            {keys.into_iter().map(|k| view! {
+                                <tr data-key=k.id.clone()>
+                                    <td>{k.name.clone()}</td>
+                                    <td><code>{k.prefix.clone()}</code></td>
+                                    <td>{k.groups.join(", ")}</td>
+                                    <td>{when(&k.created_at)}<br/><span class="muted">{k.created_by.clone().unwrap_or_else(|| "command line".into())}</span></td>
+                                    <td>{when_or(&k.expires_at, "Never")}</td>
+                                    <td>{when_or(&k.last_used_at, "Never")}</td>
+                                    <td><StatusBadge status=k.status.clone()/></td>
+                                    <td>{(k.status == "active").then(|| view! { <RevokeKey id=k.id.clone() name=k.name.clone()/> })}</td>
+                                </tr>
                             }).collect_view()}
                         </tbody>
                     </table>
                 </div>
             }.into_any()
         }}/>
+    }
+}
+
+/// The title, "Create API key" and its form, then the new token (shown once).
+#[island]
+fn ApiKeysHeader() -> impl IntoView {
+    let create = ServerAction::<CreateApiKey>::new();
+    let show_create = RwSignal::new(false);
+    let ready = hydrated();
+    view! {
+        <header class="page-header">
+            <h1>"API Keys"</h1>
+            <button type="button" class="button accent" disabled=move || !ready.get() aria-expanded=move || show_create.get().to_string() on:click=move |_| show_create.update(|v| *v = !*v)>
+                "Create API key"
+            </button>
+        </header>
+        <p class="lead">"An identity provider authenticates to SCIM with an API key as its bearer token. The key has the permissions of its groups."</p>
+        <Show when=move || show_create.get() || create.value().get().is_some()>
+            <NewKeyForm create default_name=""/>
+        </Show>
+    }
+}
+
+/// "Revoke" on an active key's row, after a confirmation; the list loads again.
+#[island]
+fn RevokeKey(id: String, name: String) -> impl IntoView {
+    let revoke = ServerAction::<RevokeApiKey>::new();
+    load_on_success(revoke, |_| None);
+    let error = Signal::derive(move || revoke.value().get().and_then(Result::err));
+    let on_confirm = Callback::new(move |_| {
+        revoke.dispatch(RevokeApiKey { id: id.clone() });
+    });
+    view! {
+        <Confirm label="Revoke" danger=true question=format!("Revoke “{name}”? Requests with it are refused at once; this cannot be undone.") on_confirm pending=revoke.pending()/>
+        <FormError error/>
     }
 }
 
@@ -130,9 +141,10 @@ pub fn NewKeyForm(create: ServerAction<CreateApiKey>, default_name: &'static str
                 <section class="card panel token-once" role="region" aria-labelledby="token-title">
                     <h2 id="token-title">{format!("Your new key “{}”", key.name)}</h2>
                     <p class="callout warning" role="alert"><strong>"Copy the token now. "</strong>"It is shown only this once; Rollcall keeps only a hash of it. If you lose it, revoke the key and create another."</p>
-                    <CopyField label="Bearer token" value=key.token.clone()/>
+                    <CopyValue label="Bearer token" value=key.token.clone()/>
                     <p class="hint">{key.expires_at.as_deref().map_or_else(|| "It never expires.".to_string(), |t| format!("It expires {}.", when(t)))}
                         " In OneLogin paste it as " <strong>"SCIM Bearer Token"</strong> "."</p>
+                    <p><a class="button secondary" href="/api-keys">"Done: show all keys"</a></p>
                 </section>
             })}
         </Show>

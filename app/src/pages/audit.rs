@@ -6,7 +6,6 @@ use crate::components::{link, url_params, when, FilterSelect, Loaded, LogPager};
 use crate::vocab::{any_of, TargetKind, UnknownWord};
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::components::Form;
 
 const CATEGORIES: [(&str, &str); 6] = [
     ("", "Everything"),
@@ -37,11 +36,11 @@ pub fn AuditPage() -> impl IntoView {
     view! {
         <Title text="Audit Log"/>
         <header class="page-header"><h1>"Audit Log"</h1></header>
-        <Form method="GET" action="/audit" attr:class="filters" attr:role="search">
+        <form method="get" action="/audit" class="filters" role="search" autocomplete="off">
             <FilterSelect name="category" label="What" options=&CATEGORIES current=param("category")/>
             <FilterSelect name="actor" label="Who" options=&ACTORS current=param("actor")/>
             <button type="submit" class="button secondary">"Apply"</button>
-        </Form>
+        </form>
         <Loaded resource=data render={move |page: AuditPage| {
             let q = current().unwrap_or_default();
             let category = q.category.map(String::from).unwrap_or_default();

@@ -4,8 +4,8 @@
 
 use crate::api::{load_group, load_groups, CreateGroup, GroupAction, GroupDetail, GroupSummary};
 use crate::components::{
-    go_after, successes, when, Confirm, Field, FormError, Loaded, NamedField, SourceBadge,
-    StatusBadge,
+    encode, hydrated, link, load_on_success, url_params, when, Confirm, Field, FormError, Loaded,
+    NamedField, SourceBadge, StatusBadge,
 };
 use crate::vocab::{GroupCommand, Source};
 use leptos::prelude::*;
@@ -14,13 +14,8 @@ use leptos_router::hooks::use_params_map;
 
 #[component]
 pub fn GroupsPage() -> impl IntoView {
-    let create = ServerAction::<CreateGroup>::new();
-    let create_done = successes(create);
-    let groups = Resource::new(move || create_done.get(), |_| load_groups());
-    let error = Signal::derive(move || create.value().get().and_then(Result::err));
-    let field = move |name: &'static str| {
-        Signal::derive(move || error.get().and_then(|e| e.field_message(name)))
-    };
+    let groups = Resource::new(|| (), |_| load_groups());
+    let created = url_params()("created").get_untracked();
     view! {
         <Title text="User Groups"/>
         <header class="page-header"><h1>"User Groups"</h1></header>
@@ -44,15 +39,29 @@ pub fn GroupsPage() -> impl IntoView {
         }}/>
         <section class="card stack">
             <h2>"New group"</h2>
-            <ActionForm action=create attr:class="inline-form">
-                <Field name="name" label="Group name" autocomplete="off" required=true error=field("name")/>
-                <FormError error/>
-                <button type="submit" class="button secondary" disabled=move || create.pending().get()>"Create group"</button>
-            </ActionForm>
-            {move || create.value().get().and_then(Result::ok).map(|id| view! {
-                <p class="notice" role="status">"Group created. " <a href=format!("/groups/{id}")>"Add its members"</a> "."</p>
+            <NewGroup/>
+            {(!created.is_empty()).then(|| view! {
+                <p class="notice" role="status">"Group created. " <a href=format!("/groups/{}", encode(&created))>"Add its members"</a> "."</p>
             })}
         </section>
+    }
+}
+
+/// Creates a manual group; the list loads again with `created=<id>` (a link to add members).
+#[island]
+fn NewGroup() -> impl IntoView {
+    let create = ServerAction::<CreateGroup>::new();
+    load_on_success(create, |id| Some(link("/groups", &[("created", id)])));
+    let error = Signal::derive(move || create.value().get().and_then(Result::err));
+    let field = move |name: &'static str| {
+        Signal::derive(move || error.get().and_then(|e| e.field_message(name)))
+    };
+    view! {
+        <ActionForm action=create attr:class="inline-form">
+            <Field name="name" label="Group name" autocomplete="off" required=true error=field("name")/>
+            <FormError error/>
+            <button type="submit" class="button secondary" disabled=move || create.pending().get()>"Create group"</button>
+        </ActionForm>
     }
 }
 
@@ -60,53 +69,15 @@ pub fn GroupsPage() -> impl IntoView {
 pub fn GroupDetailPage() -> impl IntoView {
     let params = use_params_map();
     let id = move || params.read().get("id").unwrap_or_default();
-    let act = ServerAction::<GroupAction>::new();
-    let act_done = successes(act);
-    let group = Resource::new(move || (id(), act_done.get()), |(id, _)| load_group(id));
-    let deleting = RwSignal::new(None);
-    go_after(act, deleting, "/groups");
-    view! { <Loaded resource=group render={move |g: GroupDetail| view! { <GroupView g act deleting/> }}/> }
+    let group = Resource::new(id, load_group);
+    view! { <Loaded resource=group render={move |g: GroupDetail| view! { <GroupView g/> }}/> }
 }
 
+/// The group as the server renders it; changes go through the islands [`RemoveMember`],
+/// [`AddMember`] and [`ManageGroup`], each loading the page again once it succeeded.
 #[component]
-fn GroupView(
-    g: GroupDetail,
-    act: ServerAction<GroupAction>,
-    deleting: RwSignal<Option<usize>>,
-) -> impl IntoView {
+fn GroupView(g: GroupDetail) -> impl IntoView {
     let editable = g.source == Source::Manual;
-    let error = Signal::derive(move || act.value().get().and_then(Result::err));
-    let field = move |name: &'static str| {
-        Signal::derive(move || error.get().and_then(|e| e.field_message(name)))
-    };
-    let pending = act.pending();
-    let (id_add, id_manage, name, question) = (
-        g.id.clone(),
-        g.id.clone(),
-        g.name.clone(),
-        format!("Delete the group “{}”? Its members stay; they only leave the group. This cannot be undone.", g.name),
-    );
-    let gid = g.id.clone();
-    let remove = move |user_id: String| {
-        let gid = gid.clone();
-        Callback::new(move |_| {
-            deleting.set(None);
-            act.dispatch(GroupAction {
-                id: gid.clone(),
-                action: GroupCommand::RemoveMember,
-                value: user_id.clone(),
-            });
-        })
-    };
-    let gid = g.id.clone();
-    let delete = Callback::new(move |_| {
-        deleting.set(Some(act.version().get_untracked()));
-        act.dispatch(GroupAction {
-            id: gid.clone(),
-            action: GroupCommand::Delete,
-            value: String::new(),
-        });
-    });
     view! {
         <Title text=g.name.clone()/>
         <nav class="breadcrumbs" aria-label="Breadcrumbs"><a href="/groups">"User Groups"</a> " / " <span aria-current="page">{g.name.clone()}</span></nav>
@@ -120,7 +91,6 @@ fn GroupView(
         {(editable && g.builtin).then(|| view! {
             <p class="callout" role="note">"Built-in group: it cannot be renamed or deleted, and it always keeps at least one active member, so someone can administer the account."</p>
         })}
-        <FormError error/>
         <section class="card stack">
             <h2>{format!("Members ({})", g.members.len())}</h2>
             {if g.members.is_empty() {
@@ -138,7 +108,7 @@ fn GroupView(
                                         <td class="break">{m.email.clone()}</td>
                                         <td><StatusBadge status=m.status/></td>
                                         {editable.then(|| view! {
-                                            <td><button type="button" class="button secondary" disabled=move || pending.get() aria-label=format!("Remove {}", m.email) on:click={let r = remove(m.user_id.clone()); move |_| r.run(())}>"Remove"</button></td>
+                                            <td><RemoveMember group_id=g.id.clone() user_id=m.user_id.clone() email=m.email.clone()/></td>
                                         })}
                                     </tr>
                                 }).collect_view()}
@@ -147,29 +117,99 @@ fn GroupView(
                     </div>
                 }.into_any()
             }}
-            {editable.then(|| view! {
-                <ActionForm action=act attr:class="inline-form">
-                    <input type="hidden" name="id" value=id_add.clone()/>
-                    <input type="hidden" name="action" value="add_member"/>
-                    <Field name="value" id="member-email" label="Add a member by e-mail" kind="email" autocomplete="off" required=true error=field("email")/>
-                    <button type="submit" class="button secondary" disabled=move || pending.get()>"Add member"</button>
-                </ActionForm>
-            })}
+            {editable.then(|| view! { <AddMember group_id=g.id.clone()/> })}
         </section>
         {(editable && !g.builtin).then(|| view! {
             <section class="card stack">
                 <h2>"Manage"</h2>
-                <ActionForm action=act attr:class="inline-form">
-                    <input type="hidden" name="id" value=id_manage.clone()/>
-                    <input type="hidden" name="action" value="rename"/>
-                    <NamedField name="value" id="group-name" label="Group name" value=name.clone() error=field("name")/>
-                    <button type="submit" class="button secondary" disabled=move || pending.get()>"Rename"</button>
-                </ActionForm>
-                <div class="actions">
-                    <Confirm label="Delete group" danger=true question=question.clone() on_confirm=delete pending/>
-                </div>
+                <ManageGroup group_id=g.id.clone() name=g.name.clone()/>
             </section>
         })}
         <p class="hint">"Created " {when(&g.created_at)} {g.external_id.clone().map(|e| format!(" · external id {e}"))}</p>
+    }
+}
+
+/// The error of a group action, or of one of its fields.
+fn group_errors(
+    act: ServerAction<GroupAction>,
+) -> (
+    Signal<Option<crate::api::ApiError>>,
+    impl Fn(&'static str) -> Signal<Option<String>> + Copy,
+) {
+    let error = Signal::derive(move || act.value().get().and_then(Result::err));
+    let field = move |name: &'static str| {
+        Signal::derive(move || error.get().and_then(|e| e.field_message(name)))
+    };
+    (error, field)
+}
+
+/// "Remove" on a member's row; why it was refused (the last active administrator) shows beside it.
+#[island]
+fn RemoveMember(group_id: String, user_id: String, email: String) -> impl IntoView {
+    let act = ServerAction::<GroupAction>::new();
+    load_on_success(act, |_| None);
+    let (error, _) = group_errors(act);
+    let ready = hydrated();
+    let remove = move |_| {
+        act.dispatch(GroupAction {
+            id: group_id.clone(),
+            action: GroupCommand::RemoveMember,
+            value: user_id.clone(),
+        });
+    };
+    view! {
+        <button type="button" class="button secondary" disabled=move || !ready.get() || act.pending().get() aria-label=format!("Remove {email}") on:click=remove>"Remove"</button>
+        <FormError error/>
+    }
+}
+
+/// "Add a member by e-mail".
+#[island]
+fn AddMember(group_id: String) -> impl IntoView {
+    let act = ServerAction::<GroupAction>::new();
+    load_on_success(act, |_| None);
+    let (error, field) = group_errors(act);
+    view! {
+        <ActionForm action=act attr:class="inline-form">
+            <input type="hidden" name="id" value=group_id/>
+            <input type="hidden" name="action" value="add_member"/>
+            <Field name="value" id="member-email" label="Add a member by e-mail" kind="email" autocomplete="off" required=true error=field("email")/>
+            <FormError error/>
+            <button type="submit" class="button secondary" disabled=move || act.pending().get()>"Add member"</button>
+        </ActionForm>
+    }
+}
+
+/// Rename, and delete (after a confirmation; then back to the list).
+#[island]
+fn ManageGroup(group_id: String, name: String) -> impl IntoView {
+    let act = ServerAction::<GroupAction>::new();
+    let deleting = RwSignal::new(false);
+    load_on_success(act, move |_| {
+        deleting.get_untracked().then(|| "/groups".to_string())
+    });
+    let (error, field) = group_errors(act);
+    let pending = act.pending();
+    let question = format!("Delete the group “{name}”? Its members stay; they only leave the group. This cannot be undone.");
+    let id = group_id.clone();
+    let delete = Callback::new(move |_| {
+        deleting.set(true);
+        act.dispatch(GroupAction {
+            id: id.clone(),
+            action: GroupCommand::Delete,
+            value: String::new(),
+        });
+    });
+    view! {
+        <ActionForm action=act attr:class="inline-form">
+            <input type="hidden" name="id" value=group_id/>
+            <input type="hidden" name="action" value="rename"/>
+            <NamedField name="value" id="group-name" label="Group name" value=name error=field("name")/>
+            <button type="submit" class="button secondary" disabled=move || pending.get() on:click=move |_| deleting.set(false)>"Rename"</button>
+        </ActionForm>
+        <FormError error/>
+        <div class="actions">
+            <Confirm label="Delete group" danger=true question on_confirm=delete pending/>
+        </div>
     }
 }

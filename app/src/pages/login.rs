@@ -1,7 +1,7 @@
 //! `/login`: e-mail and password.
 
 use crate::api::{whoami, Login, Viewer};
-use crate::components::{reload_on_success, Field, FormError};
+use crate::components::{load_on_success, Field, FormError};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::Redirect;
@@ -9,12 +9,6 @@ use leptos_router::components::Redirect;
 #[component]
 pub fn LoginPage() -> impl IntoView {
     let me = Resource::new(|| (), |_| whoami());
-    let login = ServerAction::<Login>::new();
-    reload_on_success(login, "/");
-    let error = Signal::derive(move || login.value().get().and_then(Result::err));
-    let field = move |name: &'static str| {
-        Signal::derive(move || error.get().and_then(|e| e.field_message(name)))
-    };
     view! {
         <Title text="Log in"/>
         <Suspense>
@@ -30,17 +24,32 @@ pub fn LoginPage() -> impl IntoView {
         <main id="main" class="centered">
             <section class="card auth-card">
                 <h1>"Log in to Rollcall"</h1>
-                <ActionForm action=login>
-                    <Field name="email" label="E-mail" kind="email" autocomplete="username" required=true error=field("email")/>
-                    <Field name="password" label="Password" kind="password" autocomplete="current-password" required=true error=field("password")/>
-                    <FormError error/>
-                    <button type="submit" class="button primary" disabled=move || login.pending().get()>
-                        {move || if login.pending().get() { "Logging in…" } else { "Log in" }}
-                    </button>
-                </ActionForm>
+                <LoginForm/>
                 <p class="aside"><a href="/forgot">"Forgot password?"</a></p>
                 <p class="aside"><a href="/sso" rel="external">"Log in with single sign-on"</a></p>
             </section>
         </main>
+    }
+}
+
+/// The form: the page around it is server-rendered; this island posts the log-in and, once it
+/// succeeds, loads `/` (the session changed for every part of the page).
+#[island]
+fn LoginForm() -> impl IntoView {
+    let login = ServerAction::<Login>::new();
+    load_on_success(login, |_| Some("/".into()));
+    let error = Signal::derive(move || login.value().get().and_then(Result::err));
+    let field = move |name: &'static str| {
+        Signal::derive(move || error.get().and_then(|e| e.field_message(name)))
+    };
+    view! {
+        <ActionForm action=login>
+            <Field name="email" label="E-mail" kind="email" autocomplete="username" required=true error=field("email")/>
+            <Field name="password" label="Password" kind="password" autocomplete="current-password" required=true error=field("password")/>
+            <FormError error/>
+            <button type="submit" class="button primary" disabled=move || login.pending().get()>
+                {move || if login.pending().get() { "Logging in…" } else { "Log in" }}
+            </button>
+        </ActionForm>
     }
 }

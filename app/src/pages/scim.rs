@@ -2,7 +2,7 @@
 //! URL, how to get a bearer token, the provisioning settings, and how the connection is doing.
 
 use crate::api::{load_scim_setup, CreateApiKey, ScimRequestBrief};
-use crate::components::{CopyField, ErrorPanel};
+use crate::components::{hydrated, CopyField, ErrorPanel};
 use crate::pages::api_keys::NewKeyForm;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -23,8 +23,6 @@ fn request_line(r: Option<ScimRequestBrief>, none: &'static str) -> AnyView {
 #[component]
 pub fn ScimPage() -> impl IntoView {
     let data = Resource::new(|| (), |_| load_scim_setup());
-    let create = ServerAction::<CreateApiKey>::new();
-    let show_create = RwSignal::new(false);
     view! {
         <Title text="SCIM Provisioning"/>
         <header class="page-header"><h1>"SCIM Provisioning"</h1></header>
@@ -45,12 +43,7 @@ pub fn ScimPage() -> impl IntoView {
                         <section class="card stack">
                             <h2>"Bearer token"</h2>
                             <p>"OneLogin authenticates with an API key that inherits the Account Administrator group. Manage all keys under " <a href="/api-keys">"API Keys"</a> "."</p>
-                            <div class="actions">
-                                <button type="button" class="button accent" aria-expanded=move || show_create.get().to_string() on:click=move |_| show_create.set(true)>"Create a token for OneLogin"</button>
-                            </div>
-                            <Show when=move || show_create.get()>
-                                <NewKeyForm create default_name="OneLogin"/>
-                            </Show>
+                            <OneLoginToken/>
                         </section>
                         <section class="card stack">
                             <h2>"Set up OneLogin"</h2>
@@ -71,5 +64,21 @@ pub fn ScimPage() -> impl IntoView {
                 }
             })}
         </Suspense>
+    }
+}
+
+/// "Create a token for OneLogin": the new-key form with that name, then the token (shown once).
+#[island]
+fn OneLoginToken() -> impl IntoView {
+    let create = ServerAction::<CreateApiKey>::new();
+    let show_create = RwSignal::new(false);
+    let ready = hydrated();
+    view! {
+        <div class="actions">
+            <button type="button" class="button accent" disabled=move || !ready.get() aria-expanded=move || show_create.get().to_string() on:click=move |_| show_create.set(true)>"Create a token for OneLogin"</button>
+        </div>
+        <Show when=move || show_create.get()>
+            <NewKeyForm create default_name="OneLogin"/>
+        </Show>
     }
 }

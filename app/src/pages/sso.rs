@@ -4,7 +4,7 @@
 //! trip in a new tab (`/saml/account/{id}/test`, served by the SAML door).
 
 use crate::api::{load_sso_setup, ConfigureSso, SsoAttempt, SsoIdp};
-use crate::components::{successes, when, CopyField, ErrorPanel, FormError};
+use crate::components::{load_on_success, when, CopyField, ErrorPanel, FormError};
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -118,36 +118,7 @@ fn Attempts(attempts: Vec<SsoAttempt>) -> impl IntoView {
 
 #[component]
 pub fn SsoPage() -> impl IntoView {
-    let save = ServerAction::<ConfigureSso>::new();
-    let saved = successes(save);
-    let data = Resource::new(move || saved.get(), |_| load_sso_setup());
-    let error = Signal::derive(move || save.value().get().and_then(Result::err));
-    let metadata = RwSignal::new(String::new());
-    let upload_problem = RwSignal::new(None::<String>);
-    // Saved: the page reloads with the new IdP, and the text area starts empty again.
-    Effect::new(move |_| {
-        if saved.get() > 0 {
-            metadata.set(String::new());
-        }
-    });
-    let metadata_error = Signal::derive(move || {
-        let e = error.get()?;
-        let pasted = !metadata.get().trim().is_empty();
-        e.field_message("idp_metadata").or_else(|| {
-            pasted
-                .then(|| SETTINGS_FIELDS.iter().find_map(|f| e.field_message(f)))
-                .flatten()
-        })
-    });
-    let by_hand_error = move |field: &'static str| {
-        Signal::derive(move || {
-            if metadata.get().trim().is_empty() {
-                error.get().and_then(|e| e.field_message(field))
-            } else {
-                None
-            }
-        })
-    };
+    let data = Resource::new(|| (), |_| load_sso_setup());
     view! {
         <Title text="Single Sign-On"/>
         <header class="page-header"><h1>"Single Sign-On"</h1></header>
@@ -189,51 +160,7 @@ pub fn SsoPage() -> impl IntoView {
                                         <p class="hint">"Opens a new tab, logs you in at your IdP and shows every check Rollcall makes (signature, issuer, audience, recipient, time, user) — nobody is logged in here. It works while single sign-on is off: test, then switch it on. The result is also listed under Recent sign-on attempts."</p>
                                     </div>
                                 })}
-                                <ActionForm action=save>
-                                    <div class="field">
-                                        <label for="sso-metadata">"IdP metadata (XML)"</label>
-                                        <textarea id="sso-metadata" name="input[idp_metadata]" rows="6" spellcheck="false"
-                                            placeholder="<md:EntityDescriptor …" aria-describedby="sso-metadata-hint"
-                                            prop:value=move || metadata.get()
-                                            on:input=move |ev| metadata.set(event_target_value(&ev))></textarea>
-                                        <p id="sso-metadata-hint" class="hint">"Paste it, or choose the file you downloaded. Leave everything empty to keep the current IdP and change only the switches. Metadata listing two certificates trusts both (a rollover)."</p>
-                                        <p class="field-error" role="alert">{metadata_error}</p>
-                                    </div>
-                                    <div class="field">
-                                        <label for="sso-metadata-file">"Or upload the metadata file"</label>
-                                        <input id="sso-metadata-file" type="file" accept=".xml,application/xml,text/xml,application/samlmetadata+xml"
-                                            on:change=move |ev| read_upload(ev, metadata, upload_problem)/>
-                                        <p class="field-error" role="alert">{move || upload_problem.get()}</p>
-                                    </div>
-                                    <details class="by-hand">
-                                        <summary>"No metadata? Enter the IdP's values by hand"</summary>
-                                        <div class="field">
-                                            <label for="sso-entity-id">"IdP entity id (OneLogin: Issuer URL)"</label>
-                                            <input id="sso-entity-id" name="input[entity_id]" spellcheck="false" maxlength="1024"/>
-                                            <p class="field-error" role="alert">{by_hand_error("entity_id")}</p>
-                                        </div>
-                                        <div class="field">
-                                            <label for="sso-url">"SSO URL (OneLogin: SAML 2.0 Endpoint (HTTP))"</label>
-                                            <input id="sso-url" name="input[sso_url]" type="url" spellcheck="false" maxlength="2048"/>
-                                            <p class="field-error" role="alert">{by_hand_error("sso_url")}</p>
-                                        </div>
-                                        <div class="field">
-                                            <label for="sso-certificate">"Signing certificate (PEM; two for a rollover)"</label>
-                                            <textarea id="sso-certificate" name="input[certificate]" rows="5" spellcheck="false"
-                                                placeholder="-----BEGIN CERTIFICATE-----"></textarea>
-                                            <p class="field-error" role="alert">{by_hand_error("certificates")}</p>
-                                        </div>
-                                    </details>
-                                    <fieldset class="checks">
-                                        <legend>"Switches"</legend>
-                                        <label class="check"><input type="checkbox" name="input[enabled]" checked=enabled/> "Single sign-on on"</label>
-                                        <label class="check"><input type="checkbox" name="input[enforced]" checked=enforced/> "Enforce: people your IdP manages log in only through it (manual administrators keep their password)"</label>
-                                    </fieldset>
-                                    <FormError error/>
-                                    <button type="submit" class="button accent" disabled=move || save.pending().get()>
-                                        {move || if save.pending().get() { "Saving…" } else { "Save" }}
-                                    </button>
-                                </ActionForm>
+                                <SsoForm enabled enforced/>
                             </section>
                             <section class="card stack">
                                 <h2>"Recent sign-on attempts"</h2>
@@ -244,5 +171,81 @@ pub fn SsoPage() -> impl IntoView {
                 }
             })}
         </Suspense>
+    }
+}
+
+/// The IdP's metadata (pasted or uploaded) or its values by hand, and the switches. Saved, the
+/// page loads again with the new IdP (and an empty text area).
+#[island]
+fn SsoForm(enabled: bool, enforced: bool) -> impl IntoView {
+    let save = ServerAction::<ConfigureSso>::new();
+    load_on_success(save, |_| None);
+    let error = Signal::derive(move || save.value().get().and_then(Result::err));
+    let metadata = RwSignal::new(String::new());
+    let upload_problem = RwSignal::new(None::<String>);
+    let metadata_error = Signal::derive(move || {
+        let e = error.get()?;
+        let pasted = !metadata.get().trim().is_empty();
+        e.field_message("idp_metadata").or_else(|| {
+            pasted
+                .then(|| SETTINGS_FIELDS.iter().find_map(|f| e.field_message(f)))
+                .flatten()
+        })
+    });
+    let by_hand_error = move |field: &'static str| {
+        Signal::derive(move || {
+            if metadata.get().trim().is_empty() {
+                error.get().and_then(|e| e.field_message(field))
+            } else {
+                None
+            }
+        })
+    };
+    view! {
+        <ActionForm action=save>
+            <div class="field">
+                <label for="sso-metadata">"IdP metadata (XML)"</label>
+                <textarea id="sso-metadata" name="input[idp_metadata]" rows="6" spellcheck="false"
+                    placeholder="<md:EntityDescriptor …" aria-describedby="sso-metadata-hint"
+                    prop:value=move || metadata.get()
+                    on:input=move |ev| metadata.set(event_target_value(&ev))></textarea>
+                <p id="sso-metadata-hint" class="hint">"Paste it, or choose the file you downloaded. Leave everything empty to keep the current IdP and change only the switches. Metadata listing two certificates trusts both (a rollover)."</p>
+                <p class="field-error" role="alert">{metadata_error}</p>
+            </div>
+            <div class="field">
+                <label for="sso-metadata-file">"Or upload the metadata file"</label>
+                <input id="sso-metadata-file" type="file" accept=".xml,application/xml,text/xml,application/samlmetadata+xml"
+                    on:change=move |ev| read_upload(ev, metadata, upload_problem)/>
+                <p class="field-error" role="alert">{move || upload_problem.get()}</p>
+            </div>
+            <details class="by-hand">
+                <summary>"No metadata? Enter the IdP's values by hand"</summary>
+                <div class="field">
+                    <label for="sso-entity-id">"IdP entity id (OneLogin: Issuer URL)"</label>
+                    <input id="sso-entity-id" name="input[entity_id]" spellcheck="false" maxlength="1024"/>
+                    <p class="field-error" role="alert">{by_hand_error("entity_id")}</p>
+                </div>
+                <div class="field">
+                    <label for="sso-url">"SSO URL (OneLogin: SAML 2.0 Endpoint (HTTP))"</label>
+                    <input id="sso-url" name="input[sso_url]" type="url" spellcheck="false" maxlength="2048"/>
+                    <p class="field-error" role="alert">{by_hand_error("sso_url")}</p>
+                </div>
+                <div class="field">
+                    <label for="sso-certificate">"Signing certificate (PEM; two for a rollover)"</label>
+                    <textarea id="sso-certificate" name="input[certificate]" rows="5" spellcheck="false"
+                        placeholder="-----BEGIN CERTIFICATE-----"></textarea>
+                    <p class="field-error" role="alert">{by_hand_error("certificates")}</p>
+                </div>
+            </details>
+            <fieldset class="checks">
+                <legend>"Switches"</legend>
+                <label class="check"><input type="checkbox" name="input[enabled]" checked=enabled/> "Single sign-on on"</label>
+                <label class="check"><input type="checkbox" name="input[enforced]" checked=enforced/> "Enforce: people your IdP manages log in only through it (manual administrators keep their password)"</label>
+            </fieldset>
+            <FormError error/>
+            <button type="submit" class="button accent" disabled=move || save.pending().get()>
+                {move || if save.pending().get() { "Saving…" } else { "Save" }}
+            </button>
+        </ActionForm>
     }
 }

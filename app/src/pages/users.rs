@@ -4,13 +4,12 @@
 
 use crate::api::{load_groups, load_users, InviteUser, UserPage, UserQuery};
 use crate::components::{
-    link, successes, url_params, when_or, Field, FilterSelect, FormError, Loaded, SourceBadge,
-    StatusBadge,
+    encode, hydrated, link, load_on_success, url_params, when_or, Field, FilterSelect, FormError,
+    Loaded, SourceBadge, StatusBadge,
 };
 use crate::vocab::Source;
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::components::Form;
 
 const STATUSES: [(&str, &str); 4] = [
     ("", "Any status"),
@@ -36,43 +35,32 @@ const SORTS: [(&str, &str); 6] = [
 pub fn UsersPage() -> impl IntoView {
     let param = url_params();
     let current = move || UserQuery::from_params(|name| param(name).get());
-    let invite = ServerAction::<InviteUser>::new();
-    let invite_done = successes(invite);
-    let users = Resource::new(
-        move || (current(), invite_done.get()),
-        |(q, _)| async move { load_users(q?).await },
-    );
-    let show_invite = RwSignal::new(false);
+    let users = Resource::new(current, |q| async move { load_users(q?).await });
     let csv = move || {
         let params = current().unwrap_or_default().filter_params();
         let pairs: Vec<(&str, &str)> = params.iter().map(|(k, v)| (*k, v.as_str())).collect();
         link("/export/users.csv", &pairs)
     };
+    let invited = param("invited").get_untracked();
     view! {
         <Title text="Users"/>
-        <header class="page-header">
-            <h1>"Users"</h1>
-            <div class="actions">
-                <a class="button secondary" href=csv download>"Export CSV"</a>
-                <button type="button" class="button accent" aria-expanded=move || show_invite.get().to_string() aria-controls="invite-panel" on:click=move |_| show_invite.update(|v| *v = !*v)>
-                    "Invite user"
-                </button>
-            </div>
-        </header>
-        <Show when=move || show_invite.get()>
-            <InvitePanel invite close=move || show_invite.set(false)/>
-        </Show>
-        <InvitedNotice invite/>
-        <Form method="GET" action="/users" attr:class="filters" attr:role="search">
+        <UsersHeader csv=csv()/>
+        <div class="notice" role="status" aria-live="polite">
+            {(!invited.is_empty()).then(|| view! {
+                <p>"Invitation sent. " <a href=format!("/users/{}", encode(&invited))>"Open the new user"</a> "."</p>
+            })}
+        </div>
+        // The URL is the truth: no history restoration of what was typed before a search.
+        <form method="get" action="/users" class="filters" role="search" autocomplete="off">
             <div class="filter grow">
                 <label for="user-search">"Search"</label>
-                <input id="user-search" type="search" name="q" placeholder="E-mail, name or last name" value=param("q") prop:value=param("q")/>
+                <input id="user-search" type="search" name="q" placeholder="E-mail, name or last name" value=param("q")/>
             </div>
             <FilterSelect name="status" label="Status" options=&STATUSES current=param("status")/>
             <FilterSelect name="source" label="Source" options=&SOURCES current=param("source")/>
             <FilterSelect name="sort" label="Sort" options=&SORTS current=param("sort")/>
             <button type="submit" class="button secondary">"Apply"</button>
-        </Form>
+        </form>
         <Loaded resource=users render={move |page: UserPage| view! { <UserTable page query=current().unwrap_or_default()/> }}/>
     }
 }
@@ -141,18 +129,28 @@ fn UserTable(page: UserPage, query: UserQuery) -> impl IntoView {
     .into_any()
 }
 
-/// After an invite: who was invited, with a link to them.
-#[component]
-fn InvitedNotice(invite: ServerAction<InviteUser>) -> impl IntoView {
+/// The title with "Export CSV" (of `csv`, the current filter) and "Invite user" and its dialog.
+/// After an invite the page loads again with `invited=<id>`, so the new user is in the table
+/// and the notice links to them.
+#[island]
+fn UsersHeader(csv: String) -> impl IntoView {
+    let invite = ServerAction::<InviteUser>::new();
+    load_on_success(invite, |id| Some(link("/users", &[("invited", id)])));
+    let show = RwSignal::new(false);
+    let ready = hydrated();
     view! {
-        <div class="notice" role="status" aria-live="polite">
-            {move || match (invite.value().get(), invite.input().get()) {
-                (Some(Ok(id)), _) => Some(view! {
-                    <p>"Invitation sent. " <a href=format!("/users/{id}")>"Open the new user"</a> "."</p>
-                }),
-                _ => None,
-            }}
-        </div>
+        <header class="page-header">
+            <h1>"Users"</h1>
+            <div class="actions">
+                <a class="button secondary" href=csv download>"Export CSV"</a>
+                <button type="button" class="button accent" disabled=move || !ready.get() aria-expanded=move || show.get().to_string() aria-controls="invite-panel" on:click=move |_| show.update(|v| *v = !*v)>
+                    "Invite user"
+                </button>
+            </div>
+        </header>
+        <Show when=move || show.get()>
+            <InvitePanel invite close=move || show.set(false)/>
+        </Show>
     }
 }
 
@@ -167,12 +165,6 @@ fn InvitePanel(
     let field = move |name: &'static str| {
         Signal::derive(move || error.get().and_then(|e| e.field_message(name)))
     };
-    let close_on_success = close.clone();
-    Effect::new(move |_| {
-        if let Some(Ok(_)) = invite.value().get() {
-            close_on_success();
-        }
-    });
     view! {
         <section id="invite-panel" class="card panel" role="dialog" aria-labelledby="invite-title">
             <h2 id="invite-title">"Invite a user"</h2>
