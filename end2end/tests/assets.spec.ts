@@ -54,8 +54,9 @@ test('hashed, compressed, immutable assets; cold-load bytes and time to interact
     expect(s.headers['content-encoding'], s.path).toBe('gzip');
   }
   const wasm = [...login.sizes].find(([p]) => p.endsWith('.wasm'))!;
-  // Compressed on the wire: well under the 1.5 MiB the file has.
-  expect(wasm[1]).toBeLessThan(800 * 1024);
+  // Compressed on the wire, within the issue's budget of 350 KiB (islands: only the interactive
+  // parts of the pages are in the WASM).
+  expect(wasm[1]).toBeLessThanOrEqual(350 * 1024);
 
   await page.getByLabel('E-mail').fill(ADMIN);
   await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
