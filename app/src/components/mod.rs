@@ -138,6 +138,25 @@ pub fn ErrorPanel(error: ApiError) -> impl IntoView {
     }
 }
 
+/// The action's last error (for [`FormError`]) and, by field name, the message for that field
+/// (for [`Field`]'s `error`): the one way every form reads what the server refused.
+pub fn action_errors<A>(
+    action: ServerAction<A>,
+) -> (
+    Signal<Option<ApiError>>,
+    impl Fn(&'static str) -> Signal<Option<String>> + Copy,
+)
+where
+    A: leptos::server_fn::ServerFn<Error = ApiError> + Clone + Send + Sync + 'static,
+    A::Output: Clone + Send + Sync + 'static,
+{
+    let error = Signal::derive(move || action.value().get().and_then(Result::err));
+    let field = move |name: &'static str| {
+        Signal::derive(move || error.get().and_then(|e| e.field_message(name)))
+    };
+    (error, field)
+}
+
 /// After the action succeeds, loads `to(output)`, or this page again when that is `None`: the
 /// server renders it afresh with the change (pages are server-rendered; only their islands run
 /// in the browser). After an error nothing moves, so the form keeps what the person typed.

@@ -4,8 +4,8 @@
 
 use crate::api::{load_api_keys, load_groups, ApiKeyRow, CreateApiKey, GroupSummary, RevokeApiKey};
 use crate::components::{
-    hydrated, load_on_success, when, when_or, Confirm, CopyValue, Field, FormError, Loaded,
-    NamedField, StatusBadge,
+    action_errors, hydrated, load_on_success, when, when_or, Confirm, CopyValue, Field, FormError,
+    Loaded, NamedField, StatusBadge,
 };
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -74,7 +74,7 @@ fn ApiKeysHeader() -> impl IntoView {
 fn RevokeKey(id: String, name: String) -> impl IntoView {
     let revoke = ServerAction::<RevokeApiKey>::new();
     load_on_success(revoke, |_| None);
-    let error = Signal::derive(move || revoke.value().get().and_then(Result::err));
+    let (error, _) = action_errors(revoke);
     let on_confirm = Callback::new(move |_| {
         revoke.dispatch(RevokeApiKey { id: id.clone() });
     });
@@ -97,10 +97,7 @@ const EXPIRIES: [(&str, &str); 5] = [
 #[component]
 pub fn NewKeyForm(create: ServerAction<CreateApiKey>, default_name: &'static str) -> impl IntoView {
     let groups = Resource::new(|| (), |_| load_groups());
-    let error = Signal::derive(move || create.value().get().and_then(Result::err));
-    let field = move |name: &'static str| {
-        Signal::derive(move || error.get().and_then(|e| e.field_message(name)))
-    };
+    let (error, field) = action_errors(create);
     let created = move || create.value().get().and_then(Result::ok);
     view! {
         // Only a success replaces the form: after an error the form stays as the person left it.

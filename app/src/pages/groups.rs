@@ -4,8 +4,8 @@
 
 use crate::api::{load_group, load_groups, CreateGroup, GroupAction, GroupDetail, GroupSummary};
 use crate::components::{
-    encode, hydrated, link, load_on_success, url_params, when, Confirm, Field, FormError, Loaded,
-    NamedField, SourceBadge, StatusBadge,
+    action_errors, encode, hydrated, link, load_on_success, url_params, when, Confirm, Field,
+    FormError, Loaded, NamedField, SourceBadge, StatusBadge,
 };
 use crate::vocab::{GroupCommand, Source};
 use leptos::prelude::*;
@@ -52,10 +52,7 @@ pub fn GroupsPage() -> impl IntoView {
 fn NewGroup() -> impl IntoView {
     let create = ServerAction::<CreateGroup>::new();
     load_on_success(create, |id| Some(link("/groups", &[("created", id)])));
-    let error = Signal::derive(move || create.value().get().and_then(Result::err));
-    let field = move |name: &'static str| {
-        Signal::derive(move || error.get().and_then(|e| e.field_message(name)))
-    };
+    let (error, field) = action_errors(create);
     view! {
         <ActionForm action=create attr:class="inline-form">
             <Field name="name" label="Group name" autocomplete="off" required=true error=field("name")/>
@@ -129,26 +126,12 @@ fn GroupView(g: GroupDetail) -> impl IntoView {
     }
 }
 
-/// The error of a group action, or of one of its fields.
-fn group_errors(
-    act: ServerAction<GroupAction>,
-) -> (
-    Signal<Option<crate::api::ApiError>>,
-    impl Fn(&'static str) -> Signal<Option<String>> + Copy,
-) {
-    let error = Signal::derive(move || act.value().get().and_then(Result::err));
-    let field = move |name: &'static str| {
-        Signal::derive(move || error.get().and_then(|e| e.field_message(name)))
-    };
-    (error, field)
-}
-
 /// "Remove" on a member's row; why it was refused (the last active administrator) shows beside it.
 #[island]
 fn RemoveMember(group_id: String, user_id: String, email: String) -> impl IntoView {
     let act = ServerAction::<GroupAction>::new();
     load_on_success(act, |_| None);
-    let (error, _) = group_errors(act);
+    let (error, _) = action_errors(act);
     let ready = hydrated();
     let remove = move |_| {
         act.dispatch(GroupAction {
@@ -168,7 +151,7 @@ fn RemoveMember(group_id: String, user_id: String, email: String) -> impl IntoVi
 fn AddMember(group_id: String) -> impl IntoView {
     let act = ServerAction::<GroupAction>::new();
     load_on_success(act, |_| None);
-    let (error, field) = group_errors(act);
+    let (error, field) = action_errors(act);
     view! {
         <ActionForm action=act attr:class="inline-form">
             <input type="hidden" name="id" value=group_id/>
@@ -188,7 +171,7 @@ fn ManageGroup(group_id: String, name: String) -> impl IntoView {
     load_on_success(act, move |_| {
         deleting.get_untracked().then(|| "/groups".to_string())
     });
-    let (error, field) = group_errors(act);
+    let (error, field) = action_errors(act);
     let pending = act.pending();
     let question = format!("Delete the group “{name}”? Its members stay; they only leave the group. This cannot be undone.");
     let id = group_id.clone();

@@ -1,7 +1,7 @@
 //! `/login`: e-mail and password.
 
 use crate::api::{whoami, Login, Viewer};
-use crate::components::{load_on_success, Field, FormError};
+use crate::components::{action_errors, load_on_success, Field, FormError};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::Redirect;
@@ -38,10 +38,7 @@ pub fn LoginPage() -> impl IntoView {
 fn LoginForm() -> impl IntoView {
     let login = ServerAction::<Login>::new();
     load_on_success(login, |_| Some("/".into()));
-    let error = Signal::derive(move || login.value().get().and_then(Result::err));
-    let field = move |name: &'static str| {
-        Signal::derive(move || error.get().and_then(|e| e.field_message(name)))
-    };
+    let (error, field) = action_errors(login);
     view! {
         <ActionForm action=login>
             <Field name="email" label="E-mail" kind="email" autocomplete="username" required=true error=field("email")/>

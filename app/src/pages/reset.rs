@@ -1,7 +1,7 @@
 //! `/forgot` (ask for a reset link) and `/reset/:token` (choose a new password).
 
 use crate::api::{reset_view, CompleteReset, RequestReset};
-use crate::components::{load_on_success, Field, FormError, LinkProblem};
+use crate::components::{action_errors, load_on_success, Field, FormError, LinkProblem};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
@@ -25,10 +25,7 @@ pub fn ForgotPage() -> impl IntoView {
 #[island]
 fn ForgotForm() -> impl IntoView {
     let ask = ServerAction::<RequestReset>::new();
-    let error = Signal::derive(move || ask.value().get().and_then(Result::err));
-    let field = move |name: &'static str| {
-        Signal::derive(move || error.get().and_then(|e| e.field_message(name)))
-    };
+    let (error, field) = action_errors(ask);
     let done = move || ask.value().get().and_then(Result::ok);
     view! {
         <ActionForm action=ask>
@@ -68,10 +65,7 @@ pub fn ResetPage() -> impl IntoView {
 fn ResetForm(token: String, email: String) -> impl IntoView {
     let reset = ServerAction::<CompleteReset>::new();
     load_on_success(reset, |_| Some("/".into()));
-    let error = Signal::derive(move || reset.value().get().and_then(Result::err));
-    let field = move |name: &'static str| {
-        Signal::derive(move || error.get().and_then(|e| e.field_message(name)))
-    };
+    let (error, field) = action_errors(reset);
     view! {
         <section class="card auth-card">
             <h1>"Choose a new password"</h1>

@@ -2,7 +2,7 @@
 //! the server prints in its log, so a freshly exposed server cannot be claimed by a stranger.
 
 use crate::api::CompleteSetup;
-use crate::components::{load_on_success, Field, FormError};
+use crate::components::{action_errors, load_on_success, Field, FormError};
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -28,10 +28,7 @@ pub fn SetupPage() -> impl IntoView {
 fn SetupForm() -> impl IntoView {
     let setup = ServerAction::<CompleteSetup>::new();
     load_on_success(setup, |_| Some("/".into()));
-    let error = Signal::derive(move || setup.value().get().and_then(Result::err));
-    let field = move |name: &'static str| {
-        Signal::derive(move || error.get().and_then(|e| e.field_message(name)))
-    };
+    let (error, field) = action_errors(setup);
     view! {
         <ActionForm action=setup>
             <Field name="input[setup_code]" label="Set-up code" autocomplete="off" required=true error=field("setup_code")

@@ -2,7 +2,9 @@
 //! administrator rather than provisioned, their name), then lands logged in.
 
 use crate::api::{load_signup, CompleteSignup, SignupView};
-use crate::components::{load_on_success, Field, FormError, LinkProblem, NamedField};
+use crate::components::{
+    action_errors, load_on_success, Field, FormError, LinkProblem, NamedField,
+};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
@@ -35,10 +37,7 @@ pub fn SignupPage() -> impl IntoView {
 fn SignupForm(token: String, v: SignupView) -> impl IntoView {
     let signup = ServerAction::<CompleteSignup>::new();
     load_on_success(signup, |_| Some("/".into()));
-    let error = Signal::derive(move || signup.value().get().and_then(Result::err));
-    let field = move |name: &'static str| {
-        Signal::derive(move || error.get().and_then(|e| e.field_message(name)))
-    };
+    let (error, field) = action_errors(signup);
     view! {
         <section class="card auth-card wide">
             <h1>"Join " {v.account_name.clone()} " on Rollcall"</h1>

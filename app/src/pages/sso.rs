@@ -4,7 +4,7 @@
 //! trip in a new tab (`/saml/account/{id}/test`, served by the SAML door).
 
 use crate::api::{load_sso_setup, ConfigureSso, SsoAttempt, SsoIdp};
-use crate::components::{load_on_success, when, CopyField, ErrorPanel, FormError};
+use crate::components::{action_errors, load_on_success, when, CopyField, ErrorPanel, FormError};
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -180,7 +180,7 @@ pub fn SsoPage() -> impl IntoView {
 fn SsoForm(enabled: bool, enforced: bool) -> impl IntoView {
     let save = ServerAction::<ConfigureSso>::new();
     load_on_success(save, |_| None);
-    let error = Signal::derive(move || save.value().get().and_then(Result::err));
+    let (error, _) = action_errors(save);
     let metadata = RwSignal::new(String::new());
     let upload_problem = RwSignal::new(None::<String>);
     let metadata_error = Signal::derive(move || {

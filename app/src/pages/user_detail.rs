@@ -4,8 +4,8 @@
 
 use crate::api::{load_user, EditUser, UserAction, UserDetail};
 use crate::components::{
-    hydrated, load_on_success, when, when_or, Confirm, FormError, Loaded, NamedField, SourceBadge,
-    StatusBadge,
+    action_errors, hydrated, load_on_success, when, when_or, Confirm, FormError, Loaded,
+    NamedField, SourceBadge, StatusBadge,
 };
 use crate::pages::audit::AuditList;
 use crate::vocab::{Source, UserCommand, UserStatus};
@@ -126,7 +126,7 @@ fn user_action(last: RwSignal<Option<UserCommand>>) -> ServerAction<UserAction> 
 fn InviteActions(id: String, label: String, can_resend: bool, can_revoke: bool) -> impl IntoView {
     let last = RwSignal::new(None);
     let act = user_action(last);
-    let error = Signal::derive(move || act.value().get().and_then(Result::err));
+    let (error, _) = action_errors(act);
     let pending = act.pending();
     let ready = hydrated();
     let resend = command(act, last, id.clone(), UserCommand::ResendInvite);
@@ -153,11 +153,8 @@ fn ManageUser(
     let act = user_action(last);
     let edit = ServerAction::<EditUser>::new();
     load_on_success(edit, |_| None);
-    let act_error = Signal::derive(move || act.value().get().and_then(Result::err));
-    let error = Signal::derive(move || edit.value().get().and_then(Result::err));
-    let field = move |name: &'static str| {
-        Signal::derive(move || error.get().and_then(|e| e.field_message(name)))
-    };
+    let (act_error, _) = action_errors(act);
+    let (error, field) = action_errors(edit);
     let pending = act.pending();
     let ready = hydrated();
     let target = id.clone();

@@ -4,8 +4,8 @@
 
 use crate::api::{load_groups, load_users, InviteUser, UserPage, UserQuery};
 use crate::components::{
-    encode, hydrated, link, load_on_success, url_params, when_or, Field, FilterSelect, FormError,
-    Loaded, SourceBadge, StatusBadge,
+    action_errors, encode, hydrated, link, load_on_success, url_params, when_or, Field,
+    FilterSelect, FormError, Loaded, SourceBadge, StatusBadge,
 };
 use crate::vocab::Source;
 use leptos::prelude::*;
@@ -161,10 +161,7 @@ fn InvitePanel(
     close: impl Fn() + Clone + Send + Sync + 'static,
 ) -> impl IntoView {
     let groups = Resource::new(|| (), |_| load_groups());
-    let error = Signal::derive(move || invite.value().get().and_then(Result::err));
-    let field = move |name: &'static str| {
-        Signal::derive(move || error.get().and_then(|e| e.field_message(name)))
-    };
+    let (error, field) = action_errors(invite);
     view! {
         <section id="invite-panel" class="card panel" role="dialog" aria-labelledby="invite-title">
             <h2 id="invite-title">"Invite a user"</h2>
