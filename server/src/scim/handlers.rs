@@ -6,10 +6,11 @@ use crate::domain::provisioning::{self as prov, ListQuery};
 use crate::error::{AppError, AppResult};
 use crate::filter;
 use crate::scim::auth::ScimAuth;
+use crate::scim::member_text::Chunks;
 use crate::scim::patch;
 use crate::scim::resources::{self, attribute_list, project, LIST_SCHEMA};
 use crate::startup::AppState;
-use axum::body::Bytes;
+use axum::body::{Body, Bytes};
 use axum::extract::{Path, RawQuery, State};
 use axum::response::{IntoResponse, Response};
 use axum::Extension;
@@ -53,6 +54,11 @@ pub fn base_url(state: &AppState, account_id: &str) -> String {
 
 /// A response of JSON text in SCIM's media type (plain JSON when the client asks only for that).
 fn respond_text(status: StatusCode, headers: &HeaderMap, body: String) -> Response {
+    respond_body(status, headers, Body::from(body))
+}
+
+/// [`respond_text`] with the text already a body (e.g. shared chunks).
+fn respond_body(status: StatusCode, headers: &HeaderMap, body: Body) -> Response {
     let accept = headers
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
@@ -321,6 +327,11 @@ pub trait ScimKind: Send + Sync + 'static {
         // Only JSON text was written.
         String::from_utf8(out).unwrap_or_default()
     }
+    /// [`Self::render_text`] as the chunks of one response (a large group's members are kept
+    /// between requests and shared, not copied).
+    fn render_chunks(r: &Self::Record, base: &str, p: &ListParams) -> Vec<Bytes> {
+        vec![Bytes::from(Self::render_text(r, base, p))]
+    }
     /// [`Self::render_text`] appended to `out` (a page writes its resources one after another).
     fn write_text(r: &Self::Record, base: &str, p: &ListParams, out: &mut Vec<u8>) {
         out.extend_from_slice(Self::render(r, base, p).to_string().as_bytes());
@@ -513,6 +524,9 @@ impl ScimKind for Groups {
     fn render_text(r: &Self::Record, base: &str, p: &ListParams) -> String {
         resources::group_text(r, base, p.wants_display(), &p.attributes, &p.excluded)
     }
+    fn render_chunks(r: &Self::Record, base: &str, p: &ListParams) -> Vec<Bytes> {
+        resources::group_chunks(r, base, p.wants_display(), &p.attributes, &p.excluded)
+    }
     fn write_text(r: &Self::Record, base: &str, p: &ListParams, out: &mut Vec<u8>) {
         out.extend_from_slice(Self::render_text(r, base, p).as_bytes());
     }
@@ -627,7 +641,8 @@ fn one<K: ScimKind>(
 ) -> Response {
     let p = ListParams::from_query(query);
     let base = base_url(state, &auth.account_id);
-    let mut res = respond_text(status, headers, K::render_text(r, &base, &p));
+    let body = Body::new(Chunks::new(K::render_chunks(r, &base, &p)));
+    let mut res = respond_body(status, headers, body);
     if let Ok(tag) = HeaderValue::from_str(&resources::etag(K::version(r))) {
         res.headers_mut().insert(header::ETAG, tag);
     }

@@ -15,6 +15,7 @@ pub mod auth;
 pub mod bulk;
 pub mod discovery;
 pub mod handlers;
+pub mod member_text;
 pub mod patch;
 pub mod resources;
 

@@ -4,11 +4,13 @@
 //! We keep only first name, last name, e-mail (= `userName`), `active` and `externalId` for users;
 //! `displayName`, `externalId` and members for groups. Other attributes are accepted and ignored.
 
-use crate::domain::provisioning::{GroupRecord, GroupState, UserRecord, UserState};
+use crate::domain::provisioning::{GroupRecord, GroupState, MemberRef, UserRecord, UserState};
 use crate::error::{AppError, AppResult};
 use crate::filter::loose_bool;
+use crate::scim::member_text::MemberTexts;
 use crate::scim::patch::get_ci;
 use crate::vocab::UserStatus;
+use axum::body::Bytes;
 use serde_json::{json, Map, Value};
 
 pub const USER_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
@@ -215,28 +217,91 @@ pub fn group_text(
     attributes: &[String],
     excluded: &[String],
 ) -> String {
+    let (mut out, pieces) = match group_template(g, base, with_display, attributes, excluded) {
+        Ok(parts) => parts,
+        Err(whole) => return whole,
+    };
+    write_members(&g.members, &pieces, &mut out);
+    out.extend_from_slice(b"]}");
+    // Only JSON text and valid UTF-8 strings were written.
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// The text of [`group_text`] as the chunks of one response: the members of a large group come
+/// from the kept texts ([`member_text`](super::member_text)), shared, not written again.
+pub fn group_chunks(
+    g: &GroupRecord,
+    base: &str,
+    with_display: bool,
+    attributes: &[String],
+    excluded: &[String],
+) -> Vec<Bytes> {
+    static TEXTS: MemberTexts<Vec<Piece>> = MemberTexts::new();
+    let (head, pieces) = match group_template(g, base, with_display, attributes, excluded) {
+        Ok(parts) => parts,
+        Err(whole) => return vec![Bytes::from(whole)],
+    };
+    let members = TEXTS.text(&g.members, pieces, |pieces, out| {
+        out.reserve(g.members.len() * (base.len() + 110));
+        write_members(&g.members, pieces, out);
+    });
+    vec![Bytes::from(head), members, Bytes::from_static(b"]}")]
+}
+
+/// The member fields the projection keeps (`None`: it drops `members` altogether).
+fn template_keys(
+    with_display: bool,
+    attributes: &[String],
+    excluded: &[String],
+) -> Option<Vec<String>> {
     let mut sample = json!({ "value": "", "type": "User", "$ref": "" });
     if with_display {
         sample["display"] = json!("");
     }
-    let mut doc = group_doc(g, base, vec![sample]);
+    let mut doc = json!({ "members": [sample] });
     project(&mut doc, attributes, excluded);
-    let kept: Option<Vec<String>> = doc.as_object_mut().and_then(|o| {
-        let key = o
+    let first = doc.get("members")?.get(0)?.as_object()?;
+    Some(first.keys().cloned().collect())
+}
+
+/// The group's text up to and including `"members":[`, and the template of one member; or the
+/// whole text when the projection leaves no members.
+fn group_template(
+    g: &GroupRecord,
+    base: &str,
+    with_display: bool,
+    attributes: &[String],
+    excluded: &[String],
+) -> Result<(Vec<u8>, Vec<Piece>), String> {
+    let mut doc = group_doc(g, base, vec![]);
+    project(&mut doc, attributes, excluded);
+    if let Some(o) = doc.as_object_mut() {
+        if let Some(key) = o
             .keys()
-            .find(|k| k.eq_ignore_ascii_case("members"))?
-            .clone();
-        let members = o.remove(&key)?;
-        let first = members.get(0)?.as_object()?.clone();
-        Some(first.keys().cloned().collect())
-    });
+            .find(|k| k.eq_ignore_ascii_case("members"))
+            .cloned()
+        {
+            o.remove(&key);
+        }
+    }
     let head = doc.to_string();
-    let Some(kept) = kept else {
-        return head;
+    let Some(kept) = template_keys(with_display, attributes, excluded) else {
+        return Err(head);
     };
-    // Each member is the same text around its id (and e-mail): the keys, the type and the
-    // `$ref` prefix are written as JSON once, into a template of literal pieces, and per member
-    // only the id is copied in (ids are plain ASCII; anything else goes through the escaper).
+    let mut out = Vec::with_capacity(head.len() + 16);
+    out.extend_from_slice(&head.as_bytes()[..head.len().saturating_sub(1)]);
+    out.extend_from_slice(if head.len() > 2 {
+        b",\"members\":["
+    } else {
+        b"\"members\":["
+    });
+    Ok((out, member_pieces(base, &kept)))
+}
+
+/// Each member is the same text around its id (and e-mail): the keys, the type and the `$ref`
+/// prefix are written as JSON once, into a template of literal pieces, and per member only the
+/// id is copied in (ids are plain ASCII; anything else goes through the escaper).
+fn member_pieces(base: &str, kept: &[String]) -> Vec<Piece> {
     let json = |s: &str| serde_json::to_string(s).unwrap_or_default();
     let mut pieces: Vec<Piece> = Vec::new();
     let mut lit = String::from("{");
@@ -270,32 +335,28 @@ pub fn group_text(
     }
     lit.push('}');
     pieces.push(Piece::Lit(lit));
-    let mut out = Vec::with_capacity(head.len() + g.members.len() * (base.len() + 110));
-    out.extend_from_slice(&head.as_bytes()[..head.len().saturating_sub(1)]);
-    out.extend_from_slice(if head.len() > 2 {
-        b",\"members\":["
-    } else {
-        b"\"members\":["
-    });
-    for (i, m) in g.members.iter().enumerate() {
+    pieces
+}
+
+/// The members, comma-separated, each from the template.
+fn write_members(members: &[MemberRef], pieces: &[Piece], out: &mut Vec<u8>) {
+    for (i, m) in members.iter().enumerate() {
         if i > 0 {
             out.push(b',');
         }
         let id = StringContent::of(&m.user_id);
-        for piece in &pieces {
+        for piece in pieces {
             match piece {
                 Piece::Lit(text) => out.extend_from_slice(text.as_bytes()),
-                Piece::Id => id.write(&mut out),
-                Piece::Email => StringContent::of(&m.email).write(&mut out),
+                Piece::Id => id.write(out),
+                Piece::Email => StringContent::of(&m.email).write(out),
             }
         }
     }
-    out.extend_from_slice(b"]}");
-    // Only JSON text and valid UTF-8 strings were written.
-    String::from_utf8(out).unwrap_or(head)
 }
 
 /// One piece of a member's text in [`group_text`].
+#[derive(PartialEq)]
 enum Piece {
     Lit(String),
     /// The user id, inside a string the literal before opened.
@@ -695,7 +756,56 @@ mod tests {
             let text = group_text(&g, base, display, &attributes, &excluded);
             let got: Value = serde_json::from_str(&text).expect("valid JSON");
             assert_eq!(got, want, "{attributes:?} {excluded:?} {display}");
+            let chunks = group_chunks(&g, base, display, &attributes, &excluded).concat();
+            assert_eq!(
+                chunks,
+                text.as_bytes(),
+                "{attributes:?} {excluded:?} {display}"
+            );
         }
+    }
+
+    /// A large group's members come from the kept text: the same bytes as written afresh, for
+    /// each projection, twice (the second time from the entry), and a changed list (a new
+    /// version) is never answered with the old text.
+    #[test]
+    fn a_large_groups_chunks_are_its_text_and_follow_a_new_member_list() {
+        let members = |n: usize, tag: &str| -> std::sync::Arc<[MemberRef]> {
+            (0..n)
+                .map(|i| MemberRef {
+                    user_id: format!("{tag}-{i:05}"),
+                    email: format!("{tag}{i}@example.com"),
+                })
+                .collect()
+        };
+        let mut g = GroupRecord {
+            id: "big".into(),
+            name: "Big".into(),
+            builtin: None,
+            source: crate::vocab::Source::Idp,
+            external_id: None,
+            created_at: "2026-01-01T00:00:00.000Z".into(),
+            updated_at: "2026-01-02T00:00:00.000Z".into(),
+            version: 1,
+            members: members(crate::scim::member_text::MIN_MEMBERS + 7, "a"),
+        };
+        let base = "https://h.example/scim/account/a1";
+        let projections: [(&[&str], bool); 3] =
+            [(&[], false), (&[], true), (&["members.value"], false)];
+        for (attributes, display) in projections {
+            let attributes: Vec<String> = attributes.iter().map(|a| a.to_string()).collect();
+            for _ in 0..2 {
+                let text = group_text(&g, base, display, &attributes, &[]);
+                let chunks = group_chunks(&g, base, display, &attributes, &[]).concat();
+                assert_eq!(chunks, text.as_bytes(), "{attributes:?} {display}");
+            }
+        }
+        g.members = members(crate::scim::member_text::MIN_MEMBERS + 7, "b");
+        g.version = 2;
+        let chunks = group_chunks(&g, base, false, &[], &[]).concat();
+        let text = String::from_utf8(chunks).expect("UTF-8");
+        assert!(text.contains("\"b-00000\""), "the new list's members");
+        assert!(!text.contains("\"a-00000\""), "nothing of the old list");
     }
 
     fn current() -> UserRecord {
