@@ -95,14 +95,21 @@ async fn plan(
     } else {
         COUNT_SCAN
     };
-    let (scanned, matched) =
+    let (scanned, mut matched) =
         dir::bounded_count(db, account_id, filter, MatchesFirst, sample).await?;
     if scanned <= sample {
         return Ok((matched, matched > COUNT_CAP, FilterFirst));
     }
     if matched * 100 < scanned {
         let total = dir::user_count(db, account_id, filter, COUNT_CAP, FilterFirst).await?;
-        return Ok((total, total > COUNT_CAP, FilterFirst));
+        if total <= COUNT_CAP {
+            return Ok((total, false, FilterFirst));
+        }
+        // The sample was unlucky: its users (the start of the filter's index, in e-mail
+        // order) hold few matches, yet there are more than the cap in all — e.g. new users
+        // whose addresses sort first. The term is common among these users after all:
+        // sorting every match would read them all, so pick a walk as for a common term.
+        matched = total;
     }
     // The status and source indexes are in e-mail order and hold the search columns: in that
     // order, walking the filter's index is walking the page's order without a table read.
