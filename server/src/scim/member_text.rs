@@ -41,7 +41,14 @@ pub struct MemberTexts<S> {
     entries: Mutex<VecDeque<Entry<S>>>,
 }
 
+impl<S: PartialEq> Default for MemberTexts<S> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl<S: PartialEq> MemberTexts<S> {
+    /// Empty (`const`: the kept texts are a `static`).
     pub const fn new() -> Self {
         MemberTexts {
             entries: Mutex::new(VecDeque::new()),
