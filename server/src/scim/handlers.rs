@@ -521,14 +521,11 @@ impl ScimKind for Groups {
     fn render(r: &Self::Record, base: &str, p: &ListParams) -> Value {
         projected(resources::render_group(r, base, p.wants_display()), p)
     }
-    fn render_text(r: &Self::Record, base: &str, p: &ListParams) -> String {
-        resources::group_text(r, base, p.wants_display(), &p.attributes, &p.excluded)
-    }
     fn render_chunks(r: &Self::Record, base: &str, p: &ListParams) -> Vec<Bytes> {
         resources::group_chunks(r, base, p.wants_display(), &p.attributes, &p.excluded)
     }
     fn write_text(r: &Self::Record, base: &str, p: &ListParams, out: &mut Vec<u8>) {
-        out.extend_from_slice(Self::render_text(r, base, p).as_bytes());
+        resources::write_group(r, base, p.wants_display(), &p.attributes, &p.excluded, out);
     }
     async fn list(
         state: &AppState,

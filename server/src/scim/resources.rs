@@ -205,29 +205,44 @@ fn group_doc(g: &GroupRecord, base: &str, members: Vec<Value>) -> Value {
     doc
 }
 
-/// A group as JSON text, projected by `attributes` / `excludedAttributes`: what
+/// A group as JSON text appended to `out`, projected by `attributes` / `excludedAttributes`: what
 /// `render_group` + [`project`] + `to_string` give, but with the members written straight
 /// into the text. A group of 100,000 members is 17 MB; a JSON value per member first would
 /// cost more than the rest of the request. Which member fields survive the projection is
 /// asked of [`project`] itself, on one sample member, so the rules stay in one place.
-pub fn group_text(
+pub fn write_group(
+    g: &GroupRecord,
+    base: &str,
+    with_display: bool,
+    attributes: &[String],
+    excluded: &[String],
+    out: &mut Vec<u8>,
+) {
+    match group_template(g, base, with_display, attributes, excluded) {
+        Ok((head, pieces)) => {
+            out.extend_from_slice(&head);
+            write_members(&g.members, &pieces, out);
+            out.extend_from_slice(b"]}");
+        }
+        Err(whole) => out.extend_from_slice(whole.as_bytes()),
+    }
+}
+
+/// [`write_group`] as a string (the unit tests compare it with the rendered value).
+#[cfg(test)]
+fn group_text(
     g: &GroupRecord,
     base: &str,
     with_display: bool,
     attributes: &[String],
     excluded: &[String],
 ) -> String {
-    let (mut out, pieces) = match group_template(g, base, with_display, attributes, excluded) {
-        Ok(parts) => parts,
-        Err(whole) => return whole,
-    };
-    write_members(&g.members, &pieces, &mut out);
-    out.extend_from_slice(b"]}");
-    // Only JSON text and valid UTF-8 strings were written.
-    String::from_utf8(out).unwrap_or_default()
+    let mut out = Vec::new();
+    write_group(g, base, with_display, attributes, excluded, &mut out);
+    String::from_utf8(out).expect("JSON text")
 }
 
-/// The text of [`group_text`] as the chunks of one response: the members of a large group come
+/// The text of [`write_group`] as the chunks of one response: the members of a large group come
 /// from the kept texts ([`member_text`](super::member_text)), shared, not written again.
 pub fn group_chunks(
     g: &GroupRecord,
@@ -355,7 +370,7 @@ fn write_members(members: &[MemberRef], pieces: &[Piece], out: &mut Vec<u8>) {
     }
 }
 
-/// One piece of a member's text in [`group_text`].
+/// One piece of a member's text in [`write_group`].
 #[derive(PartialEq)]
 enum Piece {
     Lit(String),
