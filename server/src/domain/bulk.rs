@@ -1,5 +1,5 @@
 //! Many provisioning changes in one request (SCIM `/Bulk`, RFC 7644 §3.7), run in order as one
-//! writer job: each change in its own savepoint, so one that fails is undone alone and the
+//! writer job in a transaction of its own: each change in its own savepoint, so one that fails is undone alone and the
 //! next goes on, and the whole request costs one transaction and one commit instead of one per
 //! change. Every change is the same writer job its single-change door runs
 //! (`provisioning::*_in`): the same rules, audit entries and invites.
@@ -85,8 +85,9 @@ pub async fn run<S: Script>(
         outbox: mailer.outbox(),
         account_name,
     };
+    // Alone: its steps' savepoints must be the outermost (see `Writer::write_alone`).
     let script = db
-        .write(move |tx| {
+        .write_alone(move |tx| {
             Box::pin(async move {
                 let mut script = script;
                 while let Some(change) = script.next() {

@@ -316,6 +316,16 @@ impl Db {
         self.writer.write(work).await
     }
 
+    /// [`Db::write`] in a transaction of its own, for a job of many steps in savepoints of
+    /// their own ([`Writer::write_alone`]).
+    pub async fn write_alone<T, F>(&self, work: F) -> AppResult<T>
+    where
+        F: for<'c> FnOnce(&'c mut Conn) -> BoxFuture<'c, AppResult<T>> + Send + 'static,
+        T: Send + 'static,
+    {
+        self.writer.write_alone(work).await
+    }
+
     /// The writer, for background tasks ([`Writer::write_queued`])
     /// and shutdown.
     pub fn writer(&self) -> &Writer {
