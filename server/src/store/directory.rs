@@ -187,6 +187,11 @@ fn push_filter<'a, DB: Engine>(
             Plan::FilterFirst if f.source.is_some() => {
                 q.push(" INDEXED BY users_account_source");
             }
+            // The search indexes find the matches (`rowid IN (…)`, below); told nothing, SQLite
+            // may walk an order index that holds the filter columns instead (all the users).
+            Plan::MatchesFirst if !f.search.trim().is_empty() => {
+                q.push(" NOT INDEXED");
+            }
             Plan::FilterFirst | Plan::MatchesFirst => {}
         }
     }
@@ -277,6 +282,49 @@ pub async fn bounded_count(
             if let Plan::SortOrder(key) = walk {
                 q.push(format!(" ORDER BY {}, u.id", column(key)));
             }
+            q.push(" LIMIT ").push_bind(scan + 1).push(") AS walked");
+            q
+        },
+        |q, e| q.build_query_as().fetch_one(e).await
+    )?)
+}
+
+/// Walks at most `scan` users of the term's range of the name index (those whose full name
+/// starts with it) and says how many it walked (up to `scan + 1`) and how many of those pass
+/// the filters. That index holds status and source, so on SQLite this reads index entries only.
+pub async fn name_range_count(
+    db: impl Exec<'_>,
+    account_id: &str,
+    filter: &UserFilter,
+    scan: i64,
+) -> AppResult<(i64, i64)> {
+    Ok(sql_built!(
+        db,
+        |Db| {
+            let mut q = QueryBuilder::<Db>::new(if <Db as Engine>::POSTGRES {
+                "SELECT count(*), coalesce(sum(p::INT), 0)::BIGINT FROM (SELECT "
+            } else {
+                "SELECT count(*), coalesce(sum(p), 0) FROM (SELECT "
+            });
+            match (&filter.status, &filter.source) {
+                (None, None) => q.push("TRUE"),
+                (Some(status), None) => q.push("u.status = ").push_bind(status.as_str()),
+                (None, Some(source)) => q.push("u.source = ").push_bind(source.as_str()),
+                (Some(status), Some(source)) => q
+                    .push("u.status = ")
+                    .push_bind(status.as_str())
+                    .push(" AND u.source = ")
+                    .push_bind(source.as_str()),
+            };
+            q.push(" AS p FROM users u");
+            if !<Db as Engine>::POSTGRES {
+                q.push(format!(" INDEXED BY {}", index(SortKey::Name)));
+            }
+            q.push(" WHERE u.account_id = ")
+                .push_bind(account_id.to_string())
+                .push(" AND ");
+            let [_, _, (_, names), _] = search_branches::<Db>(filter.search.trim());
+            push_prefix(&mut q, "u.name_norm", &names);
             q.push(" LIMIT ").push_bind(scan + 1).push(") AS walked");
             q
         },

@@ -6,8 +6,8 @@
 use crate::common::scim::*;
 use crate::common::*;
 use rollcall_server::store::directory::{
-    bounded_count, search_breadth, user_count, user_page, Cursor, PageRequest, Plan, SortKey,
-    UserFilter,
+    bounded_count, name_range_count, search_breadth, user_count, user_page, Cursor, PageRequest,
+    Plan, SortKey, UserFilter,
 };
 use rollcall_server::store::exec::Exec;
 use rollcall_server::vocab::{Source, UserStatus};
@@ -144,6 +144,48 @@ async fn the_users_page_planner_answers_the_same_on_both_engines() {
                         search_breadth(&pg, &account, search, 10).await.unwrap(),
                     );
                     assert_eq!(breadth.0, breadth.1, "breadth of {search}");
+                    // The term's name range, read whole: the names that start with it and pass
+                    // the filters, against the count of those found another way.
+                    let range = (
+                        name_range_count(&sqlite, &account, &filter, 1000)
+                            .await
+                            .unwrap(),
+                        name_range_count(&pg, &account, &filter, 1000)
+                            .await
+                            .unwrap(),
+                    );
+                    assert_eq!(range.0, range.1, "name range of {filter:?}");
+                    let passing = UserFilter {
+                        search: String::new(),
+                        ..filter.clone()
+                    };
+                    let request = PageRequest {
+                        filter: &passing,
+                        sort: SortKey::Name,
+                        descending: false,
+                        cursor: None,
+                        backwards: false,
+                        limit: 1000,
+                        plan: Plan::MatchesFirst,
+                    };
+                    let term = search.to_ascii_lowercase();
+                    let named = user_page(&sqlite, &account, &request)
+                        .await
+                        .unwrap()
+                        .into_iter()
+                        .filter(|r| {
+                            format!("{} {}", r.first_name, r.last_name)
+                                .trim()
+                                .to_ascii_lowercase()
+                                .starts_with(&term)
+                        })
+                        .count() as i64;
+                    assert_eq!(range.0 .1, named, "name range of {filter:?}");
+                    // A short walk stops after `scan + 1` entries.
+                    let short = name_range_count(&sqlite, &account, &filter, 2)
+                        .await
+                        .unwrap();
+                    assert!(short.0 <= 3 && short.1 <= short.0, "{short:?}");
                 }
                 for sort in [SortKey::Email, SortKey::Name, SortKey::Created] {
                     // Every plan finds every match, in order; the name range only in name order.
