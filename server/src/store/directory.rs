@@ -254,6 +254,16 @@ fn push_branch_union<'a, DB: Engine, const N: usize>(
     q.push(")");
 }
 
+/// The opening of a capped walk's count: `SELECT count(*), sum(p) FROM (SELECT <p> …`, where `p`
+/// is a boolean of each row walked; the caller writes `p AS p`, the walk, and `) AS walked`.
+fn count_walked<DB: Engine>() -> &'static str {
+    if DB::POSTGRES {
+        "SELECT count(*), coalesce(sum(p::INT), 0)::BIGINT FROM (SELECT "
+    } else {
+        "SELECT count(*), coalesce(sum(p), 0) FROM (SELECT "
+    }
+}
+
 /// Walks at most `scan` users that pass the filters and says how many it walked (up to
 /// `scan + 1`) and how many of those match the search term. `walk` is `MatchesFirst` for any
 /// order (the filters' index), or `SortOrder(key)` for the first users in that order.
@@ -271,13 +281,9 @@ pub async fn bounded_count(
     Ok(sql_built!(
         db,
         |Db| {
-            let mut q = QueryBuilder::<Db>::new(if <Db as Engine>::POSTGRES {
-                "SELECT count(*), coalesce(sum(m::INT), 0)::BIGINT FROM (SELECT "
-            } else {
-                "SELECT count(*), coalesce(sum(m), 0) FROM (SELECT "
-            });
+            let mut q = QueryBuilder::<Db>::new(count_walked::<Db>());
             push_term_match(&mut q, filter.search.trim());
-            q.push(" AS m");
+            q.push(" AS p");
             push_filter(&mut q, account_id, &only_filters, Walk::Plan(walk));
             if let Plan::SortOrder(key) = walk {
                 q.push(format!(" ORDER BY {}, u.id", column(key)));
@@ -301,11 +307,7 @@ pub async fn name_range_count(
     Ok(sql_built!(
         db,
         |Db| {
-            let mut q = QueryBuilder::<Db>::new(if <Db as Engine>::POSTGRES {
-                "SELECT count(*), coalesce(sum(p::INT), 0)::BIGINT FROM (SELECT "
-            } else {
-                "SELECT count(*), coalesce(sum(p), 0) FROM (SELECT "
-            });
+            let mut q = QueryBuilder::<Db>::new(count_walked::<Db>());
             match (&filter.status, &filter.source) {
                 (None, None) => q.push("TRUE"),
                 (Some(status), None) => q.push("u.status = ").push_bind(status.as_str()),

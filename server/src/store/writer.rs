@@ -610,6 +610,47 @@ mod tests {
         }
     }
 
+    /// Holds SQLite's write lock and queues a first job (key "0"), so that the writer waits in
+    /// that job's `BEGIN` while the test queues more: those then share the next group.
+    async fn hold_the_write_lock(
+        w: &Writer,
+        pool: &sqlx::SqlitePool,
+    ) -> (
+        sqlx::pool::PoolConnection<sqlx::Sqlite>,
+        tokio::task::JoinHandle<AppResult<()>>,
+    ) {
+        let mut lock = pool.acquire().await.unwrap();
+        sqlx::query("BEGIN IMMEDIATE")
+            .execute(&mut *lock)
+            .await
+            .unwrap();
+        let first = tokio::spawn({
+            let w = w.clone();
+            async move { w.write(insert(vec!["0"])).await }
+        });
+        tokio::time::sleep(std::time::Duration::from_millis(150)).await;
+        (lock, first)
+    }
+
+    /// Once `n` jobs wait, lets the writer go.
+    async fn let_go_when_queued(
+        w: &Writer,
+        mut lock: sqlx::pool::PoolConnection<sqlx::Sqlite>,
+        n: usize,
+    ) {
+        while w.queued() < n {
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+        sqlx::query("ROLLBACK").execute(&mut *lock).await.unwrap();
+    }
+
+    async fn keys(pool: &sqlx::SqlitePool) -> Vec<String> {
+        sqlx::query_scalar("SELECT k FROM t ORDER BY k")
+            .fetch_all(pool)
+            .await
+            .unwrap()
+    }
+
     #[test]
     fn the_postgres_batch_takes_the_write_lock() {
         assert!(PG_BEGIN.contains(&format!("pg_advisory_xact_lock({WRITE_LOCK})")));
@@ -646,16 +687,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let (w, pool) = writer_on(&dir, 64).await;
         // As above: hold the write lock so that the next five jobs queue up together.
-        let mut lock = pool.acquire().await.unwrap();
-        sqlx::query("BEGIN IMMEDIATE")
-            .execute(&mut *lock)
-            .await
-            .unwrap();
-        let first = tokio::spawn({
-            let w = w.clone();
-            async move { w.write(insert(vec!["0"])).await }
-        });
-        tokio::time::sleep(std::time::Duration::from_millis(150)).await;
+        let (lock, first) = hold_the_write_lock(&w, &pool).await;
         let five = tokio::spawn({
             let w = w.clone();
             async move {
@@ -670,20 +702,13 @@ mod tests {
                 )
             }
         });
-        while w.queued() < 5 {
-            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
-        }
-        sqlx::query("ROLLBACK").execute(&mut *lock).await.unwrap();
-        drop(lock);
+        let_go_when_queued(&w, lock, 5).await;
         first.await.unwrap().unwrap();
         let (a, steps, bad, d, f) = five.await.unwrap();
         assert!(a.is_ok() && d.is_ok() && f.is_ok());
         assert_eq!(steps.unwrap(), 2);
         assert!(bad.unwrap_err().is_unique_violation());
-        let keys: Vec<String> = sqlx::query_scalar("SELECT k FROM t ORDER BY k")
-            .fetch_all(&pool)
-            .await
-            .unwrap();
+        let keys = keys(&pool).await;
         assert_eq!(keys, ["0", "a", "b", "c", "d", "f"]);
         assert_eq!(
             w.stats.batches.load(Ordering::Relaxed),
@@ -701,16 +726,7 @@ mod tests {
         // write lock so that it waits in the `BEGIN` of a first batch (one job), queue the four
         // meanwhile, then let go. The third inserts "c" and then a duplicate "a", and must leave
         // no trace ("c" rolled back with it).
-        let mut lock = pool.acquire().await.unwrap();
-        sqlx::query("BEGIN IMMEDIATE")
-            .execute(&mut *lock)
-            .await
-            .unwrap();
-        let first = tokio::spawn({
-            let w = w.clone();
-            async move { w.write(insert(vec!["0"])).await }
-        });
-        tokio::time::sleep(std::time::Duration::from_millis(150)).await;
+        let (lock, first) = hold_the_write_lock(&w, &pool).await;
         let four = tokio::spawn({
             let w = w.clone();
             async move {
@@ -722,19 +738,12 @@ mod tests {
                 )
             }
         });
-        while w.queued() < 4 {
-            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
-        }
-        sqlx::query("ROLLBACK").execute(&mut *lock).await.unwrap();
-        drop(lock);
+        let_go_when_queued(&w, lock, 4).await;
         first.await.unwrap().unwrap();
         let (a, b, bad, d) = four.await.unwrap();
         assert!(a.is_ok() && b.is_ok() && d.is_ok());
         assert!(bad.unwrap_err().is_unique_violation());
-        let keys: Vec<String> = sqlx::query_scalar("SELECT k FROM t ORDER BY k")
-            .fetch_all(&pool)
-            .await
-            .unwrap();
+        let keys = keys(&pool).await;
         assert_eq!(keys, ["0", "a", "b", "d"]);
         assert_eq!(
             w.stats.batches.load(Ordering::Relaxed),
@@ -759,10 +768,7 @@ mod tests {
         let (ok, panicked) = tokio::join!(w.write(insert(vec!["x"])), w.write(boom));
         assert!(ok.is_ok());
         assert!(matches!(panicked, Err(AppError::Internal(_))));
-        let keys: Vec<String> = sqlx::query_scalar("SELECT k FROM t ORDER BY k")
-            .fetch_all(&pool)
-            .await
-            .unwrap();
+        let keys = keys(&pool).await;
         assert_eq!(keys, ["x"]);
         // The writer is still alive.
         w.write(insert(vec!["y"])).await.unwrap();
@@ -805,10 +811,7 @@ mod tests {
         first.await.unwrap().unwrap();
         q1.await.unwrap().unwrap();
         w.write(insert(vec!["5"])).await.unwrap();
-        let keys: Vec<String> = sqlx::query_scalar("SELECT k FROM t ORDER BY k")
-            .fetch_all(&pool)
-            .await
-            .unwrap();
+        let keys = keys(&pool).await;
         assert_eq!(keys, ["1", "2", "5"]);
     }
 
