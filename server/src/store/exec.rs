@@ -12,7 +12,8 @@
 //!     id)?;
 //! ```
 
-use sqlx::postgres::{PgConnection, PgPool};
+use sqlx::pool::PoolConnection;
+use sqlx::postgres::{PgConnection, PgPool, Postgres};
 use sqlx::sqlite::{SqliteConnection, SqlitePool};
 
 /// Where a statement runs.
@@ -70,8 +71,28 @@ impl<'c> Exec<'c> for &'c mut super::Conn {
     }
 }
 
+/// A PostgreSQL reader connection for one statement, taken by a task of its own.
+///
+/// Why: a request future is dropped at whatever `.await` it has reached when its client hangs
+/// up. Taking a pooled PostgreSQL connection is network work — sqlx pings an idle connection
+/// before handing it out, and opens a new one when the pool is short — and sqlx *closes* a
+/// connection whose ping was dropped halfway, and abandons a half-open one. Under a storm of
+/// clients hanging up (`it/write_path.rs`) that turned into connection churn: every reader
+/// was being reopened, each reopen was cancelled in turn, and reads waited the full 2 s for a
+/// connection (sqlx: "time to acquire exceeded slow threshold"). Taken by its own task, a
+/// connection is always either handed over or, if nobody waits any more, put back in the pool
+/// whole. The statement itself then runs in the request: dropping it halfway is safe, since
+/// sqlx drains the connection (a ping, on a task of its own) before it is reused.
+pub async fn pg_reader(pool: &PgPool) -> Result<PoolConnection<Postgres>, sqlx::Error> {
+    let pool = pool.clone();
+    tokio::spawn(async move { pool.acquire().await })
+        .await
+        .unwrap_or_else(|e| Err(sqlx::Error::Io(std::io::Error::other(e))))
+}
+
 /// The one match over the engines every form below expands into: `$sqlite` runs with `$e`
-/// bound to a SQLite executor (pool or connection), `$pg` with a PostgreSQL one.
+/// bound to a SQLite executor (pool or connection), `$pg` with a PostgreSQL connection (a
+/// pooled read takes one with [`pg_reader`]).
 #[doc(hidden)]
 #[macro_export]
 macro_rules! on_engine {
@@ -79,7 +100,15 @@ macro_rules! on_engine {
         match $crate::store::exec::Exec::ex($ex) {
             $crate::store::exec::Ex::SqlitePool($e) => $sqlite,
             $crate::store::exec::Ex::SqliteConn($e) => $sqlite,
-            $crate::store::exec::Ex::PgPool($e) => $pg,
+            $crate::store::exec::Ex::PgPool(pool) => {
+                match $crate::store::exec::pg_reader(pool).await {
+                    Ok(mut reader) => {
+                        let $e = &mut *reader;
+                        $pg
+                    }
+                    Err(err) => Err(err.into()),
+                }
+            }
             $crate::store::exec::Ex::PgConn($e) => $pg,
         }
     };

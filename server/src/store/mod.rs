@@ -490,9 +490,9 @@ where
         );
         crate::on_engine!(db, |e|
             sqlite: bound!(sqlx::query_as::<_, T>(&sql), account_id, fragment)
-                .bind(limit).bind(offset).fetch_all(e).await?,
+                .bind(limit).bind(offset).fetch_all(e).await,
             postgres: bound!(sqlx::query_as::<_, T>(&sql), account_id, fragment)
-                .bind(limit).bind(offset).fetch_all(e).await?)
+                .bind(limit).bind(offset).fetch_all(e).await)?
     } else {
         Vec::new()
     };
@@ -502,8 +502,8 @@ where
     }
     let sql = format!("SELECT COUNT(*) FROM {from}");
     let total = crate::on_engine!(db, |e|
-        sqlite: bound!(sqlx::query_scalar::<_, i64>(&sql), account_id, fragment).fetch_one(e).await?,
-        postgres: bound!(sqlx::query_scalar::<_, i64>(&sql), account_id, fragment).fetch_one(e).await?);
+        sqlite: bound!(sqlx::query_scalar::<_, i64>(&sql), account_id, fragment).fetch_one(e).await,
+        postgres: bound!(sqlx::query_scalar::<_, i64>(&sql), account_id, fragment).fetch_one(e).await)?;
     Ok((total, rows))
 }
 

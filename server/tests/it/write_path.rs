@@ -115,14 +115,14 @@ async fn clients_hanging_up_on_writes_never_wedge_the_server_or_lose_acknowledge
         abandoned += t.await.unwrap();
     }
     assert!(abandoned > 100, "the storm sent only {abandoned} requests");
-    // Writes keep succeeding during the storm. On PostgreSQL, with other suites running on 2
-    // cores, CI runs saw 6 and then 3 in the 4 s (alone it is dozens): how many is the box's
-    // business and `make bench`'s hang-up phase measures it; here, that they go on at all.
-    // (A storm held until 8 went through took 40 s on PostgreSQL and starved the other tests'
-    // connections: see issue 13's note — hang-ups during pooled reads look like connection
-    // churn.) Recovery is checked strictly just below.
+    // Writes keep succeeding during the storm. Alone this is dozens; with three copies of this
+    // suite on 2 cores and PostgreSQL, 15 to 244. Before reads took their PostgreSQL
+    // connections on a task of their own (`store::exec::pg_reader`), hang-ups during sqlx's
+    // ping of an idle connection closed it, the pool reopened connections inside requests that
+    // hung up in turn, and the patient client got 2–20 creates through and then waited 1–2.7 s
+    // for a reader (CI failed here twice).
     assert!(
-        acknowledged.len() >= 2,
+        acknowledged.len() >= 8,
         "the patient client got {} creates through ({busy} busy)",
         acknowledged.len()
     );
@@ -144,11 +144,8 @@ async fn clients_hanging_up_on_writes_never_wedge_the_server_or_lose_acknowledge
         assert!(t.elapsed() < Duration::from_secs(1));
     }
     for id in &acknowledged {
-        assert_eq!(
-            f.scim.get(&format!("/Users/{id}")).await.status,
-            200,
-            "{id}"
-        );
+        let r = f.scim.get(&format!("/Users/{id}")).await;
+        assert_eq!(r.status, 200, "{id}: {}", r.body);
     }
 
     // kill -9 and start again: everything acknowledged is still there, and the file is sound.
