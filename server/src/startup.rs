@@ -175,6 +175,7 @@ pub async fn build_app(settings: Settings, db: Db) -> AppResult<(Router, AppStat
             https,
             web::security_headers,
         ))
+        .layer(axum::middleware::from_fn(web::close_after_refused_body))
         // Outermost: every request has its id and its span before anything else runs.
         .layer(crate::request_log::trace_layer())
         .layer(axum::middleware::from_fn(crate::request_log::assign_id))

@@ -123,6 +123,19 @@ fn is_asset(path: &str) -> bool {
 const NOTHING_RUNS: &str =
     "default-src 'none'; style-src 'self'; img-src 'self'; frame-ancestors 'none'";
 
+/// A body refused as too large (413) was not read: the connection carries its unread rest, so
+/// hyper closes it after the answer. Saying so (`Connection: close`) keeps a client from
+/// putting that connection back in its pool and sending its next request into a closed socket
+/// (seen as a "broken pipe" log-in right after a refused 1.9 MB one, `it/http.rs`).
+pub async fn close_after_refused_body(req: Request, next: Next) -> Response {
+    let mut res = next.run(req).await;
+    if res.status() == http::StatusCode::PAYLOAD_TOO_LARGE {
+        res.headers_mut()
+            .insert(header::CONNECTION, http::HeaderValue::from_static("close"));
+    }
+    res
+}
+
 /// Headers every response gets. Pages, server functions, feeds and SCIM answers are
 /// `Cache-Control: no-store` (they show what a session may see; a shared or back-button cache
 /// must not keep them); with an https public URL, `Strict-Transport-Security` too.

@@ -157,6 +157,20 @@ where
     q.push(")");
 }
 
+/// ` AND u.status = … AND u.source = …` for the filters that are set: the one place the
+/// Users page's filters become SQL (a page's WHERE clause, a name range's passing count).
+fn push_status_and_source<'a, DB: Engine>(q: &mut QueryBuilder<'a, DB>, f: &UserFilter)
+where
+    &'static str: Binds<'a, DB>,
+{
+    if let Some(status) = &f.status {
+        q.push(" AND u.status = ").push_bind(status.as_str());
+    }
+    if let Some(source) = &f.source {
+        q.push(" AND u.source = ").push_bind(source.as_str());
+    }
+}
+
 fn push_filter<'a, DB: Engine>(
     q: &mut QueryBuilder<'a, DB>,
     account_id: &str,
@@ -197,12 +211,7 @@ fn push_filter<'a, DB: Engine>(
     }
     q.push(" WHERE u.account_id = ")
         .push_bind(account_id.to_string());
-    if let Some(status) = &f.status {
-        q.push(" AND u.status = ").push_bind(status.as_str());
-    }
-    if let Some(source) = &f.source {
-        q.push(" AND u.source = ").push_bind(source.as_str());
-    }
+    push_status_and_source(q, f);
     let term = f.search.trim();
     if term.is_empty() {
         return;
@@ -308,16 +317,8 @@ pub async fn name_range_count(
         db,
         |Db| {
             let mut q = QueryBuilder::<Db>::new(count_walked::<Db>());
-            match (&filter.status, &filter.source) {
-                (None, None) => q.push("TRUE"),
-                (Some(status), None) => q.push("u.status = ").push_bind(status.as_str()),
-                (None, Some(source)) => q.push("u.source = ").push_bind(source.as_str()),
-                (Some(status), Some(source)) => q
-                    .push("u.status = ")
-                    .push_bind(status.as_str())
-                    .push(" AND u.source = ")
-                    .push_bind(source.as_str()),
-            };
+            q.push("TRUE");
+            push_status_and_source(&mut q, filter);
             q.push(" AS p FROM users u");
             if !<Db as Engine>::POSTGRES {
                 q.push(format!(" INDEXED BY {}", index(SortKey::Name)));

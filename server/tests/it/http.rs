@@ -364,6 +364,17 @@ async fn oversized_log_in_input_is_refused_before_any_work() {
     for _ in 0..3 {
         login(&server, &client, "ada@example.com", "wrong password!!").await;
     }
+    // Just over the form limit (it fits in the socket's buffers, so the answer is read): 413,
+    // and the connection is not kept, since the body's rest was never read.
+    let over = format!("{}@example.com", "a".repeat(70_000));
+    let res = client
+        .post(server.url("/api/login"))
+        .form(&[("email", over.as_str()), ("password", "whatever")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 413);
+    assert_eq!(res.headers()["connection"], "close");
     let before = server.rss_kib();
     let huge = format!("{}@example.com", "a".repeat(1_900_000));
     for _ in 0..40 {
@@ -376,6 +387,9 @@ async fn oversized_log_in_input_is_refused_before_any_work() {
             .await;
         if let Ok(res) = sent {
             assert_eq!(res.status(), 413);
+            // The rest of the body is unread: the connection must not go back to the client's
+            // pool (the next log-in would be sent into a closed socket).
+            assert_eq!(res.headers()["connection"], "close");
         }
     }
     let grown = server.rss_kib().saturating_sub(before);
