@@ -610,11 +610,12 @@ mod tests {
         }
     }
 
-    /// Holds SQLite's write lock and queues a first job (key "0"), so that the writer waits in
-    /// that job's `BEGIN` while the test queues more: those then share the next group.
+    /// Holds SQLite's write lock and queues a first job (inserting `first`), so that the writer
+    /// waits in that job's `BEGIN` while the test queues more: those then share the next group.
     async fn hold_the_write_lock(
         w: &Writer,
         pool: &sqlx::SqlitePool,
+        first: &'static str,
     ) -> (
         sqlx::pool::PoolConnection<sqlx::Sqlite>,
         tokio::task::JoinHandle<AppResult<()>>,
@@ -626,7 +627,7 @@ mod tests {
             .unwrap();
         let first = tokio::spawn({
             let w = w.clone();
-            async move { w.write(insert(vec!["0"])).await }
+            async move { w.write(insert(vec![first])).await }
         });
         tokio::time::sleep(std::time::Duration::from_millis(150)).await;
         (lock, first)
@@ -687,7 +688,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let (w, pool) = writer_on(&dir, 64).await;
         // As above: hold the write lock so that the next five jobs queue up together.
-        let (lock, first) = hold_the_write_lock(&w, &pool).await;
+        let (lock, first) = hold_the_write_lock(&w, &pool, "0").await;
         let five = tokio::spawn({
             let w = w.clone();
             async move {
@@ -726,7 +727,7 @@ mod tests {
         // write lock so that it waits in the `BEGIN` of a first batch (one job), queue the four
         // meanwhile, then let go. The third inserts "c" and then a duplicate "a", and must leave
         // no trace ("c" rolled back with it).
-        let (lock, first) = hold_the_write_lock(&w, &pool).await;
+        let (lock, first) = hold_the_write_lock(&w, &pool, "0").await;
         let four = tokio::spawn({
             let w = w.clone();
             async move {
@@ -779,16 +780,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let (w, pool) = writer_on(&dir, 2).await;
         // Hold the write lock from elsewhere so the writer stalls in BEGIN IMMEDIATE.
-        let mut blocker = pool.acquire().await.unwrap();
-        sqlx::query("BEGIN IMMEDIATE")
-            .execute(&mut *blocker)
-            .await
-            .unwrap();
-        let first = tokio::spawn({
-            let w = w.clone();
-            async move { w.write(insert(vec!["1"])).await }
-        });
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        let (mut blocker, first) = hold_the_write_lock(&w, &pool, "1").await;
         // The writer holds "1" (waiting for the lock); two more fill the queue.
         let q1 = tokio::spawn({
             let w = w.clone();
