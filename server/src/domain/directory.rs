@@ -43,6 +43,10 @@ const COUNT_SCAN: i64 = 2_500;
 /// Entries of a term's range of the name index read to see whether more than [`COUNT_CAP`] of
 /// them pass the filters (at least 1 in 2); ~0.4 µs each at 1M users, so ~8 ms at most.
 const NAME_RANGE_SCAN: i64 = 2 * COUNT_CAP;
+/// First words of full names a search term may start for the page to merge each one's users
+/// (`Plan::NameHeads`); a page reads up to a page of each, so a short term that starts
+/// hundreds of first names is walked in e-mail order instead.
+const NAME_HEADS: i64 = 40;
 /// Users that pass the filters examined at the start of a non-e-mail sort order to see
 /// whether a page of matches is there.
 const SORT_PROBE: i64 = 2_000;
@@ -56,13 +60,19 @@ async fn plan(
     filter: &dir::UserFilter,
     sort: dir::SortKey,
 ) -> AppResult<(i64, bool, dir::Plan)> {
-    use dir::Plan::{FilterFirst, MatchesFirst, NameRange, SortOrder};
+    use dir::Plan::{FilterFirst, MatchesFirst, NameHeads, NameRange, SortOrder};
     if filter.search.trim().is_empty() {
         let total = dir::user_count(db, account_id, filter, COUNT_CAP, MatchesFirst).await?;
-        let plan = if total > COUNT_CAP {
-            SortOrder(sort)
-        } else {
-            MatchesFirst
+        let filtered = filter.status.is_some() || filter.source.is_some();
+        let plan = match sort {
+            // Each filter's index is in e-mail order and holds the other filter; each also
+            // has one in creation order: walking it is walking the page's order, checked on
+            // the index entry, however few pass (no sort of the matches, no table read of
+            // the users that do not pass).
+            dir::SortKey::Email if filtered => FilterFirst,
+            dir::SortKey::Created if filtered => SortOrder(sort),
+            _ if total > COUNT_CAP => SortOrder(sort),
+            _ => MatchesFirst,
         };
         return Ok((total, total > COUNT_CAP, plan));
     }
@@ -74,12 +84,21 @@ async fn plan(
     // In name order, a term common among names and rare elsewhere: its name matches are one
     // range of the name index, read from where the term starts; the few others are merged in.
     let name_range = sort == dir::SortKey::Name && breadth.others <= COUNT_CAP;
+    // In e-mail or creation order, the same kind of term, without a space, shared by few first
+    // words of full names ("grace", "gracelyn"): each word's users are in either order in an
+    // index, so the page merges the first of each and never walks the users before them.
+    let heads = if sort != dir::SortKey::Name && breadth.others <= COUNT_CAP {
+        let heads = dir::name_heads(db, account_id, &filter.search, NAME_HEADS).await?;
+        (!heads.is_empty() && heads.len() as i64 <= NAME_HEADS).then_some(heads)
+    } else {
+        None
+    };
     // A common search term. Alone, it matches more than the cap: no need to count further.
     if filter.status.is_none() && filter.source.is_none() {
-        let plan = if name_range {
-            NameRange
-        } else {
-            SortOrder(sort)
+        let plan = match heads {
+            Some(heads) => NameHeads(heads),
+            None if name_range => NameRange,
+            None => SortOrder(sort),
         };
         return Ok((COUNT_CAP + 1, true, plan));
     }
@@ -89,11 +108,8 @@ async fn plan(
     // (few pass, e.g. no suspended "Grace") the filters' side below tells. (That side samples
     // the start of the filter's index, in e-mail order: 60,000 new users whose addresses sort
     // first made "grace" look rare among invited users, and its count walked 110,000 of them.)
-    if name_range {
-        let (_, passing) = dir::name_range_count(db, account_id, filter, NAME_RANGE_SCAN).await?;
-        if passing > COUNT_CAP {
-            return Ok((passing, true, NameRange));
-        }
+    if name_range && name_range_passes(db, account_id, filter).await? {
+        return Ok((COUNT_CAP + 1, true, NameRange));
     }
     // With filters: check (up to) a sample of the users they pass (counted first, index only).
     // All of them fit in the sample: the count is exact and those few are the page's
@@ -116,6 +132,11 @@ async fn plan(
         return Ok((matched, matched > COUNT_CAP, FilterFirst));
     }
     if matched * 100 < scanned {
+        // The same question of the term's name range as above, before a count that could
+        // walk every user the filters pass (the names `heads` stands for are that range).
+        if heads.is_some() && name_range_passes(db, account_id, filter).await? {
+            return Ok((COUNT_CAP + 1, true, NameHeads(heads.unwrap_or_default())));
+        }
         let total = dir::user_count(db, account_id, filter, COUNT_CAP, FilterFirst).await?;
         if total <= COUNT_CAP {
             return Ok((total, false, FilterFirst));
@@ -126,8 +147,13 @@ async fn plan(
         // sorting every match would read them all, so pick a walk as for a common term.
         matched = total;
     }
+    // The term is common among the users the filters pass (at least 1 in 100): each head's
+    // users, in the page's order, meet users that pass the filters often enough to fill a page.
+    if let Some(heads) = heads {
+        return Ok((matched, true, NameHeads(heads)));
+    }
     // The status and source indexes are in e-mail order and hold the search columns: in that
-    // order, walking the filter's index is walking the page's order without a table read.
+    // order, walking the filter's index is walking the page's order.
     if sort == dir::SortKey::Email {
         return Ok((matched, true, FilterFirst));
     }
@@ -147,6 +173,13 @@ async fn plan(
         return Ok((matched, true, SortOrder(sort)));
     }
     Ok((matched, true, FilterFirst))
+}
+
+/// Do more than [`COUNT_CAP`] users of the term's range of the name index pass the filters?
+/// (At most [`NAME_RANGE_SCAN`] index entries read.)
+async fn name_range_passes(db: &Db, account_id: &str, filter: &dir::UserFilter) -> AppResult<bool> {
+    let (_, passing) = dir::name_range_count(db, account_id, filter, NAME_RANGE_SCAN).await?;
+    Ok(passing > COUNT_CAP)
 }
 
 fn cursor_of(row: &dir::AdminUserRow) -> String {

@@ -34,7 +34,7 @@ fn index(key: SortKey) -> &'static str {
 /// matches, and either choice is slow for the other case, so the domain decides from a capped
 /// count: few matches → find them first (filter/search indexes) and sort them; many → walk the
 /// sort order's index and keep the rows that match until the page is full.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Plan {
     /// Filter and search indexes find the (few) matches; they are then sorted.
     MatchesFirst,
@@ -48,15 +48,23 @@ pub enum Plan {
     /// index, walked in order from where the term starts (not from "Ada" when it is "Grace");
     /// the few others are found by their indexes, and the two are merged into the page.
     NameRange,
+    /// E-mail or creation order, a term without a space that many full names and few others
+    /// match: the name matches are the users of a few first words of full names (`name_head`,
+    /// listed here), each head's users in either order in an index; the page merges each
+    /// head's first rows with the few other matches (as `NameRange` does), instead of walking
+    /// every user before the first match.
+    NameHeads(Vec<String>),
 }
 
-/// What `push_filter` reads: a plan, or the second half of `Plan::NameRange`.
+/// What `push_filter` reads: a plan, or a part of `Plan::NameRange` or `Plan::NameHeads`.
 #[derive(Debug, Clone, Copy)]
-enum Walk {
+enum Walk<'p> {
     /// For `Plan::NameRange`: its first half, the term's range of the name index.
-    Plan(Plan),
+    Plan(&'p Plan),
     /// The users the term matches through the other three columns and not by name.
     NameRangeRest,
+    /// For `Plan::NameHeads`: the users of one head, in the page's order (e-mail or creation).
+    NameHead(&'p str, SortKey),
 }
 
 /// What the Users page asks for. Empty strings mean "any".
@@ -120,6 +128,22 @@ fn search_branches<DB: Engine>(term: &str) -> [(&'static str, String); 4] {
     ]
 }
 
+/// ` INDEXED BY` the index of a search branch's column, on SQLite. Its planner would choose
+/// it anyway — unless an index has no statistics while the others have (`ANALYZE` run once,
+/// then a migration adds or rebuilds one): the one without looks selective and was taken for
+/// `account_id = ?` alone, a walk of every user (1.5 s at 1.2M users).
+fn branch_index<DB: Engine>(column: &str) -> &'static str {
+    if DB::POSTGRES {
+        return "";
+    }
+    match column {
+        "user_name_norm" => " INDEXED BY users_account_user_name",
+        "email_norm" => " INDEXED BY users_account_email",
+        "name_norm" => " INDEXED BY users_account_name",
+        _ => " INDEXED BY users_account_last_name",
+    }
+}
+
 /// The binds the planner pushes, for any engine.
 pub trait Binds<'a, DB: sqlx::Database>: sqlx::Encode<'a, DB> + sqlx::Type<DB> + Send + 'a {}
 impl<'a, DB: sqlx::Database, T: sqlx::Encode<'a, DB> + sqlx::Type<DB> + Send + 'a> Binds<'a, DB>
@@ -171,6 +195,40 @@ where
     }
 }
 
+/// The index SQLite is told to read for `walk` (` INDEXED BY …`), or none.
+fn sqlite_index(walk: Walk, f: &UserFilter) -> String {
+    let plan = match walk {
+        Walk::NameHead(_, SortKey::Created) => {
+            return " INDEXED BY users_account_name_head_id".into()
+        }
+        Walk::NameHead(..) => return " INDEXED BY users_account_name_head".into(),
+        Walk::NameRangeRest => &Plan::MatchesFirst,
+        Walk::Plan(plan) => plan,
+    };
+    match plan {
+        // Newest or oldest first with a filter: that filter's users in creation order.
+        Plan::SortOrder(SortKey::Created) if f.status.is_some() => {
+            " INDEXED BY users_account_status_id".into()
+        }
+        Plan::SortOrder(SortKey::Created) if f.source.is_some() => {
+            " INDEXED BY users_account_source_id".into()
+        }
+        Plan::SortOrder(key) => format!(" INDEXED BY {}", index(*key)),
+        Plan::NameRange => format!(" INDEXED BY {}", index(SortKey::Name)),
+        // Without this, SQLite prefers the search indexes (a common term: many rows).
+        Plan::FilterFirst if f.status.is_some() => " INDEXED BY users_account_status".into(),
+        Plan::FilterFirst if f.source.is_some() => " INDEXED BY users_account_source".into(),
+        // The search indexes find the matches (`rowid IN (…)`, below); told nothing, SQLite
+        // may walk an order index that holds the filter columns instead (all the users).
+        Plan::MatchesFirst if !f.search.trim().is_empty() => " NOT INDEXED".into(),
+        // Filters alone: the narrowest index that holds both (SQLite, without statistics of a
+        // new index, took the source's, ~7 times as many entries as the status's).
+        Plan::MatchesFirst if f.status.is_some() => " INDEXED BY users_account_status_id".into(),
+        Plan::MatchesFirst if f.source.is_some() => " INDEXED BY users_account_source_id".into(),
+        Plan::FilterFirst | Plan::MatchesFirst | Plan::NameHeads(_) => String::new(),
+    }
+}
+
 fn push_filter<'a, DB: Engine>(
     q: &mut QueryBuilder<'a, DB>,
     account_id: &str,
@@ -181,43 +239,24 @@ fn push_filter<'a, DB: Engine>(
     &'static str: Binds<'a, DB>,
 {
     q.push(" FROM users u");
-    let plan = match walk {
-        Walk::Plan(plan) => plan,
-        Walk::NameRangeRest => Plan::MatchesFirst,
-    };
     // SQLite is told which index to walk; PostgreSQL's planner has the statistics to choose.
     if !DB::POSTGRES {
-        match plan {
-            Plan::SortOrder(key) => {
-                q.push(format!(" INDEXED BY {}", index(key)));
-            }
-            Plan::NameRange => {
-                q.push(format!(" INDEXED BY {}", index(SortKey::Name)));
-            }
-            // Without this, SQLite prefers the search indexes (a common term: many rows).
-            Plan::FilterFirst if f.status.is_some() => {
-                q.push(" INDEXED BY users_account_status");
-            }
-            Plan::FilterFirst if f.source.is_some() => {
-                q.push(" INDEXED BY users_account_source");
-            }
-            // The search indexes find the matches (`rowid IN (…)`, below); told nothing, SQLite
-            // may walk an order index that holds the filter columns instead (all the users).
-            Plan::MatchesFirst if !f.search.trim().is_empty() => {
-                q.push(" NOT INDEXED");
-            }
-            Plan::FilterFirst | Plan::MatchesFirst => {}
-        }
+        q.push(sqlite_index(walk, f));
     }
     q.push(" WHERE u.account_id = ")
         .push_bind(account_id.to_string());
     push_status_and_source(q, f);
+    if let Walk::NameHead(head, _) = walk {
+        q.push(" AND u.name_head = ").push_bind(head.to_string());
+        return;
+    }
     let term = f.search.trim();
     if term.is_empty() {
         return;
     }
     let [user_name, email, (name, names), last_name] = search_branches::<DB>(term);
     match walk {
+        Walk::NameHead(..) => {}
         // Index range scans joined by UNION: the matching set first, whatever the order.
         Walk::Plan(Plan::MatchesFirst) => {
             push_branch_union(q, account_id, [user_name, email, (name, names), last_name]);
@@ -232,8 +271,8 @@ fn push_filter<'a, DB: Engine>(
             push_prefix(q, &format!("u.{name}"), &names);
             q.push(")");
         }
-        // Checked row by row.
-        Walk::Plan(Plan::FilterFirst | Plan::SortOrder(_)) => {
+        // Checked row by row (`NameHeads` is read head by head, never as one walk).
+        Walk::Plan(Plan::FilterFirst | Plan::SortOrder(_) | Plan::NameHeads(_)) => {
             q.push(" AND ");
             push_term_match(q, term);
         }
@@ -255,9 +294,12 @@ fn push_branch_union<'a, DB: Engine, const N: usize>(
         if i > 0 {
             q.push(" UNION ");
         }
-        q.push(format!("SELECT {key} FROM users WHERE account_id = "))
-            .push_bind(account_id.to_string())
-            .push(" AND ");
+        q.push(format!(
+            "SELECT {key} FROM users{} WHERE account_id = ",
+            branch_index::<DB>(column)
+        ))
+        .push_bind(account_id.to_string())
+        .push(" AND ");
         push_prefix(q, column, &low);
     }
     q.push(")");
@@ -293,7 +335,7 @@ pub async fn bounded_count(
             let mut q = QueryBuilder::<Db>::new(count_walked::<Db>());
             push_term_match(&mut q, filter.search.trim());
             q.push(" AS p");
-            push_filter(&mut q, account_id, &only_filters, Walk::Plan(walk));
+            push_filter(&mut q, account_id, &only_filters, Walk::Plan(&walk));
             if let Plan::SortOrder(key) = walk {
                 q.push(format!(" ORDER BY {}, u.id", column(key)));
             }
@@ -335,6 +377,56 @@ pub async fn name_range_count(
     )?)
 }
 
+/// The first words of full names (`name_head`) that start with `term`, in order, at most
+/// `cap + 1` of them (one index seek each: a skip scan of `users_account_name_head`). Empty when
+/// the term holds a space: its name matches are then not whole heads.
+pub async fn name_heads(
+    db: impl Exec<'_>,
+    account_id: &str,
+    term: &str,
+    cap: i64,
+) -> AppResult<Vec<String>> {
+    if term.trim().contains(' ') {
+        return Ok(Vec::new());
+    }
+    Ok(sql_built!(
+        db,
+        |Db| {
+            let [_, _, (_, low), _] = search_branches::<Db>(term.trim());
+            let high = format!("{low}\u{10FFFF}");
+            let hint = if <Db as Engine>::POSTGRES {
+                ""
+            } else {
+                " INDEXED BY users_account_name_head"
+            };
+            // The least head of the range from `low` (the first), or after the last one found.
+            let next_head = |q: &mut QueryBuilder<'_, Db>, first: bool| {
+                q.push(format!(
+                    "(SELECT name_head FROM users{hint} WHERE account_id = "
+                ))
+                .push_bind(account_id.to_string());
+                if first {
+                    q.push(" AND name_head >= ").push_bind(low.clone());
+                } else {
+                    q.push(" AND name_head > heads.head");
+                }
+                q.push(" AND name_head < ")
+                    .push_bind(high.clone())
+                    .push(" ORDER BY name_head LIMIT 1)");
+            };
+            let mut q = QueryBuilder::<Db>::new("WITH RECURSIVE heads(head) AS (SELECT ");
+            next_head(&mut q, true);
+            q.push(" UNION ALL SELECT ");
+            next_head(&mut q, false);
+            q.push(" FROM heads WHERE heads.head IS NOT NULL)");
+            q.push(" SELECT head FROM heads WHERE head IS NOT NULL LIMIT ")
+                .push_bind(cap + 1);
+            q
+        },
+        |q, e| q.build_query_scalar().fetch_all(e).await
+    )?)
+}
+
 /// How many users a search term matches through each column, each counted no further than a cap.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Breadth {
@@ -367,9 +459,12 @@ pub async fn search_breadth(
                 if i > 0 {
                     q.push(", ");
                 }
-                q.push("(SELECT count(*) FROM (SELECT 1 FROM users WHERE account_id = ")
-                    .push_bind(account_id.to_string())
-                    .push(" AND ");
+                q.push(format!(
+                    "(SELECT count(*) FROM (SELECT 1 FROM users{} WHERE account_id = ",
+                    branch_index::<Db>(column)
+                ))
+                .push_bind(account_id.to_string())
+                .push(" AND ");
                 push_prefix(&mut q, column, &low);
                 q.push(" LIMIT ")
                     .push_bind(cap + 1)
@@ -411,17 +506,29 @@ pub async fn user_page(
         db,
         |Db| {
             let mut q = QueryBuilder::<Db>::new("");
-            // Without a term, the name range is the whole name order.
-            if r.plan == Plan::NameRange && !r.filter.search.trim().is_empty() {
-                // Each half is a page in order; the page is the first rows of the two merged.
-                q.push("SELECT * FROM (");
-                push_page_part(&mut q, account_id, r, Walk::Plan(Plan::NameRange), upward);
-                q.push(") AS name_range UNION ALL SELECT * FROM (");
-                push_page_part(&mut q, account_id, r, Walk::NameRangeRest, upward);
-                q.push(") AS other_matches");
-                push_page_order(&mut q, "sort_value", "id", r, upward);
-            } else {
-                push_page_part(&mut q, account_id, r, Walk::Plan(r.plan), upward);
+            let term = !r.filter.search.trim().is_empty();
+            match &r.plan {
+                // Each part is a page in order; the page is the first rows of the parts merged.
+                // Without a term, the name range is the whole name order.
+                Plan::NameRange if term => {
+                    q.push("SELECT * FROM (");
+                    push_page_part(&mut q, account_id, r, Walk::Plan(&Plan::NameRange), upward);
+                    q.push(") AS name_range");
+                    push_merged_rest(&mut q, account_id, r, upward);
+                }
+                Plan::NameHeads(heads) if term && !heads.is_empty() => {
+                    for (i, head) in heads.iter().enumerate() {
+                        q.push(if i == 0 {
+                            "SELECT * FROM ("
+                        } else {
+                            " UNION ALL SELECT * FROM ("
+                        });
+                        push_page_part(&mut q, account_id, r, Walk::NameHead(head, r.sort), upward);
+                        q.push(format!(") AS head{i}"));
+                    }
+                    push_merged_rest(&mut q, account_id, r, upward);
+                }
+                plan => push_page_part(&mut q, account_id, r, Walk::Plan(plan), upward),
             }
             q
         },
@@ -434,6 +541,24 @@ pub async fn user_page(
         rows.extend(extra);
     }
     Ok(rows)
+}
+
+/// ` UNION ALL` the page of the users the term matches other than by name, and the merged
+/// page's order: the end of a `NameRange` or `NameHeads` page.
+fn push_merged_rest<'a, DB: Engine>(
+    q: &mut QueryBuilder<'a, DB>,
+    account_id: &str,
+    r: &PageRequest<'_>,
+    upward: bool,
+) where
+    String: Binds<'a, DB>,
+    &'static str: Binds<'a, DB>,
+    i64: Binds<'a, DB>,
+{
+    q.push(" UNION ALL SELECT * FROM (");
+    push_page_part(q, account_id, r, Walk::NameRangeRest, upward);
+    q.push(") AS other_matches");
+    push_page_order(q, "sort_value", "id", r, upward);
 }
 
 /// One ordered, limited SELECT of page rows read by `walk`, after the cursor.
@@ -494,7 +619,7 @@ pub async fn user_count(
         db,
         |Db| {
             let mut q = QueryBuilder::<Db>::new("SELECT count(*) FROM (SELECT 1");
-            push_filter(&mut q, account_id, filter, Walk::Plan(plan));
+            push_filter(&mut q, account_id, filter, Walk::Plan(&plan));
             q.push(" LIMIT ").push_bind(cap + 1).push(") AS counted");
             q
         },

@@ -819,3 +819,185 @@ async fn the_log_filters_find_rare_entries_among_common_ones() {
         assert!(e["action"].as_str().unwrap().starts_with("user."), "{e}");
     }
 }
+
+/// A user of `a_first_name_many_share_…`, as the reference sees it.
+struct Person {
+    id: String,
+    email: String,
+    first: String,
+    last: String,
+    status: &'static str,
+    source: &'static str,
+}
+
+/// Does `p` match the Users page's search and filters? The slow reference: each of the four
+/// columns (userName = e-mail here, e-mail, full name, last name) starts with the term.
+fn reference_match(p: &Person, term: &str, status: Option<&str>, source: Option<&str>) -> bool {
+    let name = format!("{} {}", p.first, p.last).trim().to_lowercase();
+    let found = [&p.email.to_lowercase(), &name, &p.last.to_lowercase()]
+        .iter()
+        .any(|v| v.starts_with(term));
+    found && status.is_none_or(|s| s == p.status) && source.is_none_or(|s| s == p.source)
+}
+
+/// The Users page in e-mail and creation order (both directions, with and without filters)
+/// for a first name that 14,000 of 24,000 users share, checked page by page and back against a
+/// full sort of every match. The first 5,000 addresses and the 5,000 newest users match nothing
+/// (the page walked all of them before `name_head`); the term's name matches come through
+/// three heads ("grace", "gracelyn", "grace7" — an empty first name), a first name with a space
+/// ("Grace Ann") or leading spaces, capitals; a few users match by e-mail or last name only.
+#[tokio::test]
+async fn a_first_name_many_share_is_paged_in_email_and_creation_order_as_a_full_sort_would() {
+    let f = fixture();
+    let mut people = Vec::new();
+    let status = |i: usize| match i {
+        _ if i.is_multiple_of(50) => "suspended",
+        _ if i.is_multiple_of(2) => "active",
+        _ => "invited",
+    };
+    let source = |i: usize| if i.is_multiple_of(7) { "manual" } else { "idp" };
+    for i in 1..=24_000usize {
+        let (email, first, last) = match i {
+            // The newest: other names, addresses in the middle of the order.
+            19_001.. => (
+                format!("new{i:05}@example.com"),
+                "Ada".into(),
+                format!("New{i}"),
+            ),
+            // Addresses first in e-mail order, other names.
+            14_001.. => (
+                format!("aaa{i:05}@example.com"),
+                "Linus".into(),
+                format!("L{i}"),
+            ),
+            _ => {
+                let first = match i % 6 {
+                    0 | 1 => "Grace",
+                    2 => "Gracelyn",
+                    3 => "Grace Ann",
+                    4 => "  GRACE",
+                    _ if i % 5 == 0 => "",
+                    _ => "grace",
+                };
+                let last = if first.is_empty() {
+                    "Grace7".into()
+                } else {
+                    format!("G{i}")
+                };
+                (format!("m{i:05}@example.com"), first.to_string(), last)
+            }
+        };
+        people.push(Person {
+            id: format!("00000000-0000-7000-8000-{i:012}"),
+            email,
+            first,
+            last,
+            status: status(i),
+            source: source(i),
+        });
+    }
+    // A few that match by e-mail or last name only.
+    for k in 1..=4usize {
+        let i = 30_000 + k;
+        people.push(Person {
+            id: format!("00000000-0000-7000-8000-{i:012}"),
+            email: format!("grace.other{k}@example.com"),
+            first: "Zoe".into(),
+            last: "Z".into(),
+            status: status(k * 2),
+            source: "idp",
+        });
+        let i = 31_000 + k;
+        people.push(Person {
+            id: format!("00000000-0000-7000-8000-{i:012}"),
+            email: format!("zz{k}@example.com"),
+            first: "Yan".into(),
+            last: format!("Gracely{k}"),
+            status: status(k * 2),
+            source: "idp",
+        });
+    }
+    let db = pool(&f.db).await;
+    for chunk in people.chunks(1000) {
+        let rows: Vec<String> = chunk
+            .iter()
+            .map(|p| {
+                format!(
+                    "('{}', $1, '{e}', '{e}', '{e}', '{e}', '{}', '{}', '{}', '{}', '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z')",
+                    p.id, p.first, p.last, p.status, p.source, e = p.email
+                )
+            })
+            .collect();
+        sqlx::query(&format!(
+            "INSERT INTO users (id, account_id, user_name, user_name_norm, email, email_norm, first_name, last_name, status, source, created_at, updated_at) VALUES {}",
+            rows.join(", ")
+        ))
+        .bind(&f.account)
+        .execute(&db)
+        .await
+        .unwrap();
+    }
+    let admin = admin_client(&f).await;
+
+    let filters: [&[(&str, &str)]; 6] = [
+        &[],
+        &[("source", "idp")],
+        &[("status", "invited")],
+        &[("status", "active"), ("source", "idp")],
+        &[("status", "suspended")],
+        &[("source", "manual"), ("status", "suspended")],
+    ];
+    for sort in ["email", "-email", "created", "-created"] {
+        for filter in filters {
+            let get = |k: &str| filter.iter().find(|(f, _)| *f == k).map(|(_, v)| *v);
+            let mut expected: Vec<&Person> = people
+                .iter()
+                .filter(|p| reference_match(p, "grace", get("status"), get("source")))
+                .collect();
+            expected.sort_by(|a, b| match sort.trim_start_matches('-') {
+                "email" => a.email.cmp(&b.email),
+                _ => a.id.cmp(&b.id),
+            });
+            if sort.starts_with('-') {
+                expected.reverse();
+            }
+            let expected: Vec<&str> = expected.iter().map(|p| p.email.as_str()).collect();
+            let what = format!("q=grace sort={sort} {filter:?}");
+
+            let mut query: Vec<(&str, &str)> = vec![("q", "grace"), ("sort", sort)];
+            query.extend_from_slice(filter);
+            let (status, first) = users_page(&f, &admin, &query).await;
+            assert_eq!(status, 200, "{what}: {first}");
+            let total = first["total"].as_i64().unwrap() as usize;
+            if first["total_capped"] == true {
+                assert!(total <= expected.len(), "{what}: total {total}");
+            } else {
+                assert_eq!(total, expected.len(), "{what}");
+            }
+            // Four pages forward (or to the end), then one back.
+            let (mut page, mut seen, mut pages) = (first, Vec::new(), Vec::new());
+            loop {
+                seen.extend(emails(&page));
+                pages.push(page.clone());
+                let Some(next) = page["next"].as_str().map(str::to_string) else {
+                    assert_eq!(seen, expected, "{what}: every page to the end");
+                    break;
+                };
+                if pages.len() == 4 {
+                    assert_eq!(seen, expected[..seen.len()], "{what}: four pages");
+                    break;
+                }
+                let mut q = query.clone();
+                q.push(("after", &next));
+                page = users_page(&f, &admin, &q).await.1;
+            }
+            if let [.., before_last, last] = &pages[..] {
+                let mut q = query.clone();
+                let prev = last["prev"].as_str().unwrap().to_string();
+                q.push(("before", &prev));
+                let (_, back) = users_page(&f, &admin, &q).await;
+                assert_eq!(emails(&back), emails(before_last), "{what}: a page back");
+            }
+        }
+    }
+}

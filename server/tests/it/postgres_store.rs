@@ -6,8 +6,8 @@
 use crate::common::scim::*;
 use crate::common::*;
 use rollcall_server::store::directory::{
-    bounded_count, name_range_count, search_breadth, user_count, user_page, Cursor, PageRequest,
-    Plan, SortKey, UserFilter,
+    bounded_count, name_heads, name_range_count, search_breadth, user_count, user_page, Cursor,
+    PageRequest, Plan, SortKey, UserFilter,
 };
 use rollcall_server::store::exec::Exec;
 use rollcall_server::vocab::{Source, UserStatus};
@@ -23,7 +23,7 @@ async fn walk<E>(
     filter: &UserFilter,
     sort: SortKey,
     descending: bool,
-    plan: Plan,
+    plan: &Plan,
 ) -> Vec<String>
 where
     for<'c> &'c E: Exec<'c>,
@@ -38,7 +38,7 @@ where
             cursor: cursor.as_ref(),
             backwards: false,
             limit: 3,
-            plan,
+            plan: plan.clone(),
         };
         let mut rows = user_page(ex, account, &request).await.unwrap();
         let more = rows.len() > 3;
@@ -129,7 +129,7 @@ async fn the_users_page_planner_answers_the_same_on_both_engines() {
                 for sort in [SortKey::Email, SortKey::Name, SortKey::Created] {
                     let walk = Plan::SortOrder(sort);
                     let early = (
-                        bounded_count(&sqlite, &account, &filter, walk, 7)
+                        bounded_count(&sqlite, &account, &filter, walk.clone(), 7)
                             .await
                             .unwrap(),
                         bounded_count(&pg, &account, &filter, walk, 7)
@@ -193,8 +193,19 @@ async fn the_users_page_planner_answers_the_same_on_both_engines() {
                         vec![Plan::MatchesFirst, Plan::FilterFirst, Plan::SortOrder(sort)];
                     if sort == SortKey::Name {
                         plans.push(Plan::NameRange);
+                    } else if !search.is_empty() {
+                        // The first words of full names the term starts, on either engine.
+                        let heads = (
+                            name_heads(&sqlite, &account, search, 40).await.unwrap(),
+                            name_heads(&pg, &account, search, 40).await.unwrap(),
+                        );
+                        assert_eq!(heads.0, heads.1, "heads of {search}");
+                        if search == "a" {
+                            assert_eq!(heads.0, ["ada", "adele", "alan"]);
+                        }
+                        plans.push(Plan::NameHeads(heads.0));
                     }
-                    for plan in plans {
+                    for plan in &plans {
                         for descending in [false, true] {
                             let on_sqlite =
                                 walk(&sqlite, &account, &filter, sort, descending, plan).await;
@@ -211,5 +222,7 @@ async fn the_users_page_planner_answers_the_same_on_both_engines() {
             }
         }
     }
-    assert_eq!(compared, 7 * 3 * 3 * (3 * 3 + 1) * 2);
+    // Per filter and direction: without a term, 3 plans in each order and the name range; with
+    // one of the six terms, the heads in e-mail and creation order too.
+    assert_eq!(compared, 3 * 3 * 2 * ((3 * 3 + 1) + 6 * (3 * 3 + 3)));
 }
