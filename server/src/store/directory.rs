@@ -215,18 +215,20 @@ fn sqlite_index(walk: Walk, f: &UserFilter) -> String {
         }
         Plan::SortOrder(key) => format!(" INDEXED BY {}", index(*key)),
         Plan::NameRange => format!(" INDEXED BY {}", index(SortKey::Name)),
-        // Without this, SQLite prefers the search indexes (a common term: many rows).
-        Plan::FilterFirst if f.status.is_some() => " INDEXED BY users_account_status".into(),
-        Plan::FilterFirst if f.source.is_some() => " INDEXED BY users_account_source".into(),
         // The search indexes find the matches (`rowid IN (…)`, below); told nothing, SQLite
         // may walk an order index that holds the filter columns instead (all the users).
         Plan::MatchesFirst if !f.search.trim().is_empty() => " NOT INDEXED".into(),
-        // Filters alone (a count, or the planner's sample, which checks the term on the
-        // entry): the filter's index, which holds the search columns and the other filter.
-        // (Told nothing, SQLite took the source's creation-order index, which has no
-        // statistics yet: ~7 times the entries of the status's, and a row read for the term.)
-        Plan::MatchesFirst if f.status.is_some() => " INDEXED BY users_account_status".into(),
-        Plan::MatchesFirst if f.source.is_some() => " INDEXED BY users_account_source".into(),
+        // The filter's index, which holds the search columns and the other filter: for
+        // `FilterFirst` (told nothing, SQLite prefers the search indexes: a common term, many
+        // rows) and for filters alone (a count, or the planner's sample, which checks the term
+        // on the entry; told nothing, SQLite took the source's creation-order index, which has
+        // no statistics yet: ~7 times the entries of the status's, and a row read for the term).
+        Plan::FilterFirst | Plan::MatchesFirst if f.status.is_some() => {
+            " INDEXED BY users_account_status".into()
+        }
+        Plan::FilterFirst | Plan::MatchesFirst if f.source.is_some() => {
+            " INDEXED BY users_account_source".into()
+        }
         Plan::FilterFirst | Plan::MatchesFirst | Plan::NameHeads(_) => String::new(),
     }
 }
