@@ -40,15 +40,20 @@ pub struct UsersPage {
 /// filters pass (more than [`COUNT_CAP`]; fewer are all checked and counted exactly). 2,500
 /// tells 1 in 100 apart well enough, at a quarter of the cost of 10,000 (docs/benchmarks.md).
 const COUNT_SCAN: i64 = 2_500;
-/// Entries of a term's range of the name index read to see whether more than [`COUNT_CAP`] of
-/// them pass the filters (at least 1 in 2); ~0.4 µs each at 1M users, so ~8 ms at most.
-const NAME_RANGE_SCAN: i64 = 2 * COUNT_CAP;
+/// Entries of a term's range of the name index read first to see how many pass the filters.
+const NAME_RANGE_LOOK: i64 = 2_000;
+/// At most this many entries of the term's name range are read to see whether more than
+/// [`COUNT_CAP`] of them pass the filters (at least 1 in 4); ~0.2 µs each at 1M users.
+const NAME_RANGE_SCAN: i64 = 4 * COUNT_CAP;
 /// First words of full names a search term may start for the page to merge each one's users
-/// (`Plan::NameHeads`); a page reads up to a page of each, so a short term that starts
-/// hundreds of first names is walked in e-mail order instead.
+/// (`Plan::Merged`); a page reads up to a page of each, so a short term that starts hundreds
+/// of first names reads its name matches as one range instead.
 const NAME_HEADS: i64 = 40;
-/// Users that pass the filters examined at the start of a non-e-mail sort order to see
-/// whether a page of matches is there.
+/// With filters and no term, in name order: more matches than this are found by walking the
+/// name index (a page every ~1M/n entries), fewer are sorted (a row read each).
+const NAME_WALK_MATCHES: i64 = 1_000;
+/// Users examined at the start of a sort order to see whether a page of matches (that pass
+/// the filters) is there.
 const SORT_PROBE: i64 = 2_000;
 
 /// Counts the matches (up to the cap) and picks how to find the page (see
@@ -59,8 +64,9 @@ async fn plan(
     account_id: &str,
     filter: &dir::UserFilter,
     sort: dir::SortKey,
+    descending: bool,
 ) -> AppResult<(i64, bool, dir::Plan)> {
-    use dir::Plan::{FilterFirst, MatchesFirst, NameHeads, NameRange, SortOrder};
+    use dir::Plan::{FilterFirst, MatchesFirst, SortOrder};
     if filter.search.trim().is_empty() {
         let total = dir::user_count(db, account_id, filter, COUNT_CAP, MatchesFirst).await?;
         let filtered = filter.status.is_some() || filter.source.is_some();
@@ -71,6 +77,10 @@ async fn plan(
             // the users that do not pass).
             dir::SortKey::Email if filtered => FilterFirst,
             dir::SortKey::Created if filtered => SortOrder(sort),
+            // So does the name index (status, source): a walk of it stops at a page, ~0.15 µs
+            // an entry; sorting the matches reads each one's row, ~8 µs. At 1M users, 2,857
+            // suspended manual users: walked, 18,000 entries (3 ms); sorted, 24 ms.
+            dir::SortKey::Name if filtered && total > NAME_WALK_MATCHES => SortOrder(sort),
             _ if total > COUNT_CAP => SortOrder(sort),
             _ => MatchesFirst,
         };
@@ -81,35 +91,20 @@ async fn plan(
         let total = dir::user_count(db, account_id, filter, COUNT_CAP, MatchesFirst).await?;
         return Ok((total, total > COUNT_CAP, MatchesFirst));
     }
-    // In name order, a term common among names and rare elsewhere: its name matches are one
-    // range of the name index, read from where the term starts; the few others are merged in.
-    let name_range = sort == dir::SortKey::Name && breadth.others <= COUNT_CAP;
-    // In e-mail or creation order, the same kind of term, without a space, shared by few first
-    // words of full names ("grace", "gracelyn"): each word's users are in either order in an
-    // index, so the page merges the first of each and never walks the users before them.
-    let heads = if sort != dir::SortKey::Name && breadth.others <= COUNT_CAP {
-        let heads = dir::name_heads(db, account_id, &filter.search, NAME_HEADS).await?;
-        (!heads.is_empty() && heads.len() as i64 <= NAME_HEADS).then_some(heads)
-    } else {
-        None
-    };
+    let merged = merged(db, account_id, filter, sort, descending, breadth).await?;
     // A common search term. Alone, it matches more than the cap: no need to count further.
     if filter.status.is_none() && filter.source.is_none() {
-        let plan = match heads {
-            Some(heads) => NameHeads(heads),
-            None if name_range => NameRange,
-            None => SortOrder(sort),
-        };
-        return Ok((COUNT_CAP + 1, true, plan));
+        return Ok((COUNT_CAP + 1, true, merged.unwrap_or(SortOrder(sort))));
     }
-    // In name order, look first at the term's own range of the name index, which holds status
-    // and source (index entries only): when more than the cap of the names there pass the
-    // filters, the page is found by walking that range and the count is "10,000+". Otherwise
-    // (few pass, e.g. no suspended "Grace") the filters' side below tells. (That side samples
-    // the start of the filter's index, in e-mail order: 60,000 new users whose addresses sort
-    // first made "grace" look rare among invited users, and its count walked 110,000 of them.)
-    if name_range && name_range_passes(db, account_id, filter).await? {
-        return Ok((COUNT_CAP + 1, true, NameRange));
+    // Look first at the term's own range of the name index, which holds status and source
+    // (index entries only): when more than the cap of the names there pass the filters, the
+    // count is "10,000+" and the merged parts, which check the filters on their entries, meet
+    // a page early. Otherwise (few pass, e.g. no suspended "Grace") the filters' side below
+    // tells. (That side samples the start of the filter's index, in e-mail order: 60,000 new
+    // users whose addresses sort first made "grace" look rare among invited users, and its
+    // count walked 110,000 of them.)
+    if merged.is_some() && name_range_passes(db, account_id, filter).await? {
+        return Ok((COUNT_CAP + 1, true, merged.unwrap_or(SortOrder(sort))));
     }
     // With filters: check (up to) a sample of the users they pass (counted first, index only).
     // All of them fit in the sample: the count is exact and those few are the page's
@@ -127,16 +122,11 @@ async fn plan(
         COUNT_SCAN
     };
     let (scanned, mut matched) =
-        dir::bounded_count(db, account_id, filter, MatchesFirst, sample).await?;
+        dir::bounded_count(db, account_id, filter, MatchesFirst, false, sample).await?;
     if scanned <= sample {
         return Ok((matched, matched > COUNT_CAP, FilterFirst));
     }
     if matched * 100 < scanned {
-        // The same question of the term's name range as above, before a count that could
-        // walk every user the filters pass (the names `heads` stands for are that range).
-        if heads.is_some() && name_range_passes(db, account_id, filter).await? {
-            return Ok((COUNT_CAP + 1, true, NameHeads(heads.unwrap_or_default())));
-        }
         let total = dir::user_count(db, account_id, filter, COUNT_CAP, FilterFirst).await?;
         if total <= COUNT_CAP {
             return Ok((total, false, FilterFirst));
@@ -147,46 +137,102 @@ async fn plan(
         // sorting every match would read them all, so pick a walk as for a common term.
         matched = total;
     }
-    // The term is common among the users the filters pass (at least 1 in 100): each head's
-    // users, in the page's order, meet users that pass the filters often enough to fill a page.
-    if let Some(heads) = heads {
-        return Ok((matched, true, NameHeads(heads)));
+    // The term is common among the users the filters pass (at least 1 in 100): the merged
+    // parts, each in the page's order or few, meet users that pass often enough for a page.
+    if let Some(merged) = merged {
+        return Ok((matched, true, merged));
     }
     // The status and source indexes are in e-mail order and hold the search columns: in that
     // order, walking the filter's index is walking the page's order.
     if sort == dir::SortKey::Email {
         return Ok((matched, true, FilterFirst));
     }
-    // The term is common among the users the filters pass (at least 1 in 100): walking the
-    // term's name range meets users that pass the filters often enough to fill a page.
-    if name_range {
-        return Ok((matched, true, NameRange));
-    }
     // Another order is walked from its start, keeping matches as it meets them: fast only if
     // they come early in it. A common first name can come late (every "Ada" and "Alan" sorts
     // before "Grace": 400,000 users to pass at 1M). Look at the start of that walk; without a
     // page there, find the matches through the filter's index and sort them instead (bounded
     // by the users the filter passes, not by those before the first match).
-    let (_, early) =
-        dir::bounded_count(db, account_id, filter, SortOrder(sort), SORT_PROBE).await?;
-    if early > PAGE_SIZE {
+    if walk_meets_a_page(db, account_id, filter, sort, descending).await? {
         return Ok((matched, true, SortOrder(sort)));
     }
     Ok((matched, true, FilterFirst))
 }
 
+/// `Plan::Merged` for a common term, when it suits. Its parts in the page's order stop at a
+/// page; the others are sorted whole from their index entries, so the plan costs what those
+/// hold: few (at most the cap each), or, for more, less than a walk of the page's order that
+/// meets no page at its start (`q=new-` in name order: 65,000 userNames "new-…" of users
+/// named "New User", a walk from "Ada" of 500,000 users, > 2 s; sorted, 65,000 entries).
+/// None when a walk is the better plan, or when e-mail order would sort many name matches
+/// (no heads: a term with a space, or too many heads), whose index holds no address.
+async fn merged(
+    db: &Db,
+    account_id: &str,
+    filter: &dir::UserFilter,
+    sort: dir::SortKey,
+    descending: bool,
+    breadth: dir::Breadth,
+) -> AppResult<Option<dir::Plan>> {
+    use dir::SortKey::{Created, Email, Name};
+    let heads = if sort == Name {
+        Vec::new()
+    } else {
+        let heads = dir::name_heads(db, account_id, &filter.search, NAME_HEADS).await?;
+        if heads.len() as i64 > NAME_HEADS {
+            Vec::new()
+        } else {
+            heads
+        }
+    };
+    let names_sorted = sort != Name && heads.is_empty();
+    if names_sorted && sort == Email && breadth.name > COUNT_CAP {
+        return Ok(None);
+    }
+    let sorted = [
+        (sort != Email).then_some(breadth.user_name),
+        Some(breadth.email),
+        Some(breadth.last_name),
+        (names_sorted && sort == Created).then_some(breadth.name),
+    ];
+    if sorted.into_iter().flatten().max().unwrap_or(0) > COUNT_CAP
+        && walk_meets_a_page(db, account_id, filter, sort, descending).await?
+    {
+        return Ok(None);
+    }
+    Ok(Some(dir::Plan::Merged(heads)))
+}
+
+/// Does the start of the page's order, in its direction ([`SORT_PROBE`] users), hold a page of
+/// matches that pass the filters? (Newest first, the start is the newest users.)
+async fn walk_meets_a_page(
+    db: &Db,
+    account_id: &str,
+    filter: &dir::UserFilter,
+    sort: dir::SortKey,
+    descending: bool,
+) -> AppResult<bool> {
+    let walk = dir::Plan::SortOrder(sort);
+    let (_, early) =
+        dir::bounded_count(db, account_id, filter, walk, descending, SORT_PROBE).await?;
+    Ok(early > PAGE_SIZE)
+}
+
 /// Do more than [`COUNT_CAP`] users of the term's range of the name index pass the filters?
-/// (At most [`NAME_RANGE_SCAN`] index entries read.) That takes at least one in two of the
-/// entries read to pass: a first look at a tenth of them skips the rest of the scan when far
-/// fewer do (no suspended "Grace": 6 ms saved of a page that finds none). A first look that
-/// misjudges costs time, never a wrong page: the caller then counts another way.
+/// A first look at [`NAME_RANGE_LOOK`] entries gives the rate at which they pass; the rest is
+/// read only if, at that rate (a fifth to spare), [`NAME_RANGE_SCAN`] entries would do (no
+/// suspended "Grace": 6 ms saved of a page that finds none; active ones, 1 in 3: read). A
+/// first look that misjudges costs time, never a wrong page: the caller then counts another way.
 async fn name_range_passes(db: &Db, account_id: &str, filter: &dir::UserFilter) -> AppResult<bool> {
-    let look = NAME_RANGE_SCAN / 10;
+    let look = NAME_RANGE_LOOK;
     let (walked, passing) = dir::name_range_count(db, account_id, filter, look).await?;
-    if walked <= look || passing * 5 < walked * 2 {
+    if walked <= look || passing == 0 {
         return Ok(false);
     }
-    let (_, passing) = dir::name_range_count(db, account_id, filter, NAME_RANGE_SCAN).await?;
+    let scan = (COUNT_CAP + 1) * walked / passing * 6 / 5;
+    if scan > NAME_RANGE_SCAN {
+        return Ok(false);
+    }
+    let (_, passing) = dir::name_range_count(db, account_id, filter, scan).await?;
     Ok(passing > COUNT_CAP)
 }
 
@@ -227,7 +273,7 @@ pub async fn users_page(
     let before = parse_cursor("before", &q.before)?;
     let backwards = before.is_some();
     let cursor = before.as_ref().or(after.as_ref());
-    let (total, capped, plan) = plan(db, account_id, &filter, sort).await?;
+    let (total, capped, plan) = plan(db, account_id, &filter, sort, descending).await?;
     let request = dir::PageRequest {
         filter: &filter,
         sort,

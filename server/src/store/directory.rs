@@ -43,28 +43,16 @@ pub enum Plan {
     FilterFirst,
     /// Walk the sort order's index and keep matching rows until the page is full.
     SortOrder(SortKey),
-    /// Name order, a term whose name matches are many and whose other matches (e-mail,
-    /// userName, last name) are few: the name matches are one contiguous range of the name
-    /// index, walked in order from where the term starts (not from "Ada" when it is "Grace");
-    /// the few others are found by their indexes, and the two are merged into the page.
-    NameRange,
-    /// E-mail or creation order, a term without a space that many full names and few others
-    /// match: the name matches are the users of a few first words of full names (`name_head`,
-    /// listed here), each head's users in either order in an index; the page merges each
-    /// head's first rows with the few other matches (as `NameRange` does), instead of walking
-    /// every user before the first match.
-    NameHeads(Vec<String>),
-}
-
-/// What `push_filter` reads: a plan, or a part of `Plan::NameRange` or `Plan::NameHeads`.
-#[derive(Debug, Clone, Copy)]
-enum Walk<'p> {
-    /// For `Plan::NameRange`: its first half, the term's range of the name index.
-    Plan(&'p Plan),
-    /// The users the term matches through the other three columns and not by name.
-    NameRangeRest,
-    /// For `Plan::NameHeads`: the users of one head, in the page's order (e-mail or creation).
-    NameHead(&'p str, SortKey),
+    /// A common term, its matches read column by column and merged: each part is one search
+    /// column's users (or, in e-mail and creation order, one first word of full names: the
+    /// `name_head`s listed here, at most a few), its first page read through an index that
+    /// holds the page's order, the filters and the columns the part checks. A part whose column
+    /// is the page's order (names in name order, a head's users or userNames in e-mail order)
+    /// is walked in order and stops at a page; another is sorted whole from its index entries
+    /// (~0.1 µs each) — the planner chooses this only when those are few, or when a walk of the
+    /// page's order would not meet a page early. Instead of walking every user before the first
+    /// match ("Ada" and "Alan" before "Grace": 400,000 at 1M users).
+    Merged(Vec<String>),
 }
 
 /// What the Users page asks for. Empty strings mean "any".
@@ -138,11 +126,32 @@ fn branch_index<DB: Engine>(column: &str) -> &'static str {
     }
     match column {
         "user_name_norm" => " INDEXED BY users_account_user_name",
-        "email_norm" => " INDEXED BY users_account_email",
+        "email_norm" => " INDEXED BY users_account_email_own",
         "name_norm" => " INDEXED BY users_account_name",
         _ => " INDEXED BY users_account_last_name",
     }
 }
+
+/// The users whose search branch `column` starts with `low`. The e-mail branch is read only
+/// where the address differs from the userName (`users_account_email_own`, migration 0016): an
+/// address equal to the userName starts with the term exactly when the userName does, and
+/// identity providers send the same value for both, so this branch is empty or small where
+/// reading it whole would read every userName match a second time.
+fn push_branch<'a, DB: Engine>(q: &mut QueryBuilder<'a, DB>, column: &str, low: &str)
+where
+    String: Binds<'a, DB>,
+{
+    push_prefix(q, column, low);
+    if column.ends_with("email_norm") {
+        let table = column.strip_suffix("email_norm").unwrap_or_default();
+        q.push(format!(" AND {table}email_norm <> {table}user_name_norm"));
+    }
+}
+
+/// The condition of `users_account_user_name_own` (migration 0016), as its queries must say it:
+/// the users whose userName does not start with their full name's first word.
+const USER_NAME_OWN: &str =
+    "NOT (name_head <> '' AND substr(user_name_norm, 1, length(name_head)) = name_head)";
 
 /// The binds the planner pushes, for any engine.
 pub trait Binds<'a, DB: sqlx::Database>: sqlx::Encode<'a, DB> + sqlx::Type<DB> + Send + 'a {}
@@ -196,15 +205,7 @@ where
 }
 
 /// The index SQLite is told to read for `walk` (` INDEXED BY …`), or none.
-fn sqlite_index(walk: Walk, f: &UserFilter) -> String {
-    let plan = match walk {
-        Walk::NameHead(_, SortKey::Created) => {
-            return " INDEXED BY users_account_name_head_id".into()
-        }
-        Walk::NameHead(..) => return " INDEXED BY users_account_name_head".into(),
-        Walk::NameRangeRest => &Plan::MatchesFirst,
-        Walk::Plan(plan) => plan,
-    };
+fn sqlite_index(plan: &Plan, f: &UserFilter) -> String {
     match plan {
         // Newest or oldest first with a filter: that filter's users in creation order.
         Plan::SortOrder(SortKey::Created) if f.status.is_some() => {
@@ -214,7 +215,6 @@ fn sqlite_index(walk: Walk, f: &UserFilter) -> String {
             " INDEXED BY users_account_source_id".into()
         }
         Plan::SortOrder(key) => format!(" INDEXED BY {}", index(*key)),
-        Plan::NameRange => format!(" INDEXED BY {}", index(SortKey::Name)),
         // The search indexes find the matches (`rowid IN (…)`, below); told nothing, SQLite
         // may walk an order index that holds the filter columns instead (all the users).
         Plan::MatchesFirst if !f.search.trim().is_empty() => " NOT INDEXED".into(),
@@ -229,7 +229,7 @@ fn sqlite_index(walk: Walk, f: &UserFilter) -> String {
         Plan::FilterFirst | Plan::MatchesFirst if f.source.is_some() => {
             " INDEXED BY users_account_source".into()
         }
-        Plan::FilterFirst | Plan::MatchesFirst | Plan::NameHeads(_) => String::new(),
+        Plan::FilterFirst | Plan::MatchesFirst | Plan::Merged(_) => String::new(),
     }
 }
 
@@ -237,7 +237,7 @@ fn push_filter<'a, DB: Engine>(
     q: &mut QueryBuilder<'a, DB>,
     account_id: &str,
     f: &UserFilter,
-    walk: Walk,
+    plan: &Plan,
 ) where
     String: Binds<'a, DB>,
     &'static str: Binds<'a, DB>,
@@ -245,38 +245,20 @@ fn push_filter<'a, DB: Engine>(
     q.push(" FROM users u");
     // SQLite is told which index to walk; PostgreSQL's planner has the statistics to choose.
     if !DB::POSTGRES {
-        q.push(sqlite_index(walk, f));
+        q.push(sqlite_index(plan, f));
     }
     q.push(" WHERE u.account_id = ")
         .push_bind(account_id.to_string());
     push_status_and_source(q, f);
-    if let Walk::NameHead(head, _) = walk {
-        q.push(" AND u.name_head = ").push_bind(head.to_string());
-        return;
-    }
     let term = f.search.trim();
     if term.is_empty() {
         return;
     }
-    let [user_name, email, (name, names), last_name] = search_branches::<DB>(term);
-    match walk {
-        Walk::NameHead(..) => {}
+    match plan {
         // Index range scans joined by UNION: the matching set first, whatever the order.
-        Walk::Plan(Plan::MatchesFirst) => {
-            push_branch_union(q, account_id, [user_name, email, (name, names), last_name]);
-        }
-        Walk::Plan(Plan::NameRange) => {
-            q.push(" AND ");
-            push_prefix(q, &format!("u.{name}"), &names);
-        }
-        Walk::NameRangeRest => {
-            push_branch_union(q, account_id, [user_name, email, last_name]);
-            q.push(" AND NOT (");
-            push_prefix(q, &format!("u.{name}"), &names);
-            q.push(")");
-        }
-        // Checked row by row (`NameHeads` is read head by head, never as one walk).
-        Walk::Plan(Plan::FilterFirst | Plan::SortOrder(_) | Plan::NameHeads(_)) => {
+        Plan::MatchesFirst => push_branch_union(q, account_id, search_branches::<DB>(term)),
+        // Checked row by row (`Merged` is read part by part, never as one walk).
+        Plan::FilterFirst | Plan::SortOrder(_) | Plan::Merged(_) => {
             q.push(" AND ");
             push_term_match(q, term);
         }
@@ -304,7 +286,7 @@ fn push_branch_union<'a, DB: Engine, const N: usize>(
         ))
         .push_bind(account_id.to_string())
         .push(" AND ");
-        push_prefix(q, column, &low);
+        push_branch(q, column, &low);
     }
     q.push(")");
 }
@@ -319,29 +301,42 @@ fn count_walked<DB: Engine>() -> &'static str {
     }
 }
 
-/// Walks at most `scan` users that pass the filters and says how many it walked (up to
-/// `scan + 1`) and how many of those match the search term. `walk` is `MatchesFirst` for any
-/// order (the filters' index), or `SortOrder(key)` for the first users in that order.
+/// Walks at most `scan` users and says how many it walked (up to `scan + 1`) and how many of
+/// those match. `walk` is `MatchesFirst` for users that pass the filters, in any order (the
+/// filters' index), counting those the search term matches; or `SortOrder(key)` for the first
+/// users in that order (`descending`: from its end), whatever the filters, counting those that
+/// match the term and pass the filters (a rare filter would make a walk of its passing users
+/// long: 100,000 users read to pass 2,000 suspended ones).
 pub async fn bounded_count(
     db: impl Exec<'_>,
     account_id: &str,
     filter: &UserFilter,
     walk: Plan,
+    descending: bool,
     scan: i64,
 ) -> AppResult<(i64, i64)> {
-    let only_filters = UserFilter {
+    let sort_order = matches!(walk, Plan::SortOrder(_));
+    let walked = UserFilter {
         search: String::new(),
-        ..filter.clone()
+        ..(if sort_order {
+            UserFilter::default()
+        } else {
+            filter.clone()
+        })
     };
     Ok(sql_built!(
         db,
         |Db| {
             let mut q = QueryBuilder::<Db>::new(count_walked::<Db>());
             push_term_match(&mut q, filter.search.trim());
+            if sort_order {
+                push_status_and_source(&mut q, filter);
+            }
             q.push(" AS p");
-            push_filter(&mut q, account_id, &only_filters, Walk::Plan(&walk));
+            push_filter(&mut q, account_id, &walked, &walk);
             if let Plan::SortOrder(key) = walk {
-                q.push(format!(" ORDER BY {}, u.id", column(key)));
+                let dir = if descending { "DESC" } else { "ASC" };
+                q.push(format!(" ORDER BY {} {dir}, u.id {dir}", column(key)));
             }
             q.push(" LIMIT ").push_bind(scan + 1).push(") AS walked");
             q
@@ -434,16 +429,21 @@ pub async fn name_heads(
 /// How many users a search term matches through each column, each counted no further than a cap.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Breadth {
+    pub user_name: i64,
+    /// Through an e-mail address that differs from the userName (see `push_branch`).
+    pub email: i64,
     /// Through the full name ("first last").
     pub name: i64,
-    /// The most through any one of the other columns (e-mail, userName, last name).
-    pub others: i64,
+    pub last_name: i64,
 }
 
 impl Breadth {
     /// The most through any one column: tells a rare term from a common one.
     pub fn widest(self) -> i64 {
-        self.name.max(self.others)
+        self.user_name
+            .max(self.email)
+            .max(self.name)
+            .max(self.last_name)
     }
 }
 
@@ -469,7 +469,7 @@ pub async fn search_breadth(
                 ))
                 .push_bind(account_id.to_string())
                 .push(" AND ");
-                push_prefix(&mut q, column, &low);
+                push_branch(&mut q, column, &low);
                 q.push(" LIMIT ")
                     .push_bind(cap + 1)
                     .push(format!(") AS branch{i})"));
@@ -480,8 +480,10 @@ pub async fn search_breadth(
     )?;
     let (user_name, email, name, last_name) = counts;
     Ok(Breadth {
+        user_name,
+        email,
         name,
-        others: user_name.max(email).max(last_name),
+        last_name,
     })
 }
 
@@ -510,29 +512,11 @@ pub async fn user_page(
         db,
         |Db| {
             let mut q = QueryBuilder::<Db>::new("");
-            let term = !r.filter.search.trim().is_empty();
             match &r.plan {
-                // Each part is a page in order; the page is the first rows of the parts merged.
-                // Without a term, the name range is the whole name order.
-                Plan::NameRange if term => {
-                    q.push("SELECT * FROM (");
-                    push_page_part(&mut q, account_id, r, Walk::Plan(&Plan::NameRange), upward);
-                    q.push(") AS name_range");
-                    push_merged_rest(&mut q, account_id, r, upward);
+                Plan::Merged(heads) if !r.filter.search.trim().is_empty() => {
+                    push_merged(&mut q, account_id, r, heads, upward)
                 }
-                Plan::NameHeads(heads) if term && !heads.is_empty() => {
-                    for (i, head) in heads.iter().enumerate() {
-                        q.push(if i == 0 {
-                            "SELECT * FROM ("
-                        } else {
-                            " UNION ALL SELECT * FROM ("
-                        });
-                        push_page_part(&mut q, account_id, r, Walk::NameHead(head, r.sort), upward);
-                        q.push(format!(") AS head{i}"));
-                    }
-                    push_merged_rest(&mut q, account_id, r, upward);
-                }
-                plan => push_page_part(&mut q, account_id, r, Walk::Plan(plan), upward),
+                plan => push_page_part(&mut q, account_id, r, plan, upward),
             }
             q
         },
@@ -547,41 +531,22 @@ pub async fn user_page(
     Ok(rows)
 }
 
-/// ` UNION ALL` the page of the users the term matches other than by name, and the merged
-/// page's order: the end of a `NameRange` or `NameHeads` page.
-fn push_merged_rest<'a, DB: Engine>(
-    q: &mut QueryBuilder<'a, DB>,
-    account_id: &str,
-    r: &PageRequest<'_>,
-    upward: bool,
-) where
-    String: Binds<'a, DB>,
-    &'static str: Binds<'a, DB>,
-    i64: Binds<'a, DB>,
-{
-    q.push(" UNION ALL SELECT * FROM (");
-    push_page_part(q, account_id, r, Walk::NameRangeRest, upward);
-    q.push(") AS other_matches");
-    push_page_order(q, "sort_value", "id", r, upward);
-}
-
-/// One ordered, limited SELECT of page rows read by `walk`, after the cursor.
-fn push_page_part<'a, DB: Engine>(
-    q: &mut QueryBuilder<'a, DB>,
-    account_id: &str,
-    r: &PageRequest<'_>,
-    walk: Walk,
-    upward: bool,
-) where
-    String: Binds<'a, DB>,
-    &'static str: Binds<'a, DB>,
-    i64: Binds<'a, DB>,
-{
-    let key = column(r.sort);
+/// `SELECT` the page row's columns and the sort column's value (for the cursor).
+fn push_row_columns<DB: Engine>(q: &mut QueryBuilder<'_, DB>, key: &str) {
     q.push(format!(
         "SELECT u.id, u.user_name, u.email, u.first_name, u.last_name, u.status, u.source, u.last_login_at, {key} AS sort_value"
     ));
-    push_filter(q, account_id, r.filter, walk);
+}
+
+/// ` AND (key, id) > (cursor)` (or `<`): the rows after the cursor in the reading direction.
+fn push_after_cursor<'a, DB: Engine>(
+    q: &mut QueryBuilder<'a, DB>,
+    key: &str,
+    r: &PageRequest<'_>,
+    upward: bool,
+) where
+    String: Binds<'a, DB>,
+{
     if let Some(c) = r.cursor {
         q.push(format!(
             " AND ({key}, u.id) {} (",
@@ -592,6 +557,146 @@ fn push_page_part<'a, DB: Engine>(
         .push_bind(c.id.clone())
         .push(")");
     }
+}
+
+/// One ordered, limited SELECT of page rows read by `plan`, after the cursor.
+fn push_page_part<'a, DB: Engine>(
+    q: &mut QueryBuilder<'a, DB>,
+    account_id: &str,
+    r: &PageRequest<'_>,
+    plan: &Plan,
+    upward: bool,
+) where
+    String: Binds<'a, DB>,
+    &'static str: Binds<'a, DB>,
+    i64: Binds<'a, DB>,
+{
+    let key = column(r.sort);
+    push_row_columns(q, key);
+    push_filter(q, account_id, r.filter, plan);
+    push_after_cursor(q, key, r, upward);
+    push_page_order(q, key, "u.id", r, upward);
+}
+
+/// The page of `Plan::Merged`: the users among the parts' first pages (`IN` drops a user two
+/// parts hold), in the page's order. Each part reads one index and only its entries; the rows
+/// are read for the page alone. A part that is sorted whole leaves out, on the entry, the
+/// users an earlier part holds (their names, their userNames), so it sorts only its own few.
+fn push_merged<'a, DB: Engine>(
+    q: &mut QueryBuilder<'a, DB>,
+    account_id: &str,
+    r: &PageRequest<'_>,
+    heads: &[String],
+    upward: bool,
+) where
+    String: Binds<'a, DB>,
+    &'static str: Binds<'a, DB>,
+    i64: Binds<'a, DB>,
+{
+    let key = column(r.sort);
+    let row = if DB::POSTGRES { "id" } else { "rowid" };
+    let [(_, user_name), (_, email), (_, names), (_, last_name)] =
+        search_branches::<DB>(r.filter.search.trim());
+    push_row_columns(q, key);
+    q.push(if DB::POSTGRES {
+        " FROM users u"
+    } else {
+        " FROM users u NOT INDEXED"
+    });
+    q.push(" WHERE u.account_id = ")
+        .push_bind(account_id.to_string())
+        .push(format!(" AND u.{row} IN ("));
+    let mut parts = 0;
+    let mut part =
+        |q: &mut QueryBuilder<'a, DB>, index: &str, matches: &dyn Fn(&mut QueryBuilder<'a, DB>)| {
+            if parts > 0 {
+                q.push(" UNION ALL ");
+            }
+            q.push(format!("SELECT k FROM (SELECT u.{row} AS k FROM users u"));
+            if !DB::POSTGRES {
+                q.push(format!(" INDEXED BY {index}"));
+            }
+            q.push(" WHERE u.account_id = ")
+                .push_bind(account_id.to_string());
+            push_status_and_source(q, r.filter);
+            q.push(" AND ");
+            matches(q);
+            push_after_cursor(q, key, r, upward);
+            push_page_order(q, key, "u.id", r, upward);
+            q.push(format!(") AS part{parts}"));
+            parts += 1;
+        };
+    // The name matches: in name order (or without heads) the term's range of the name index,
+    // otherwise each head's users, in the page's order.
+    if r.sort == SortKey::Name || heads.is_empty() {
+        part(q, "users_account_name", &|q| {
+            push_prefix(q, "name_norm", &names)
+        });
+    } else {
+        let index = match r.sort {
+            SortKey::Created => "users_account_name_head_id",
+            _ => "users_account_name_head",
+        };
+        for head in heads {
+            part(q, index, &|q| {
+                q.push("name_head = ").push_bind(head.clone());
+            });
+        }
+    }
+    let not = |q: &mut QueryBuilder<'a, DB>, column: &str, low: &str| {
+        q.push(" AND NOT (");
+        push_prefix(q, column, low);
+        q.push(")");
+    };
+    // The userNames. In e-mail order, the page's own order: walked in order (all of them;
+    // leaving the named out on the way would pass every one when they are the same people, as
+    // "grace.hopper@" and "Grace Hopper" are).
+    if r.sort == SortKey::Email {
+        part(q, "users_account_user_name", &|q| {
+            push_prefix(q, "user_name_norm", &user_name)
+        });
+    } else if user_name == names {
+        // Otherwise sorted, without the name matches: those of users whose userName does not
+        // start with their name's first word (`users_account_user_name_own`, see migration
+        // 0016), and those whose first word is shorter than the term and starts it — the
+        // only others a userName match can be without a name match ("al" of "al.smith@" for
+        // "al.s"). In a "first.last@" directory, a first-name term's 200,000 userName
+        // matches are its name matches: neither part reads them.
+        part(q, "users_account_user_name_own", &|q| {
+            push_prefix(q, "user_name_norm", &user_name);
+            q.push(format!(" AND {USER_NAME_OWN}"));
+            not(q, "name_norm", &names);
+        });
+        for (end, _) in user_name.char_indices().skip(1) {
+            part(q, "users_account_name_head", &|q| {
+                q.push("name_head = ")
+                    .push_bind(user_name[..end].to_string());
+                q.push(" AND ");
+                push_prefix(q, "user_name_norm", &user_name);
+                not(q, "name_norm", &names);
+            });
+        }
+    } else {
+        // SQLite, a term with capitals beyond ASCII: the name branch's term is not the
+        // userName's, so the split above does not hold; every userName match, each row read.
+        part(q, "users_account_user_name", &|q| {
+            push_prefix(q, "user_name_norm", &user_name);
+            not(q, "name_norm", &names);
+        });
+    }
+    // Addresses other than the userName, and last names: sorted, the earlier parts left out.
+    let others = [
+        ("users_account_email_own", "email_norm", &email),
+        ("users_account_last_name", "lower(last_name)", &last_name),
+    ];
+    for (index, column, low) in others {
+        part(q, index, &|q| {
+            push_branch(q, column, low);
+            not(q, "name_norm", &names);
+            not(q, "user_name_norm", &user_name);
+        });
+    }
+    q.push(")");
     push_page_order(q, key, "u.id", r, upward);
 }
 
@@ -623,7 +728,7 @@ pub async fn user_count(
         db,
         |Db| {
             let mut q = QueryBuilder::<Db>::new("SELECT count(*) FROM (SELECT 1");
-            push_filter(&mut q, account_id, filter, Walk::Plan(&plan));
+            push_filter(&mut q, account_id, filter, &plan);
             q.push(" LIMIT ").push_bind(cap + 1).push(") AS counted");
             q
         },
