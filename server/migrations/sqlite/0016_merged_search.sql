@@ -13,10 +13,17 @@
 -- userNames are "jsmith" has them all, and a first-name term matches few of those.
 CREATE INDEX users_account_user_name_own ON users (account_id, user_name_norm, id, name_norm, status, source)
     WHERE NOT (name_head <> '' AND substr(user_name_norm, 1, length(name_head)) = name_head);
--- The heads' users hold the full name too: the userName part above for a term a first word
--- starts ("new" of "new-…" userNames, named "New User") is read and sorted from the entries.
+-- The second kind, when few: read from the userName range of each such head and sorted; the
+-- entries hold the full name for the order and for leaving out the name matches.
 DROP INDEX users_account_name_head;
 CREATE INDEX users_account_name_head ON users (account_id, name_head, user_name_norm, id, name_norm, status, source);
+-- When many ("grace." matches the userName of every "grace.…@" Grace, and no name): each such
+-- head's users are walked in the page's order, the userName checked on the entry — in
+-- creation order here, in name order in the name index (a head's users are one range of it).
+DROP INDEX users_account_name_head_id;
+CREATE INDEX users_account_name_head_id ON users (account_id, name_head, id, user_name_norm, name_norm, status, source);
+DROP INDEX users_account_name;
+CREATE INDEX users_account_name ON users (account_id, name_norm, id, status, source, user_name_norm);
 -- Addresses that differ from the userName: an equal one starts with the term exactly when the
 -- userName does, so only these are read for the e-mail branch (identity providers send the same
 -- value for both: this index is then empty).

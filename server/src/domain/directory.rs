@@ -199,7 +199,15 @@ async fn merged(
     {
         return Ok(None);
     }
-    Ok(Some(dir::Plan::Merged(heads)))
+    // In name and creation order, the userName matches of users whose first word is shorter
+    // than the term and starts it ("grace." for every "grace.…@" Grace): few are sorted, many
+    // are met early in a walk of each such word's users in the page's order.
+    let walk_short_heads = sort != Email
+        && dir::short_head_matches(db, account_id, &filter.search, COUNT_CAP).await? > COUNT_CAP;
+    Ok(Some(dir::Plan::Merged {
+        heads,
+        walk_short_heads,
+    }))
 }
 
 /// Does the start of the page's order, in its direction ([`SORT_PROBE`] users), hold a page of

@@ -51,8 +51,13 @@ pub enum Plan {
     /// is walked in order and stops at a page; another is sorted whole from its index entries
     /// (~0.1 µs each) — the planner chooses this only when those are few, or when a walk of the
     /// page's order would not meet a page early. Instead of walking every user before the first
-    /// match ("Ada" and "Alan" before "Grace": 400,000 at 1M users).
-    Merged(Vec<String>),
+    /// match ("Ada" and "Alan" before "Grace": 400,000 at 1M users). `walk_short_heads`: the
+    /// users whose first word is shorter than the term and starts it, matched by userName, are
+    /// many (see `short_head_matches`): walk each such head's users in the page's order.
+    Merged {
+        heads: Vec<String>,
+        walk_short_heads: bool,
+    },
 }
 
 /// What the Users page asks for. Empty strings mean "any".
@@ -229,7 +234,7 @@ fn sqlite_index(plan: &Plan, f: &UserFilter) -> String {
         Plan::FilterFirst | Plan::MatchesFirst if f.source.is_some() => {
             " INDEXED BY users_account_source".into()
         }
-        Plan::FilterFirst | Plan::MatchesFirst | Plan::Merged(_) => String::new(),
+        Plan::FilterFirst | Plan::MatchesFirst | Plan::Merged { .. } => String::new(),
     }
 }
 
@@ -258,7 +263,7 @@ fn push_filter<'a, DB: Engine>(
         // Index range scans joined by UNION: the matching set first, whatever the order.
         Plan::MatchesFirst => push_branch_union(q, account_id, search_branches::<DB>(term)),
         // Checked row by row (`Merged` is read part by part, never as one walk).
-        Plan::FilterFirst | Plan::SortOrder(_) | Plan::Merged(_) => {
+        Plan::FilterFirst | Plan::SortOrder(_) | Plan::Merged { .. } => {
             q.push(" AND ");
             push_term_match(q, term);
         }
@@ -426,6 +431,48 @@ pub async fn name_heads(
     )?)
 }
 
+/// The first words a term's userName matches may have without a name match (besides those of
+/// `users_account_user_name_own`): the term's own beginnings, shorter than it.
+fn short_heads(term: &str) -> impl Iterator<Item = &str> {
+    term.char_indices().skip(1).map(|(end, _)| &term[..end])
+}
+
+/// How many users, at most `cap + 1`, have a first word shorter than `term` that starts it and
+/// a userName that starts with it (`Plan::Merged`'s `walk_short_heads`): one index range per
+/// such first word.
+pub async fn short_head_matches(
+    db: impl Exec<'_>,
+    account_id: &str,
+    term: &str,
+    cap: i64,
+) -> AppResult<i64> {
+    if term.trim().chars().nth(1).is_none() {
+        return Ok(0);
+    }
+    Ok(sql_built!(
+        db,
+        |Db| {
+            let [(_, user_name), ..] = search_branches::<Db>(term.trim());
+            let mut q = QueryBuilder::<Db>::new("SELECT count(*) FROM (SELECT 1 FROM users");
+            if !<Db as Engine>::POSTGRES {
+                q.push(" INDEXED BY users_account_name_head");
+            }
+            q.push(" WHERE account_id = ")
+                .push_bind(account_id.to_string())
+                .push(" AND name_head IN (");
+            let mut heads = q.separated(", ");
+            for head in short_heads(&user_name) {
+                heads.push_bind(head.to_string());
+            }
+            q.push(") AND ");
+            push_prefix(&mut q, "user_name_norm", &user_name);
+            q.push(" LIMIT ").push_bind(cap + 1).push(") AS counted");
+            q
+        },
+        |q, e| q.build_query_scalar().fetch_one(e).await
+    )?)
+}
+
 /// How many users a search term matches through each column, each counted no further than a cap.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Breadth {
@@ -513,8 +560,11 @@ pub async fn user_page(
         |Db| {
             let mut q = QueryBuilder::<Db>::new("");
             match &r.plan {
-                Plan::Merged(heads) if !r.filter.search.trim().is_empty() => {
-                    push_merged(&mut q, account_id, r, heads, upward)
+                Plan::Merged {
+                    heads,
+                    walk_short_heads,
+                } if !r.filter.search.trim().is_empty() => {
+                    push_merged(&mut q, account_id, r, heads, *walk_short_heads, upward)
                 }
                 plan => push_page_part(&mut q, account_id, r, plan, upward),
             }
@@ -587,6 +637,7 @@ fn push_merged<'a, DB: Engine>(
     account_id: &str,
     r: &PageRequest<'_>,
     heads: &[String],
+    walk_short_heads: bool,
     upward: bool,
 ) where
     String: Binds<'a, DB>,
@@ -667,14 +718,33 @@ fn push_merged<'a, DB: Engine>(
             q.push(format!(" AND {USER_NAME_OWN}"));
             not(q, "name_norm", &names);
         });
-        for (end, _) in user_name.char_indices().skip(1) {
-            part(q, "users_account_name_head", &|q| {
-                q.push("name_head = ")
-                    .push_bind(user_name[..end].to_string());
+        for head in short_heads(&user_name) {
+            let starts = |q: &mut QueryBuilder<'a, DB>| {
                 q.push(" AND ");
                 push_prefix(q, "user_name_norm", &user_name);
                 not(q, "name_norm", &names);
-            });
+            };
+            match r.sort {
+                // Many: the head's users in name order are one range of the name index
+                // (its full name is the head, or the head and a space), walked.
+                SortKey::Name if walk_short_heads => part(q, "users_account_name", &|q| {
+                    q.push("name_norm >= ").push_bind(head.to_string());
+                    q.push(" AND name_norm < ")
+                        .push_bind(format!("{head} \u{10FFFF}"));
+                    starts(q);
+                }),
+                SortKey::Created if walk_short_heads => {
+                    part(q, "users_account_name_head_id", &|q| {
+                        q.push("name_head = ").push_bind(head.to_string());
+                        starts(q);
+                    })
+                }
+                // Few: the head's range of userNames, sorted.
+                _ => part(q, "users_account_name_head", &|q| {
+                    q.push("name_head = ").push_bind(head.to_string());
+                    starts(q);
+                }),
+            }
         }
     } else {
         // SQLite, a term with capitals beyond ASCII: the name branch's term is not the

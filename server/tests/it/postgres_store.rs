@@ -6,8 +6,8 @@
 use crate::common::scim::*;
 use crate::common::*;
 use rollcall_server::store::directory::{
-    bounded_count, name_heads, name_range_count, search_breadth, user_count, user_page, Cursor,
-    PageRequest, Plan, SortKey, UserFilter,
+    bounded_count, name_heads, name_range_count, search_breadth, short_head_matches, user_count,
+    user_page, Cursor, PageRequest, Plan, SortKey, UserFilter,
 };
 use rollcall_server::store::exec::Exec;
 use rollcall_server::vocab::{Source, UserStatus};
@@ -153,6 +153,19 @@ async fn the_users_page_planner_answers_the_same_on_both_engines() {
                         search_breadth(&pg, &account, search, 10).await.unwrap(),
                     );
                     assert_eq!(breadth.0, breadth.1, "breadth of {search}");
+                    let short = (
+                        short_head_matches(&sqlite, &account, search, 1000)
+                            .await
+                            .unwrap(),
+                        short_head_matches(&pg, &account, search, 1000)
+                            .await
+                            .unwrap(),
+                    );
+                    assert_eq!(short.0, short.1, "short heads of {search}");
+                    if search == "grace.hopper1" {
+                        // "grace" starts the term; userNames "grace.hopper1…@".
+                        assert!(short.0 > 0, "{short:?}");
+                    }
                     // The term's name range, read whole: the names that start with it and pass
                     // the filters, against the count of those found another way.
                     let range = (
@@ -203,7 +216,14 @@ async fn the_users_page_planner_answers_the_same_on_both_engines() {
                         Plan::MatchesFirst,
                         Plan::FilterFirst,
                         Plan::SortOrder(sort),
-                        Plan::Merged(Vec::new()),
+                        Plan::Merged {
+                            heads: Vec::new(),
+                            walk_short_heads: false,
+                        },
+                        Plan::Merged {
+                            heads: Vec::new(),
+                            walk_short_heads: true,
+                        },
                     ];
                     if sort != SortKey::Name && !search.is_empty() {
                         // The first words of full names the term starts, on either engine.
@@ -215,7 +235,10 @@ async fn the_users_page_planner_answers_the_same_on_both_engines() {
                         if search == "a" {
                             assert_eq!(heads.0, ["ada", "adele", "alan"]);
                         }
-                        plans.push(Plan::Merged(heads.0));
+                        plans.push(Plan::Merged {
+                            heads: heads.0,
+                            walk_short_heads: false,
+                        });
                     }
                     for plan in &plans {
                         for descending in [false, true] {
@@ -234,7 +257,7 @@ async fn the_users_page_planner_answers_the_same_on_both_engines() {
             }
         }
     }
-    // Per filter and direction: without a term, 4 plans in each order; with one of the six
+    // Per filter and direction: without a term, 5 plans in each order; with one of the six
     // terms, the heads in e-mail and creation order too.
-    assert_eq!(compared, 3 * 3 * 2 * (3 * 4 + 6 * (3 * 4 + 2)));
+    assert_eq!(compared, 3 * 3 * 2 * (3 * 5 + 6 * (3 * 5 + 2)));
 }
