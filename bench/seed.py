@@ -1,7 +1,11 @@
 """Bulk-loads N users into a Rollcall account (benchmarks only; 1 in 3 active, 1 in 50
 suspended, 1 in 7 manual, five first names): one INSERT ... SELECT in one transaction, on
 SQLite (a recursive CTE) or PostgreSQL (generate_series, through psql).
-Usage: seed.py DATABASE ACCOUNT_ID N   (DATABASE: a SQLite file path or a postgres:// URL)"""
+Usage: seed.py DATABASE ACCOUNT_ID N   (DATABASE: a SQLite file path or a postgres:// URL)
+USER_NAMES=first.last (environment): userNames and addresses "grace.user7@bench.example", as
+most directories have them (a first-name search then matches as many userNames as names);
+otherwise "user7@bench.example"."""
+import os
 import subprocess
 import sys
 import time
@@ -19,7 +23,9 @@ WHERE (rn - 1) % 512 = 0;"""
 start = time.time()
 COLUMNS = """id, account_id, user_name, user_name_norm, email, email_norm, first_name, last_name,
              status, source, created_at, updated_at"""
-REST = """CASE i % 5 WHEN 0 THEN 'Ada' WHEN 1 THEN 'Grace' WHEN 2 THEN 'Linus' WHEN 3 THEN 'Margaret' ELSE 'Alan' END,
+FIRST = "CASE i % 5 WHEN 0 THEN 'Ada' WHEN 1 THEN 'Grace' WHEN 2 THEN 'Linus' WHEN 3 THEN 'Margaret' ELSE 'Alan' END"
+FIRST_LAST = os.environ.get("USER_NAMES") == "first.last"
+REST = FIRST + """,
           {last},
           CASE WHEN i % 50 = 0 THEN 'suspended' WHEN i % 3 = 0 THEN 'active' ELSE 'invited' END,
           CASE WHEN i % 7 = 0 THEN 'manual' ELSE 'idp' END,
@@ -28,6 +34,8 @@ if target.startswith("postgres"):
     if "'" in account:
         sys.exit("bad account id")
     mail = "'user' || i || '@bench.example'"
+    if FIRST_LAST:
+        mail = f"lower({FIRST}) || '.' || {mail}"
     sql = f"""
         INSERT INTO users ({COLUMNS})
         SELECT '00000000-0000-7000-8000-' || lpad(i::text, 12, '0'), '{account}',
@@ -46,6 +54,8 @@ else:
     db.execute("PRAGMA journal_mode=WAL")
     db.execute("PRAGMA synchronous=OFF")
     mail = "printf('user%d@bench.example', i)"
+    if FIRST_LAST:
+        mail = f"lower({FIRST}) || '.' || {mail}"
     with db:
         db.execute(
             f"""

@@ -188,8 +188,18 @@ async fn merged(
     if names_sorted && sort == Email && breadth.name > COUNT_CAP {
         return Ok(None);
     }
+    // In name and creation order, the userName matches of users whose first word is shorter
+    // than the term and starts it ("grace." for every "grace.…@" Grace): few are sorted, many
+    // are met early in a walk of each such word's users in the page's order.
+    let short_heads = if sort == Email {
+        0
+    } else {
+        dir::short_head_matches(db, account_id, &filter.search, COUNT_CAP).await?
+    };
+    let walk_short_heads = short_heads > COUNT_CAP;
     let sorted = [
-        (sort != Email).then_some(breadth.user_name),
+        (sort != Email).then_some(breadth.user_name_apart),
+        (!walk_short_heads).then_some(short_heads),
         Some(breadth.email),
         Some(breadth.last_name),
         (names_sorted && sort == Created).then_some(breadth.name),
@@ -199,11 +209,6 @@ async fn merged(
     {
         return Ok(None);
     }
-    // In name and creation order, the userName matches of users whose first word is shorter
-    // than the term and starts it ("grace." for every "grace.…@" Grace): few are sorted, many
-    // are met early in a walk of each such word's users in the page's order.
-    let walk_short_heads = sort != Email
-        && dir::short_head_matches(db, account_id, &filter.search, COUNT_CAP).await? > COUNT_CAP;
     Ok(Some(dir::Plan::Merged {
         heads,
         walk_short_heads,

@@ -482,6 +482,10 @@ pub struct Breadth {
     /// Through the full name ("first last").
     pub name: i64,
     pub last_name: i64,
+    /// The userName matches a `Plan::Merged` page sorts in name or creation order (besides
+    /// those of `short_head_matches`): of `users_account_user_name_own` where the split of
+    /// `push_merged` holds, otherwise all of them.
+    pub user_name_apart: i64,
 }
 
 impl Breadth {
@@ -502,21 +506,37 @@ pub async fn search_breadth(
     term: &str,
     cap: i64,
 ) -> AppResult<Breadth> {
-    let counts: (i64, i64, i64, i64) = sql_built!(
+    let counts: (i64, i64, i64, i64, i64) = sql_built!(
         db,
         |Db| {
+            let branches = search_branches::<Db>(term.trim());
+            // The userNames a merged page sorts (see `push_merged`): where the term's userName
+            // and name forms agree, those of `users_account_user_name_own` only.
+            let apart = (
+                branches[0].0,
+                branches[0].1.clone(),
+                branches[0].1 == branches[2].1,
+            );
             let mut q = QueryBuilder::<Db>::new("SELECT ");
-            for (i, (column, low)) in search_branches::<Db>(term.trim()).into_iter().enumerate() {
+            let counted = branches.into_iter().map(|(c, low)| (c, low, false));
+            for (i, (column, low, own)) in counted.chain([apart]).enumerate() {
                 if i > 0 {
                     q.push(", ");
                 }
-                q.push(format!(
-                    "(SELECT count(*) FROM (SELECT 1 FROM users{} WHERE account_id = ",
+                let index = if own && !<Db as Engine>::POSTGRES {
+                    " INDEXED BY users_account_user_name_own"
+                } else {
                     branch_index::<Db>(column)
+                };
+                q.push(format!(
+                    "(SELECT count(*) FROM (SELECT 1 FROM users{index} WHERE account_id = "
                 ))
                 .push_bind(account_id.to_string())
                 .push(" AND ");
                 push_branch(&mut q, column, &low);
+                if own {
+                    q.push(format!(" AND {USER_NAME_OWN}"));
+                }
                 q.push(" LIMIT ")
                     .push_bind(cap + 1)
                     .push(format!(") AS branch{i})"));
@@ -525,12 +545,13 @@ pub async fn search_breadth(
         },
         |q, e| q.build_query_as().fetch_one(e).await
     )?;
-    let (user_name, email, name, last_name) = counts;
+    let (user_name, email, name, last_name, user_name_apart) = counts;
     Ok(Breadth {
         user_name,
         email,
         name,
         last_name,
+        user_name_apart,
     })
 }
 
