@@ -290,6 +290,7 @@ pub async fn users_page(
     q: &UserQuery,
     page_size: i64,
 ) -> AppResult<UsersPage> {
+    validate::search_term(&q.q).map_err(|m| AppError::invalid("q", m))?;
     let filter = dir::UserFilter {
         search: q.q.clone(),
         status: q.status,

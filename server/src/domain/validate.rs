@@ -75,6 +75,20 @@ pub fn email(value: &str) -> Result<(), String> {
     }
 }
 
+/// The longest search term of the Users page: the longest userName (a longer term matches
+/// none), and a merged page reads one index range per character of the term
+/// (`store::directory::short_heads`; SQLite allows 500 parts in one statement).
+pub const SEARCH_MAX: usize = 256;
+
+pub fn search_term(value: &str) -> Result<(), String> {
+    if value.trim().chars().count() > SEARCH_MAX {
+        return Err(format!(
+            "A search term has at most {SEARCH_MAX} characters."
+        ));
+    }
+    Ok(())
+}
+
 /// A required, single-line name of at most `max` characters.
 pub fn name(value: &str, what: &str, max: usize) -> Result<(), String> {
     let value = value.trim();

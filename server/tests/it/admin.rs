@@ -1135,4 +1135,16 @@ async fn user_names_that_start_with_the_term_are_paged_in_every_order_as_a_full_
         &filters,
     )
     .await;
+    // The longest term a userName can start with is answered (one part per character); a
+    // longer one is refused by name, not sent to the database.
+    let longest = format!("grace.{}", "h".repeat(250));
+    let (status, page) = users_page(&f, &admin, &[("q", &longest), ("sort", "name")]).await;
+    assert_eq!(status, 200, "{page}");
+    assert_eq!(page["total"], 0);
+    let (status, refused) = users_page(&f, &admin, &[("q", &format!("{longest}h"))]).await;
+    assert_eq!(status, 400, "{refused}");
+    assert!(
+        refused.to_string().contains("at most 256 characters"),
+        "{refused}"
+    );
 }
