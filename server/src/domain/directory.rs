@@ -172,8 +172,10 @@ async fn plan(
 /// hold: few (at most the cap each), or, for more, less than a walk of the page's order that
 /// meets no page at its start (`q=new-` in name order: 65,000 userNames "new-…" of users
 /// named "New User", a walk from "Ada" of 500,000 users, > 2 s; sorted, 65,000 entries).
-/// None when a walk is the better plan, or when e-mail order would sort many name matches
-/// (no heads: a term with a space, or too many heads), whose index holds no address.
+/// None when a walk is the better plan, or when e-mail order would sort more than the cap of
+/// name matches (no heads: a term with a space, or too many heads). (The name index holds the
+/// userName since migration 0016, so that sort would read entries only; it is still refused
+/// rather than probed — a possible next step, untested.)
 async fn merged(
     db: &Db,
     account_id: &str,
