@@ -93,12 +93,27 @@ async fn plan(
         let total = dir::user_count(db, account_id, filter, COUNT_CAP, MatchesFirst).await?;
         return Ok((total, total > COUNT_CAP, MatchesFirst));
     }
-    let merged = merged(db, account_id, filter, sort, descending, breadth).await?;
+    let merge = merged(db, account_id, filter, sort, descending, breadth).await?;
+    let merged = match &merge {
+        Merge::Plan(plan) => Some(plan.clone()),
+        Merge::Walk | Merge::Refused => None,
+    };
     // A common search term. Alone, it matches more than the cap: no need to count further.
     if filter.status.is_none() && filter.source.is_none() {
         return Ok((COUNT_CAP + 1, true, merged.unwrap_or(SortOrder(sort))));
     }
-    // Look first at the term's own range of the name index, which holds status and source
+    // The term's userNames among the users the filters pass: one range of the filter's index,
+    // which is in userName order (entries only). More than the cap there and the count is
+    // "10,000+" at once — "grace.…@" among active users in a "first.last@" directory, where
+    // the full names' side below would read 36,000 entries to say so. With both filters, the
+    // other is checked on the entry, over at most NAME_RANGE_SCAN of them.
+    let user_names =
+        dir::user_name_range_count(db, account_id, filter, NAME_RANGE_SCAN, COUNT_CAP).await?;
+    if user_names > COUNT_CAP {
+        let plan = common_term_plan(db, account_id, filter, sort, descending, merge).await?;
+        return Ok((COUNT_CAP + 1, true, plan));
+    }
+    // Look next at the term's own range of the name index, which holds status and source
     // (index entries only): when more than the cap of the names there pass the filters, the
     // count is "10,000+" and the merged parts, which check the filters on their entries, meet
     // a page early. Otherwise (few pass, e.g. no suspended "Grace") the filters' side below
@@ -106,8 +121,10 @@ async fn plan(
     // users whose addresses sort first made "grace" look rare among invited users, and its
     // count walked 110,000 of them.)
     // (Here only a quick look: most pages take the sample's answer, which is cheaper.)
-    if merged.is_some() && name_range_passes(db, account_id, filter, NAME_RANGE_GLANCE).await? {
-        return Ok((COUNT_CAP + 1, true, merged.unwrap_or(SortOrder(sort))));
+    if let Some(merged) = &merged {
+        if name_range_passes(db, account_id, filter, NAME_RANGE_GLANCE).await? {
+            return Ok((COUNT_CAP + 1, true, merged.clone()));
+        }
     }
     // With filters: check (up to) a sample of the users they pass (counted first, index only).
     // All of them fit in the sample: the count is exact and those few are the page's
@@ -133,8 +150,10 @@ async fn plan(
         // The same question of the term's name range, read further now, before a count that
         // could walk every user the filters pass (before "grace.…" in a "first.last@"
         // directory, the e-mail-order status index holds 133,000 active "ada.…" and "alan.…").
-        if merged.is_some() && name_range_passes(db, account_id, filter, NAME_RANGE_SCAN).await? {
-            return Ok((COUNT_CAP + 1, true, merged.unwrap_or(SortOrder(sort))));
+        if let Some(merged) = &merged {
+            if name_range_passes(db, account_id, filter, NAME_RANGE_SCAN).await? {
+                return Ok((COUNT_CAP + 1, true, merged.clone()));
+            }
         }
         let total = dir::user_count(db, account_id, filter, COUNT_CAP, FilterFirst).await?;
         if total <= COUNT_CAP {
@@ -146,25 +165,53 @@ async fn plan(
         // sorting every match would read them all, so pick a walk as for a common term.
         matched = total;
     }
-    // The term is common among the users the filters pass (at least 1 in 100): the merged
-    // parts, each in the page's order or few, meet users that pass often enough for a page.
-    if let Some(merged) = merged {
-        return Ok((matched, true, merged));
+    let plan = common_term_plan(db, account_id, filter, sort, descending, merge).await?;
+    Ok((matched, true, plan))
+}
+
+/// How a page of a term common among the users the filters pass (at least 1 in 100, or more
+/// than the cap) is found.
+async fn common_term_plan(
+    db: &Db,
+    account_id: &str,
+    filter: &dir::UserFilter,
+    sort: dir::SortKey,
+    descending: bool,
+    merge: Merge,
+) -> AppResult<dir::Plan> {
+    use dir::Plan::{FilterFirst, SortOrder};
+    // The merged parts, each in the page's order or few, meet users that pass often enough
+    // for a page.
+    if let Merge::Plan(merged) = merge {
+        return Ok(merged);
     }
     // The status and source indexes are in e-mail order and hold the search columns: in that
     // order, walking the filter's index is walking the page's order.
     if sort == dir::SortKey::Email {
-        return Ok((matched, true, FilterFirst));
+        return Ok(FilterFirst);
     }
     // Another order is walked from its start, keeping matches as it meets them: fast only if
     // they come early in it. A common first name can come late (every "Ada" and "Alan" sorts
-    // before "Grace": 400,000 users to pass at 1M). Look at the start of that walk; without a
-    // page there, find the matches through the filter's index and sort them instead (bounded
-    // by the users the filter passes, not by those before the first match).
-    if walk_meets_a_page(db, account_id, filter, sort, descending).await? {
-        return Ok((matched, true, SortOrder(sort)));
+    // before "Grace": 400,000 users to pass at 1M). Look at the start of that walk (unless
+    // `merged` already did); without a page there, find the matches through the filter's
+    // index and sort them instead (bounded by the users the filter passes, not by those
+    // before the first match).
+    if matches!(merge, Merge::Walk)
+        || walk_meets_a_page(db, account_id, filter, sort, descending).await?
+    {
+        return Ok(SortOrder(sort));
     }
-    Ok((matched, true, FilterFirst))
+    Ok(FilterFirst)
+}
+
+/// What [`merged`] found.
+enum Merge {
+    /// Merge the term's matches column by column.
+    Plan(dir::Plan),
+    /// A walk of the page's order meets a page at its start (probed): walk it instead.
+    Walk,
+    /// E-mail order would sort more than the cap of name matches.
+    Refused,
 }
 
 /// `Plan::Merged` for a common term, when it suits. Its parts in the page's order stop at a
@@ -172,8 +219,8 @@ async fn plan(
 /// hold: few (at most the cap each), or, for more, less than a walk of the page's order that
 /// meets no page at its start (`q=new-` in name order: 65,000 userNames "new-…" of users
 /// named "New User", a walk from "Ada" of 500,000 users, > 2 s; sorted, 65,000 entries).
-/// None when a walk is the better plan, or when e-mail order would sort more than the cap of
-/// name matches (no heads: a term with a space, or too many heads). (The name index holds the
+/// `Walk` when a walk is the better plan, `Refused` when e-mail order would sort more than the
+/// cap of name matches (no heads: a term with a space, or too many heads). (The name index holds the
 /// userName since migration 0016, so that sort would read entries only; it is still refused
 /// rather than probed — a possible next step, untested.)
 async fn merged(
@@ -183,7 +230,7 @@ async fn merged(
     sort: dir::SortKey,
     descending: bool,
     breadth: dir::Breadth,
-) -> AppResult<Option<dir::Plan>> {
+) -> AppResult<Merge> {
     use dir::SortKey::{Created, Email, Name};
     let heads = if sort == Name {
         Vec::new()
@@ -197,7 +244,7 @@ async fn merged(
     };
     let names_sorted = sort != Name && heads.is_empty();
     if names_sorted && sort == Email && breadth.name > COUNT_CAP {
-        return Ok(None);
+        return Ok(Merge::Refused);
     }
     // In name and creation order, the userName matches of users whose first word is shorter
     // than the term and starts it ("grace." for every "grace.…@" Grace): few are sorted, many
@@ -218,9 +265,9 @@ async fn merged(
     if sorted.into_iter().flatten().max().unwrap_or(0) > COUNT_CAP
         && walk_meets_a_page(db, account_id, filter, sort, descending).await?
     {
-        return Ok(None);
+        return Ok(Merge::Walk);
     }
-    Ok(Some(dir::Plan::Merged {
+    Ok(Merge::Plan(dir::Plan::Merged {
         heads,
         walk_short_heads,
     }))

@@ -381,6 +381,64 @@ pub async fn name_range_count(
     )?)
 }
 
+/// How many users whose userName starts with the term pass the filters, counted no further
+/// than `cap` (the answer is at most `cap + 1`) among the first `scan` such users of the
+/// filter's index: the status one when a status is asked, else the source one (without
+/// filters, the userName index). Both are in userName order and hold status and source: one
+/// range, index entries only, the other filter checked on the entry.
+pub async fn user_name_range_count(
+    db: impl Exec<'_>,
+    account_id: &str,
+    filter: &UserFilter,
+    scan: i64,
+    cap: i64,
+) -> AppResult<i64> {
+    Ok(sql_built!(
+        db,
+        |Db| {
+            let (led, other, hint) = match (filter.status, filter.source) {
+                (Some(status), source) => (
+                    Some(("u.status", status.as_str())),
+                    source.map(|s| ("u.source", s.as_str())),
+                    "users_account_status",
+                ),
+                (None, Some(source)) => (
+                    Some(("u.source", source.as_str())),
+                    None,
+                    "users_account_source",
+                ),
+                (None, None) => (None, None, index(SortKey::Email)),
+            };
+            // The other filter is checked on the entry, and only the first `scan` entries
+            // are read: the inner LIMIT bounds the walk, the outer one stops it at `cap + 1`.
+            let mut q = QueryBuilder::<Db>::new("SELECT count(*) FROM (SELECT 1 FROM (SELECT ");
+            match other {
+                Some((column, value)) => q.push(format!("{column} = ")).push_bind(value),
+                None => q.push("TRUE"),
+            };
+            q.push(" AS p FROM users u");
+            if !<Db as Engine>::POSTGRES {
+                q.push(format!(" INDEXED BY {hint}"));
+            }
+            q.push(" WHERE u.account_id = ")
+                .push_bind(account_id.to_string());
+            if let Some((column, value)) = led {
+                q.push(format!(" AND {column} = ")).push_bind(value);
+            }
+            q.push(" AND ");
+            let [(_, user_name), ..] = search_branches::<Db>(filter.search.trim());
+            push_prefix(&mut q, "u.user_name_norm", &user_name);
+            q.push(" LIMIT ")
+                .push_bind(scan)
+                .push(") AS walked WHERE p LIMIT ")
+                .push_bind(cap + 1)
+                .push(") AS passing");
+            q
+        },
+        |q, e| q.build_query_scalar().fetch_one(e).await
+    )?)
+}
+
 /// The first words of full names (`name_head`) that start with `term`, in order, at most
 /// `cap + 1` of them (one index seek each: a skip scan of `users_account_name_head`). Empty when
 /// the term holds a space: its name matches are then not whole heads.

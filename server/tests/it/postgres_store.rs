@@ -7,7 +7,7 @@ use crate::common::scim::*;
 use crate::common::*;
 use rollcall_server::store::directory::{
     bounded_count, name_heads, name_range_count, search_breadth, short_head_matches, user_count,
-    user_page, Cursor, PageRequest, Plan, SortKey, UserFilter,
+    user_name_range_count, user_page, Cursor, PageRequest, Plan, SortKey, UserFilter,
 };
 use rollcall_server::store::exec::Exec;
 use rollcall_server::vocab::{Source, UserStatus};
@@ -203,6 +203,35 @@ async fn the_users_page_planner_answers_the_same_on_both_engines() {
                         })
                         .count() as i64;
                     assert_eq!(range.0 .1, named, "name range of {filter:?}");
+                    // The term's userNames among the users the filters pass, read whole.
+                    let user_names = (
+                        user_name_range_count(&sqlite, &account, &filter, 1000, 1000)
+                            .await
+                            .unwrap(),
+                        user_name_range_count(&pg, &account, &filter, 1000, 1000)
+                            .await
+                            .unwrap(),
+                    );
+                    assert_eq!(user_names.0, user_names.1, "userName range of {filter:?}");
+                    let low = search.to_lowercase();
+                    let started = user_page(&sqlite, &account, &request)
+                        .await
+                        .unwrap()
+                        .into_iter()
+                        .filter(|r| r.user_name.to_lowercase().starts_with(&low))
+                        .count() as i64;
+                    assert_eq!(user_names.0, started, "userName range of {filter:?}");
+                    // Counted no further than the cap; no more entries read than `scan`.
+                    if started > 2 {
+                        let capped = user_name_range_count(&sqlite, &account, &filter, 1000, 2)
+                            .await
+                            .unwrap();
+                        assert_eq!(capped, 3, "{filter:?}");
+                    }
+                    let walked = user_name_range_count(&sqlite, &account, &filter, 2, 1000)
+                        .await
+                        .unwrap();
+                    assert!(walked <= 2, "{filter:?}: {walked}");
                     // A short walk stops after `scan + 1` entries.
                     let short = name_range_count(&sqlite, &account, &filter, 2)
                         .await
