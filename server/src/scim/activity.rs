@@ -23,6 +23,8 @@ use tokio::sync::{broadcast, mpsc, oneshot};
 const CHANNEL: usize = 10_000;
 const BATCH: usize = 500;
 const PRUNE_EVERY: Duration = Duration::from_secs(600);
+/// Rows one pruning step deletes at most: one short write job (~0.1 s with the log's indexes).
+const PRUNE_STEP: i64 = 5_000;
 const LINGER: Duration = Duration::from_millis(200);
 
 /// How much activity to keep.
@@ -56,7 +58,8 @@ impl ActivityRecorder {
         let (tx, rx) = mpsc::channel(CHANNEL);
         let (written, _) = broadcast::channel(64);
         tokio::spawn(watch(db.clone(), tx.downgrade(), written.clone()));
-        tokio::spawn(writer(db, retention, rx));
+        tokio::spawn(prune(db.clone(), retention, tx.downgrade()));
+        tokio::spawn(writer(db, rx));
         ActivityRecorder {
             tx,
             dropped: Arc::new(AtomicU64::new(0)),
@@ -134,10 +137,9 @@ async fn watch(db: Db, recorder: mpsc::WeakSender<Msg>, written: broadcast::Send
     }
 }
 
-async fn writer(db: Db, retention: Retention, mut rx: mpsc::Receiver<Msg>) {
+async fn writer(db: Db, mut rx: mpsc::Receiver<Msg>) {
     let mut batch: Vec<ScimRequestRow> = Vec::with_capacity(BATCH);
     let mut cap = FailedAuthCap::default();
-    let mut last_prune = Instant::now() - PRUNE_EVERY;
     while let Some(first) = rx.recv().await {
         // Gather for up to LINGER (or until a batch is full, or someone asks for a flush) so
         // that a busy IdP costs a few write transactions per second, not one per request.
@@ -197,28 +199,78 @@ async fn writer(db: Db, retention: Retention, mut rx: mpsc::Receiver<Msg>) {
                 }
             }
         }
-        if last_prune.elapsed() >= PRUNE_EVERY && db.leads_jobs() {
-            last_prune = Instant::now();
-            let cutoff = ids::format_time(
-                time::OffsetDateTime::now_utc() - time::Duration::days(i64::from(retention.days)),
-            );
-            let keep = retention.max_rows;
-            let pruned = db
-                .writer()
-                .write_queued(move |c| {
-                    Box::pin(async move { store::scim_activity::prune(c, &cutoff, keep).await })
-                })
-                .await;
-            match pruned {
-                Ok(n) if n > 0 => tracing::info!(deleted = n, "pruned SCIM activity"),
-                Ok(_) => {}
-                Err(e) => tracing::warn!(error = %e, "could not prune SCIM activity"),
-            }
-        }
         for done in flushes {
             let _ = done.send(());
         }
     }
+}
+
+/// Keeps the log within its bounds: at start, then every [`PRUNE_EVERY`], on the process that
+/// leads jobs. Entries older than the retention go first, then each account's beyond its cap,
+/// [`PRUNE_STEP`] rows per write job: a log far over its bounds (a lowered cap, a restore) is
+/// pruned in many short jobs, and the writes that arrive meanwhile (this log's batches, SCIM
+/// changes) wait for one step, not for the whole prune (7.5 million rows took one 40 s job).
+/// Ends when the recorder is dropped or the database's writer stops.
+async fn prune(db: Db, retention: Retention, recorder: mpsc::WeakSender<Msg>) {
+    let running = db.writer().watch();
+    let mut tick = tokio::time::interval(PRUNE_EVERY);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        if !running.running() || recorder.strong_count() == 0 {
+            return;
+        }
+        if !db.leads_jobs() {
+            continue;
+        }
+        match prune_now(&db, retention).await {
+            Ok(n) if n > 0 => tracing::info!(deleted = n, "pruned SCIM activity"),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "could not prune SCIM activity"),
+        }
+    }
+}
+
+/// One pass of [`prune`]: step by step until every bound holds. Returns the rows deleted.
+async fn prune_now(db: &Db, retention: Retention) -> Result<u64, AppError> {
+    let cutoff = ids::format_time(
+        time::OffsetDateTime::now_utc() - time::Duration::days(i64::from(retention.days)),
+    );
+    let mut deleted = 0;
+    loop {
+        let cutoff = cutoff.clone();
+        let n = db
+            .writer()
+            .write_queued(move |c| {
+                Box::pin(
+                    async move { store::scim_activity::prune_older(c, &cutoff, PRUNE_STEP).await },
+                )
+            })
+            .await?;
+        deleted += n;
+        if n < PRUNE_STEP as u64 {
+            break;
+        }
+    }
+    for account in store::scim_activity::account_ids(db).await? {
+        loop {
+            let account = account.clone();
+            let keep = retention.max_rows;
+            let n = db
+                .writer()
+                .write_queued(move |c| {
+                    Box::pin(async move {
+                        store::scim_activity::prune_account(c, &account, keep, PRUNE_STEP).await
+                    })
+                })
+                .await?;
+            deleted += n;
+            if n < PRUNE_STEP as u64 {
+                break;
+            }
+        }
+    }
+    Ok(deleted)
 }
 
 const MAX_PATH: usize = 1000;

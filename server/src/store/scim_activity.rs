@@ -100,28 +100,48 @@ pub async fn update_summary(tx: &mut Conn, id: i64, at: &str, detail: &str) -> A
     Ok(())
 }
 
-/// Deletes entries older than `before`, then, account by account, those beyond its newest
-/// `keep_per_account`: one account's flood never evicts another's history. Returns how many went.
-pub async fn prune(tx: &mut Conn, before: &str, keep_per_account: i64) -> AppResult<u64> {
-    let mut gone = sql!(&mut *tx, execute,
-        sqlite: "DELETE FROM scim_requests WHERE at < ?",
-        postgres: "DELETE FROM scim_requests WHERE at < $1",
-        before,
-    )?;
-    let accounts: Vec<String> = sql!(&mut *tx, fetch_all scalar _,
+/// One step of pruning: deletes at most `limit` entries older than `before`, oldest first.
+/// Returns how many went (fewer than `limit`: none older is left). A step is one short write
+/// job, so a log far over its bounds (millions of rows after the bounds were lowered) is
+/// pruned in many steps between which every other write goes ahead.
+pub async fn prune_older(tx: &mut Conn, before: &str, limit: i64) -> AppResult<u64> {
+    Ok(sql!(&mut *tx, execute,
+        sqlite: "DELETE FROM scim_requests WHERE id IN (
+             SELECT id FROM scim_requests WHERE at < ? ORDER BY at LIMIT ?)",
+        postgres: "DELETE FROM scim_requests WHERE id IN (
+             SELECT id FROM scim_requests WHERE at < $1 ORDER BY at LIMIT $2)",
+        before, limit,
+    )?)
+}
+
+/// One step of pruning an account: deletes at most `limit` of its entries beyond its newest
+/// `keep`, oldest first (one account's flood never evicts another's history). Returns how many
+/// went (fewer than `limit`: the account is within its bound).
+pub async fn prune_account(
+    tx: &mut Conn,
+    account_id: &str,
+    keep: i64,
+    limit: i64,
+) -> AppResult<u64> {
+    Ok(sql!(&mut *tx, execute,
+        sqlite: "DELETE FROM scim_requests WHERE id IN (
+             SELECT id FROM scim_requests WHERE account_id = ?1 AND id <= (
+                 SELECT id FROM scim_requests WHERE account_id = ?1 ORDER BY id DESC LIMIT 1 OFFSET ?2)
+             ORDER BY id LIMIT ?3)",
+        postgres: "DELETE FROM scim_requests WHERE id IN (
+             SELECT id FROM scim_requests WHERE account_id = $1 AND id <= (
+                 SELECT id FROM scim_requests WHERE account_id = $1 ORDER BY id DESC LIMIT 1 OFFSET $2)
+             ORDER BY id LIMIT $3)",
+        account_id, keep, limit,
+    )?)
+}
+
+/// The accounts with activity to bound.
+pub async fn account_ids(db: &Db) -> AppResult<Vec<String>> {
+    Ok(sql!(db, fetch_all scalar _,
         sqlite: "SELECT id FROM accounts",
         postgres: "SELECT id FROM accounts",
-    )?;
-    for account in accounts {
-        gone += sql!(&mut *tx, execute,
-            sqlite: "DELETE FROM scim_requests WHERE account_id = ?1 AND id <= (
-                 SELECT id FROM scim_requests WHERE account_id = ?1 ORDER BY id DESC LIMIT 1 OFFSET ?2)",
-            postgres: "DELETE FROM scim_requests WHERE account_id = $1 AND id <= (
-                 SELECT id FROM scim_requests WHERE account_id = $1 ORDER BY id DESC LIMIT 1 OFFSET $2)",
-            &account, keep_per_account,
-        )?;
-    }
-    Ok(gone)
+    )?)
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
