@@ -213,21 +213,19 @@ async fn writer(db: Db, mut rx: mpsc::Receiver<Msg>) {
 /// Ends when the recorder is dropped or the database's writer stops.
 async fn prune(db: Db, retention: Retention, recorder: mpsc::WeakSender<Msg>) {
     let running = db.writer().watch();
-    let mut tick = tokio::time::interval(PRUNE_EVERY);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        tick.tick().await;
-        if !running.running() || recorder.strong_count() == 0 {
-            return;
+    let mut due = Instant::now();
+    while running.running() && recorder.strong_count() > 0 {
+        // Leadership can come later (a PostgreSQL replica takes it within seconds of starting,
+        // or when the leader dies): asked again at the leader's own retry interval.
+        if Instant::now() >= due && db.leads_jobs() {
+            due = Instant::now() + PRUNE_EVERY;
+            match prune_now(&db, retention).await {
+                Ok(n) if n > 0 => tracing::info!(deleted = n, "pruned SCIM activity"),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "could not prune SCIM activity"),
+            }
         }
-        if !db.leads_jobs() {
-            continue;
-        }
-        match prune_now(&db, retention).await {
-            Ok(n) if n > 0 => tracing::info!(deleted = n, "pruned SCIM activity"),
-            Ok(_) => {}
-            Err(e) => tracing::warn!(error = %e, "could not prune SCIM activity"),
-        }
+        tokio::time::sleep(store::leader::RETRY).await;
     }
 }
 
