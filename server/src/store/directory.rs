@@ -737,29 +737,48 @@ fn push_merged<'a, DB: Engine>(
         .push_bind(account_id.to_string())
         .push(format!(" AND u.{row} IN ("));
     let mut parts = 0;
-    let mut part =
-        |q: &mut QueryBuilder<'a, DB>, index: &str, matches: &dyn Fn(&mut QueryBuilder<'a, DB>)| {
-            if parts > 0 {
-                q.push(" UNION ALL ");
-            }
+    // `walked`: the part's index holds the page's order, so reading it stops at a page. A part
+    // that is not is sorted whole; on PostgreSQL it is fenced (`OFFSET 0`: planned on its own,
+    // for all its rows), or the planner, trusting its estimate of the term's matches, walks the
+    // order's index for them instead — every user of the account when the part is empty
+    // (1.0 s for "grace" at 1M users, where the fenced part takes 0.04 ms).
+    let mut part = |q: &mut QueryBuilder<'a, DB>,
+                    index: &str,
+                    walked: bool,
+                    matches: &dyn Fn(&mut QueryBuilder<'a, DB>)| {
+        if parts > 0 {
+            q.push(" UNION ALL ");
+        }
+        let fenced = DB::POSTGRES && !walked;
+        if fenced {
+            q.push(format!(
+                "SELECT k FROM (SELECT k FROM (SELECT u.id AS k, {key} AS s FROM users u"
+            ));
+        } else {
             q.push(format!("SELECT k FROM (SELECT u.{row} AS k FROM users u"));
-            if !DB::POSTGRES {
-                q.push(format!(" INDEXED BY {index}"));
-            }
-            q.push(" WHERE u.account_id = ")
-                .push_bind(account_id.to_string());
-            push_status_and_source(q, r.filter);
-            q.push(" AND ");
-            matches(q);
-            push_after_cursor(q, key, r, upward);
+        }
+        if !DB::POSTGRES {
+            q.push(format!(" INDEXED BY {index}"));
+        }
+        q.push(" WHERE u.account_id = ")
+            .push_bind(account_id.to_string());
+        push_status_and_source(q, r.filter);
+        q.push(" AND ");
+        matches(q);
+        push_after_cursor(q, key, r, upward);
+        if fenced {
+            q.push(" OFFSET 0) AS fenced");
+            push_page_order(q, "s", "k", r, upward);
+        } else {
             push_page_order(q, key, "u.id", r, upward);
-            q.push(format!(") AS part{parts}"));
-            parts += 1;
-        };
+        }
+        q.push(format!(") AS part{parts}"));
+        parts += 1;
+    };
     // The name matches: in name order (or without heads) the term's range of the name index,
     // otherwise each head's users, in the page's order.
     if r.sort == SortKey::Name || heads.is_empty() {
-        part(q, "users_account_name", &|q| {
+        part(q, "users_account_name", true, &|q| {
             push_prefix(q, "name_norm", &names)
         });
     } else {
@@ -768,7 +787,7 @@ fn push_merged<'a, DB: Engine>(
             _ => "users_account_name_head",
         };
         for head in heads {
-            part(q, index, &|q| {
+            part(q, index, true, &|q| {
                 q.push("name_head = ").push_bind(head.clone());
             });
         }
@@ -782,7 +801,7 @@ fn push_merged<'a, DB: Engine>(
     // leaving the named out on the way would pass every one when they are the same people, as
     // "grace.hopper@" and "Grace Hopper" are).
     if r.sort == SortKey::Email {
-        part(q, "users_account_user_name", &|q| {
+        part(q, "users_account_user_name", true, &|q| {
             push_prefix(q, "user_name_norm", &user_name)
         });
     } else if user_name == names {
@@ -792,7 +811,7 @@ fn push_merged<'a, DB: Engine>(
         // only others a userName match can be without a name match ("al" of "al.smith@" for
         // "al.s"). In a "first.last@" directory, a first-name term's 200,000 userName
         // matches are its name matches: neither part reads them.
-        part(q, "users_account_user_name_own", &|q| {
+        part(q, "users_account_user_name_own", false, &|q| {
             push_prefix(q, "user_name_norm", &user_name);
             q.push(format!(" AND {USER_NAME_OWN}"));
             not(q, "name_norm", &names);
@@ -806,32 +825,42 @@ fn push_merged<'a, DB: Engine>(
             match r.sort {
                 // Many: the head's users in name order are one range of the name index
                 // (its full name is the head, or the head and a space), walked.
-                SortKey::Name if walk_short_heads => part(q, "users_account_name", &|q| {
+                SortKey::Name if walk_short_heads => part(q, "users_account_name", true, &|q| {
                     q.push("name_norm >= ").push_bind(head.to_string());
                     q.push(" AND name_norm < ")
                         .push_bind(format!("{head} \u{10FFFF}"));
                     starts(q);
                 }),
                 SortKey::Created if walk_short_heads => {
-                    part(q, "users_account_name_head_id", &|q| {
+                    part(q, "users_account_name_head_id", true, &|q| {
                         q.push("name_head = ").push_bind(head.to_string());
                         starts(q);
                     })
                 }
                 // Few: the head's range of userNames, sorted.
-                _ => part(q, "users_account_name_head", &|q| {
-                    q.push("name_head = ").push_bind(head.to_string());
-                    starts(q);
-                }),
+                _ => part(
+                    q,
+                    "users_account_name_head",
+                    r.sort == SortKey::Email,
+                    &|q| {
+                        q.push("name_head = ").push_bind(head.to_string());
+                        starts(q);
+                    },
+                ),
             }
         }
     } else {
         // SQLite, a term with capitals beyond ASCII: the name branch's term is not the
         // userName's, so the split above does not hold; every userName match, each row read.
-        part(q, "users_account_user_name", &|q| {
-            push_prefix(q, "user_name_norm", &user_name);
-            not(q, "name_norm", &names);
-        });
+        part(
+            q,
+            "users_account_user_name",
+            r.sort == SortKey::Email,
+            &|q| {
+                push_prefix(q, "user_name_norm", &user_name);
+                not(q, "name_norm", &names);
+            },
+        );
     }
     // Addresses other than the userName, and last names: sorted, the earlier parts left out.
     let others = [
@@ -839,7 +868,7 @@ fn push_merged<'a, DB: Engine>(
         ("users_account_last_name", "lower(last_name)", &last_name),
     ];
     for (index, column, low) in others {
-        part(q, index, &|q| {
+        part(q, index, false, &|q| {
             push_branch(q, column, low);
             not(q, "name_norm", &names);
             not(q, "user_name_norm", &user_name);
