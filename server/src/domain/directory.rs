@@ -51,9 +51,9 @@ const NAME_RANGE_GLANCE: i64 = 2 * COUNT_CAP;
 /// (`Plan::Merged`); a page reads up to a page of each, so a short term that starts hundreds
 /// of first names reads its name matches as one range instead.
 const NAME_HEADS: i64 = 40;
-/// With filters and no term, in name order: more matches than this are found by walking the
-/// name index (a page every ~1M/n entries), fewer are sorted (a row read each).
-const NAME_WALK_MATCHES: i64 = 1_000;
+/// At most this many entries of a term's index ranges, in all, are read to count its matches
+/// among the users the filters pass ([`count_by_term_ranges`]); ~0.2 µs each.
+const BRANCH_SCAN: i64 = 40_000;
 /// Users examined at the start of a sort order to see whether a page of matches (that pass
 /// the filters) is there.
 const SORT_PROBE: i64 = 2_000;
@@ -74,15 +74,13 @@ async fn plan(
         let filtered = filter.status.is_some() || filter.source.is_some();
         let plan = match sort {
             // Each filter's index is in e-mail order and holds the other filter; each also
-            // has one in creation order: walking it is walking the page's order, checked on
-            // the index entry, however few pass (no sort of the matches, no table read of
-            // the users that do not pass).
+            // has one in creation order and one in name order: walking it is walking the
+            // page's order, checked on the index entry, however few pass (no sort of the
+            // matches, no table read of the users that do not pass). (Name order walked the
+            // name index before migration 0017: where the filter's users cluster — every
+            // suspended user an "Ada" — `status=suspended&sort=-name` passed 980,000 others.)
             dir::SortKey::Email if filtered => FilterFirst,
-            dir::SortKey::Created if filtered => SortOrder(sort),
-            // So does the name index (status, source): a walk of it stops at a page, ~0.15 µs
-            // an entry; sorting the matches reads each one's row, ~8 µs. At 1M users, 2,857
-            // suspended manual users: walked, 18,000 entries (3 ms); sorted, 24 ms.
-            dir::SortKey::Name if filtered && total > NAME_WALK_MATCHES => SortOrder(sort),
+            dir::SortKey::Created | dir::SortKey::Name if filtered => SortOrder(sort),
             _ if total > COUNT_CAP => SortOrder(sort),
             _ => MatchesFirst,
         };
@@ -94,13 +92,9 @@ async fn plan(
         return Ok((total, total > COUNT_CAP, MatchesFirst));
     }
     let merge = merged(db, account_id, filter, sort, descending, breadth).await?;
-    let merged = match &merge {
-        Merge::Plan(plan) => Some(plan.clone()),
-        Merge::Walk | Merge::Refused => None,
-    };
     // A common search term. Alone, it matches more than the cap: no need to count further.
     if filter.status.is_none() && filter.source.is_none() {
-        return Ok((COUNT_CAP + 1, true, merged.unwrap_or(SortOrder(sort))));
+        return Ok((COUNT_CAP + 1, true, merge.into_plan(sort, false)));
     }
     // The term's userNames among the users the filters pass: one range of the filter's index,
     // which is in userName order (entries only). More than the cap there and the count is
@@ -110,8 +104,16 @@ async fn plan(
     let user_names =
         dir::user_name_range_count(db, account_id, filter, NAME_RANGE_SCAN, COUNT_CAP).await?;
     if user_names > COUNT_CAP {
-        let plan = common_term_plan(db, account_id, filter, sort, descending, merge).await?;
-        return Ok((COUNT_CAP + 1, true, plan));
+        return Ok((COUNT_CAP + 1, true, merge.into_plan(sort, true)));
+    }
+    // The term matches userNames alone (no other address, no full or last name starts with
+    // it: "grace.user1"). With one filter that range of its index held every match, all
+    // counted: the total is exact, and the merged parts (or the walk) find the page. (Before,
+    // the count and the page each read every user the filter passes: 326,000 active ones,
+    // 94 + 103 ms.) With both filters the range count may have stopped at its bound.
+    let one_filter = filter.status.is_none() || filter.source.is_none();
+    if one_filter && breadth.email == 0 && breadth.name == 0 && breadth.last_name == 0 {
+        return Ok((user_names, false, merge.into_plan(sort, true)));
     }
     // Look next at the term's own range of the name index, which holds status and source
     // (index entries only): when more than the cap of the names there pass the filters, the
@@ -121,7 +123,7 @@ async fn plan(
     // users whose addresses sort first made "grace" look rare among invited users, and its
     // count walked 110,000 of them.)
     // (Here only a quick look: most pages take the sample's answer, which is cheaper.)
-    if let Some(merged) = &merged {
+    if let Merge::Plan(merged) = &merge {
         if name_range_passes(db, account_id, filter, NAME_RANGE_GLANCE).await? {
             return Ok((COUNT_CAP + 1, true, merged.clone()));
         }
@@ -150,10 +152,22 @@ async fn plan(
         // The same question of the term's name range, read further now, before a count that
         // could walk every user the filters pass (before "grace.…" in a "first.last@"
         // directory, the e-mail-order status index holds 133,000 active "ada.…" and "alan.…").
-        if let Some(merged) = &merged {
+        if let Merge::Plan(merged) = &merge {
             if name_range_passes(db, account_id, filter, NAME_RANGE_SCAN).await? {
                 return Ok((COUNT_CAP + 1, true, merged.clone()));
             }
+        }
+        // Count through the term's own index ranges when none is long (each user once, the
+        // filters on the entry), and find the page the same way; otherwise through every
+        // user the filters pass. (326,000 active users read twice, for the count and for the
+        // page, made `q=new&status=active` ~100 ms; its ranges hold 65,000.)
+        if let Some(total) = count_by_term_ranges(db, account_id, filter).await? {
+            let capped = total > COUNT_CAP;
+            return Ok((
+                total.min(COUNT_CAP + 1),
+                capped,
+                merge.into_plan(sort, true),
+            ));
         }
         let total = dir::user_count(db, account_id, filter, COUNT_CAP, FilterFirst).await?;
         if total <= COUNT_CAP {
@@ -165,43 +179,7 @@ async fn plan(
         // sorting every match would read them all, so pick a walk as for a common term.
         matched = total;
     }
-    let plan = common_term_plan(db, account_id, filter, sort, descending, merge).await?;
-    Ok((matched, true, plan))
-}
-
-/// How a page of a term common among the users the filters pass (at least 1 in 100, or more
-/// than the cap) is found.
-async fn common_term_plan(
-    db: &Db,
-    account_id: &str,
-    filter: &dir::UserFilter,
-    sort: dir::SortKey,
-    descending: bool,
-    merge: Merge,
-) -> AppResult<dir::Plan> {
-    use dir::Plan::{FilterFirst, SortOrder};
-    // The merged parts, each in the page's order or few, meet users that pass often enough
-    // for a page.
-    if let Merge::Plan(merged) = merge {
-        return Ok(merged);
-    }
-    // The status and source indexes are in e-mail order and hold the search columns: in that
-    // order, walking the filter's index is walking the page's order.
-    if sort == dir::SortKey::Email {
-        return Ok(FilterFirst);
-    }
-    // Another order is walked from its start, keeping matches as it meets them: fast only if
-    // they come early in it. A common first name can come late (every "Ada" and "Alan" sorts
-    // before "Grace": 400,000 users to pass at 1M). Look at the start of that walk (unless
-    // `merged` already did); without a page there, find the matches through the filter's
-    // index and sort them instead (bounded by the users the filter passes, not by those
-    // before the first match).
-    if matches!(merge, Merge::Walk)
-        || walk_meets_a_page(db, account_id, filter, sort, descending).await?
-    {
-        return Ok(SortOrder(sort));
-    }
-    Ok(FilterFirst)
+    Ok((matched, true, merge.into_plan(sort, true)))
 }
 
 /// What [`merged`] found.
@@ -210,8 +188,20 @@ enum Merge {
     Plan(dir::Plan),
     /// A walk of the page's order meets a page at its start (probed): walk it instead.
     Walk,
-    /// E-mail order would sort more than the cap of name matches.
-    Refused,
+}
+
+impl Merge {
+    /// How the page of a common term is found: the merged parts, each in the page's order or
+    /// few, meet matches often enough for a page; or the walk [`merged`] probed. With filters
+    /// in e-mail order, that walk is the filter's index (it is in e-mail order and holds the
+    /// search columns): only the users the filters pass.
+    fn into_plan(self, sort: dir::SortKey, filtered: bool) -> dir::Plan {
+        match self {
+            Merge::Plan(plan) => plan,
+            Merge::Walk if filtered && sort == dir::SortKey::Email => dir::Plan::FilterFirst,
+            Merge::Walk => dir::Plan::SortOrder(sort),
+        }
+    }
 }
 
 /// `Plan::Merged` for a common term, when it suits. Its parts in the page's order stop at a
@@ -219,10 +209,10 @@ enum Merge {
 /// hold: few (at most the cap each), or, for more, less than a walk of the page's order that
 /// meets no page at its start (`q=new-` in name order: 65,000 userNames "new-…" of users
 /// named "New User", a walk from "Ada" of 500,000 users, > 2 s; sorted, 65,000 entries).
-/// `Walk` when a walk is the better plan, `Refused` when e-mail order would sort more than the
-/// cap of name matches (no heads: a term with a space, or too many heads). (The name index holds the
-/// userName since migration 0016, so that sort would read entries only; it is still refused
-/// rather than probed — a possible next step, untested.)
+/// `Walk` when a walk is the better plan. Without heads (a term with a space, or too many
+/// heads) the name matches are sorted from the name index's entries (it holds the userName and
+/// the filters, migration 0016): "grace u" in e-mail order sorts 36,000 entries in ~15 ms,
+/// where the walk that was taken before passed every user before "grace.…" (0.9 s at 1M).
 async fn merged(
     db: &Db,
     account_id: &str,
@@ -231,7 +221,7 @@ async fn merged(
     descending: bool,
     breadth: dir::Breadth,
 ) -> AppResult<Merge> {
-    use dir::SortKey::{Created, Email, Name};
+    use dir::SortKey::{Email, Name};
     let heads = if sort == Name {
         Vec::new()
     } else {
@@ -243,9 +233,6 @@ async fn merged(
         }
     };
     let names_sorted = sort != Name && heads.is_empty();
-    if names_sorted && sort == Email && breadth.name > COUNT_CAP {
-        return Ok(Merge::Refused);
-    }
     // In name and creation order, the userName matches of users whose first word is shorter
     // than the term and starts it ("grace." for every "grace.…@" Grace): few are sorted, many
     // are met early in a walk of each such word's users in the page's order.
@@ -260,7 +247,7 @@ async fn merged(
         (!walk_short_heads).then_some(short_heads),
         Some(breadth.email),
         Some(breadth.last_name),
-        (names_sorted && sort == Created).then_some(breadth.name),
+        names_sorted.then_some(breadth.name),
     ];
     if sorted.into_iter().flatten().max().unwrap_or(0) > COUNT_CAP
         && walk_meets_a_page(db, account_id, filter, sort, descending).await?
@@ -286,6 +273,26 @@ async fn walk_meets_a_page(
     let (_, early) =
         dir::bounded_count(db, account_id, filter, walk, descending, SORT_PROBE).await?;
     Ok(early > PAGE_SIZE)
+}
+
+/// The term's matches among the users the filters pass, counted range by range
+/// ([`dir::term_range_count`]) while the entries read stay within [`BRANCH_SCAN`] in all;
+/// `None` past it (at most that much read in vain).
+async fn count_by_term_ranges(
+    db: &Db,
+    account_id: &str,
+    filter: &dir::UserFilter,
+) -> AppResult<Option<i64>> {
+    let (mut left, mut total) = (BRANCH_SCAN, 0);
+    for range in dir::TermRange::ALL {
+        let (walked, counted) = dir::term_range_count(db, account_id, filter, range, left).await?;
+        if walked > left {
+            return Ok(None);
+        }
+        left -= walked;
+        total += counted;
+    }
+    Ok(Some(total))
 }
 
 /// Do more than [`COUNT_CAP`] users of the term's range of the name index pass the filters?

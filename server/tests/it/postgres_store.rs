@@ -6,8 +6,9 @@
 use crate::common::scim::*;
 use crate::common::*;
 use rollcall_server::store::directory::{
-    bounded_count, name_heads, name_range_count, search_breadth, short_head_matches, user_count,
-    user_name_range_count, user_page, Cursor, PageRequest, Plan, SortKey, UserFilter,
+    bounded_count, name_heads, name_range_count, search_breadth, short_head_matches,
+    term_range_count, user_count, user_name_range_count, user_page, Cursor, PageRequest, Plan,
+    SortKey, TermRange, UserFilter,
 };
 use rollcall_server::store::exec::Exec;
 use rollcall_server::vocab::{Source, UserStatus};
@@ -232,6 +233,30 @@ async fn the_users_page_planner_answers_the_same_on_both_engines() {
                         .await
                         .unwrap();
                     assert!(walked <= 2, "{filter:?}: {walked}");
+                    // The term's ranges, each user counted in one only: their sum is the count
+                    // of the matches that pass the filters, on both engines; a short read stops
+                    // after `scan + 1` entries.
+                    let mut summed = 0;
+                    for range in TermRange::ALL {
+                        let counted = (
+                            term_range_count(&sqlite, &account, &filter, range, 1000)
+                                .await
+                                .unwrap(),
+                            term_range_count(&pg, &account, &filter, range, 1000)
+                                .await
+                                .unwrap(),
+                        );
+                        assert_eq!(counted.0, counted.1, "{range:?} of {filter:?}");
+                        summed += counted.0 .1;
+                        let short = term_range_count(&sqlite, &account, &filter, range, 2)
+                            .await
+                            .unwrap();
+                        assert!(short.0 <= 3 && short.1 <= short.0, "{range:?}: {short:?}");
+                    }
+                    let total = user_count(&sqlite, &account, &filter, 1000, Plan::MatchesFirst)
+                        .await
+                        .unwrap();
+                    assert_eq!(summed, total, "term ranges of {filter:?}");
                     // A short walk stops after `scan + 1` entries.
                     let short = name_range_count(&sqlite, &account, &filter, 2)
                         .await
