@@ -213,10 +213,11 @@ impl Merge {
 /// hold: few (at most the cap each), or, for more, less than a walk of the page's order that
 /// meets no page at its start (`q=new-` in name order: 65,000 userNames "new-…" of users
 /// named "New User", a walk from "Ada" of 500,000 users, > 2 s; sorted, 65,000 entries).
-/// `Walk` when a walk is the better plan. Without heads (a term with a space, or too many
-/// heads) the name matches are sorted from the name index's entries (it holds the userName and
-/// the filters, migration 0016): "grace u" in e-mail order sorts 36,000 entries in ~15 ms,
-/// where the walk that was taken before passed every user before "grace.…" (0.9 s at 1M).
+/// `Walk` when a walk is the better plan. Without heads (more than [`NAME_HEADS`]) the name
+/// matches are sorted from the name index's entries (it holds the userName and the filters,
+/// migration 0016) unless the probe finds a walk better. (A term with a space has one head, its
+/// first word; before, it had none and e-mail order walked every user before "grace.…" for
+/// "grace u", 0.9 s at 1M.)
 async fn merged(
     db: &Db,
     account_id: &str,

@@ -1130,7 +1130,7 @@ async fn user_names_that_start_with_the_term_are_paged_in_every_order_as_a_full_
         &f,
         &admin,
         &people,
-        &["grace", "new-", "new", "grace.", "grace.z", ""],
+        &["grace", "new-", "new", "grace.", "grace.z", "grace h", ""],
         &sorts,
         &filters,
     )
