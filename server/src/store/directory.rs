@@ -406,6 +406,37 @@ pub async fn name_range_count(
     )?)
 }
 
+/// The filter whose index a userName range is read from (status before source: its index is
+/// in userName order too), as a column and value, the other one to check on the entry, and
+/// that index (the userName index without filters).
+struct Led {
+    led: Option<(&'static str, &'static str)>,
+    other: Option<(&'static str, &'static str)>,
+    index: &'static str,
+}
+
+impl Led {
+    fn of(filter: &UserFilter) -> Led {
+        match (filter.status, filter.source) {
+            (Some(status), source) => Led {
+                led: Some(("u.status", status.as_str())),
+                other: source.map(|s| ("u.source", s.as_str())),
+                index: "users_account_status",
+            },
+            (None, Some(source)) => Led {
+                led: Some(("u.source", source.as_str())),
+                other: None,
+                index: "users_account_source",
+            },
+            (None, None) => Led {
+                led: None,
+                other: None,
+                index: index(SortKey::Email),
+            },
+        }
+    }
+}
+
 /// How many users whose userName starts with the term pass the filters, counted no further
 /// than `cap` (the answer is at most `cap + 1`) among the first `scan` such users of the
 /// filter's index: the status one when a status is asked, else the source one (without
@@ -421,19 +452,7 @@ pub async fn user_name_range_count(
     Ok(sql_built!(
         db,
         |Db| {
-            let (led, other, hint) = match (filter.status, filter.source) {
-                (Some(status), source) => (
-                    Some(("u.status", status.as_str())),
-                    source.map(|s| ("u.source", s.as_str())),
-                    "users_account_status",
-                ),
-                (None, Some(source)) => (
-                    Some(("u.source", source.as_str())),
-                    None,
-                    "users_account_source",
-                ),
-                (None, None) => (None, None, index(SortKey::Email)),
-            };
+            let Led { led, other, index } = Led::of(filter);
             // The other filter is checked on the entry, and only the first `scan` entries
             // are read: the inner LIMIT bounds the walk, the outer one stops it at `cap + 1`.
             let mut q = QueryBuilder::<Db>::new("SELECT count(*) FROM (SELECT 1 FROM (SELECT ");
@@ -443,7 +462,7 @@ pub async fn user_name_range_count(
             };
             q.push(" AS p FROM users u");
             if !<Db as Engine>::POSTGRES {
-                q.push(format!(" INDEXED BY {hint}"));
+                q.push(format!(" INDEXED BY {index}"));
             }
             q.push(" WHERE u.account_id = ")
                 .push_bind(account_id.to_string());
@@ -507,11 +526,7 @@ pub async fn term_range_count(
             let [(_, user_name), (_, email), (_, names), (_, last_name)] =
                 search_branches::<Db>(filter.search.trim());
             let (index, earlier) = match range {
-                TermRange::UserName => match (filter.status, filter.source) {
-                    (Some(_), _) => ("users_account_status", 0),
-                    (None, Some(_)) => ("users_account_source", 0),
-                    (None, None) => (index(SortKey::Email), 0),
-                },
+                TermRange::UserName => (Led::of(filter).index, 0),
                 TermRange::Name => ("users_account_name", 1),
                 TermRange::Email => ("users_account_email_own", 2),
                 TermRange::LastName => ("users_account_last_name", 3),
@@ -539,13 +554,9 @@ pub async fn term_range_count(
             match range {
                 TermRange::UserName => {
                     // The led filter bounds the range to its users (the other is on the entry).
-                    if let Some(status) = filter.status {
-                        q.push("u.status = ")
-                            .push_bind(status.as_str())
-                            .push(" AND ");
-                    } else if let Some(source) = filter.source {
-                        q.push("u.source = ")
-                            .push_bind(source.as_str())
+                    if let Some((column, value)) = Led::of(filter).led {
+                        q.push(format!("{column} = "))
+                            .push_bind(value)
                             .push(" AND ");
                     }
                     push_prefix(&mut q, "u.user_name_norm", &user_name);

@@ -100,7 +100,16 @@ async fn the_users_page_planner_answers_the_same_on_both_engines() {
     let pg = sqlx::PgPool::connect(&target).await.unwrap();
 
     let mut compared = 0;
-    for search in ["", "a", "ada", "LOVE", "smith", "grace.hopper1", "nobody", "grace h"] {
+    for search in [
+        "",
+        "a",
+        "ada",
+        "LOVE",
+        "smith",
+        "grace.hopper1",
+        "nobody",
+        "grace h",
+    ] {
         for status in [None, Some(UserStatus::Active), Some(UserStatus::Suspended)] {
             for source in [None, Some(Source::Idp), Some(Source::Manual)] {
                 let filter = UserFilter {
