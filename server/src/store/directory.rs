@@ -104,6 +104,15 @@ impl Engine for sqlx::Postgres {
     const POSTGRES: bool = true;
 }
 
+/// A name term lower-cased as the engine's `lower()` folds the name columns.
+fn name_term<DB: Engine>(term: &str) -> String {
+    if DB::POSTGRES {
+        term.to_lowercase()
+    } else {
+        term.to_ascii_lowercase()
+    }
+}
+
 /// Whether a planner statement is kept prepared. On PostgreSQL it is not: a prepared statement
 /// switches to a generic plan after five runs, planned without the term and the filters'
 /// values, and for these that plan is a bitmap of every branch's range with a heap read for
@@ -118,11 +127,7 @@ fn cached<DB: Engine>() -> bool {
 /// so there the name terms do the same; PostgreSQL's folds every letter, as Rust's does.
 fn search_branches<DB: Engine>(term: &str) -> [(&'static str, String); 4] {
     let unicode = term.to_lowercase();
-    let names = if DB::POSTGRES {
-        unicode.clone()
-    } else {
-        term.to_ascii_lowercase()
-    };
+    let names = name_term::<DB>(term);
     [
         ("user_name_norm", unicode.clone()),
         ("email_norm", unicode),
@@ -525,8 +530,9 @@ pub async fn term_range_count(
         |Db| {
             let [(_, user_name), (_, email), (_, names), (_, last_name)] =
                 search_branches::<Db>(filter.search.trim());
+            let led = Led::of(filter);
             let (index, earlier) = match range {
-                TermRange::UserName => (Led::of(filter).index, 0),
+                TermRange::UserName => (led.index, 0),
                 TermRange::Name => ("users_account_name", 1),
                 TermRange::Email => ("users_account_email_own", 2),
                 TermRange::LastName => ("users_account_last_name", 3),
@@ -554,7 +560,7 @@ pub async fn term_range_count(
             match range {
                 TermRange::UserName => {
                     // The led filter bounds the range to its users (the other is on the entry).
-                    if let Some((column, value)) = Led::of(filter).led {
+                    if let Some((column, value)) = led.led {
                         q.push(format!("{column} = "))
                             .push_bind(value)
                             .push(" AND ");
@@ -591,9 +597,10 @@ pub async fn name_heads(
     // e-mail order sorted 200,000 names before; walked in that head's userName order, a page.)
     if let Some((first, _)) = term.trim().split_once(' ') {
         let head = match db.ex() {
-            // As `search_branches` folds a name term on each engine.
-            super::exec::Ex::PgPool(_) | super::exec::Ex::PgConn(_) => first.to_lowercase(),
-            _ => first.to_ascii_lowercase(),
+            super::exec::Ex::PgPool(_) | super::exec::Ex::PgConn(_) => {
+                name_term::<sqlx::Postgres>(first)
+            }
+            _ => name_term::<sqlx::Sqlite>(first),
         };
         return Ok(vec![head]);
     }
@@ -969,12 +976,7 @@ fn push_merged<'a, DB: Engine>(
     // entry): the userName index holds neither, a row read for each ("grace" among suspended
     // users: 36,000 rows for none).
     if r.sort == SortKey::Email {
-        let index = match (r.filter.status, r.filter.source) {
-            (Some(_), _) => "users_account_status",
-            (None, Some(_)) => "users_account_source",
-            (None, None) => "users_account_user_name",
-        };
-        part(q, index, true, &|q| {
+        part(q, Led::of(r.filter).index, true, &|q| {
             push_prefix(q, "user_name_norm", &user_name)
         });
     } else if user_name == names {
