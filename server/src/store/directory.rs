@@ -235,26 +235,19 @@ fn sqlite_index(plan: &Plan, f: &UserFilter) -> String {
             " INDEXED BY users_account_source_id".into()
         }
         // In name order, likewise (migration 0017).
-        Plan::SortOrder(SortKey::Name) if f.status.is_some() => {
-            " INDEXED BY users_account_status_name".into()
-        }
-        Plan::SortOrder(SortKey::Name) if f.source.is_some() => {
-            " INDEXED BY users_account_source_name".into()
-        }
+        Plan::SortOrder(SortKey::Name) => format!(" INDEXED BY {}", Led::name_order(f).index),
         Plan::SortOrder(key) => format!(" INDEXED BY {}", index(*key)),
         // The search indexes find the matches (`rowid IN (…)`, below); told nothing, SQLite
         // may walk an order index that holds the filter columns instead (all the users).
         Plan::MatchesFirst if !f.search.trim().is_empty() => " NOT INDEXED".into(),
-        // The filter's index, which holds the search columns and the other filter: for
-        // `FilterFirst` (told nothing, SQLite prefers the search indexes: a common term, many
-        // rows) and for filters alone (a count, or the planner's sample, which checks the term
-        // on the entry; told nothing, SQLite took the source's creation-order index, which has
-        // no statistics yet: ~7 times the entries of the status's, and a row read for the term).
-        Plan::FilterFirst | Plan::MatchesFirst if f.status.is_some() => {
-            " INDEXED BY users_account_status".into()
-        }
-        Plan::FilterFirst | Plan::MatchesFirst if f.source.is_some() => {
-            " INDEXED BY users_account_source".into()
+        // The filters' index ([`Led`]: both filters' own when both are set, migration 0018),
+        // which holds the search columns: for `FilterFirst` (told nothing, SQLite prefers the
+        // search indexes: a common term, many rows) and for filters alone (a count, or the
+        // planner's sample, which checks the term on the entry; told nothing, SQLite took the
+        // source's creation-order index, which has no statistics yet: ~7 times the entries of
+        // the status's, and a row read for the term).
+        Plan::FilterFirst | Plan::MatchesFirst if f.status.is_some() || f.source.is_some() => {
+            format!(" INDEXED BY {}", Led::of(f).index)
         }
         Plan::FilterFirst | Plan::MatchesFirst | Plan::Merged { .. } => String::new(),
     }
@@ -411,77 +404,86 @@ pub async fn name_range_count(
     )?)
 }
 
-/// The filter whose index a userName range is read from (status before source: its index is
-/// in userName order too), as a column and value, the other one to check on the entry, and
-/// that index (the userName index without filters).
+/// The filters whose index a userName range is read from, as columns and values (they bound
+/// the range), and that index: both filters' when both are set (migration 0018), else the one
+/// that is set (status before source: each is in userName order too), else the userName index.
+/// Every such index holds status and source: entries only.
 struct Led {
-    led: Option<(&'static str, &'static str)>,
-    other: Option<(&'static str, &'static str)>,
+    led: Vec<(&'static str, &'static str)>,
     index: &'static str,
 }
 
 impl Led {
     fn of(filter: &UserFilter) -> Led {
-        match (filter.status, filter.source) {
-            (Some(status), source) => Led {
-                led: Some(("u.status", status.as_str())),
-                other: source.map(|s| ("u.source", s.as_str())),
-                index: "users_account_status",
-            },
-            (None, Some(source)) => Led {
-                led: Some(("u.source", source.as_str())),
-                other: None,
-                index: "users_account_source",
-            },
-            (None, None) => Led {
-                led: None,
-                other: None,
-                index: index(SortKey::Email),
-            },
+        let status = filter.status.map(|s| ("u.status", s.as_str()));
+        let source = filter.source.map(|s| ("u.source", s.as_str()));
+        let index = match (status, source) {
+            (Some(_), Some(_)) => "users_account_status_source",
+            (Some(_), None) => "users_account_status",
+            (None, Some(_)) => "users_account_source",
+            (None, None) => index(SortKey::Email),
+        };
+        Led {
+            led: status.into_iter().chain(source).collect(),
+            index,
+        }
+    }
+
+    /// The index of users in name order that holds the filters, and the one that bounds it:
+    /// the status's users (the source on the entry), else the source's, else every user (both
+    /// filters on the entry; migration 0017).
+    fn name_order(filter: &UserFilter) -> Led {
+        let (led, index) = match (filter.status, filter.source) {
+            (Some(status), _) => (("u.status", status.as_str()), "users_account_status_name"),
+            (None, Some(source)) => (("u.source", source.as_str()), "users_account_source_name"),
+            (None, None) => {
+                return Led {
+                    led: Vec::new(),
+                    index: index(SortKey::Name),
+                }
+            }
+        };
+        Led {
+            led: vec![led],
+            index,
+        }
+    }
+
+    /// ` AND column = value` for each led filter.
+    fn push_bounds<'a, DB: Engine>(&self, q: &mut QueryBuilder<'a, DB>)
+    where
+        &'static str: Binds<'a, DB>,
+    {
+        for (column, value) in &self.led {
+            q.push(format!(" AND {column} = ")).push_bind(*value);
         }
     }
 }
 
 /// How many users whose userName starts with the term pass the filters, counted no further
-/// than `cap` (the answer is at most `cap + 1`) among the first `scan` such users of the
-/// filter's index: the status one when a status is asked, else the source one (without
-/// filters, the userName index). Both are in userName order and hold status and source: one
-/// range, index entries only, the other filter checked on the entry.
+/// than `cap` (the answer is at most `cap + 1`): one range of the filters' index ([`Led`]),
+/// which is in userName order, index entries only.
 pub async fn user_name_range_count(
     db: impl Exec<'_>,
     account_id: &str,
     filter: &UserFilter,
-    scan: i64,
     cap: i64,
 ) -> AppResult<i64> {
     Ok(sql_built!(
         db,
         |Db| {
-            let Led { led, other, index } = Led::of(filter);
-            // The other filter is checked on the entry, and only the first `scan` entries
-            // are read: the inner LIMIT bounds the walk, the outer one stops it at `cap + 1`.
-            let mut q = QueryBuilder::<Db>::new("SELECT count(*) FROM (SELECT 1 FROM (SELECT ");
-            match other {
-                Some((column, value)) => q.push(format!("{column} = ")).push_bind(value),
-                None => q.push("TRUE"),
-            };
-            q.push(" AS p FROM users u");
+            let led = Led::of(filter);
+            let mut q = QueryBuilder::<Db>::new("SELECT count(*) FROM (SELECT 1 FROM users u");
             if !<Db as Engine>::POSTGRES {
-                q.push(format!(" INDEXED BY {index}"));
+                q.push(format!(" INDEXED BY {}", led.index));
             }
             q.push(" WHERE u.account_id = ")
                 .push_bind(account_id.to_string());
-            if let Some((column, value)) = led {
-                q.push(format!(" AND {column} = ")).push_bind(value);
-            }
+            led.push_bounds(&mut q);
             q.push(" AND ");
             let [(_, user_name), ..] = search_branches::<Db>(filter.search.trim());
             push_prefix(&mut q, "u.user_name_norm", &user_name);
-            q.push(" LIMIT ")
-                .push_bind(scan)
-                .push(") AS walked WHERE p LIMIT ")
-                .push_bind(cap + 1)
-                .push(") AS passing");
+            q.push(" LIMIT ").push_bind(cap + 1).push(") AS passing");
             q
         },
         |q, e| q
@@ -496,7 +498,7 @@ pub async fn user_name_range_count(
 /// leaves out the users an earlier one holds, so every match is counted once.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TermRange {
-    /// The userNames, in the filter's index (the led filter bounds the range).
+    /// The userNames, in the filters' index ([`Led`]: they bound the range).
     UserName,
     /// The full names ("first last").
     Name,
@@ -530,10 +532,13 @@ pub async fn term_range_count(
         |Db| {
             let [(_, user_name), (_, email), (_, names), (_, last_name)] =
                 search_branches::<Db>(filter.search.trim());
-            let led = Led::of(filter);
+            let led = match range {
+                TermRange::Name => Led::name_order(filter),
+                _ => Led::of(filter),
+            };
             let (index, earlier) = match range {
                 TermRange::UserName => (led.index, 0),
-                TermRange::Name => ("users_account_name", 1),
+                TermRange::Name => (led.index, 1),
                 TermRange::Email => ("users_account_email_own", 2),
                 TermRange::LastName => ("users_account_last_name", 3),
             };
@@ -558,16 +563,19 @@ pub async fn term_range_count(
                 .push_bind(account_id.to_string())
                 .push(" AND ");
             match range {
-                TermRange::UserName => {
-                    // The led filter bounds the range to its users (the other is on the entry).
-                    if let Some((column, value)) = led.led {
-                        q.push(format!("{column} = "))
-                            .push_bind(value)
-                            .push(" AND ");
-                    }
-                    push_prefix(&mut q, "u.user_name_norm", &user_name);
+                TermRange::UserName | TermRange::Name => {
+                    // The filters bound the range to their users (in name order the status's
+                    // or the source's, the other on the entry: "grace u" among manual users
+                    // read every "Grace U…", 200,000, for the source on each).
+                    let (column, low) = match range {
+                        TermRange::Name => ("u.name_norm", &names),
+                        _ => ("u.user_name_norm", &user_name),
+                    };
+                    q.push("TRUE");
+                    led.push_bounds(&mut q);
+                    q.push(" AND ");
+                    push_prefix(&mut q, column, low);
                 }
-                TermRange::Name => push_prefix(&mut q, "u.name_norm", &names),
                 TermRange::Email => push_branch(&mut q, "u.email_norm", &email),
                 TermRange::LastName => push_prefix(&mut q, "lower(u.last_name)", &last_name),
             }
@@ -944,12 +952,16 @@ fn push_merged<'a, DB: Engine>(
         q.push(format!(") AS part{parts}"));
         parts += 1;
     };
-    // The name matches: in name order (or without heads) the term's range of the name index,
-    // otherwise each head's users, in the page's order.
+    // The name matches: in name order (or without heads) the term's range of the name index
+    // (the filter's own, with a filter: a walk of every "Grace" for the few that pass read
+    // 200,000 entries), otherwise each head's users, in the page's order.
     if r.sort == SortKey::Name || heads.is_empty() {
-        part(q, "users_account_name", r.sort == SortKey::Name, &|q| {
-            push_prefix(q, "name_norm", &names)
-        });
+        part(
+            q,
+            Led::name_order(r.filter).index,
+            r.sort == SortKey::Name,
+            &|q| push_prefix(q, "name_norm", &names),
+        );
     } else {
         let index = match r.sort {
             SortKey::Created => "users_account_name_head_id",
@@ -972,9 +984,9 @@ fn push_merged<'a, DB: Engine>(
     // The userNames. In e-mail order, the page's own order: walked in order (all of them;
     // leaving the named out on the way would pass every one when they are the same people, as
     // "grace.hopper@" and "Grace Hopper" are).
-    // With a filter, read from the filter's index (in userName order, the other filter on the
-    // entry): the userName index holds neither, a row read for each ("grace" among suspended
-    // users: 36,000 rows for none).
+    // With filters, read from their index ([`Led`], in userName order): the userName index
+    // holds neither filter, a row read for each ("grace" among suspended users: 36,000 rows
+    // for none).
     if r.sort == SortKey::Email {
         part(q, Led::of(r.filter).index, true, &|q| {
             push_prefix(q, "user_name_norm", &user_name)
