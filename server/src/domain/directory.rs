@@ -94,7 +94,14 @@ async fn plan(
         return Ok((total, total > COUNT_CAP, plan));
     }
     let breadth = dir::search_breadth(db, account_id, &filter.search, COUNT_CAP).await?;
-    if breadth.widest() <= COUNT_CAP {
+    let rare = breadth.widest() <= COUNT_CAP && {
+        let term_alone = dir::UserFilter {
+            search: filter.search.clone(),
+            ..Default::default()
+        };
+        dir::user_name_range_count(db, account_id, &term_alone, COUNT_CAP).await? <= COUNT_CAP
+    };
+    if rare {
         let total = dir::user_count(db, account_id, filter, COUNT_CAP, MatchesFirst).await?;
         return Ok((total, total > COUNT_CAP, MatchesFirst));
     }
