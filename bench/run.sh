@@ -133,7 +133,7 @@ for phase in $PHASES; do
   elif [ "$phase" = ui ]; then
     cookie=$(admin_cookie)
     : > "$work/ui.out"
-    for page in "/users" "/users?q=user12345" "/users?q=grace" "/users?q=grace&status=active" "/users?q=grace&status=suspended" "/users?q=grace&status=active&sort=name" "/users?status=suspended&sort=name" "/users?source=manual&sort=-created" "/users?q=grace&status=invited&sort=name" "/users?q=grace&status=invited&source=idp" "/users?q=grace&source=idp&sort=-name" "/users?status=active&sort=-created" "/users?q=grace&sort=name" "/users?q=grace&sort=-created" "/users?q=grace.&sort=name" "/users?q=new-&sort=name" "/users?status=suspended&source=manual&sort=name"; do
+    for page in "/users" "/users?q=user12345" "/users?q=grace" "/users?q=grace&status=active" "/users?q=grace&status=suspended" "/users?q=grace&status=active&sort=name" "/users?status=suspended&sort=name" "/users?source=manual&sort=-created" "/users?q=grace&status=invited&sort=name" "/users?q=grace&status=invited&source=idp" "/users?q=grace&source=idp&sort=-name" "/users?status=active&sort=-created" "/users?q=grace&sort=name" "/users?q=grace&sort=-created" "/users?q=grace.&sort=name" "/users?q=new-&sort=name" "/users?status=suspended&source=manual&sort=name" "/users?q=grace&status=active&source=manual" "/users?q=grace%20u&status=active&source=manual&sort=-email" "/users?q=gr&status=suspended&source=idp&sort=created"; do
       MARKER="data-email=|No users match these filters" PAGE_PATH="$page" COOKIE="$cookie" wrk -t1 -c4 -d"${SECONDS_EACH}s" -s bench/ui.lua "$url" | tee -a "$work/ui.out"
     done
   elif [ "$phase" = logs ]; then

@@ -53,11 +53,12 @@ const NAME_RANGE_GLANCE: i64 = 2 * COUNT_CAP;
 /// of first names reads its name matches as one range instead.
 const NAME_HEADS: i64 = 40;
 /// At most this many entries of a term's index ranges, in all, are read to count its matches
-/// among the users the filters pass ([`count_by_term_ranges`]); ~0.2 µs each.
+/// among the users the filters pass when they pass more ([`count_by_term_ranges`]; a first
+/// look reads [`COUNT_CAP`]); ~0.2 µs each.
 const BRANCH_SCAN: i64 = 40_000;
-/// Matches, at most, that a page in name or creation order reads from the filters' index and
-/// sorts (a row read each) rather than merging (see [`Merge::few_or_merged`]).
-const FILTER_FIRST_SORT: i64 = 1_000;
+/// Matches, at most, that a page finds and then sorts (a row read each, ~6 µs) rather than
+/// merging or walking (see [`Merge::few_or_merged`], [`Merge::sorted_or_merged`]).
+const SORT_FEW: i64 = 1_000;
 /// Matches among the users the filters pass, at least, for a partial count to stand as the
 /// total's lower bound when an exact count would read past [`BRANCH_SCAN`].
 const LOWER_BOUND_MATCHES: i64 = 1_000;
@@ -123,7 +124,7 @@ async fn plan(
     // the merged parts (or the walk) find the page. (Before, the count and the page each read
     // every user the filter passes: 326,000 active ones, 94 + 103 ms.)
     if breadth.email == 0 && breadth.name == 0 && breadth.last_name == 0 {
-        return Ok((user_names, false, merge.into_plan(sort, true)));
+        return Ok((user_names, false, merge.sorted_or_merged(user_names, sort)));
     }
     // Look next at the term's own range of the name index, which holds status and source
     // (index entries only): when more than the cap of the names there pass the filters, the
@@ -171,33 +172,34 @@ async fn plan(
                 return Ok((COUNT_CAP + 1, true, merged.clone()));
             }
         }
-        // When the filters pass more users than BRANCH_SCAN, count through the term's own
-        // index ranges if they hold fewer (each user once, the filters on the entry), and find
-        // the page the same way; otherwise through every user the filters pass. (326,000
-        // active users read twice, for the count and for the page, made `q=new&status=active`
-        // ~100 ms; its ranges hold 21,000. 20,000 suspended users are read sooner than
-        // BRANCH_SCAN entries of "grace" ranges found too long.)
-        let many = dir::user_count(db, account_id, &only_filters, BRANCH_SCAN, MatchesFirst)
-            .await?
-            > BRANCH_SCAN;
-        // Not rare after all: the term's userNames alone are many among them (the sample, the
-        // start of the filters' index in e-mail order, held other addresses), or its ranges
-        // found many before BRANCH_SCAN entries. Counting exactly would read either all the
-        // users the filters pass or the term's ranges, both past BRANCH_SCAN ("grace" among
-        // 46,668 active manual users: 9,524 userNames, 200,000 names; ~25 ms, > 100 ms p50
-        // with 4 clients): what was counted is the total's lower bound ("More than 9,500
-        // users") and the merged parts find the page.
-        let lower_bound = |at_least: i64| at_least > LOWER_BOUND_MATCHES;
-        if many && lower_bound(user_names) {
-            return Ok((user_names, true, merge.into_plan(sort, true)));
+        // Count through the term's own index ranges (each user once; the userNames and the
+        // names bounded by the filters, migration 0018), a first look of COUNT_CAP entries: read
+        // whole, the count is exact ("grace" among 20,000 suspended users: no suspended
+        // "Grace", a few entries). Past it, with many counted, what was counted is the total's
+        // lower bound ("More than 9,500 users", see `LOWER_BOUND_MATCHES`), and the merged parts
+        // find the page: counting on would read the ranges or every user the filters pass
+        // ("grace u" among 46,668 active manual users: 65,000 active "Grace U…"; ~25 ms, > 100
+        // ms p50 with 4 clients).
+        let counted = |(counted, whole): (i64, bool)| {
+            (whole || counted > LOWER_BOUND_MATCHES).then_some((counted, whole))
+        };
+        let mut ranges = counted(count_by_term_ranges(db, account_id, filter, COUNT_CAP).await?);
+        // When the filters pass more users than BRANCH_SCAN, look further (326,000 active users
+        // read twice, for the count and for the page, made `q=new&status=active` ~100 ms; its
+        // ranges hold 21,000); otherwise count through every user the filters pass.
+        if ranges.is_none()
+            && dir::user_count(db, account_id, &only_filters, BRANCH_SCAN, MatchesFirst).await?
+                > BRANCH_SCAN
+        {
+            ranges = counted(count_by_term_ranges(db, account_id, filter, BRANCH_SCAN).await?);
         }
-        if many {
-            let (counted, whole) = count_by_term_ranges(db, account_id, filter).await?;
-            if whole || lower_bound(counted) {
-                let capped = !whole || counted > COUNT_CAP;
-                let plan = merge.into_plan(sort, true);
-                return Ok((counted.min(COUNT_CAP + 1), capped, plan));
-            }
+        if let Some((total, whole)) = ranges {
+            let plan = if whole {
+                merge.sorted_or_merged(total, sort)
+            } else {
+                merge.into_plan(sort, true)
+            };
+            return Ok((total.min(COUNT_CAP + 1), !whole || total > COUNT_CAP, plan));
         }
         let total = dir::user_count(db, account_id, filter, COUNT_CAP, FilterFirst).await?;
         if total <= COUNT_CAP {
@@ -233,13 +235,26 @@ impl Merge {
         }
     }
 
+    /// How the page of a common term is found when its `total` matches are known and the
+    /// term's ranges, bounded by the filters, were read whole within a bound: few are found
+    /// through those ranges and sorted (`MatchesFirst`, a row read each); more, as
+    /// [`Merge::into_plan`]. ("grace.user1" among active manual users in name order walked the
+    /// name range of every "Grace" from its end: 39 ms.)
+    fn sorted_or_merged(self, total: i64, sort: dir::SortKey) -> dir::Plan {
+        if total <= SORT_FEW {
+            dir::Plan::MatchesFirst
+        } else {
+            self.into_plan(sort, true)
+        }
+    }
+
     /// How the page of a common term is found when its `total` matches among the users the
     /// filters pass are known and within the cap: read from the filters' index (`FilterFirst`)
     /// in e-mail order, which is that index's order (a page, then stop), or when few enough to
     /// sort (a row read each, ~6 µs); otherwise as [`Merge::into_plan`], whose parts meet
     /// matches often enough. (Sorting 9,524 active manual "grace" users by name, 61 ms.)
     fn few_or_merged(self, total: i64, sort: dir::SortKey) -> dir::Plan {
-        if sort == dir::SortKey::Email || total <= FILTER_FIRST_SORT {
+        if sort == dir::SortKey::Email || total <= SORT_FEW {
             dir::Plan::FilterFirst
         } else {
             self.into_plan(sort, true)
@@ -320,15 +335,16 @@ async fn walk_meets_a_page(
 }
 
 /// The term's matches among the users the filters pass, counted range by range
-/// ([`dir::term_range_count`]) while the entries read stay within [`BRANCH_SCAN`] in all:
-/// (matches counted, whether every range was read whole). Past the bound, the matches among
-/// the entries read are a lower bound (each range leaves out the earlier ones' users).
+/// ([`dir::term_range_count`]) while the entries read stay within `budget` in all: (matches
+/// counted, whether every range was read whole). Past the budget, the matches among the
+/// entries read are a lower bound (each range leaves out the earlier ones' users).
 async fn count_by_term_ranges(
     db: &Db,
     account_id: &str,
     filter: &dir::UserFilter,
+    budget: i64,
 ) -> AppResult<(i64, bool)> {
-    let (mut left, mut total) = (BRANCH_SCAN, 0);
+    let (mut left, mut total) = (budget, 0);
     for range in dir::TermRange::ALL {
         let (walked, counted) = dir::term_range_count(db, account_id, filter, range, left).await?;
         total += counted;

@@ -1105,12 +1105,14 @@ async fn a_term_among_many_filtered_users_is_counted_exactly_or_as_a_lower_bound
     }
     let admin = insert_people(&f, &mut people).await;
     let both = [("status", "active"), ("source", "manual")];
-    let (_, zed) = users_page(&f, &admin, &[&both[..], &[("q", "zed")]].concat()).await;
+    let (status, zed) = users_page(&f, &admin, &[&both[..], &[("q", "zed")]].concat()).await;
+    assert_eq!(status, 200, "{zed}");
     assert_eq!(
         (&zed["total"], &zed["total_capped"]),
         (&json!(1900), &json!(true))
     );
-    let (_, yak) = users_page(&f, &admin, &[&both[..], &[("q", "yak")]].concat()).await;
+    let (status, yak) = users_page(&f, &admin, &[&both[..], &[("q", "yak")]].concat()).await;
+    assert_eq!(status, 200, "{yak}");
     assert_eq!(
         (&yak["total"], &yak["total_capped"]),
         (&json!(600), &json!(false))
