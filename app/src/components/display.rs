@@ -60,6 +60,22 @@ pub fn when(t: &str) -> String {
     format!("{} UTC", t.get(..16).unwrap_or(t).replace('T', " "))
 }
 
+/// `9500` → `9,500`: counts shown to people.
+pub fn grouped(n: i64) -> String {
+    let digits = n.unsigned_abs().to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3 + 1);
+    if n < 0 {
+        out.push('-');
+    }
+    for (i, d) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(d);
+    }
+    out
+}
+
 pub fn when_or(t: &Option<String>, none: &str) -> String {
     t.as_deref().map(when).unwrap_or_else(|| none.to_string())
 }
@@ -132,6 +148,26 @@ pub fn encode(value: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn counts_are_grouped_by_thousands() {
+        let shown: Vec<String> = [0, 999, 1_000, 9_500, 10_000, 1_234_567, -4_200]
+            .into_iter()
+            .map(grouped)
+            .collect();
+        assert_eq!(
+            shown,
+            [
+                "0",
+                "999",
+                "1,000",
+                "9,500",
+                "10,000",
+                "1,234,567",
+                "-4,200"
+            ]
+        );
+    }
 
     #[test]
     fn links_keep_only_set_filters_and_encode_them() {

@@ -5,7 +5,7 @@ mod display;
 
 pub use confirm::Confirm;
 pub use display::{
-    encode, link, url_params, when, when_or, FilterSelect, Loaded, LogPager, SourceBadge,
+    encode, grouped, link, url_params, when, when_or, FilterSelect, Loaded, LogPager, SourceBadge,
     StatusBadge,
 };
 

@@ -4,7 +4,7 @@
 
 use crate::api::{load_groups, load_users, InviteUser, UserPage, UserQuery};
 use crate::components::{
-    action_errors, encode, hydrated, link, load_on_success, url_params, when_or, Field,
+    action_errors, encode, grouped, hydrated, link, load_on_success, url_params, when_or, Field,
     FilterSelect, FormError, Loaded, SourceBadge, StatusBadge,
 };
 use crate::vocab::Source;
@@ -68,11 +68,11 @@ pub fn UsersPage() -> impl IntoView {
 #[component]
 fn UserTable(page: UserPage, query: UserQuery) -> impl IntoView {
     let count = if page.total_capped {
-        format!("More than {} users", page.total)
+        format!("More than {} users", grouped(page.total))
     } else if page.total == 1 {
         "1 user".to_string()
     } else {
-        format!("{} users", page.total)
+        format!("{} users", grouped(page.total))
     };
     let base = query.filter_params();
     let page_link = move |key: &'static str, cursor: &str| {

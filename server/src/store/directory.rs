@@ -538,6 +538,9 @@ impl TermRange {
         TermRange::Email,
         TermRange::LastName,
     ];
+    /// The ranges after the userNames (counted apart: [`user_name_range_count`]).
+    pub const AFTER_USER_NAMES: [TermRange; 3] =
+        [TermRange::Name, TermRange::Email, TermRange::LastName];
 }
 
 /// Of the users in the search term's `range` (after the ranges before it), how many pass the

@@ -1117,6 +1117,14 @@ async fn a_term_among_many_filtered_users_is_counted_exactly_or_as_a_lower_bound
         (&yak["total"], &yak["total_capped"]),
         (&json!(600), &json!(false))
     );
+    // As the page says them.
+    for (term, says) in [("zed", "More than 1,900 users"), ("yak", "600 users")] {
+        let url = f
+            .server
+            .url(&format!("/users?q={term}&status=active&source=manual"));
+        let html = admin.get(url).send().await.unwrap().text().await.unwrap();
+        assert!(html.contains(says), "{term}: no {says:?} on the page");
+    }
     let filters: [&[(&str, &str)]; 2] = [&both, &[("source", "manual")]];
     let sorts = ["email", "-name", "created"];
     pages_match_the_reference(&f, &admin, &people, &["zed", "yak"], &sorts, &filters).await;
