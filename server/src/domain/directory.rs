@@ -351,7 +351,7 @@ async fn count_by_term_ranges(
     budget: i64,
 ) -> AppResult<(i64, bool)> {
     let (mut left, mut total) = (budget - user_names, user_names);
-    for range in dir::TermRange::AFTER_USER_NAMES {
+    for range in dir::TermRange::ALL {
         let (walked, counted) = dir::term_range_count(db, account_id, filter, range, left).await?;
         total += counted;
         if walked > left {

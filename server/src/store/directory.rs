@@ -518,13 +518,13 @@ pub async fn user_name_range_count(
     )?)
 }
 
-/// The search term's index ranges, in the order [`term_range_count`] counts them: each
-/// leaves out the users an earlier one holds, so every match is counted once.
+/// The search term's index ranges after its userNames (those are counted by
+/// [`user_name_range_count`]: one range of the filters' index), in the order
+/// [`term_range_count`] counts them: each leaves out the users an earlier one (or the
+/// userNames) holds, so every match is counted once.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TermRange {
-    /// The userNames, in the filters' index ([`Led`]: they bound the range).
-    UserName,
-    /// The full names ("first last").
+    /// The full names ("first last"), in the filter's name-order index ([`Led::name_order`]).
     Name,
     /// Addresses other than the userName.
     Email,
@@ -532,15 +532,7 @@ pub enum TermRange {
 }
 
 impl TermRange {
-    pub const ALL: [TermRange; 4] = [
-        TermRange::UserName,
-        TermRange::Name,
-        TermRange::Email,
-        TermRange::LastName,
-    ];
-    /// The ranges after the userNames (counted apart: [`user_name_range_count`]).
-    pub const AFTER_USER_NAMES: [TermRange; 3] =
-        [TermRange::Name, TermRange::Email, TermRange::LastName];
+    pub const ALL: [TermRange; 3] = [TermRange::Name, TermRange::Email, TermRange::LastName];
 }
 
 /// Of the users in the search term's `range` (after the ranges before it), how many pass the
@@ -559,12 +551,8 @@ pub async fn term_range_count(
         |Db| {
             let [(_, user_name), (_, email), (_, names), (_, last_name)] =
                 search_branches::<Db>(filter.search.trim());
-            let led = match range {
-                TermRange::Name => Led::name_order(filter),
-                _ => Led::of(filter),
-            };
+            let led = Led::name_order(filter);
             let (index, earlier) = match range {
-                TermRange::UserName => (led.index, 0),
                 TermRange::Name => (led.index, 1),
                 TermRange::Email => ("users_account_email_own", 2),
                 TermRange::LastName => ("users_account_last_name", 3),
@@ -590,18 +578,14 @@ pub async fn term_range_count(
                 .push_bind(account_id.to_string())
                 .push(" AND ");
             match range {
-                TermRange::UserName | TermRange::Name => {
-                    // The filters bound the range to their users (in name order the status's
-                    // or the source's, the other on the entry: "grace u" among manual users
-                    // read every "Grace U…", 200,000, for the source on each).
-                    let (column, low) = match range {
-                        TermRange::Name => ("u.name_norm", &names),
-                        _ => ("u.user_name_norm", &user_name),
-                    };
+                TermRange::Name => {
+                    // The filter bounds the range to its users (the status's or the
+                    // source's, the other on the entry: "grace u" among manual users read
+                    // every "Grace U…", 200,000, for the source on each).
                     q.push("TRUE");
                     led.push_bounds(&mut q);
                     q.push(" AND ");
-                    push_prefix(&mut q, column, low);
+                    push_prefix(&mut q, "u.name_norm", &names);
                 }
                 TermRange::Email => push_branch(&mut q, "u.email_norm", &email),
                 TermRange::LastName => push_prefix(&mut q, "lower(u.last_name)", &last_name),

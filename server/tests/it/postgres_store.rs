@@ -238,10 +238,10 @@ async fn the_users_page_planner_answers_the_same_on_both_engines() {
                             .unwrap();
                         assert_eq!(capped, 3, "{filter:?}");
                     }
-                    // The term's ranges, each user counted in one only: their sum is the count
-                    // of the matches that pass the filters, on both engines; a short read stops
-                    // after `scan + 1` entries.
-                    let mut summed = 0;
+                    // The term's userNames and its other ranges, each user counted in one only:
+                    // their sum is the count of the matches that pass the filters, on both
+                    // engines; a short read stops after `scan + 1` entries.
+                    let mut summed = user_names.0;
                     for range in TermRange::ALL {
                         let counted = (
                             term_range_count(&sqlite, &account, &filter, range, 1000)
